@@ -1,0 +1,163 @@
+/**
+ * One hierarchy for every failure, so callers can branch with `instanceof` or on `kind` and always
+ * get a message that names the operation ("Sending PEM failed: ...").
+ */
+export type RKErrorKind =
+  | 'http'
+  | 'connection'
+  | 'timeout'
+  | 'abort'
+  | 'invalid_input'
+  | 'size_limit'
+  | 'unexpected_response';
+
+export abstract class RKError extends Error {
+  abstract readonly kind: RKErrorKind;
+  /** What was being done, in words: "Sending PEM", "Reading tag". */
+  readonly operation: string;
+
+  protected constructor(operation: string, detail: string, options?: { cause?: unknown }) {
+    super(`${operation} failed: ${detail}`, options);
+    this.operation = operation;
+    this.name = new.target.name;
+  }
+}
+
+/** The service answered with a non-2xx status. */
+export class RKHttpError extends RKError {
+  readonly kind = 'http' as const;
+  readonly status: number;
+  /** The response body: parsed JSON when it was JSON, otherwise the text ('' when empty). */
+  readonly body: unknown;
+  readonly headers: Headers;
+  /** The service's own explanation, when its body carried one. */
+  readonly serverMessage: string | undefined;
+  /** The service's stable error code (`invalid_request`, `conflict`, ...), when it sent one. */
+  readonly code: string | undefined;
+
+  constructor(operation: string, status: number, statusText: string, body: unknown, headers: Headers) {
+    const serverMessage = explanationOf(body);
+    const reason = statusText ? `HTTP ${status} ${statusText}` : `HTTP ${status}`;
+    super(operation, serverMessage ? `${reason}: ${serverMessage}` : reason);
+    this.status = status;
+    this.body = body;
+    this.headers = headers;
+    this.serverMessage = serverMessage;
+    this.code = isRecord(body) && typeof body.code === 'string' ? body.code : undefined;
+  }
+}
+
+/** The request never got an answer: refused, reset, DNS failure, TLS failure. */
+export class RKConnectionError extends RKError {
+  readonly kind = 'connection' as const;
+  /** The system error code when there is one (`ECONNREFUSED`, `ENOTFOUND`, ...). */
+  readonly code: string | undefined;
+
+  constructor(operation: string, url: string, cause: unknown) {
+    const code = systemCodeOf(cause);
+    const reason = code ?? (cause instanceof Error ? cause.message : String(cause));
+    super(operation, `could not reach ${url} (${reason})`, { cause });
+    this.code = code;
+  }
+}
+
+/** No complete answer arrived within `timeoutMs`. */
+export class RKTimeoutError extends RKError {
+  readonly kind = 'timeout' as const;
+  readonly timeoutMs: number;
+
+  constructor(operation: string, url: string, timeoutMs: number) {
+    super(operation, `no answer from ${url} within ${timeoutMs} ms; raise timeoutMs if the service is slow`);
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** The caller's AbortSignal fired. */
+export class RKAbortError extends RKError {
+  readonly kind = 'abort' as const;
+
+  constructor(operation: string, reason?: unknown) {
+    super(operation, 'aborted by the caller', { cause: reason });
+  }
+}
+
+/** The arguments were refused before any request was made. */
+export class RKInvalidInputError extends RKError {
+  readonly kind = 'invalid_input' as const;
+  /** The argument at fault. */
+  readonly argument: string;
+
+  constructor(operation: string, argument: string, problem: string) {
+    super(operation, `${argument} ${problem}`);
+    this.argument = argument;
+  }
+}
+
+/** The PEM is larger than the receiver accepts; it was not sent. */
+export class RKSizeLimitError extends RKError {
+  readonly kind = 'size_limit' as const;
+  readonly sizeBytes: number;
+  readonly limitBytes: number;
+
+  constructor(operation: string, sizeBytes: number, limitBytes: number) {
+    super(
+      operation,
+      `the PEM is ${sizeBytes} bytes and the receiver accepts at most ${limitBytes} bytes (pem_size_limit); ` +
+        'move large content out of Properties (store it elsewhere and reference it by URI)',
+    );
+    this.sizeBytes = sizeBytes;
+    this.limitBytes = limitBytes;
+  }
+}
+
+/** A 2xx answer whose body is not what the spec promises. */
+export class RKUnexpectedResponseError extends RKError {
+  readonly kind = 'unexpected_response' as const;
+  readonly status: number;
+  /** The body as received (text), for diagnosis. */
+  readonly body: string | undefined;
+
+  constructor(operation: string, status: number, problem: string, body?: string, cause?: unknown) {
+    super(operation, `HTTP ${status} with an unexpected body: ${problem}`, { cause });
+    this.status = status;
+    this.body = body;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Services explain themselves as `{message}`, `{msg}`, `{error}` or `{detail}` JSON, or as text. */
+function explanationOf(body: unknown): string | undefined {
+  if (typeof body === 'string') {
+    const text = body.trim();
+    return text ? truncate(text) : undefined;
+  }
+  if (isRecord(body)) {
+    for (const key of ['message', 'msg', 'error', 'detail']) {
+      const value = body[key];
+      if (typeof value === 'string' && value) return truncate(value);
+    }
+    return truncate(JSON.stringify(body));
+  }
+  return undefined;
+}
+
+function truncate(text: string): string {
+  return text.length > 500 ? `${text.slice(0, 500)}...` : text;
+}
+
+/** undici wraps the socket error: `TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } })`. */
+function systemCodeOf(error: unknown): string | undefined {
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    if (isRecord(current) || current instanceof Error) {
+      const code = (current as { code?: unknown }).code;
+      if (typeof code === 'string' && /^E[A-Z_]+$|^UND_ERR/.test(code)) return code;
+      current = (current as { cause?: unknown }).cause;
+    } else {
+      break;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,15 @@
+import { RKClient, type RKClientLike } from './client.js';
+import { MockRKClient } from './mock-client.js';
+import type { RKOptions } from './options.js';
+
+/** Makes the client to use: the real one, or the in-memory mock when `RK_MOCK` is `true` (any case). */
+export const RKClientFactory = {
+  get(receiverUrl: string, emitterId: string, options: RKOptions = {}): RKClientLike {
+    if (isMockRequested()) return new MockRKClient(emitterId, options.logger ? { logger: options.logger } : {});
+    return new RKClient(receiverUrl, emitterId, options);
+  },
+};
+
+function isMockRequested(): boolean {
+  return process.env.RK_MOCK?.trim().toLowerCase() === 'true';
+}

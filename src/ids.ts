@@ -1,0 +1,41 @@
+import { randomBytes } from 'node:crypto';
+
+const HEX_ID = /^[0-9a-f]{32}$/;
+const REPORT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function isHexId(value: unknown): value is string {
+  return typeof value === 'string' && HEX_ID.test(value);
+}
+
+export function isReportId(value: unknown): value is string {
+  return typeof value === 'string' && REPORT_ID.test(value);
+}
+
+let lastMs = 0;
+let counter = 0;
+
+/**
+ * A new PEM ID: a UUID version 7 (RFC 9562) as 32 lowercase hex digits. Version 7 sorts by
+ * creation time and, unlike the reference client's version 1, does not carry the host's MAC
+ * address. A 12-bit counter keeps IDs made in the same millisecond in order within a process.
+ */
+export function newPemId(now: number = Date.now()): string {
+  const random = randomBytes(10);
+  if (now > lastMs) {
+    lastMs = now;
+    counter = (random[0]! << 4) & 0x7ff; // start low so a burst has room before it borrows a millisecond
+  } else {
+    counter += 1;
+    if (counter > 0xfff) {
+      lastMs += 1;
+      counter = 0;
+    }
+  }
+  const bytes = Buffer.alloc(16);
+  bytes.writeUIntBE(lastMs, 0, 6);
+  bytes[6] = 0x70 | (counter >> 8);
+  bytes[7] = counter & 0xff;
+  bytes[8] = 0x80 | (random[1]! & 0x3f);
+  random.copy(bytes, 9, 2, 9);
+  return bytes.toString('hex');
+}

@@ -1,0 +1,210 @@
+import { describe, isPlainObject, requireHexId, requireObject, requireStringRecord, requireText } from './checks.js';
+import { RKInvalidInputError } from './errors.js';
+import { newPemId } from './ids.js';
+import type { Logger } from './logger.js';
+import type { Artifact, ArtifactProperties, PemPayload, PemProperties } from './types.js';
+
+/** The PEM format this client writes. */
+export const PEM_VERSION: PemPayload['Version'] = '2.0.0';
+export const DEFAULT_TAG = 'latest';
+
+export interface PreparePemOptions {
+  /** The PEM this event follows: a PEM made by preparePem or its ID. */
+  predecessor?: Pem | string | null;
+  /** Any JSON object describing the event. */
+  properties?: PemProperties;
+  /** The tag moved to this PEM when it is stored; default `latest`. */
+  tagName?: string;
+  /** The tag's namespace; default the emitter ID. */
+  tagNamespace?: string;
+}
+
+/**
+ * An event about to be sent: made by `preparePem`, given artifacts with `usesArtifact` and
+ * `producesArtifact`, and serialized by JSON.stringify to exactly the JSON the Receiver takes.
+ * Its ID is fixed at creation, so sending it again is recognised as the same event.
+ */
+export class Pem implements PemPayload {
+  readonly ID: string;
+  readonly Type: string;
+  readonly Predecessor: string | null;
+  readonly Emitter: string;
+  readonly TimestampClient: string;
+  readonly Properties: PemProperties;
+  readonly Version = PEM_VERSION;
+  readonly Tag: string;
+  readonly TagNamespace: string;
+  readonly UsesArtifacts: Artifact[] = [];
+  readonly ProducesArtifacts: Artifact[] = [];
+  readonly #logger: Logger | undefined;
+
+  private constructor(fields: Omit<PemPayload, 'Version' | 'UsesArtifacts' | 'ProducesArtifacts'>, logger?: Logger) {
+    this.ID = fields.ID;
+    this.Type = fields.Type;
+    this.Predecessor = fields.Predecessor;
+    this.Emitter = fields.Emitter;
+    this.TimestampClient = fields.TimestampClient;
+    this.Properties = fields.Properties;
+    this.Tag = fields.Tag;
+    this.TagNamespace = fields.TagNamespace;
+    this.#logger = logger;
+  }
+
+  /** A new PEM with a fresh ID and the current UTC time. Throws RKInvalidInputError on bad input. */
+  static prepare(emitterId: string, type: string, options: PreparePemOptions = {}, logger?: Logger): Pem {
+    const op = 'Preparing PEM';
+    if (!isPlainObject(options)) requireObject(op, 'options', options);
+    const predecessor = options.predecessor instanceof Pem ? options.predecessor.ID : (options.predecessor ?? null);
+    return new Pem(
+      {
+        ID: newPemId(),
+        Type: requireText(op, 'type', type, 'ingest'),
+        Predecessor: predecessor === null ? null : requireHexId(op, 'predecessor', predecessor),
+        Emitter: requireText(op, 'emitterId', emitterId, 'my-service'),
+        TimestampClient: formatTimestamp(new Date()),
+        Properties: structuredCloneJson(op, 'properties', options.properties ?? {}),
+        Tag: requireText(op, 'tagName', options.tagName ?? DEFAULT_TAG, DEFAULT_TAG),
+        TagNamespace: requireText(op, 'tagNamespace', options.tagNamespace ?? emitterId, 'my-service'),
+      },
+      logger,
+    );
+  }
+
+  /**
+   * A Pem from wire JSON (a PEM read back from disk or built by hand), with every field checked.
+   * Throws RKInvalidInputError naming the first field that is wrong.
+   */
+  static from(payload: PemPayload | Pem, logger?: Logger): Pem {
+    if (payload instanceof Pem) return payload;
+    const op = 'Reading PEM';
+    const fields = requireObject(op, 'pem', payload);
+    if (fields.Version !== PEM_VERSION) {
+      throw new RKInvalidInputError(op, 'pem.Version', `must be "${PEM_VERSION}", got ${JSON.stringify(fields.Version)}`);
+    }
+    const pem = new Pem(
+      {
+        ID: requireHexId(op, 'pem.ID', fields.ID),
+        Type: requireText(op, 'pem.Type', fields.Type, 'ingest'),
+        Predecessor: fields.Predecessor === null ? null : requireHexId(op, 'pem.Predecessor', fields.Predecessor),
+        Emitter: requireText(op, 'pem.Emitter', fields.Emitter, 'my-service'),
+        TimestampClient: requireTimestamp(op, 'pem.TimestampClient', fields.TimestampClient),
+        Properties: structuredCloneJson(op, 'pem.Properties', fields.Properties),
+        Tag: requireText(op, 'pem.Tag', fields.Tag, DEFAULT_TAG),
+        TagNamespace: requireText(op, 'pem.TagNamespace', fields.TagNamespace, 'my-service'),
+      },
+      logger,
+    );
+    for (const [list, add] of [
+      ['UsesArtifacts', (a: Artifact) => pem.UsesArtifacts.push(a)],
+      ['ProducesArtifacts', (a: Artifact) => pem.ProducesArtifacts.push(a)],
+    ] as const) {
+      const items = fields[list];
+      if (!Array.isArray(items)) {
+        throw new RKInvalidInputError(op, `pem.${list}`, 'must be an array of artifacts');
+      }
+      items.forEach((item, i) => add(checkArtifact(op, `pem.${list}[${i}]`, item)));
+    }
+    return pem;
+  }
+
+  /** Records that this event used the artifact. A Name already in the list is skipped with a warning. */
+  usesArtifact(artifact: Artifact): this {
+    const checkedArtifact = checkArtifact('Adding a used artifact', 'artifact', artifact);
+    if (this.UsesArtifacts.some((a) => a.Name === checkedArtifact.Name)) {
+      this.#logger?.warn(`PEM ${this.ID} already uses artifact "${checkedArtifact.Name}"; the repeat is skipped`);
+      return this;
+    }
+    this.UsesArtifacts.push(checkedArtifact);
+    return this;
+  }
+
+  /** Records that this event produced the artifact. Repeats are kept, as in the reference client. */
+  producesArtifact(artifact: Artifact): this {
+    this.ProducesArtifacts.push(checkArtifact('Adding a produced artifact', 'artifact', artifact));
+    return this;
+  }
+
+  /** The wire JSON, keys in the reference client's order. */
+  toJSON(): PemPayload {
+    return {
+      ID: this.ID,
+      Type: this.Type,
+      Predecessor: this.Predecessor,
+      Emitter: this.Emitter,
+      TimestampClient: this.TimestampClient,
+      Properties: this.Properties,
+      Version: this.Version,
+      Tag: this.Tag,
+      TagNamespace: this.TagNamespace,
+      UsesArtifacts: this.UsesArtifacts,
+      ProducesArtifacts: this.ProducesArtifacts,
+    };
+  }
+}
+
+/** A new artifact as a client sends it (`CreatedAt` null: the Receiver sets it). */
+export function prepareArtifact(name: string, properties: ArtifactProperties = {}): Artifact {
+  const op = 'Preparing artifact';
+  return {
+    Name: requireText(op, 'name', name, 'dataset-a'),
+    Properties: { ...requireStringRecord(op, 'properties', properties) },
+    CreatedAt: null,
+  };
+}
+
+function checkArtifact(operation: string, argument: string, value: unknown): Artifact {
+  const artifact = requireObject(operation, argument, value);
+  const createdAt = artifact.CreatedAt ?? null;
+  if (createdAt !== null && typeof createdAt !== 'string') {
+    throw new RKInvalidInputError(operation, `${argument}.CreatedAt`, 'must be null or a string; use prepareArtifact(name, properties)');
+  }
+  return {
+    Name: requireText(operation, `${argument}.Name`, artifact.Name, 'dataset-a'),
+    Properties: { ...requireStringRecord(operation, `${argument}.Properties`, artifact.Properties ?? {}) },
+    CreatedAt: createdAt,
+  };
+}
+
+/** `YYYY-MM-DD HH:MM:SS` in UTC, the reference client's format. */
+export function formatTimestamp(date: Date): string {
+  return date.toISOString().slice(0, 19).replace('T', ' ');
+}
+
+function requireTimestamp(operation: string, argument: string, value: unknown): string {
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(value)) {
+    throw new RKInvalidInputError(operation, argument, 'must be a UTC time as "YYYY-MM-DD HH:MM:SS"');
+  }
+  return value;
+}
+
+/**
+ * Properties are copied so later changes by the caller cannot alter a prepared PEM. Values JSON
+ * would silently drop or change (a function, undefined, NaN, a BigInt, a cycle) are refused now,
+ * naming where they are, instead of vanishing from the event.
+ */
+function structuredCloneJson(operation: string, argument: string, value: unknown): PemProperties {
+  requireObject(operation, argument, value);
+  return copyJson(operation, argument, value, new Set()) as PemProperties;
+}
+
+function copyJson(operation: string, path: string, value: unknown, seen: Set<object>): unknown {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') {
+    if (Number.isFinite(value)) return value;
+    throw new RKInvalidInputError(operation, path, `is ${value}, which JSON cannot carry; pass a finite number or a string`);
+  }
+  if (typeof value === 'object') {
+    if (seen.has(value)) throw new RKInvalidInputError(operation, path, 'refers back to itself; pass a tree of plain values');
+    if (value instanceof Date) return value.toJSON();
+    if (!Array.isArray(value) && !isPlainObject(value)) {
+      throw new RKInvalidInputError(operation, path, `is ${describe(value)}; pass plain objects, arrays, strings, numbers, booleans or null`);
+    }
+    seen.add(value);
+    const copy = Array.isArray(value)
+      ? value.map((item, i) => copyJson(operation, `${path}[${i}]`, item, seen))
+      : Object.fromEntries(Object.entries(value).map(([key, item]) => [key, copyJson(operation, `${path}.${key}`, item, seen)]));
+    seen.delete(value);
+    return copy;
+  }
+  throw new RKInvalidInputError(operation, path, `is ${describe(value)}, which JSON cannot carry; pass a plain JSON value`);
+}

@@ -1,0 +1,196 @@
+import createClient, { type Client, type Middleware } from 'openapi-fetch';
+import {
+  RKAbortError,
+  RKConnectionError,
+  RKError,
+  RKHttpError,
+  RKInvalidInputError,
+  RKTimeoutError,
+  RKUnexpectedResponseError,
+} from './errors.js';
+import { consoleLogger, type Logger } from './logger.js';
+import {
+  DEFAULT_PUC_AUTH_HEADER,
+  DEFAULT_TIMEOUT_MS,
+  DEFAULT_USER_AUTH_HEADER,
+  type CallOptions,
+  type RKOptions,
+} from './options.js';
+import { failure, success, type Result } from './result.js';
+import { VERSION } from './version.js';
+
+type FetchFn = typeof globalThis.fetch;
+
+/** What openapi-fetch resolves to, reduced to what the transport reads. */
+interface RawOutcome {
+  data?: unknown;
+  error?: unknown;
+  response: Response;
+}
+
+/** Passed to each openapi-fetch call: the combined signal and a fetch that remembers the response. */
+export type SendInit = {
+  signal: AbortSignal;
+  fetch: FetchFn;
+};
+
+/**
+ * The only module that knows about openapi-fetch: it owns deadlines, cancellation, TLS, auth and
+ * the mapping of every failure to an RKError, so the facade only says which operation to call and
+ * how to read its answer.
+ */
+export class Transport<Paths extends {}> {
+  readonly api: Client<Paths>;
+  readonly baseUrl: string;
+  readonly logger: Logger;
+  private readonly timeoutMs: number;
+  private readonly clientSignal: AbortSignal | undefined;
+  private readonly fetchImpl: FetchFn;
+
+  constructor(service: string, baseUrl: string, options: RKOptions = {}) {
+    const creating = `Creating the ${service} client`;
+    this.baseUrl = checkBaseUrl(creating, service, baseUrl);
+    const timeoutMs = checkTimeout(creating, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    if (timeoutMs instanceof RKError) throw timeoutMs;
+    this.timeoutMs = timeoutMs;
+    this.clientSignal = options.signal;
+    this.logger = options.logger ?? consoleLogger;
+    const base = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.fetchImpl = options.insecure ? insecureFetch(base, options.fetch !== undefined) : base;
+    this.api = createClient<Paths>({ baseUrl: this.baseUrl });
+    this.api.use(identify(creating, options));
+  }
+
+  /**
+   * Runs one call under a fresh deadline and the caller's signals, and turns whatever happens into
+   * a Result: `read` sees only a 2xx body and returns the value, or an error for a body it cannot use.
+   */
+  async run<T>(
+    operation: string,
+    call: CallOptions | undefined,
+    send: (init: SendInit) => Promise<RawOutcome>,
+    read: (data: unknown, response: Response) => T | RKError,
+  ): Promise<Result<T>> {
+    const timeoutMs = call?.timeoutMs === undefined ? this.timeoutMs : checkTimeout(operation, call.timeoutMs);
+    if (timeoutMs instanceof RKError) return failure(timeoutMs);
+    const callerSignals = [this.clientSignal, call?.signal].filter((s): s is AbortSignal => s !== undefined);
+    const alreadyAborted = callerSignals.find((s) => s.aborted);
+    if (alreadyAborted) return failure(new RKAbortError(operation, alreadyAborted.reason));
+
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const signal = callerSignals.length ? AbortSignal.any([deadline, ...callerSignals]) : deadline;
+    // openapi-fetch parses 2xx bodies itself; remembering the response lets a body that fails to
+    // parse still be reported with its status.
+    let seen: Response | undefined;
+    const fetch: FetchFn = async (input, init) => {
+      seen = await this.fetchImpl(input, init);
+      return seen;
+    };
+    try {
+      const outcome = await send({ signal, fetch });
+      const { response } = outcome;
+      if (!response.ok) {
+        const body = outcome.error === undefined ? '' : outcome.error;
+        return failure(new RKHttpError(operation, response.status, response.statusText, body, response.headers));
+      }
+      const value = read(outcome.data, response);
+      return value instanceof RKError ? failure(value) : success(value);
+    } catch (error) {
+      const aborted = callerSignals.find((s) => s.aborted);
+      if (aborted) return failure(new RKAbortError(operation, aborted.reason));
+      if (deadline.aborted) return failure(new RKTimeoutError(operation, this.baseUrl, timeoutMs));
+      if (seen?.ok && error instanceof SyntaxError) {
+        return failure(
+          new RKUnexpectedResponseError(operation, seen.status, `not valid JSON (${error.message})`, undefined, error),
+        );
+      }
+      return failure(new RKConnectionError(operation, this.baseUrl, error));
+    }
+  }
+}
+
+function checkBaseUrl(operation: string, service: string, baseUrl: unknown): string {
+  const hint = `pass the ${service} base URL, for example "http://127.0.0.1:8082/receiver/"`;
+  if (typeof baseUrl !== 'string' || baseUrl.trim() === '') {
+    throw new RKInvalidInputError(operation, `the ${service} URL`, `is missing; ${hint}`);
+  }
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    throw new RKInvalidInputError(operation, `the ${service} URL`, `"${baseUrl}" is not a URL; ${hint}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new RKInvalidInputError(operation, `the ${service} URL`, `"${baseUrl}" is not http(s); ${hint}`);
+  }
+  if (url.search || url.hash) {
+    throw new RKInvalidInputError(operation, `the ${service} URL`, `"${baseUrl}" has a query or fragment; ${hint}`);
+  }
+  // Like the reference client: one trailing slash goes, then paths are appended.
+  return baseUrl.endsWith('/') ? baseUrl.slice(0, -1) : baseUrl;
+}
+
+function checkTimeout(operation: string, timeoutMs: unknown): number | RKInvalidInputError {
+  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > 2 ** 31 - 1) {
+    return new RKInvalidInputError(
+      operation,
+      'timeoutMs',
+      `must be a positive number of milliseconds below 2^31, got ${String(timeoutMs)}`,
+    );
+  }
+  return timeoutMs;
+}
+
+/** User-Agent and at most one credential header; the user credential wins, as in the reference client. */
+function identify(operation: string, options: RKOptions): Middleware {
+  const userAgent = options.userAgent ?? `recordkeeper-client-${VERSION}`;
+  const credential = options.userAuth
+    ? { header: options.userAuthHeader ?? DEFAULT_USER_AUTH_HEADER, value: options.userAuth }
+    : options.pucAuth
+      ? { header: options.pucAuthHeader ?? DEFAULT_PUC_AUTH_HEADER, value: options.pucAuth }
+      : undefined;
+  for (const [name, value] of [
+    ['userAuthHeader', options.userAuthHeader],
+    ['pucAuthHeader', options.pucAuthHeader],
+  ] as const) {
+    if (value !== undefined && !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(value)) {
+      throw new RKInvalidInputError(operation, name, `"${value}" is not a valid HTTP header name`);
+    }
+  }
+  return {
+    onRequest({ request }) {
+      request.headers.set('User-Agent', userAgent);
+      if (credential) request.headers.set(credential.header, credential.value);
+      return request;
+    },
+  };
+}
+
+/**
+ * Certificate checks off for this client only: an undici dispatcher of its own, never the process
+ * environment. undici is loaded on first use so clients that verify TLS never pay for it.
+ */
+function insecureFetch(base: FetchFn, injected: boolean): FetchFn {
+  let ready: Promise<{ fetch: FetchFn; dispatcher: unknown }> | undefined;
+  const load = () =>
+    (ready ??= import('undici').then((undici) => ({
+      fetch: undici.fetch as unknown as FetchFn,
+      dispatcher: new undici.Agent({ connect: { rejectUnauthorized: false } }),
+    })));
+  return async (input, init) => {
+    const { fetch, dispatcher } = await load();
+    if (injected) return base(input, { ...init, dispatcher } as RequestInit);
+    // undici's own fetch with its own Agent: mixing an npm undici Agent into Node's bundled fetch
+    // is not supported across major versions.
+    const request = input instanceof Request ? input : new Request(input, init);
+    const body = request.body ? await request.arrayBuffer() : undefined;
+    return fetch(request.url, {
+      method: request.method,
+      headers: request.headers,
+      body,
+      signal: request.signal,
+      redirect: request.redirect,
+      dispatcher,
+    } as RequestInit);
+  };
+}

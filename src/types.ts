@@ -1,0 +1,62 @@
+import type { components as Receiver } from './generated/receiver.js';
+import type { components as Query, operations as QueryOperations } from './generated/query.js';
+import type { components as GraphBuilder } from './generated/graph-builder.js';
+
+/** Domain names for the shapes the specs define; nothing here restates a field. */
+
+/** A PEM as it travels to the Receiver (the exact wire JSON). */
+export type PemPayload = Receiver['schemas']['Pem'];
+/** An artifact: `CreatedAt` is null when sent and the Receiver's time of first sight when read back. */
+export type Artifact = Receiver['schemas']['Artifact'];
+/** String properties of an artifact. */
+export type ArtifactProperties = Artifact['Properties'];
+/** Any JSON object describing an event. */
+export type PemProperties = PemPayload['Properties'];
+/** The Receiver's acknowledgement of a PEM: `accepted`, or `duplicate` for an identical resend. */
+export type PemAck = Receiver['schemas']['PemAck'];
+export type ReceiverInfo = Receiver['schemas']['ReceiverInfo'];
+/** Where a tag points and since when. */
+export type TagRecord = Receiver['schemas']['TagRecord'];
+
+/** A PEM as the Query service reads it back: artifacts by Name, with the time it was received. */
+export type StoredPem = Query['schemas']['StoredPem'];
+export type QueryInfo = Query['schemas']['QueryInfo'];
+export type Report = Query['schemas']['Report'];
+export type GraphQueryType = Query['schemas']['GraphQuery']['type'];
+
+export type GraphInfo = GraphBuilder['schemas']['GraphInfo'];
+
+type ListQuery<Op extends { parameters: { query?: unknown } }> = NonNullable<Op['parameters']['query']>;
+type Paging = 'pageIndex' | 'pageSize' | 'sortField' | 'sortOrder';
+
+/** Exact-match PEM filters, sent as top-level query parameters. */
+export type PemFilters = Omit<ListQuery<QueryOperations['listPems']>, Paging>;
+/** Artifact filters: `Name` matches names that contain it. */
+export type ArtifactFilters = Omit<ListQuery<QueryOperations['listArtifacts']>, Paging>;
+
+/** Paging and sorting of a list; `pageIndex` counts from 0, no `pageSize` means every match. */
+export type ListOptions<Op extends { parameters: { query?: unknown } }, Filters> = Pick<ListQuery<Op>, Paging & keyof ListQuery<Op>> & {
+  filters?: Filters;
+};
+
+export type PemListOptions = ListOptions<QueryOperations['listPems'], PemFilters>;
+/** Where artifacts are read from: the tables (`sqldb`, default) or the lineage graph (`graphdb`). */
+export type ArtifactSource = 'sqldb' | 'graphdb';
+export type ArtifactListOptions = ListOptions<QueryOperations['listArtifacts'], ArtifactFilters> & {
+  source?: ArtifactSource;
+};
+export type ArtifactCountOptions = { filters?: ArtifactFilters; source?: ArtifactSource };
+
+/** What `RKAdmin.checkConnections` reports when both services answer. */
+export interface ConnectionReport {
+  graphBuilder: GraphInfo;
+  query: QueryInfo;
+}
+
+/** What `RKAdmin.graphFlush` reports. */
+export interface FlushReport {
+  msg: string;
+  /** How long the flush took, as measured by the client. */
+  durationMs: number;
+}
+
