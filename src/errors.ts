@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+
 /**
  * One hierarchy for every failure, so callers can branch with `instanceof` or on `kind` and always
  * get a message that names the operation ("Sending PEM failed: ...").
@@ -37,7 +39,9 @@ export class RKHttpError extends RKError {
 
   constructor(operation: string, status: number, statusText: string, body: unknown, headers: Headers) {
     const serverMessage = explanationOf(body);
-    const reason = statusText ? `HTTP ${status} ${statusText}` : `HTTP ${status}`;
+    // HTTP/2 and many proxies send no reason phrase; the standard one keeps messages readable.
+    const phrase = statusText || STATUS_CODES[status];
+    const reason = phrase ? `HTTP ${status} ${phrase}` : `HTTP ${status}`;
     super(operation, serverMessage ? `${reason}: ${serverMessage}` : reason);
     this.status = status;
     this.body = body;
