@@ -80,7 +80,7 @@ export class RKAdmin {
     const body = checked(() => {
       if (!isPlainObject(options)) throw new RKInvalidInputError(operation, 'options', 'must be an object like { checkPems: true }');
       const flag = (name: keyof GraphVerifyOptions): boolean => {
-        const value: unknown = options[name] ?? true;
+        const value: unknown = options[name] === undefined ? true : options[name];
         if (typeof value !== 'boolean') throw new RKInvalidInputError(operation, name, `must be true or false, got ${String(value)}`);
         return value;
       };

@@ -1,4 +1,4 @@
-import { RKUnexpectedResponseError } from './errors.js';
+import { RKInvalidInputError, RKUnexpectedResponseError } from './errors.js';
 import type { GraphRow } from './graph-query.js';
 import { failure, success, type Result } from './result.js';
 import type { Artifact, ArtifactFilters, ArtifactListOptions } from './types.js';
@@ -16,6 +16,21 @@ type Selection = Omit<ArtifactListOptions, 'source' | 'filters'> & ArtifactFilte
  */
 export const graphArtifacts = {
   statement: GRAPH_ARTIFACT_LIST,
+
+  /** The graph rows carry Name and CreatedAt only; anything else would be silently ignored, so it is refused. */
+  check(operation: string, options: { filters?: object; sortField?: unknown }): void {
+    const filter = Object.keys(options.filters ?? {}).find((key) => key !== 'Name');
+    if (filter !== undefined) {
+      throw new RKInvalidInputError(operation, `filters.${filter}`, 'cannot be applied to source "graphdb"; only the Name filter can');
+    }
+    if (options.sortField !== undefined && options.sortField !== 'Name' && options.sortField !== 'CreatedAt') {
+      throw new RKInvalidInputError(
+        operation,
+        'sortField',
+        `must be "Name" or "CreatedAt", got ${JSON.stringify(options.sortField)}`,
+      );
+    }
+  },
 
   select(operation: string, rows: GraphRow[], selection: Selection): Result<Artifact[]> {
     const artifacts: Artifact[] = [];

@@ -1,5 +1,5 @@
 import { checked, requireHexId, requireText } from './checks.js';
-import { RKError } from './errors.js';
+import { RKError, RKHttpError, RKSizeLimitError } from './errors.js';
 import type { RKClientLike } from './client.js';
 import { consoleLogger, type Logger } from './logger.js';
 import type { CallOptions } from './options.js';
@@ -7,6 +7,9 @@ import { Pem, prepareArtifact, formatTimestamp, type PreparePemOptions } from '.
 import { failure, success, type Result } from './result.js';
 import type { Artifact, ArtifactProperties, PemAck, PemPayload, ReceiverInfo, TagRecord } from './types.js';
 import { VERSION } from './version.js';
+
+/** The size limit the mock advertises and enforces, as a Receiver would. */
+export const MOCK_PEM_SIZE_LIMIT = 1024 * 1024;
 
 /**
  * The client RKClientFactory returns when RK_MOCK=true: no I/O, success for every valid call, and
@@ -37,8 +40,17 @@ export class MockRKClient implements RKClientLike {
   async sendPem(pem: Pem | PemPayload, _call?: CallOptions): Promise<Result<PemAck>> {
     const prepared = checked(() => Pem.from(pem, this.#logger));
     if (prepared instanceof RKError) return failure(prepared);
-    if (this.sentPems.some((sent) => sent.ID === prepared.ID)) return success({ ID: prepared.ID, status: 'duplicate' });
-    this.sentPems.push(JSON.parse(JSON.stringify(prepared)) as PemPayload);
+    const json = JSON.stringify(prepared);
+    const size = Buffer.byteLength(json, 'utf8');
+    if (size > MOCK_PEM_SIZE_LIMIT) return failure(new RKSizeLimitError('Sending PEM', size, MOCK_PEM_SIZE_LIMIT));
+    // Same rule as the Receiver: an identical resend is a duplicate, different content is a conflict.
+    const earlier = this.sentPems.find((sent) => sent.ID === prepared.ID);
+    if (earlier && JSON.stringify(earlier) === json) return success({ ID: prepared.ID, status: 'duplicate' });
+    if (earlier) {
+      const body = { message: `PEM ${prepared.ID} is already stored with different content`, code: 'conflict', field: 'ID' };
+      return failure(new RKHttpError('Sending PEM', 409, 'Conflict', body, new Headers({ 'content-type': 'application/json' })));
+    }
+    this.sentPems.push(JSON.parse(json) as PemPayload);
     return success({ ID: prepared.ID, status: 'accepted' });
   }
 
@@ -61,7 +73,7 @@ export class MockRKClient implements RKClientLike {
     return success({
       version: `mock-${VERSION}`,
       pem_version: '2.0.0',
-      pem_size_limit: 1024 * 1024,
+      pem_size_limit: MOCK_PEM_SIZE_LIMIT,
       auth_required: false,
       pem_auth_required: false,
     });

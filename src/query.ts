@@ -113,6 +113,7 @@ export class RKQuery {
     const query = checked(() => {
       if (!isPlainObject(options)) throw new RKInvalidInputError(operation, 'options', 'must be an object like { pageSize: 10 }');
       requireSource(operation, source);
+      if (source === 'graphdb') graphArtifacts.check(operation, list);
       return listQuery(operation, list);
     });
     if (query instanceof RKError) return failure(query);
@@ -132,15 +133,19 @@ export class RKQuery {
   /** How many artifacts have a Name that contains the `Name` filter, in the tables or the graph. */
   async getArtifactsCount(options: ArtifactCountOptions = {}, call?: CallOptions): Promise<Result<number>> {
     const operation = 'Counting artifacts';
-    const { source = 'sqldb', filters = {} } = isPlainObject(options) ? options : ({} as ArtifactCountOptions);
     const query = checked(() => {
+      if (!isPlainObject(options)) throw new RKInvalidInputError(operation, 'options', 'must be an object like { filters: { Name: "model" } }');
+      rejectUnknownKeys(operation, options, 'count', ['source', 'filters']);
+      const { source = 'sqldb', filters = {} } = options;
       requireSource(operation, source);
-      return filterQuery(operation, filters);
+      if (source === 'graphdb') graphArtifacts.check(operation, { filters });
+      return { source, filters: filterQuery(operation, filters) };
     });
     if (query instanceof RKError) return failure(query);
+    const { source, filters } = query;
     if (source === 'graphdb') {
-      if (query.Name !== undefined) {
-        const list = await this.getArtifacts({ source, filters: query }, call);
+      if (filters.Name !== undefined) {
+        const list = await this.getArtifacts({ source, filters }, call);
         return list.ok ? success(list.value.length) : list;
       }
       const rows = await runGraphQuery(this.#query, GRAPH_ARTIFACT_COUNT, 'r', call);
@@ -153,7 +158,7 @@ export class RKQuery {
     return this.#query.run(
       operation,
       call,
-      (init) => this.#query.api.GET('/artifacts_count', { params: { query }, ...init }),
+      (init) => this.#query.api.GET('/artifacts_count', { params: { query: filters }, ...init }),
       (data, response) => expectCount(operation, data, response, 'artifacts_count'),
     );
   }
@@ -220,15 +225,12 @@ const PAGING_KEYS = ['pageIndex', 'pageSize', 'sortField', 'sortOrder'] as const
 /** Paging first, then each filter as its own top-level parameter (`?pageSize=1&Name=model`). */
 function listQuery<Q extends PemListOptions | Omit<ArtifactListOptions, 'source'>>(operation: string, options: Q) {
   if (!isPlainObject(options)) throw new RKInvalidInputError(operation, 'options', 'must be an object like { pageSize: 10 }');
-  const unknown = Object.keys(options).filter((key) => key !== 'filters' && !(PAGING_KEYS as readonly string[]).includes(key));
-  if (unknown.length) {
-    throw new RKInvalidInputError(
-      operation,
-      `options.${unknown[0]}`,
-      `is not a list option; use pageIndex, pageSize, sortField, sortOrder, and put field filters under "filters"`,
-    );
-  }
-  const { filters, ...paging } = options;
+  rejectUnknownKeys(operation, options, 'list', [...PAGING_KEYS, 'filters']);
+  const { filters, ...given } = options;
+  // A fixed parameter order keeps URLs stable for caches and logs, whatever order the caller used.
+  const paging = Object.fromEntries(
+    PAGING_KEYS.filter((key) => given[key] !== undefined).map((key) => [key, given[key]]),
+  ) as typeof given;
   for (const key of ['pageIndex', 'pageSize'] as const) {
     const value = paging[key];
     const min = key === 'pageIndex' ? 0 : 1;
@@ -248,11 +250,25 @@ function listQuery<Q extends PemListOptions | Omit<ArtifactListOptions, 'source'
 function filterQuery<F extends PemFilters | ArtifactFilters>(operation: string, filters: F): F {
   if (!isPlainObject(filters)) throw new RKInvalidInputError(operation, 'filters', 'must be an object like { Type: "train" }');
   for (const [key, value] of Object.entries(filters)) {
+    if ((PAGING_KEYS as readonly string[]).includes(key)) {
+      throw new RKInvalidInputError(operation, `filters.${key}`, 'is a list option, not a field filter; pass it beside "filters"');
+    }
     if (typeof value !== 'string') {
       throw new RKInvalidInputError(operation, `filters.${key}`, `must be a string, got ${typeof value}`);
     }
   }
   return filters;
+}
+
+function rejectUnknownKeys(operation: string, options: Record<string, unknown>, kind: string, known: readonly string[]): void {
+  const unknown = Object.keys(options).find((key) => !known.includes(key));
+  if (unknown !== undefined) {
+    throw new RKInvalidInputError(
+      operation,
+      `options.${unknown}`,
+      `is not a ${kind} option; use ${known.filter((key) => key !== 'filters').join(', ')}, and put field filters under "filters"`,
+    );
+  }
 }
 
 function requireSource(operation: string, source: unknown): void {
