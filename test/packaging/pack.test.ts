@@ -1,0 +1,215 @@
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * What a user gets from `npm install recordkeeper-client`: the tarball `npm pack` makes, installed
+ * into a fresh ESM project, imported by Node and type-checked against the shipped `.d.ts` with the
+ * repo's own TypeScript.
+ */
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TSC = join(ROOT, 'node_modules', '.bin', 'tsc');
+const TIMEOUT_MS = 120_000;
+// Build, pack and an install that may have to fetch the two runtime dependencies.
+const SETUP_TIMEOUT_MS = 240_000;
+
+interface Outcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a command and resolves with how it ended. npm's own `npm_*` variables (set when this test
+ * runs under `npm test`) are left out so they cannot point the temporary project's npm at this repo.
+ */
+function run(command: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<Outcome> {
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)));
+  return new Promise((resolve) => {
+    execFile(command, args, { cwd, env: { ...inherited, ...env }, maxBuffer: 32 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+async function runOk(command: string, args: string[], cwd: string, env?: Record<string, string>): Promise<string> {
+  const outcome = await run(command, args, cwd, env);
+  if (outcome.code !== 0) {
+    throw new Error(`${command} ${args.join(' ')} (in ${cwd}) exited with ${outcome.code}\n${outcome.stdout}\n${outcome.stderr}`);
+  }
+  return outcome.stdout;
+}
+
+const CONSUMER_TS = `
+import {
+  MockRKClient,
+  RKAdmin,
+  RKClient,
+  RKClientFactory,
+  RKError,
+  RKHttpError,
+  RKQuery,
+  VERSION,
+  type Artifact,
+  type PemAck,
+  type ReceiverInfo,
+  type Result,
+  type StoredPem,
+} from 'recordkeeper-client';
+
+const rk = new RKClient('http://127.0.0.1:8082/receiver/', 'consumer', { timeoutMs: 1000, userAuth: 'token' });
+const pem = rk
+  .preparePem('train', { properties: { epochs: 3 }, tagName: 'production' })
+  .usesArtifact(rk.prepareArtifact('dataset-a', { uri: 's3://bucket/a.csv' }))
+  .producesArtifact(rk.prepareArtifact('model-a'));
+const sent: Result<PemAck> = await rk.sendPem(pem);
+if (sent.ok) {
+  const status: 'accepted' | 'duplicate' = sent.value.status;
+  console.log(status);
+} else if (sent.error instanceof RKHttpError) {
+  const detail: [number, string | undefined] = [sent.error.status, sent.error.code];
+  console.log(detail);
+} else {
+  const error: RKError = sent.error;
+  console.log(error.kind, error.operation);
+}
+const info: Result<ReceiverInfo> = await rk.getInfo();
+const limit: number | undefined = info.ok ? info.value.pem_size_limit : undefined;
+
+const query = new RKQuery('http://127.0.0.1:8083/query/', { pucAuth: 'puc' });
+const pems: Result<StoredPem[]> = await query.getPems({ pageSize: 10, sortField: 'TimestampClient', sortOrder: 'desc', filters: { Type: 'train' } });
+const latest: Result<Artifact | null> = await query.getArtifactLatest('model');
+const count: Result<number> = await query.getArtifactsCount({ source: 'graphdb' });
+
+const admin = new RKAdmin('http://127.0.0.1:8083/query/', 'http://127.0.0.1:8084/graph-builder/');
+const flushed = await admin.graphFlush({ timeoutMs: 60_000 });
+const ms: number | undefined = flushed.ok ? flushed.value.durationMs : undefined;
+
+const emitter = RKClientFactory.get('http://127.0.0.1:8082/receiver/', 'consumer');
+const mock: boolean = emitter instanceof MockRKClient;
+const version: string = VERSION;
+console.log(limit, pems, latest, count, ms, mock, version);
+`;
+
+/** Each line must be refused by the shipped types; were they \`any\`, the unused directives would fail the check. */
+const MISUSE_TS = `
+import { RKClient, RKQuery } from 'recordkeeper-client';
+
+const rk = new RKClient('http://127.0.0.1:8082/receiver/', 'consumer');
+// @ts-expect-error the event type is a string
+rk.preparePem(42);
+// @ts-expect-error sortField is one of the fields the spec lists
+await new RKQuery('http://127.0.0.1:8083/query/').getPems({ sortField: 'Colour' });
+// @ts-expect-error a result must be narrowed with ok before its value is read
+(await rk.getInfo()).value.version;
+// @ts-expect-error artifact properties are strings
+rk.prepareArtifact('dataset-a', { rows: 3 });
+`;
+
+const TSC_ARGS = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022'];
+
+describe('the npm package', { timeout: TIMEOUT_MS }, () => {
+  let tmp: string;
+  let project: string;
+  let files: string[];
+
+  beforeAll(async () => {
+    tmp = await mkdtemp(join(tmpdir(), 'rk-pack-'));
+    await runOk('npm', ['run', 'build'], ROOT);
+    await runOk('npm', ['pack', '--pack-destination', tmp], ROOT);
+    const tarballs = (await readdir(tmp)).filter((name) => name.endsWith('.tgz'));
+    expect(tarballs).toHaveLength(1);
+    const tarball = join(tmp, tarballs[0]!);
+    files = (await runOk('tar', ['-tzf', tarball], tmp))
+      .split('\n')
+      .filter(Boolean)
+      .map((path) => path.replace(/^package\//, ''));
+
+    project = join(tmp, 'consumer');
+    await mkdir(project);
+    await runOk('npm', ['init', '-y'], project);
+    const manifestPath = join(project, 'package.json');
+    const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as Record<string, unknown>;
+    await writeFile(manifestPath, JSON.stringify({ ...manifest, type: 'module' }, null, 2));
+    await runOk('npm', ['install', tarball, '--no-audit', '--no-fund', '--prefer-offline'], project);
+  }, SETUP_TIMEOUT_MS);
+
+  afterAll(async () => {
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('ships the build, its types and the specs', () => {
+    for (const file of [
+      'package.json',
+      'dist/index.js',
+      'dist/index.d.ts',
+      'openapi/common.yaml',
+      'openapi/receiver.yaml',
+      'openapi/query.yaml',
+      'openapi/graph-builder.yaml',
+    ]) {
+      expect(files).toContain(file);
+    }
+  });
+
+  it('ships no tests, sources, local server or dependencies', () => {
+    const unwanted = files.filter(
+      (file) => /^(test|src|server|node_modules|scripts)\//.test(file) || (file.endsWith('.ts') && !file.endsWith('.d.ts')),
+    );
+    expect(unwanted).toEqual([]);
+  });
+
+  it('imports as ESM in Node and works', async () => {
+    const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const script = `
+      import { RKClient, RKClientFactory, RKConnectionError, VERSION } from 'recordkeeper-client';
+      const rk = new RKClient('http://127.0.0.1:1/receiver/', 'pack-test', { timeoutMs: 3000, insecure: true });
+      const pem = rk.preparePem('ingest').usesArtifact(rk.prepareArtifact('dataset-a'));
+      const info = await rk.getInfo();
+      console.log(JSON.stringify({
+        VERSION,
+        static: RKClient.version,
+        id: pem.ID,
+        mock: RKClientFactory.get('http://127.0.0.1:1/receiver/', 'pack-test').constructor.name,
+        failure: info.ok ? null : [info.error instanceof RKConnectionError, info.error.message],
+      }));
+    `;
+    const stdout = await runOk(process.execPath, ['--input-type=module', '-e', script], project, { RK_MOCK: 'TRUE' });
+    const printed = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+    expect(printed).toMatchObject({ VERSION: pkg.version, static: pkg.version, mock: 'MockRKClient' });
+    expect(printed.id).toMatch(/^[0-9a-f]{32}$/);
+    // Reaching the network (through the lazily loaded undici, for `insecure`) proves the runtime dependencies resolve.
+    expect(printed.failure).toEqual([true, expect.stringMatching(/^Reading Receiver info failed: could not reach http:\/\/127\.0\.0\.1:1\/receiver/)]);
+  });
+
+  it('exposes only the package entry point', async () => {
+    const outcome = await run(process.execPath, ['--input-type=module', '-e', "import 'recordkeeper-client/dist/client.js';"], project);
+    expect(outcome.code).not.toBe(0);
+    expect(outcome.stderr).toContain('ERR_PACKAGE_PATH_NOT_EXPORTED');
+  });
+
+  it('type-checks a consumer against the shipped .d.ts, and refuses misuse', async () => {
+    await writeFile(join(project, 'consumer.ts'), CONSUMER_TS);
+    await writeFile(join(project, 'misuse.ts'), MISUSE_TS);
+    const outcome = await run(TSC, [...TSC_ARGS, 'consumer.ts', 'misuse.ts'], project);
+    expect(outcome.stdout + outcome.stderr).toBe('');
+    expect(outcome.code).toBe(0);
+  });
+
+  it('refuses each misuse line for the reason given, once the directives are gone', async () => {
+    await writeFile(join(project, 'misuse-bare.ts'), MISUSE_TS.replace(/^\/\/ @ts-expect-error.*\n/gm, ''));
+    const outcome = await run(TSC, [...TSC_ARGS, 'misuse-bare.ts'], project);
+    expect(outcome.code).not.toBe(0);
+    const errors = [...outcome.stdout.matchAll(/^misuse-bare\.ts\((\d+),\d+\): error (TS\d+)/gm)].map(([, line, code]) => [Number(line), code]);
+    expect(errors).toEqual([
+      [5, 'TS2345'], // 42 is not a string
+      [6, 'TS2322'], // 'Colour' is not a sort field
+      [7, 'TS2339'], // no value on the failure branch
+      [8, 'TS2322'], // 3 is not a string
+    ]);
+  });
+});
