@@ -1,0 +1,109 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { SpecOperation, Specs } from './spec.js';
+import type { Principal } from './types.js';
+
+/**
+ * Credentials: user tokens (personal, for tests), PUC tokens (machine credentials) and admin
+ * tokens (either kind, plus the right to erase everything). With none configured nothing needs a
+ * credential and everything is allowed. The header names are the spec's security schemes.
+ */
+
+export interface AuthOptions {
+  userTokens?: readonly string[];
+  pucTokens?: readonly string[];
+  adminTokens?: readonly string[];
+  /** Sending a PEM needs a credential too. */
+  pemAuth?: boolean;
+}
+
+export type AuthOutcome =
+  | { ok: true; principal: Principal }
+  | { ok: false; status: 401 | 403; code: 'unauthorized' | 'forbidden'; message: string };
+
+/** Operations that need the admin right on top of a credential. */
+const ADMIN_OPERATIONS = new Set(['cleanDatabases']);
+const PEM_OPERATION = 'sendPem';
+
+export class Auth {
+  readonly required: boolean;
+  readonly pemRequired: boolean;
+  readonly userHeader: string;
+  readonly pucHeader: string;
+  readonly #user: Set<string>;
+  readonly #puc: Set<string>;
+  readonly #admin: Set<string>;
+
+  constructor(specs: Specs, options: AuthOptions) {
+    const schemes = specs.receiver.securitySchemes;
+    const userHeader = schemes.userAuth?.name;
+    const pucHeader = schemes.pucAuth?.name;
+    if (!userHeader || !pucHeader) throw new Error('recordkeeper-local: the receiver spec defines no userAuth/pucAuth header schemes');
+    this.userHeader = userHeader;
+    this.pucHeader = pucHeader;
+    this.#user = tokenSet(options.userTokens);
+    this.#puc = tokenSet(options.pucTokens);
+    this.#admin = tokenSet(options.adminTokens);
+    this.required = this.#user.size + this.#puc.size + this.#admin.size > 0;
+    if (options.pemAuth && !this.required) {
+      throw new Error('--pem-auth needs at least one credential (--user-token, --puc-token or --admin-token)');
+    }
+    this.pemRequired = this.required && options.pemAuth === true;
+  }
+
+  check(operation: SpecOperation, headers: IncomingHttpHeaders): AuthOutcome {
+    if (!this.required) return { ok: true, principal: { kind: 'anonymous', admin: true } };
+    const user = headerValue(headers, this.userHeader);
+    const puc = headerValue(headers, this.pucHeader);
+    let principal: Principal = { kind: 'anonymous', admin: false };
+    // When both are sent the user credential counts, as the clients send only that one.
+    if (user !== undefined) {
+      if (!this.#user.has(user) && !this.#admin.has(user)) return unknown(this.userHeader);
+      principal = { kind: 'user', admin: this.#admin.has(user) };
+    } else if (puc !== undefined) {
+      if (!this.#puc.has(puc) && !this.#admin.has(puc)) return unknown(this.pucHeader);
+      principal = { kind: 'puc', admin: this.#admin.has(puc) };
+    }
+    const optional = operation.security.some((alternative) => Object.keys(alternative).length === 0);
+    // The spec lets a PEM be sent without a credential; --pem-auth takes that away.
+    const needsCredential = operation.operationId === PEM_OPERATION ? this.pemRequired || !optional : !optional;
+    if (principal.kind === 'anonymous' && needsCredential) {
+      return {
+        ok: false,
+        status: 401,
+        code: 'unauthorized',
+        message: `A credential is required: send ${this.userHeader} or ${this.pucHeader}`,
+      };
+    }
+    if (ADMIN_OPERATIONS.has(operation.operationId) && !principal.admin) {
+      return {
+        ok: false,
+        status: principal.kind === 'anonymous' ? 401 : 403,
+        code: principal.kind === 'anonymous' ? 'unauthorized' : 'forbidden',
+        message: 'This operation needs an admin credential',
+      };
+    }
+    return { ok: true, principal };
+  }
+}
+
+function unknown(header: string): AuthOutcome {
+  return { ok: false, status: 401, code: 'unauthorized', message: `The credential in ${header} is not known to this Record Keeper` };
+}
+
+function tokenSet(tokens: readonly string[] | undefined): Set<string> {
+  return new Set((tokens ?? []).map((t) => t.trim()).filter((t) => t !== ''));
+}
+
+function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name.toLowerCase()];
+  const text = Array.isArray(value) ? value[0] : value;
+  return text === undefined || text === '' ? undefined : text;
+}
+
+/** Specs where every operation of an admin kind is known, so a renamed operationId is caught at startup. */
+export function assertAuthOperations(specs: Specs): void {
+  const ids = new Set(Object.values(specs).flatMap((s) => s.operations.map((o) => o.operationId)));
+  for (const id of [...ADMIN_OPERATIONS, PEM_OPERATION]) {
+    if (!ids.has(id)) throw new Error(`recordkeeper-local: the specs have no operation ${id}`);
+  }
+}

@@ -1,0 +1,359 @@
+import { createHash } from 'node:crypto';
+import { sqlStateOf, type Queryable, type Storage } from './storage.js';
+import { formatTimestamp } from './time.js';
+import type { Artifact, Pem, Report, ReportBody, StoredPem, TagRecord } from './types.js';
+
+/**
+ * Everything the Receiver and the Query service read and write, as parameterized SQL. Column
+ * names in SQL text come only from the constant maps below, never from a request.
+ */
+
+/** Spec field name to column, for the PEM filters and sort fields the Query spec lists. */
+export const PEM_COLUMNS: Readonly<Record<string, string>> = {
+  ID: 'id',
+  Type: 'type',
+  Predecessor: 'predecessor',
+  Emitter: 'emitter',
+  TimestampClient: 'timestamp_client',
+  TimestampReceived: 'timestamp_received',
+  Tag: 'tag',
+  TagNamespace: 'tag_namespace',
+};
+
+export const ARTIFACT_COLUMNS: Readonly<Record<string, string>> = {
+  Name: 'name',
+  CreatedAt: 'created_at',
+};
+
+export interface ListSelection {
+  filters: Record<string, string>;
+  sortField?: string | undefined;
+  sortOrder?: 'asc' | 'desc' | undefined;
+  pageIndex?: number | undefined;
+  pageSize?: number | undefined;
+}
+
+export type SendOutcome = { status: 'accepted' | 'duplicate' } | { status: 'conflict' };
+
+export type TagOutcome = { record: TagRecord } | { missingPem: true };
+
+interface PemRow {
+  seq: number;
+  id: string;
+  type: string;
+  predecessor: string | null;
+  emitter: string;
+  timestamp_client: string;
+  timestamp_received: string;
+  properties: Record<string, unknown>;
+  tag: string;
+  tag_namespace: string;
+}
+
+interface ArtifactRow {
+  name: string;
+  properties: Record<string, string>;
+  created_at: string;
+}
+
+interface ReportRow {
+  id: string;
+  kind: Report['kind'];
+  status: Report['status'];
+  body: ReportBody | null;
+}
+
+const PEM_SELECT = `SELECT seq, id, type, predecessor, emitter, timestamp_client, timestamp_received, properties, tag, tag_namespace FROM rk_pems`;
+
+export class Records {
+  constructor(private readonly storage: Storage) {}
+
+  /** For the graph queries, which read the projection tables directly. */
+  get db(): Queryable {
+    return this.storage;
+  }
+
+  /**
+   * Stores the PEM, its artifacts and its tag in one transaction, committed before this resolves.
+   * The same ID with the same content is a duplicate (nothing changes); with other content, a
+   * conflict (nothing changes).
+   */
+  async sendPem(pem: Pem): Promise<SendOutcome> {
+    const hash = contentHash(pem);
+    const existing = await this.#storedHash(this.storage, pem.ID);
+    if (existing !== undefined) return existing === hash ? { status: 'duplicate' } : { status: 'conflict' };
+    try {
+      await this.storage.transaction((tx) => this.#insertPem(tx, pem, hash));
+      return { status: 'accepted' };
+    } catch (error) {
+      // Two requests with the same new ID raced (PostgreSQL with several connections): the loser
+      // answers as if it had come second.
+      if (sqlStateOf(error) !== '23505') throw error;
+      const stored = await this.#storedHash(this.storage, pem.ID);
+      if (stored === undefined) throw error;
+      return stored === hash ? { status: 'duplicate' } : { status: 'conflict' };
+    }
+  }
+
+  async #storedHash(db: Queryable, id: string): Promise<string | undefined> {
+    const [row] = await db.query<{ content_hash: string }>(`SELECT content_hash FROM rk_pems WHERE id = $1`, [id]);
+    return row?.content_hash;
+  }
+
+  async #insertPem(tx: Queryable, pem: Pem, hash: string): Promise<void> {
+    const now = formatTimestamp();
+    await tx.query(
+      `INSERT INTO rk_pems (id, type, predecessor, emitter, timestamp_client, timestamp_received, properties, tag, tag_namespace, content_hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::json, $8, $9, $10)`,
+      [pem.ID, pem.Type, pem.Predecessor, pem.Emitter, pem.TimestampClient, now, JSON.stringify(pem.Properties), pem.Tag, pem.TagNamespace, hash],
+    );
+    const links = [
+      ...pem.UsesArtifacts.map((a, i) => ({ role: 'uses', position: i, name: a.Name })),
+      ...pem.ProducesArtifacts.map((a, i) => ({ role: 'produces', position: i, name: a.Name })),
+    ];
+    if (links.length) {
+      // One artifact row per Name; a Name listed twice contributes both property sets, later wins.
+      const merged = new Map<string, Record<string, string>>();
+      for (const artifact of [...pem.UsesArtifacts, ...pem.ProducesArtifacts]) {
+        merged.set(artifact.Name, { ...merged.get(artifact.Name), ...artifact.Properties });
+      }
+      // Sorted, so that concurrent transactions lock artifact rows in the same order.
+      const names = [...merged.keys()].sort();
+      await tx.query(
+        `INSERT INTO rk_artifacts (name, properties, created_at)
+         SELECT u.name, u.properties::jsonb, $3 FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(name, properties, n)
+         ORDER BY u.n
+         ON CONFLICT (name) DO UPDATE SET properties = rk_artifacts.properties || EXCLUDED.properties`,
+        [names, names.map((n) => JSON.stringify(merged.get(n))), now],
+      );
+      await tx.query(
+        `INSERT INTO rk_pem_artifacts (pem_id, role, position, artifact_name)
+         SELECT $1, u.role, u.position, u.name FROM unnest($2::text[], $3::int[], $4::text[]) AS u(role, position, name)`,
+        [pem.ID, links.map((l) => l.role), links.map((l) => l.position), links.map((l) => l.name)],
+      );
+    }
+    await upsertTag(tx, pem.TagNamespace, pem.Tag, pem.ID, now);
+  }
+
+  async getPem(id: string): Promise<StoredPem | undefined> {
+    const rows = await this.storage.query<PemRow>(`${PEM_SELECT} WHERE id = $1`, [id]);
+    return (await this.#withArtifacts(rows))[0];
+  }
+
+  async listPems(selection: ListSelection): Promise<StoredPem[]> {
+    const { where, params } = whereClause(PEM_COLUMNS, selection.filters, 'equals');
+    const page = pageClause(selection, params);
+    if (page === undefined) return [];
+    const rows = await this.storage.query<PemRow>(
+      `${PEM_SELECT}${where} ORDER BY ${orderClause(PEM_COLUMNS, selection)}${page}`,
+      params,
+    );
+    return this.#withArtifacts(rows);
+  }
+
+  async countPems(filters: Record<string, string>): Promise<number> {
+    const { where, params } = whereClause(PEM_COLUMNS, filters, 'equals');
+    const [row] = await this.storage.query<{ n: number }>(`SELECT count(*)::int AS n FROM rk_pems${where}`, params);
+    return row?.n ?? 0;
+  }
+
+  async #withArtifacts(rows: PemRow[]): Promise<StoredPem[]> {
+    if (!rows.length) return [];
+    const links = await this.storage.query<{ pem_id: string; role: string; artifact_name: string }>(
+      `SELECT pem_id, role, artifact_name FROM rk_pem_artifacts WHERE pem_id = ANY($1::text[]) ORDER BY pem_id, role, position`,
+      [rows.map((r) => r.id)],
+    );
+    const byPem = new Map<string, { uses: string[]; produces: string[] }>();
+    for (const link of links) {
+      let lists = byPem.get(link.pem_id);
+      if (!lists) byPem.set(link.pem_id, (lists = { uses: [], produces: [] }));
+      (link.role === 'uses' ? lists.uses : lists.produces).push(link.artifact_name);
+    }
+    return rows.map((row) => ({
+      ID: row.id,
+      Type: row.type,
+      Predecessor: row.predecessor,
+      Emitter: row.emitter,
+      TimestampClient: row.timestamp_client,
+      TimestampReceived: row.timestamp_received,
+      Properties: row.properties,
+      Tag: row.tag,
+      TagNamespace: row.tag_namespace,
+      UsesArtifacts: byPem.get(row.id)?.uses ?? [],
+      ProducesArtifacts: byPem.get(row.id)?.produces ?? [],
+    }));
+  }
+
+  async listArtifacts(selection: ListSelection): Promise<Artifact[]> {
+    const { where, params } = whereClause(ARTIFACT_COLUMNS, selection.filters, 'contains');
+    const page = pageClause(selection, params);
+    if (page === undefined) return [];
+    const rows = await this.storage.query<ArtifactRow>(
+      `SELECT name, properties, created_at FROM rk_artifacts${where} ORDER BY ${orderClause(ARTIFACT_COLUMNS, selection)}${page}`,
+      params,
+    );
+    return rows.map((row) => ({ Name: row.name, Properties: row.properties, CreatedAt: row.created_at }));
+  }
+
+  async countArtifacts(filters: Record<string, string>): Promise<number> {
+    const { where, params } = whereClause(ARTIFACT_COLUMNS, filters, 'contains');
+    const [row] = await this.storage.query<{ n: number }>(`SELECT count(*)::int AS n FROM rk_artifacts${where}`, params);
+    return row?.n ?? 0;
+  }
+
+  /** Moves the tag to the PEM and records when; refuses a PEM that is not stored. */
+  async setTag(namespace: string, tag: string, pemId: string): Promise<TagOutcome> {
+    const now = formatTimestamp();
+    return this.storage.transaction(async (tx) => {
+      const [pem] = await tx.query<{ id: string }>(`SELECT id FROM rk_pems WHERE id = $1`, [pemId]);
+      if (!pem) return { missingPem: true };
+      await upsertTag(tx, namespace, tag, pemId, now);
+      return { record: { NamespaceID: namespace, Tag: tag, EventID: pemId, UpdatedAt: now } };
+    });
+  }
+
+  async getTag(namespace: string, tag: string): Promise<string | undefined> {
+    const [row] = await this.storage.query<{ pem_id: string }>(`SELECT pem_id FROM rk_tags WHERE namespace = $1 AND tag = $2`, [namespace, tag]);
+    return row?.pem_id;
+  }
+
+  async listTags(): Promise<TagRecord[]> {
+    const rows = await this.storage.query<{ namespace: string; tag: string; pem_id: string; updated_at: string }>(
+      `SELECT namespace, tag, pem_id, updated_at FROM rk_tags ORDER BY seq`,
+    );
+    return rows.map((r) => ({ NamespaceID: r.namespace, Tag: r.tag, EventID: r.pem_id, UpdatedAt: r.updated_at }));
+  }
+
+  async countTags(): Promise<number> {
+    const [row] = await this.storage.query<{ n: number }>(`SELECT count(*)::int AS n FROM rk_tags`);
+    return row?.n ?? 0;
+  }
+
+  async createReport(id: string, kind: Report['kind']): Promise<void> {
+    await this.storage.query(`INSERT INTO rk_reports (id, kind, status, body, created_at) VALUES ($1, $2, 'running', NULL, $3)`, [
+      id,
+      kind,
+      formatTimestamp(),
+    ]);
+  }
+
+  async finishReport(id: string, status: 'finished' | 'failed', body: ReportBody): Promise<void> {
+    await this.storage.query(`UPDATE rk_reports SET status = $2, body = $3::json WHERE id = $1`, [id, status, JSON.stringify(body)]);
+  }
+
+  async getReport(id: string): Promise<Report | undefined> {
+    const [row] = await this.storage.query<ReportRow>(`SELECT id, kind, status, body FROM rk_reports WHERE id = $1`, [id]);
+    return row && { report_id: row.id, kind: row.kind, status: row.status, report: row.body };
+  }
+
+  /** Artifacts no PEM uses or produces, in the order they were first seen; and how many there are. */
+  async unconnectedArtifacts(): Promise<{ names: string[]; total: number }> {
+    const rows = await this.storage.query<{ name: string }>(
+      `SELECT a.name FROM rk_artifacts a
+       WHERE NOT EXISTS (SELECT 1 FROM rk_pem_artifacts l WHERE l.artifact_name = a.name)
+       ORDER BY a.seq`,
+    );
+    const [count] = await this.storage.query<{ n: number }>(`SELECT count(*)::int AS n FROM rk_artifacts`);
+    return { names: rows.map((r) => r.name), total: count?.n ?? 0 };
+  }
+
+  /** Removes those of `names` that are still unconnected, from the tables and the graph. */
+  async removeUnconnected(names: readonly string[]): Promise<string[]> {
+    return this.storage.transaction(async (tx) => {
+      const removed = await tx.query<{ name: string }>(
+        `DELETE FROM rk_artifacts a
+         WHERE a.name = ANY($1::text[])
+           AND NOT EXISTS (SELECT 1 FROM rk_pem_artifacts l WHERE l.artifact_name = a.name)
+         RETURNING a.name`,
+        [names],
+      );
+      const removedNames = removed.map((r) => r.name);
+      await tx.query(`DELETE FROM rk_graph_edges WHERE rel <> 'PREDECESSOR' AND dst = ANY($1::text[])`, [removedNames]);
+      await tx.query(`DELETE FROM rk_graph_nodes WHERE label = 'Artifact' AND key = ANY($1::text[])`, [removedNames]);
+      return names.filter((n) => removedNames.includes(n));
+    });
+  }
+
+  /** Erases every table and the graph; returns what was there. */
+  async clean(): Promise<{ pems: number; artifacts: number; tags: number; reports: number }> {
+    return this.storage.transaction(async (tx) => {
+      const [counts] = await tx.query<{ pems: number; artifacts: number; tags: number; reports: number }>(
+        `SELECT (SELECT count(*)::int FROM rk_pems) AS pems, (SELECT count(*)::int FROM rk_artifacts) AS artifacts,
+                (SELECT count(*)::int FROM rk_tags) AS tags, (SELECT count(*)::int FROM rk_reports) AS reports`,
+      );
+      for (const table of ['rk_tags', 'rk_pem_artifacts', 'rk_pems', 'rk_artifacts', 'rk_reports', 'rk_graph_edges', 'rk_graph_nodes']) {
+        await tx.query(`DELETE FROM ${table}`);
+      }
+      return counts ?? { pems: 0, artifacts: 0, tags: 0, reports: 0 };
+    });
+  }
+}
+
+async function upsertTag(tx: Queryable, namespace: string, tag: string, pemId: string, now: string): Promise<void> {
+  await tx.query(
+    `INSERT INTO rk_tags (namespace, tag, pem_id, updated_at) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (namespace, tag) DO UPDATE SET pem_id = EXCLUDED.pem_id, updated_at = EXCLUDED.updated_at`,
+    [namespace, tag, pemId, now],
+  );
+}
+
+/**
+ * Identity of a PEM's content: SHA-256 of its JSON with object keys sorted, so a resend that
+ * orders keys differently is still recognised as the same PEM.
+ */
+export function contentHash(pem: Pem): string {
+  return createHash('sha256').update(canonicalJson(pem)).digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** Filters become `column = $n` (exact) or a LIKE with the wildcards in the value escaped (contains). */
+function whereClause(
+  columns: Readonly<Record<string, string>>,
+  filters: Record<string, string>,
+  match: 'equals' | 'contains',
+): { where: string; params: unknown[] } {
+  const conditions: string[] = [];
+  const params: unknown[] = [];
+  for (const [field, value] of Object.entries(filters)) {
+    const column = columns[field];
+    if (!column) throw new Error(`no column for filter field ${field}`);
+    if (match === 'equals') {
+      params.push(value);
+      conditions.push(`${column} = $${params.length}`);
+    } else {
+      params.push(`%${escapeLike(value)}%`);
+      conditions.push(`${column} LIKE $${params.length} ESCAPE '\\'`);
+    }
+  }
+  return { where: conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '', params };
+}
+
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** Sorts byte-wise (COLLATE "C") so PGlite and any PostgreSQL agree; arrival order breaks ties. */
+function orderClause(columns: Readonly<Record<string, string>>, selection: ListSelection): string {
+  const direction = selection.sortOrder === 'desc' ? 'DESC' : 'ASC';
+  if (!selection.sortField) return `seq ${direction}`;
+  const column = columns[selection.sortField];
+  if (!column) throw new Error(`no column for sort field ${selection.sortField}`);
+  return `${column} COLLATE "C" ${direction}, seq ${direction}`;
+}
+
+/** `LIMIT/OFFSET` as parameters; undefined when the page starts past anything that can exist. */
+function pageClause(selection: ListSelection, params: unknown[]): string | undefined {
+  if (selection.pageSize === undefined) return '';
+  const offset = (selection.pageIndex ?? 0) * selection.pageSize;
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(selection.pageSize)) return undefined;
+  params.push(selection.pageSize, offset);
+  return ` LIMIT $${params.length - 1} OFFSET $${params.length}`;
+}

@@ -1,0 +1,135 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Auth, assertAuthOperations, type AuthOptions } from './auth.js';
+import { GraphBuilder } from './graph.js';
+import { createHandlers } from './handlers.js';
+import { createRequestListener, SERVICE_PREFIX } from './http.js';
+import { Records } from './records.js';
+import { migrate } from './schema.js';
+import { constOf, findOperation, loadSpecs } from './spec.js';
+import { openStorage, type Storage, type StorageOptions } from './storage.js';
+
+export interface LocalRKOptions extends AuthOptions {
+  /** TCP port for all three services; 0 (default) picks a free one. */
+  port?: number;
+  /** Interface to listen on; default 127.0.0.1. */
+  host?: string;
+  /** Keep the data in this directory (PGlite). */
+  dataDir?: string;
+  /** Keep the data in memory (PGlite); the default when neither dataDir nor databaseUrl is given. */
+  memory?: boolean;
+  /** Use this PostgreSQL server instead of PGlite (`postgres://user:pass@host:port/db`). */
+  databaseUrl?: string;
+  /** The largest PEM accepted, in bytes of its JSON; default 1 MiB. */
+  pemSizeLimit?: number;
+  /** Milliseconds between two runs of the Graph Builder loop; default 1000. */
+  graphIntervalMs?: number;
+  /** The OpenAPI directory; default the package's (or the repository's) `openapi/`. */
+  specDir?: string;
+  /** Where unexpected errors are reported; default console.error. */
+  onError?: (error: unknown) => void;
+}
+
+export interface LocalRK {
+  /** Base URLs, without a trailing slash, e.g. `http://127.0.0.1:8082/receiver`. */
+  receiverUrl: string;
+  queryUrl: string;
+  graphBuilderUrl: string;
+  port: number;
+  /** The database the server uses, for tests and tools. */
+  storage: Storage;
+  /** Stops listening, waits for requests and reports in progress, stops the loop, closes the database. */
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_PEM_SIZE_LIMIT = 1024 * 1024;
+export const DEFAULT_GRAPH_INTERVAL_MS = 1000;
+
+export async function startLocalRK(options: LocalRKOptions = {}): Promise<LocalRK> {
+  const pemSizeLimit = options.pemSizeLimit ?? DEFAULT_PEM_SIZE_LIMIT;
+  if (!Number.isSafeInteger(pemSizeLimit) || pemSizeLimit < 1) throw new Error(`pemSizeLimit must be a whole number of bytes from 1, got ${pemSizeLimit}`);
+  const graphIntervalMs = options.graphIntervalMs ?? DEFAULT_GRAPH_INTERVAL_MS;
+  if (!Number.isFinite(graphIntervalMs) || graphIntervalMs < 10) throw new Error(`graphIntervalMs must be at least 10, got ${graphIntervalMs}`);
+  const chosen = [options.memory ? 'memory' : undefined, options.dataDir === undefined ? undefined : 'dataDir', options.databaseUrl === undefined ? undefined : 'databaseUrl'].filter(Boolean);
+  if (chosen.length > 1) throw new Error(`choose one of memory, dataDir and databaseUrl, not ${chosen.join(' and ')}`);
+
+  const specs = await loadSpecs(options.specDir);
+  assertAuthOperations(specs);
+  const auth = new Auth(specs, options);
+  const pemVersion = constOf(findOperation(specs, 'sendPem').requestBody?.content['application/json']?.schema, 'Version');
+  if (typeof pemVersion !== 'string') throw new Error('recordkeeper-local: the receiver spec fixes no PEM Version');
+
+  const storageOptions: StorageOptions =
+    options.databaseUrl !== undefined ? { databaseUrl: options.databaseUrl } : options.dataDir !== undefined ? { dataDir: options.dataDir } : { memory: true };
+  const storage = await openStorage(storageOptions);
+  let server: Server | undefined;
+  let graph: GraphBuilder | undefined;
+  const jobs = new Set<Promise<void>>();
+  const onError = options.onError ?? ((error: unknown) => console.error('recordkeeper-local:', error));
+  try {
+    await migrate(storage);
+    const records = new Records(storage);
+    graph = new GraphBuilder(storage, { intervalMs: graphIntervalMs });
+    const handlers = createHandlers({
+      records,
+      graph,
+      auth,
+      pemSizeLimit,
+      versions: { receiver: specs.receiver.version, query: specs.query.version, graphBuilder: specs['graph-builder'].version, pem: pemVersion },
+      background(work) {
+        const job: Promise<void> = work()
+          .catch(onError)
+          .finally(() => jobs.delete(job));
+        jobs.add(job);
+      },
+    });
+    const listener = createRequestListener({ specs, auth, handlers, pemSizeLimit, onError: (error) => onError(error) });
+    server = createServer({ keepAliveTimeout: 5000 }, listener);
+    await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
+    graph.start();
+  } catch (error) {
+    await graph?.stop();
+    server?.close();
+    await storage.close();
+    throw error;
+  }
+
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const origin = `http://${host === '0.0.0.0' ? '127.0.0.1' : host === '[::]' ? '[::1]' : host}:${address.port}`;
+  let stopping: Promise<void> | undefined;
+  const runningServer = server;
+  const runningGraph = graph;
+  return {
+    receiverUrl: `${origin}${SERVICE_PREFIX.receiver}`,
+    queryUrl: `${origin}${SERVICE_PREFIX.query}`,
+    graphBuilderUrl: `${origin}${SERVICE_PREFIX['graph-builder']}`,
+    port: address.port,
+    storage,
+    stop() {
+      stopping ??= (async () => {
+        const closed = new Promise<void>((resolve) => runningServer.close(() => resolve()));
+        runningServer.closeIdleConnections();
+        // Requests in progress get a moment to finish; then their connections are cut.
+        const grace = setTimeout(() => runningServer.closeAllConnections(), 2000);
+        grace.unref();
+        await closed;
+        clearTimeout(grace);
+        await runningGraph.stop();
+        while (jobs.size) await Promise.allSettled([...jobs]);
+        await storage.close();
+      })();
+      return stopping;
+    },
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}

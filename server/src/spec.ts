@@ -1,0 +1,193 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundle, createConfig } from '@redocly/openapi-core';
+
+/**
+ * The three RK APIs as the server sees them: each spec file bundled and fully dereferenced by
+ * Redocly, so routing, parameters, request bodies, responses and security all come from the YAML
+ * the client is generated from. Nothing here restates a schema.
+ */
+
+export type ServiceName = 'receiver' | 'query' | 'graph-builder';
+
+export const SERVICES: readonly ServiceName[] = ['receiver', 'query', 'graph-builder'];
+
+/** A JSON Schema node from the spec, after dereferencing. */
+export type SchemaObject = Record<string, unknown>;
+
+export interface SpecParameter {
+  name: string;
+  in: 'path' | 'query' | 'header' | 'cookie';
+  required: boolean;
+  schema: SchemaObject;
+}
+
+export interface SpecMedia {
+  schema?: SchemaObject;
+}
+
+export interface SpecResponse {
+  description?: string;
+  content?: Record<string, SpecMedia>;
+}
+
+export interface SpecOperation {
+  service: ServiceName;
+  operationId: string;
+  method: string;
+  /** The path template as written in the spec, e.g. `/tag/{ns_b64}/{tag_b64}`. */
+  template: string;
+  /** The template split on `/`: literal text or `{name}` for a parameter. */
+  segments: ({ literal: string } | { param: string })[];
+  parameters: SpecParameter[];
+  requestBody: { required: boolean; content: Record<string, SpecMedia> } | undefined;
+  responses: Record<string, SpecResponse>;
+  /** Security requirement alternatives; an empty object means "no credential needed". */
+  security: Record<string, string[]>[];
+}
+
+export interface SecurityScheme {
+  type: string;
+  in?: string;
+  name?: string;
+}
+
+export interface ServiceSpec {
+  service: ServiceName;
+  version: string;
+  document: Record<string, unknown>;
+  operations: SpecOperation[];
+  securitySchemes: Record<string, SecurityScheme>;
+}
+
+export type Specs = Record<ServiceName, ServiceSpec>;
+
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+
+/**
+ * Where the YAML lives: `openapi/` inside the package when it was published (prepack copies the
+ * specs in), otherwise the repository's `openapi/` beside the `server/` workspace.
+ */
+export function findSpecDir(): string {
+  const packageRoot = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
+  for (const candidate of [path.join(packageRoot, 'openapi'), path.join(packageRoot, '..', 'openapi')]) {
+    if (existsSync(path.join(candidate, 'receiver.yaml'))) return candidate;
+  }
+  throw new Error(`recordkeeper-local: no openapi/receiver.yaml in ${packageRoot} or its parent; pass specDir`);
+}
+
+function findPackageRoot(start: string): string {
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    const manifest = path.join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      const name = (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name;
+      if (name === 'recordkeeper-local') return dir;
+    }
+    if (path.dirname(dir) === dir) throw new Error(`recordkeeper-local: cannot find its package.json above ${start}`);
+  }
+}
+
+export async function loadSpecs(specDir: string = findSpecDir()): Promise<Specs> {
+  // An empty config: no redocly.yaml lint rules apply when the server merely reads the specs.
+  const config = await createConfig({});
+  const entries = await Promise.all(
+    SERVICES.map(async (service) => {
+      const file = path.join(specDir, `${service}.yaml`);
+      const result = await bundle({ ref: file, config, dereference: true });
+      const errors = result.problems.filter((p) => p.severity === 'error');
+      if (errors.length) {
+        throw new Error(`recordkeeper-local: ${file} could not be read: ${errors.map((p) => p.message).join('; ')}`);
+      }
+      return [service, toServiceSpec(service, result.bundle.parsed as Record<string, unknown>)] as const;
+    }),
+  );
+  return Object.fromEntries(entries) as Specs;
+}
+
+function toServiceSpec(service: ServiceName, document: Record<string, unknown>): ServiceSpec {
+  const info = document.info as { version?: string } | undefined;
+  const globalSecurity = (document.security as Record<string, string[]>[] | undefined) ?? [];
+  const components = (document.components ?? {}) as { securitySchemes?: Record<string, SecurityScheme> };
+  const operations: SpecOperation[] = [];
+  for (const [template, item] of Object.entries((document.paths ?? {}) as Record<string, Record<string, unknown>>)) {
+    const shared = (item.parameters as SpecParameter[] | undefined) ?? [];
+    for (const method of METHODS) {
+      const raw = item[method] as Record<string, unknown> | undefined;
+      if (!raw) continue;
+      const operationId = raw.operationId;
+      if (typeof operationId !== 'string') throw new Error(`${service}: ${method.toUpperCase()} ${template} has no operationId`);
+      const own = (raw.parameters as SpecParameter[] | undefined) ?? [];
+      const parameters = [...shared.filter((p) => !own.some((o) => o.name === p.name && o.in === p.in)), ...own].map((p) => ({
+        ...p,
+        required: p.required === true,
+        schema: p.schema ?? {},
+      }));
+      const body = raw.requestBody as { required?: boolean; content?: Record<string, SpecMedia> } | undefined;
+      operations.push({
+        service,
+        operationId,
+        method: method.toUpperCase(),
+        template,
+        segments: template
+          .split('/')
+          .slice(1)
+          .map((segment) => {
+            const match = /^\{(.+)\}$/.exec(segment);
+            return match?.[1] ? { param: match[1] } : { literal: segment };
+          }),
+        parameters,
+        requestBody: body ? { required: body.required === true, content: body.content ?? {} } : undefined,
+        responses: (raw.responses ?? {}) as Record<string, SpecResponse>,
+        security: (raw.security as Record<string, string[]>[] | undefined) ?? globalSecurity,
+      });
+    }
+  }
+  return {
+    service,
+    version: info?.version ?? '0.0.0',
+    document,
+    operations,
+    securitySchemes: components.securitySchemes ?? {},
+  };
+}
+
+/**
+ * Matches a request path (already stripped of the service prefix) against the operations' path
+ * templates. Segments are compared raw, so a `%2F` inside a parameter never splits it; parameter
+ * values are percent-decoded afterwards (a raw base64 segment without `/` decodes to itself).
+ */
+export function matchPath(
+  operations: readonly SpecOperation[],
+  rawPath: string,
+): { template: string; candidates: SpecOperation[]; rawParams: Record<string, string> } | undefined {
+  const parts = rawPath.split('/').slice(1);
+  for (const operation of operations) {
+    if (operation.segments.length !== parts.length) continue;
+    const rawParams: Record<string, string> = {};
+    const fits = operation.segments.every((segment, i) => {
+      const part = parts[i] ?? '';
+      if ('literal' in segment) return part === segment.literal;
+      rawParams[segment.param] = part;
+      return true;
+    });
+    if (fits) {
+      return { template: operation.template, candidates: operations.filter((o) => o.template === operation.template), rawParams };
+    }
+  }
+  return undefined;
+}
+
+/** The constant the spec fixes for a schema property, e.g. the PEM `Version`. */
+export function constOf(schema: SchemaObject | undefined, property: string): unknown {
+  const properties = schema?.properties as Record<string, SchemaObject> | undefined;
+  return properties?.[property]?.const;
+}
+
+export function findOperation(specs: Specs, operationId: string): SpecOperation {
+  for (const service of SERVICES) {
+    const found = specs[service].operations.find((o) => o.operationId === operationId);
+    if (found) return found;
+  }
+  throw new Error(`recordkeeper-local: the specs have no operation ${operationId}`);
+}

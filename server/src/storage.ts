@@ -1,0 +1,128 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+
+/**
+ * One small interface over the two databases the server runs on: PGlite (PostgreSQL compiled to
+ * WebAssembly, in a directory or in memory) and a PostgreSQL server through `pg`. Both receive the
+ * same SQL text with `$n` parameters; nothing above this file knows which one it talks to.
+ */
+
+export interface Queryable {
+  query<Row extends object>(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+}
+
+export interface Storage extends Queryable {
+  /** Where the data lives, for logs: `PGlite (memory)`, `PGlite (./.rk-data)`, `PostgreSQL (host:port/db)`. */
+  readonly description: string;
+  /**
+   * Runs `work` in one transaction: committed (and, for PGlite, written through to its files)
+   * before the returned promise resolves, rolled back when `work` throws.
+   */
+  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export type StorageOptions = { memory: true } | { dataDir: string } | { databaseUrl: string };
+
+export async function openStorage(options: StorageOptions): Promise<Storage> {
+  if ('databaseUrl' in options) return PostgresStorage.open(options.databaseUrl);
+  return PGliteStorage.open('dataDir' in options ? options.dataDir : undefined);
+}
+
+/** The PostgreSQL error code of a failed statement (`23505` for a unique violation). */
+export function sqlStateOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+class PGliteStorage implements Storage {
+  readonly description: string;
+  readonly #db: PGlite;
+
+  private constructor(db: PGlite, description: string) {
+    this.#db = db;
+    this.description = description;
+  }
+
+  static async open(dataDir: string | undefined): Promise<PGliteStorage> {
+    if (dataDir === undefined) return new PGliteStorage(await PGlite.create('memory://'), 'PGlite (in memory)');
+    const absolute = path.resolve(dataDir);
+    mkdirSync(absolute, { recursive: true });
+    // relaxedDurability stays false: every statement outside a transaction is written through to
+    // the files before its promise resolves. transaction() below syncs after COMMIT itself.
+    return new PGliteStorage(await PGlite.create(absolute, { relaxedDurability: false }), `PGlite (${absolute})`);
+  }
+
+  async query<Row extends object>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
+    const result = await this.#db.query<Row>(sql, [...params]);
+    return result.rows;
+  }
+
+  async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+    const result = await this.#db.transaction(async (tx) =>
+      work({
+        async query<Row extends object>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
+          return (await tx.query<Row>(sql, [...params])).rows;
+        },
+      }),
+    );
+    // PGlite's transaction() does not write the committed state through to the file system by
+    // itself (unlike query()), so an acknowledged write could still be only in memory.
+    await this.#db.syncToFs();
+    return result;
+  }
+
+  async close(): Promise<void> {
+    if (!this.#db.closed) await this.#db.close();
+  }
+}
+
+class PostgresStorage implements Storage {
+  readonly description: string;
+  readonly #pool: pg.Pool;
+
+  private constructor(pool: pg.Pool, description: string) {
+    this.#pool = pool;
+    this.description = description;
+  }
+
+  static async open(databaseUrl: string): Promise<PostgresStorage> {
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 8 });
+    // Connection errors of idle clients must not crash the process; the next query reports them.
+    pool.on('error', () => undefined);
+    const client = await pool.connect();
+    client.release();
+    const url = new URL(databaseUrl);
+    return new PostgresStorage(pool, `PostgreSQL (${url.hostname || 'socket'}:${url.port || 5432}${url.pathname})`);
+  }
+
+  async query<Row extends object>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
+    const result = await this.#pool.query(sql, [...params]);
+    return result.rows as Row[];
+  }
+
+  async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work({
+        async query<Row extends object>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
+          return (await client.query(sql, [...params])).rows as Row[];
+        },
+      });
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end();
+  }
+}
