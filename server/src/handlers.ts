@@ -62,7 +62,7 @@ export function createHandlers(ctx: HandlerContext): Handlers {
       const tag = decodeTagSegment(path.tag_b64, 'tag_b64');
       if (typeof tag !== 'string') return tag;
       const outcome = await records.setTag(namespace, tag, path.pem_id);
-      if ('missingPem' in outcome) return problem(404, 'not_found', `No PEM with ID ${path.pem_id}; send the PEM before tagging it`, 'pem_id');
+      if ('missingPem' in outcome) return problem(404, 'not_found', `pem_id: no PEM with ID ${path.pem_id}; send the PEM before tagging it`, 'pem_id');
       return json(200, outcome.record);
     },
 
@@ -148,7 +148,7 @@ export function createHandlers(ctx: HandlerContext): Handlers {
 
     async removeUnconnectedArtifacts({ path }) {
       const check = await records.getReport(path.report_id);
-      if (!check) return problem(404, 'not_found', `No report with id ${path.report_id}`, 'report_id');
+      if (!check) return problem(404, 'not_found', `report_id: no report with id ${path.report_id}`, 'report_id');
       if (check.kind !== 'artifact_connections') {
         return problem(422, 'invalid_request', `report_id: report ${path.report_id} is a ${check.kind} report; pass the id of an artifact connection check`, 'report_id');
       }
@@ -175,7 +175,7 @@ export function createHandlers(ctx: HandlerContext): Handlers {
 
     async getReport({ path }) {
       const report = await records.getReport(path.report_id);
-      return report ? json(200, report) : problem(404, 'not_found', `No report with id ${path.report_id}`, 'report_id');
+      return report ? json(200, report) : problem(404, 'not_found', `report_id: no report with id ${path.report_id}`, 'report_id');
     },
 
     async cleanDatabases() {

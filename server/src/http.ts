@@ -251,7 +251,7 @@ function readQuery(operation: SpecOperation, validator: SchemaValidator, search:
     if (name === 'sortField') {
       const allowed = (parameter.schema.enum as unknown[] | undefined) ?? [];
       if (!allowed.includes(raw)) {
-        return error(400, 'malformed_request', `Unknown sort field '${raw}'; sortable fields are ${allowed.join(', ')}`, name);
+        return error(400, 'malformed_request', `Unknown sortField '${raw}'; sortable fields are ${allowed.join(', ')}`, name);
       }
     }
     const coerced = coerce(parameter, raw);

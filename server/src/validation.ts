@@ -126,8 +126,10 @@ export function findUnstorable(value: unknown, root: string, maxDepth = 100): Vi
   return undefined;
 }
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 export function textProblem(text: string): string | undefined {
   if (text.includes('\u0000')) return 'contains a NUL character (\\u0000), which cannot be stored';
-  if (!text.isWellFormed()) return 'contains an unpaired UTF-16 surrogate, which is not valid Unicode text';
+  if (LONE_SURROGATE.test(text)) return 'contains an unpaired UTF-16 surrogate, which is not valid Unicode text';
   return undefined;
 }
