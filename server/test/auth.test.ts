@@ -1,0 +1,104 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { b64, makePem, startHarness, type Harness } from './helpers/harness.js';
+
+/** Credentials: 401 without one where needed, 403 without the right, and /info telling the truth. */
+describe('auth', { timeout: 60_000 }, () => {
+  let h: Harness;
+  const user = { 'X-RK-User-Auth': 'user-secret' };
+  const puc = { 'X-RK-PUC-Auth': 'puc-secret' };
+  const admin = { 'X-RK-PUC-Auth': 'admin-secret' };
+
+  beforeAll(async () => {
+    h = await startHarness({ userTokens: ['user-secret'], pucTokens: ['puc-secret'], adminTokens: ['admin-secret'] });
+  }, 120_000);
+  afterAll(async () => h?.stop());
+  afterEach(() => expect(h.validator.violations()).toEqual([]));
+
+  it('reports that calls need a credential and PEMs do not', async () => {
+    const info = await h.call('receiver', 'GET', '/info');
+    expect(info.json).toMatchObject({ auth_required: true, pem_auth_required: false });
+    expect((await h.call('query', 'GET', '/info', { headers: user })).json).toMatchObject({ auth_required: true });
+  });
+
+  it('lets a PEM through without a credential but not a tag', async () => {
+    const pem = makePem();
+    expect((await h.call('receiver', 'POST', '/pem', { body: pem })).status).toBe(200);
+    const path = `/tag/${b64('ns')}/${b64('t')}/${pem.ID}`;
+    const refused = await h.call('receiver', 'POST', path);
+    expect(refused.status).toBe(401);
+    expect(refused.json).toEqual({ code: 'unauthorized', message: 'A credential is required: send X-RK-User-Auth or X-RK-PUC-Auth' });
+    expect((await h.call('receiver', 'POST', path, { headers: puc })).status).toBe(200);
+  });
+
+  it('answers 401 without a credential or with an unknown one on every Query and Graph Builder call', async () => {
+    for (const [service, method, path, body] of [
+      ['query', 'GET', '/info', undefined],
+      ['query', 'GET', '/pems', undefined],
+      ['query', 'POST', '/query', { query: 'MATCH (a:Artifact) RETURN count(a)', type: 'r' }],
+      ['graph-builder', 'GET', '/info', undefined],
+      ['graph-builder', 'POST', '/flush', {}],
+    ] as const) {
+      expect((await h.call(service, method, path, { body })).status, path).toBe(401);
+      const unknown = await h.call(service, method, path, { body, headers: { 'X-RK-User-Auth': 'guess' } });
+      expect(unknown.status).toBe(401);
+      expect(unknown.json.message).toContain('X-RK-User-Auth');
+      expect((await h.call(service, method, path, { body, headers: user })).status, path).toBeLessThan(300);
+    }
+  });
+
+  it('prefers the user credential when both are sent, like the clients', async () => {
+    expect((await h.call('query', 'GET', '/info', { headers: { 'X-RK-User-Auth': 'wrong', ...puc } })).status).toBe(401);
+    expect((await h.call('query', 'GET', '/info', { headers: { ...user, 'X-RK-PUC-Auth': 'wrong' } })).status).toBe(200);
+  });
+
+  it('lets only an admin credential erase everything: 403 for others, nothing erased', async () => {
+    await h.call('receiver', 'POST', '/pem', { body: makePem() });
+    const before = await h.call('query', 'GET', '/pems_count', { headers: user });
+    for (const headers of [user, puc]) {
+      const refused = await h.call('query', 'POST', '/clean', { body: {}, headers });
+      expect(refused.status).toBe(403);
+      expect(refused.json.code).toBe('forbidden');
+    }
+    expect((await h.call('query', 'POST', '/clean', { body: {} })).status).toBe(401);
+    expect((await h.call('query', 'GET', '/pems_count', { headers: user })).json).toEqual(before.json);
+    expect((await h.call('query', 'POST', '/clean', { body: {}, headers: admin })).status).toBe(200);
+    expect((await h.call('query', 'GET', '/pems_count', { headers: admin })).json).toEqual({ pems_count: 0 });
+  });
+});
+
+describe('auth with --pem-auth', { timeout: 60_000 }, () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ pucTokens: ['machine'], pemAuth: true });
+  }, 120_000);
+  afterAll(async () => h?.stop());
+  afterEach(() => expect(h.validator.violations()).toEqual([]));
+
+  it('needs a credential to send a PEM and says so in /info', async () => {
+    expect((await h.call('receiver', 'GET', '/info')).json).toMatchObject({ auth_required: true, pem_auth_required: true });
+    const pem = makePem();
+    expect((await h.call('receiver', 'POST', '/pem', { body: pem })).status).toBe(401);
+    expect((await h.call('query', 'GET', '/pems_count', { headers: { 'X-RK-PUC-Auth': 'machine' } })).json).toEqual({ pems_count: 0 });
+    expect((await h.call('receiver', 'POST', '/pem', { body: pem, headers: { 'X-RK-PUC-Auth': 'machine' } })).status).toBe(200);
+  });
+});
+
+describe('no credentials configured', { timeout: 60_000 }, () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({});
+  }, 120_000);
+  afterAll(async () => h?.stop());
+
+  it('needs none, ignores any sent, and allows /clean', async () => {
+    expect((await h.call('receiver', 'GET', '/info')).json).toMatchObject({ auth_required: false, pem_auth_required: false });
+    expect((await h.call('query', 'GET', '/info', { headers: { 'X-RK-User-Auth': 'anything' } })).json).toMatchObject({ auth_required: false });
+    expect((await h.call('query', 'POST', '/clean', { body: {} })).status).toBe(200);
+    expect(h.validator.violations()).toEqual([]);
+  });
+
+  it('refuses --pem-auth without a credential to check', async () => {
+    const { startLocalRK } = await import('../src/index.js');
+    await expect(startLocalRK({ memory: true, pemAuth: true })).rejects.toThrow(/--pem-auth needs at least one credential/);
+  });
+});
