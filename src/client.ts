@@ -5,7 +5,19 @@ import type { CallOptions, RKOptions } from './options.js';
 import { Pem, prepareArtifact, type PreparePemOptions } from './pem.js';
 import { failure, type Result } from './result.js';
 import { encodeTagSegment } from './tag-encoding.js';
-import { Transport } from './transport.js';
+import { ATTEMPT_HEADER, Transport } from './transport.js';
+import { RetryBudget } from './delivery/budget.js';
+import {
+  Delivery,
+  DEFAULT_MAX_IN_FLIGHT,
+  QUEUE_DEFAULTS,
+  type DeliveryStats,
+  type DeliveryReport,
+  type SendAck,
+} from './delivery/delivery.js';
+import type { DeliveryEventName, DeliveryListener } from './delivery/events.js';
+import { resolveOutboxOptions, type OutboxControl } from './delivery/outbox.js';
+import { checkBudgetOptions, DEFAULT_SEND_ATTEMPT_TIMEOUT_MS, resolveRetryPolicy, whole } from './delivery/policy.js';
 import type { Artifact, ArtifactProperties, PemAck, PemPayload, ReceiverInfo, TagRecord } from './types.js';
 import { expectObject } from './responses.js';
 import { VERSION } from './version.js';
@@ -15,7 +27,7 @@ export interface RKClientLike {
   readonly emitterId: string;
   preparePem(type: string, options?: PreparePemOptions): Pem;
   prepareArtifact(name: string, properties?: ArtifactProperties): Artifact;
-  sendPem(pem: Pem | PemPayload, call?: CallOptions): Promise<Result<PemAck>>;
+  sendPem(pem: Pem | PemPayload, call?: CallOptions): Promise<Result<SendAck>>;
   setTag(namespace: string, tagName: string, pem: Pem | string, call?: CallOptions): Promise<Result<TagRecord>>;
   getInfo(call?: CallOptions): Promise<Result<ReceiverInfo>>;
 }
@@ -26,7 +38,9 @@ export class RKClient implements RKClientLike {
   static readonly version = VERSION;
   readonly emitterId: string;
   readonly #receiver: Transport<paths>;
+  readonly #delivery: Delivery;
   #sizeLimit: Promise<number | undefined> | undefined;
+  #knownSizeLimit: number | undefined;
 
   /**
    * @param receiverUrl the Receiver's base URL, e.g. `http://127.0.0.1:8082/receiver/`
@@ -35,6 +49,7 @@ export class RKClient implements RKClientLike {
   constructor(receiverUrl: string, emitterId: string, options: RKOptions = {}) {
     this.emitterId = requireText('Creating RKClient', 'emitterId', emitterId, 'my-service');
     this.#receiver = new Transport<paths>('Receiver', receiverUrl, options);
+    this.#delivery = createDelivery(this.#receiver, options);
   }
 
   preparePem(type: string, options?: PreparePemOptions): Pem {
@@ -46,24 +61,62 @@ export class RKClient implements RKClientLike {
   }
 
   /**
-   * Sends the PEM. A PEM larger than the Receiver's `pem_size_limit` is refused before sending;
-   * the limit is read from `/info` once per client. Resending the same PEM is safe: the Receiver
-   * answers `duplicate`.
+   * Sends the PEM and resolves with exactly one of: the Receiver's acknowledgement (`accepted`, or
+   * `duplicate` when an earlier call stored it), `persisted` (with an outbox: on disk, delivered
+   * later), or a typed error. Transient failures (408, 429, 5xx, connection, timeout) are retried
+   * with backoff under the retry budget and `retry.totalTimeoutMs`; every attempt carries the PEM
+   * ID as `Idempotency-Key`, so a resend is stored once. A PEM larger than the Receiver's
+   * `pem_size_limit` is refused before sending; the limit is read from `/info` once per client.
    */
-  async sendPem(pem: Pem | PemPayload, call?: CallOptions): Promise<Result<PemAck>> {
+  async sendPem(pem: Pem | PemPayload, call?: CallOptions): Promise<Result<SendAck>> {
     const operation = 'Sending PEM';
     const prepared = checked(() => Pem.from(pem, this.#receiver.logger));
-    if (prepared instanceof RKError) return failure(prepared);
+    if (prepared instanceof RKError) return this.#delivery.refuse(prepared);
     const json = JSON.stringify(prepared);
-    const limit = await this.#pemSizeLimit(call);
     const size = Buffer.byteLength(json, 'utf8');
-    if (limit !== undefined && size > limit) return failure(new RKSizeLimitError(operation, size, limit));
-    return this.#receiver.run(
-      operation,
-      call,
-      (init) => this.#receiver.api.POST('/pem', { body: prepared, bodySerializer: () => json, ...init }),
-      (data, response) => expectObject<PemAck>(operation, data, response, ['ID', 'status']),
-    );
+    return this.#delivery.send({ ID: prepared.ID, json, bytes: size }, call, async (mayAsk, shutdown) => {
+      // While the outbox knows the Receiver is down, only a limit already known is checked.
+      const limit = mayAsk ? await this.#pemSizeLimit(call, shutdown) : this.#knownSizeLimit;
+      return limit !== undefined && size > limit ? new RKSizeLimitError(operation, size, limit) : undefined;
+    });
+  }
+
+  /**
+   * Waits until every pending PEM is delivered or settled and the outbox is empty, or until
+   * `timeoutMs` (default 30 000). PEMs sent meanwhile are waited for too. Never rejects: resolves
+   * with what settled meanwhile and what is still pending.
+   */
+  flush(options?: { timeoutMs?: number }): Promise<DeliveryReport> {
+    return this.#delivery.flush(options);
+  }
+
+  /**
+   * Stops accepting PEMs, flushes for up to `timeoutMs` (default 10 000), then cancels waits and
+   * in-flight requests. Unsent PEMs stay in the outbox when there is one; otherwise they fail with
+   * RKShutdownError and are counted. Every call returns the same promise.
+   */
+  close(options?: { timeoutMs?: number }): Promise<DeliveryReport> {
+    return this.#delivery.close(options);
+  }
+
+  /** `await using rk = new RKClient(...)` closes the client at the end of the scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** Counters (attempts, retries, delivered, duplicates, drops by reason) and the outbox's state. */
+  stats(): DeliveryStats {
+    return this.#delivery.stats();
+  }
+
+  /** Subscribes to delivery events (`retry`, `persisted`, `delivered`, `drop`, `paused`, `resumed`); returns the unsubscribe. */
+  on<E extends DeliveryEventName>(event: E, listener: DeliveryListener<E>): () => void {
+    return this.#delivery.on(event, listener);
+  }
+
+  /** The outbox's dead letters, replay, purge and resume; undefined without `outbox`. */
+  get outbox(): OutboxControl | undefined {
+    return this.#delivery.outbox;
   }
 
   /** Points the tag `tagName` in `namespace` at the PEM (or PEM ID). */
@@ -92,7 +145,11 @@ export class RKClient implements RKClientLike {
   }
 
   /** The Receiver's version, PEM version, size limit and auth flags. */
-  async getInfo(call?: CallOptions): Promise<Result<ReceiverInfo>> {
+  getInfo(call?: CallOptions): Promise<Result<ReceiverInfo>> {
+    return this.#readInfo(call, {});
+  }
+
+  async #readInfo(call: CallOptions | undefined, how: { retry?: boolean }): Promise<Result<ReceiverInfo>> {
     const operation = 'Reading Receiver info';
     const info = await this.#receiver.run(
       operation,
@@ -100,6 +157,7 @@ export class RKClient implements RKClientLike {
       (init) => this.#receiver.api.GET('/info', init),
       (data, response) =>
         expectObject<ReceiverInfo>(operation, data, response, ['version', 'pem_version', 'pem_size_limit', 'auth_required', 'pem_auth_required']),
+      how,
     );
     if (info.ok && !(typeof info.value.pem_size_limit === 'number' && info.value.pem_size_limit > 0)) {
       return failure(new RKUnexpectedResponseError(operation, 200, 'pem_size_limit is not a positive number', JSON.stringify(info.value)));
@@ -110,10 +168,12 @@ export class RKClient implements RKClientLike {
   /**
    * The limit, cached after the first successful read. When /info cannot be read the PEM is sent
    * anyway: the Receiver enforces the limit itself, and a failed read is tried again next time.
+   * Best effort, so never retried; closing the client cancels it.
    */
-  async #pemSizeLimit(call?: CallOptions): Promise<number | undefined> {
-    this.#sizeLimit ??= this.getInfo(call).then((info) => {
-      if (info.ok) return info.value.pem_size_limit;
+  async #pemSizeLimit(call: CallOptions | undefined, shutdown: AbortSignal): Promise<number | undefined> {
+    const signal = call?.signal ? AbortSignal.any([call.signal, shutdown]) : shutdown;
+    this.#sizeLimit ??= this.#readInfo({ ...call, signal }, { retry: false }).then((info) => {
+      if (info.ok) return (this.#knownSizeLimit = info.value.pem_size_limit);
       this.#sizeLimit = undefined;
       this.#receiver.logger.debug?.(`pem_size_limit unknown, sending without the size check: ${info.error.message}`);
       return undefined;
@@ -122,3 +182,38 @@ export class RKClient implements RKClientLike {
   }
 }
 
+
+/** The delivery layer of one RKClient, from its options (validated here, at construction). */
+function createDelivery(receiver: Transport<paths>, options: RKOptions): Delivery {
+  const creating = 'Creating RKClient';
+  const operation = 'Sending PEM';
+  const policy = resolveRetryPolicy(creating, options.retry);
+  const budget = options.retry === false ? false : checkBudgetOptions(creating, options.retry?.budget);
+  const queue = options.queue ?? {};
+  return new Delivery({
+    operation,
+    url: receiver.baseUrl,
+    clock: receiver.clock,
+    random: options.random ?? Math.random,
+    logger: receiver.logger,
+    policy,
+    budget: budget === false ? undefined : new RetryBudget(budget),
+    // The Transport has already checked timeoutMs.
+    attemptTimeoutMs: options.timeoutMs ?? DEFAULT_SEND_ATTEMPT_TIMEOUT_MS,
+    maxInFlight: whole(creating, 'maxInFlight', options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT, 1, 10_000),
+    queue: {
+      maxEntries: whole(creating, 'queue.maxEntries', queue.maxEntries ?? QUEUE_DEFAULTS.maxEntries, 1, 1e9),
+      maxBytes: whole(creating, 'queue.maxBytes', queue.maxBytes ?? QUEUE_DEFAULTS.maxBytes, 1, Number.MAX_SAFE_INTEGER),
+    },
+    clientSignal: options.signal,
+    outbox: options.outbox === undefined ? undefined : resolveOutboxOptions(creating, options.outbox, policy.baseDelayMs),
+    post: (body, id, attempt, timeoutMs, signals) =>
+      receiver.attempt(
+        operation,
+        { timeoutMs, signals, headers: { 'Idempotency-Key': id, [ATTEMPT_HEADER]: String(attempt) } },
+        // The body is already serialized: the outbox keeps exact bytes, never a re-encoding.
+        (init) => receiver.api.POST('/pem', { body: body as unknown as PemPayload, bodySerializer: () => body, ...init }),
+        (data, response) => expectObject<PemAck>(operation, data, response, ['ID', 'status']),
+      ),
+  });
+}

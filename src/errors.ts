@@ -11,7 +11,9 @@ export type RKErrorKind =
   | 'abort'
   | 'invalid_input'
   | 'size_limit'
-  | 'unexpected_response';
+  | 'unexpected_response'
+  | 'queue_full'
+  | 'shutdown';
 
 export abstract class RKError extends Error {
   abstract readonly kind: RKErrorKind;
@@ -70,8 +72,9 @@ export class RKTimeoutError extends RKError {
   readonly kind = 'timeout' as const;
   readonly timeoutMs: number;
 
-  constructor(operation: string, url: string, timeoutMs: number) {
-    super(operation, `no answer from ${url} within ${timeoutMs} ms; raise timeoutMs if the service is slow`);
+  /** @param setting the option that sets this deadline, named in the message (`totalTimeoutMs` for a whole call with retries) */
+  constructor(operation: string, url: string, timeoutMs: number, setting = 'timeoutMs') {
+    super(operation, `no answer from ${url} within ${timeoutMs} ms; raise ${setting} if the service is slow`);
     this.timeoutMs = timeoutMs;
   }
 }
@@ -111,6 +114,72 @@ export class RKSizeLimitError extends RKError {
     );
     this.sizeBytes = sizeBytes;
     this.limitBytes = limitBytes;
+  }
+}
+
+/**
+ * The Receiver refused the PEM itself (400, 404, 409 or 422): resending it unchanged cannot
+ * succeed, so it is never retried. `serverMessage` says what is wrong with it.
+ */
+export class RKRejectedPemError extends RKHttpError {
+  constructor(source: RKHttpError) {
+    super(source.operation, source.status, '', source.body, source.headers);
+    this.message = source.message;
+  }
+}
+
+/** 401 or 403: the credential is missing, wrong or not allowed to do this. Never retried. */
+export class RKAuthError extends RKHttpError {
+  constructor(source: RKHttpError) {
+    super(source.operation, source.status, '', source.body, source.headers);
+    this.message = source.message;
+  }
+}
+
+/** 413: the Receiver says the PEM is larger than its `pem_size_limit`. Never retried. */
+export class RKPemTooLargeError extends RKHttpError {
+  /** The size that was sent, in bytes of UTF-8 JSON. */
+  readonly sizeBytes: number;
+
+  constructor(source: RKHttpError, sizeBytes: number) {
+    super(source.operation, source.status, '', source.body, source.headers);
+    this.message = source.message;
+    this.sizeBytes = sizeBytes;
+  }
+}
+
+/**
+ * The PEM was refused at once because the client holds as much as it may (the in-memory send
+ * queue, or the outbox on disk): backpressure, never a silent drop. Nothing already queued is lost.
+ */
+export class RKQueueFullError extends RKError {
+  readonly kind = 'queue_full' as const;
+  /** Which bound was reached. */
+  readonly queue: 'memory' | 'outbox';
+  /** The bound that was reached, in words ("10000 PEMs", "33554432 bytes"). */
+  readonly limit: string;
+
+  constructor(operation: string, queue: 'memory' | 'outbox', limit: string) {
+    const where = queue === 'memory' ? 'the send queue' : 'the outbox';
+    super(
+      operation,
+      `${where} is full (${limit}); the PEM was not accepted: wait for pending PEMs (flush()) and send it again, or raise the limit`,
+    );
+    this.queue = queue;
+    this.limit = limit;
+  }
+}
+
+/**
+ * The client was closed: either before this PEM was handed over, or before it could be delivered
+ * and with no outbox to keep it. In the second case the Receiver may or may not have stored it;
+ * resending the same PEM (same ID) is safe.
+ */
+export class RKShutdownError extends RKError {
+  readonly kind = 'shutdown' as const;
+
+  constructor(operation: string, problem: string) {
+    super(operation, problem);
   }
 }
 

@@ -13,8 +13,21 @@ export {
   RKInvalidInputError,
   RKSizeLimitError,
   RKUnexpectedResponseError,
+  RKRejectedPemError,
+  RKAuthError,
+  RKPemTooLargeError,
+  RKQueueFullError,
+  RKShutdownError,
   type RKErrorKind,
 } from './errors.js';
+export type { SendAck, DeliveryReport, DeliveryStats, QueueOptions } from './delivery/delivery.js';
+export type { DeliveryEvents, DeliveryEventName, DeliveryListener, DropReason } from './delivery/events.js';
+export type { OutboxOptions, OutboxControl, OutboxStats } from './delivery/outbox.js';
+export type { DeadLetter } from './delivery/outbox-store.js';
+export type { RetryOptions } from './delivery/policy.js';
+export type { RetryBudgetOptions } from './delivery/budget.js';
+export { systemClock, type Clock } from './delivery/clock.js';
+export { closeOnSignals, type CloseOnSignalsOptions, type Closable } from './delivery/shutdown.js';
 export type { Result } from './result.js';
 export type { RKOptions, CallOptions } from './options.js';
 export type { Logger } from './logger.js';

@@ -1,8 +1,16 @@
+import type { Clock } from './delivery/clock.js';
+import type { QueueOptions } from './delivery/delivery.js';
+import type { OutboxOptions } from './delivery/outbox.js';
+import type { RetryOptions } from './delivery/policy.js';
 import type { Logger } from './logger.js';
 
 /** Options shared by RKClient, RKQuery and RKAdmin. */
 export interface RKOptions {
-  /** Deadline of each call in milliseconds, from request to parsed body; every call gets a fresh one. Default 5000. */
+  /**
+   * Deadline of each request in milliseconds, from request to parsed body; every request gets a
+   * fresh one. Default 5000; sendPem's attempts default to 10000. With retries, the whole call is
+   * bounded by `retry.totalTimeoutMs`.
+   */
   timeoutMs?: number;
   /**
    * Turn off TLS certificate verification for this client only (self-signed test servers).
@@ -25,14 +33,37 @@ export interface RKOptions {
   logger?: Logger;
   /** Aborts every call of this client when it fires. */
   signal?: AbortSignal;
+  /**
+   * How failed requests are retried. sendPem retries by default (`false`: one attempt). RKQuery and
+   * RKAdmin retry only when this is set: GETs like sends, state-changing POSTs only when the request
+   * provably never left (connection refused, DNS) or the call carries an `idempotencyKey`.
+   */
+  retry?: RetryOptions | false;
+  /** sendPem requests in flight at once per client. Default 8. */
+  maxInFlight?: number;
+  /** Bounds of the PEMs sendPem has accepted and not yet settled. Default 10 000 PEMs or 32 MiB. */
+  queue?: QueueOptions;
+  /** Keep every PEM on disk until the Receiver acknowledges it (opt-in): `{ dir: './rk-outbox' }`. */
+  outbox?: OutboxOptions;
+  /** Time source for retries, deadlines, flush, close and the outbox (tests). Default real time, every timer unref'd. */
+  clock?: Clock;
+  /** Jitter source returning [0, 1) (tests). Default Math.random. */
+  random?: () => number;
 }
 
 /** Options for one call. */
 export interface CallOptions {
   /** Aborts this call; combined with the client's signal and the deadline. */
   signal?: AbortSignal;
-  /** Overrides the client's `timeoutMs` for this call. */
+  /** Overrides the client's `timeoutMs` for this call (each request of it, when it is retried). */
   timeoutMs?: number;
+  /** Overrides `retry.totalTimeoutMs` for this call: every attempt and wait included. */
+  totalTimeoutMs?: number;
+  /**
+   * Sent as the `Idempotency-Key` header. With `retry` set, it lets RKQuery and RKAdmin retry a
+   * state-changing POST; reuse the key only for the same request.
+   */
+  idempotencyKey?: string;
 }
 
 // The security schemes in openapi/common.yaml declare these names; a unit test keeps them equal.

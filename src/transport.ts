@@ -16,6 +16,10 @@ import {
   type CallOptions,
   type RKOptions,
 } from './options.js';
+import { RetryBudget } from './delivery/budget.js';
+import { systemClock, type Clock } from './delivery/clock.js';
+import { checkBudgetOptions, isSafeMethod, resolveRetryPolicy, type RetryPolicy } from './delivery/policy.js';
+import { withRetries, type AttemptOutput } from './delivery/retry.js';
 import { failure, success, type Result } from './result.js';
 import { VERSION } from './version.js';
 
@@ -43,9 +47,13 @@ export class Transport<Paths extends {}> {
   readonly api: Client<Paths>;
   readonly baseUrl: string;
   readonly logger: Logger;
+  /** Time source of every deadline and retry wait. */
+  readonly clock: Clock;
   private readonly timeoutMs: number;
   private readonly clientSignal: AbortSignal | undefined;
   private readonly fetchImpl: FetchFn;
+  /** Set only when the caller opted in with `retry`: then `run` retries by HTTP method. */
+  private readonly retry: { policy: RetryPolicy; budget: RetryBudget | undefined; random: () => number } | undefined;
 
   constructor(service: string, baseUrl: string, options: RKOptions = {}) {
     const creating = `Creating the ${service} client`;
@@ -55,35 +63,95 @@ export class Transport<Paths extends {}> {
     this.timeoutMs = timeoutMs;
     this.clientSignal = options.signal;
     this.logger = options.logger ?? consoleLogger;
+    this.clock = options.clock ?? systemClock;
     const base = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.fetchImpl = options.insecure ? insecureFetch(base, options.fetch !== undefined) : base;
     this.api = createClient<Paths>({ baseUrl: this.baseUrl });
     this.api.use(identify(creating, options));
+    if (options.retry !== undefined && options.retry !== false) {
+      const budget = checkBudgetOptions(creating, options.retry.budget);
+      this.retry = {
+        policy: resolveRetryPolicy(creating, options.retry),
+        budget: budget === false ? undefined : new RetryBudget(budget),
+        random: options.random ?? Math.random,
+      };
+    }
   }
 
   /**
    * Runs one call under a fresh deadline and the caller's signals, and turns whatever happens into
    * a Result: `read` sees only a 2xx body and returns the value, or an error for a body it cannot use.
+   *
+   * When the client was made with `retry`, failed requests are tried again: a GET whenever the
+   * failure is transient, any other method only when the request provably never left or the call
+   * carries an `idempotencyKey`. `how.retry: false` makes a single attempt regardless.
    */
   async run<T>(
     operation: string,
     call: CallOptions | undefined,
     send: (init: SendInit) => Promise<RawOutcome>,
     read: (data: unknown, response: Response) => T | RKError,
+    how: { retry?: boolean } = {},
   ): Promise<Result<T>> {
     const timeoutMs = call?.timeoutMs === undefined ? this.timeoutMs : checkTimeout(operation, call.timeoutMs);
     if (timeoutMs instanceof RKError) return failure(timeoutMs);
-    const callerSignals = [this.clientSignal, call?.signal].filter((s): s is AbortSignal => s !== undefined);
-    const alreadyAborted = callerSignals.find((s) => s.aborted);
+    const signals = [this.clientSignal, call?.signal].filter((s): s is AbortSignal => s !== undefined);
+    const alreadyAborted = signals.find((s) => s.aborted);
     if (alreadyAborted) return failure(new RKAbortError(operation, alreadyAborted.reason));
+    const key = call?.idempotencyKey;
+    const headers: Record<string, string> = key === undefined ? {} : { 'Idempotency-Key': key };
 
-    const deadline = AbortSignal.timeout(timeoutMs);
-    const signal = callerSignals.length ? AbortSignal.any([deadline, ...callerSignals]) : deadline;
+    const retry = how.retry === false ? undefined : this.retry;
+    if (!retry) return (await this.attempt(operation, { timeoutMs, signals, headers }, send, read)).result;
+    const totalTimeoutMs =
+      call?.totalTimeoutMs === undefined ? retry.policy.totalTimeoutMs : checkTimeout(operation, call.totalTimeoutMs);
+    if (totalTimeoutMs instanceof RKError) return failure(totalTimeoutMs);
+    const outcome = await withRetries<T>({
+      operation,
+      url: this.baseUrl,
+      policy: retry.policy,
+      totalTimeoutMs,
+      attemptTimeoutMs: timeoutMs,
+      clock: this.clock,
+      random: retry.random,
+      budget: retry.budget,
+      signals,
+      idempotent: (method) => isSafeMethod(method) || key !== undefined,
+      attempt: ({ attempt, timeoutMs: attemptMs, signal }) =>
+        this.attempt(operation, { timeoutMs: attemptMs, signals: [signal], headers: { ...headers, [ATTEMPT_HEADER]: String(attempt) } }, send, read),
+    });
+    return outcome.result;
+  }
+
+  /**
+   * Exactly one request, no retry: a deadline of `timeoutMs` on this transport's clock, the given
+   * signals (any of them aborting is reported as RKAbortError), and extra request headers. Reports
+   * the HTTP method the request used, so a retry policy can tell reads from writes.
+   */
+  async attempt<T>(
+    operation: string,
+    input: { timeoutMs: number; signals: readonly AbortSignal[]; headers?: Readonly<Record<string, string>> },
+    send: (init: SendInit) => Promise<RawOutcome>,
+    read: (data: unknown, response: Response) => T | RKError,
+  ): Promise<AttemptOutput<T>> {
+    const { timeoutMs, signals, headers } = input;
+    const alreadyAborted = signals.find((s) => s.aborted);
+    if (alreadyAborted) return { result: failure(new RKAbortError(operation, alreadyAborted.reason)) };
+    const scope = new AbortController();
+    const deadline = this.clock.timeout(timeoutMs, scope.signal);
+    const signal = signals.length ? AbortSignal.any([deadline, ...signals]) : deadline;
     // openapi-fetch parses 2xx bodies itself; remembering the response lets a body that fails to
     // parse still be reported with its status.
     let seen: Response | undefined;
-    const fetch: FetchFn = async (input, init) => {
-      seen = await this.fetchImpl(input, init);
+    let method: string | undefined;
+    const fetch: FetchFn = async (request, init) => {
+      if (request instanceof Request) {
+        method = request.method;
+        for (const [name, value] of Object.entries(headers ?? {})) request.headers.set(name, value);
+      } else {
+        method = init?.method ?? 'GET';
+      }
+      seen = await this.fetchImpl(request, init);
       return seen;
     };
     try {
@@ -91,23 +159,29 @@ export class Transport<Paths extends {}> {
       const { response } = outcome;
       if (!response.ok) {
         const body = outcome.error === undefined ? '' : outcome.error;
-        return failure(new RKHttpError(operation, response.status, response.statusText, body, response.headers));
+        return { method, result: failure(new RKHttpError(operation, response.status, response.statusText, body, response.headers)) };
       }
       const value = read(outcome.data, response);
-      return value instanceof RKError ? failure(value) : success(value);
+      return { method, result: value instanceof RKError ? failure(value) : success(value) };
     } catch (error) {
-      const aborted = callerSignals.find((s) => s.aborted);
-      if (aborted) return failure(new RKAbortError(operation, aborted.reason));
-      if (deadline.aborted) return failure(new RKTimeoutError(operation, this.baseUrl, timeoutMs));
+      const aborted = signals.find((s) => s.aborted);
+      if (aborted) return { method, result: failure(new RKAbortError(operation, aborted.reason)) };
+      if (deadline.aborted) return { method, result: failure(new RKTimeoutError(operation, this.baseUrl, timeoutMs)) };
       if (seen?.ok && error instanceof SyntaxError) {
-        return failure(
-          new RKUnexpectedResponseError(operation, seen.status, `not valid JSON (${error.message})`, undefined, error),
-        );
+        return {
+          method,
+          result: failure(new RKUnexpectedResponseError(operation, seen.status, `not valid JSON (${error.message})`, undefined, error)),
+        };
       }
-      return failure(new RKConnectionError(operation, this.baseUrl, error));
+      return { method, result: failure(new RKConnectionError(operation, this.baseUrl, error)) };
+    } finally {
+      scope.abort();
     }
   }
 }
+
+/** Sent with every attempt of a retried call: 1 for the first. */
+export const ATTEMPT_HEADER = 'X-RK-Attempt';
 
 function checkBaseUrl(operation: string, service: string, baseUrl: unknown): string {
   const hint = `pass the ${service} base URL, for example "http://127.0.0.1:8082/receiver/"`;

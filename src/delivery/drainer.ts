@@ -1,0 +1,244 @@
+import type { RKError } from '../errors.js';
+import { retryDelay } from './backoff.js';
+import { rest } from './clock.js';
+import { Notifier } from './events.js';
+import type { Outbox } from './outbox.js';
+import { OutboxLock } from './outbox-lock.js';
+import { classifyPemFailure } from './pem-failures.js';
+
+/**
+ * Sends what the outbox holds, oldest first, a few requests at a time. Only the client holding the
+ * folder's lock drains; the others keep trying to take the lock, so a folder whose drainer died is
+ * picked up. After a transient failure the whole drainer backs off (the Receiver is down for every
+ * entry alike), probes with a single entry, and only then opens up again. A 401 / 403 pauses it
+ * until `resume()`; nothing is discarded while paused.
+ */
+export class Drainer {
+  readonly #outbox: Outbox;
+  readonly #stop = new AbortController();
+  readonly #wake = new Notifier();
+  #lock: OutboxLock | undefined;
+  #loop: Promise<void> | undefined;
+  #failures = 0;
+  #backoffUntil = 0;
+  #paused: RKError | undefined;
+
+  constructor(outbox: Outbox) {
+    this.#outbox = outbox;
+  }
+
+  get holdsLock(): boolean {
+    return this.#lock !== undefined;
+  }
+
+  get paused(): RKError | undefined {
+    return this.#paused;
+  }
+
+  get consecutiveFailures(): number {
+    return this.#failures;
+  }
+
+  /** ms until the next probe (0 when not backing off). */
+  get backoffMs(): number {
+    return Math.max(0, this.#backoffUntil - this.#outbox.clock.now());
+  }
+
+  /** True when a send may try the Receiver at once: not paused and not backing off. */
+  get healthy(): boolean {
+    return this.#paused === undefined && this.backoffMs === 0;
+  }
+
+  start(): void {
+    this.#loop ??= this.#run().catch((error: unknown) => {
+      this.#outbox.logger.warn(`the outbox drainer stopped: ${error instanceof Error ? error.message : String(error)}`);
+    });
+  }
+
+  /** Try now (a flush, a replay, a success elsewhere). Does not clear a pause. */
+  nudge(): void {
+    this.#wake.notify();
+  }
+
+  reportSuccess(): void {
+    if (this.#failures === 0 && this.#backoffUntil === 0) return;
+    this.#failures = 0;
+    this.#backoffUntil = 0;
+    this.#wake.notify();
+  }
+
+  /**
+   * A transient failure (here or in a send's first attempt). Failures that arrive while already
+   * backing off belong to the same outage: they only lengthen the wait when the server asks for more.
+   */
+  reportFailure(retryAfterMs: number | undefined): void {
+    const now = this.#outbox.clock.now();
+    if (this.backoffMs === 0) {
+      this.#failures++;
+      this.#backoffUntil = now + this.#delay(retryAfterMs);
+    } else if (retryAfterMs !== undefined) {
+      this.#backoffUntil = Math.max(this.#backoffUntil, now + Math.min(retryAfterMs, this.#outbox.options.maxBackoffMs));
+    }
+  }
+
+  pause(error: RKError): void {
+    if (this.#paused) return;
+    this.#paused = error;
+    this.#outbox.logger.warn(
+      `outbox draining paused: ${error.message}. Every PEM is kept in ${this.#outbox.dir}; ` +
+        'fix the credential and call outbox.resume(), or restart the client',
+    );
+    this.#outbox.emitter.emit('paused', { error });
+  }
+
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = undefined;
+    this.#failures = 0;
+    this.#backoffUntil = 0;
+    this.#outbox.emitter.emit('resumed', {});
+    this.#wake.notify();
+  }
+
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    this.#wake.notify();
+    await this.#loop;
+    await this.#lock?.release();
+    this.#lock = undefined;
+  }
+
+  #delay(retryAfterMs: number | undefined): number {
+    const o = this.#outbox.options;
+    return retryDelay(
+      Math.max(1, this.#failures),
+      { baseDelayMs: o.baseDelayMs, maxDelayMs: o.maxBackoffMs, maxRetryAfterMs: o.maxBackoffMs },
+      this.#outbox.random,
+      retryAfterMs,
+    );
+  }
+
+  /** Waits `ms` of clock time, or less when nudged or stopped. */
+  async #idle(ms: number): Promise<void> {
+    const cut = new AbortController();
+    const stop = this.#stop.signal;
+    await Promise.race([rest(this.#outbox.clock, ms, AbortSignal.any([stop, cut.signal])), this.#wake.wait(AbortSignal.any([stop, cut.signal]))]);
+    cut.abort();
+  }
+
+  async #run(): Promise<void> {
+    const outbox = this.#outbox;
+    const stop = this.#stop.signal;
+    while (!stop.aborted) {
+      if (!this.#lock) {
+        this.#lock = await OutboxLock.acquire(outbox.dir, { staleMs: outbox.options.lockStaleMs });
+        if (!this.#lock) {
+          await this.#idle(outbox.options.pollIntervalMs);
+          continue;
+        }
+        await outbox.recover();
+        continue;
+      }
+      if (!(await this.#lock.held())) {
+        outbox.logger.warn(`the outbox lock in ${outbox.dir} was taken over; this client stops draining it`);
+        this.#lock = undefined;
+        continue;
+      }
+      if (this.#paused) {
+        await this.#wake.wait(stop);
+        continue;
+      }
+      const wait = this.backoffMs;
+      if (wait > 0) {
+        await this.#idle(wait);
+        continue;
+      }
+      const all = await outbox.store.list();
+      outbox.noteListed(all.length);
+      const names = all.filter((name) => !outbox.claimed.has(name));
+      if (names.length === 0) {
+        await this.#idle(outbox.options.pollIntervalMs);
+        continue;
+      }
+      await this.#pass(names);
+    }
+  }
+
+  /** Sends the listed entries, oldest first, until one fails transiently. */
+  async #pass(names: string[]): Promise<void> {
+    const outbox = this.#outbox;
+    const stop = this.#stop.signal;
+    let next = 0;
+    let halt = false;
+    const one = async (): Promise<void> => {
+      const name = names[next++];
+      if (name === undefined || outbox.claimed.has(name)) return;
+      outbox.claimed.add(name);
+      try {
+        const outcome = await this.#deliver(name);
+        if (outcome === 'transient' || outcome === 'paused' || outcome === 'stopped') halt = true;
+      } finally {
+        outbox.claimed.delete(name);
+      }
+    };
+    // After a failure, one probe before opening up again.
+    if (this.#failures > 0) {
+      await one();
+      if (halt || stop.aborted) return;
+    }
+    const worker = async () => {
+      while (!halt && !stop.aborted && !this.#paused && next < names.length) await one();
+    };
+    await Promise.all(Array.from({ length: outbox.options.concurrency }, worker));
+  }
+
+  async #deliver(name: string): Promise<'done' | 'transient' | 'paused' | 'stopped'> {
+    const outbox = this.#outbox;
+    const stop = this.#stop.signal;
+    const read = await outbox.store.read(name);
+    if (read.state === 'gone') return 'done';
+    if (read.state === 'corrupt') {
+      await outbox.buryCorrupt(name, read.problem);
+      return 'done';
+    }
+    const entry = read.entry;
+    if (outbox.clock.now() - entry.enqueuedAt > outbox.options.maxAgeMs) {
+      await outbox.buryExpired(entry);
+      return 'done';
+    }
+    const attempt = (outbox.attempts.get(name) ?? 0) + 1;
+    let release: () => void;
+    try {
+      release = await outbox.limiter.acquire(stop);
+    } catch {
+      return 'stopped';
+    }
+    let result;
+    try {
+      outbox.attempts.set(name, attempt);
+      result = await outbox.post(entry.body, entry.ID, attempt, [stop]);
+    } finally {
+      release();
+    }
+    if (result.ok) {
+      await outbox.acknowledged(entry, result.value, attempt, true);
+      this.reportSuccess();
+      return 'done';
+    }
+    const failure = classifyPemFailure(result.error, Buffer.byteLength(entry.body, 'utf8'), outbox.clock.now());
+    switch (failure.kind) {
+      case 'rejected':
+        await outbox.buryRejected(entry, failure.error);
+        return 'done';
+      case 'auth':
+        this.pause(failure.error);
+        return 'paused';
+      case 'aborted':
+        return 'stopped';
+      case 'transient':
+        if (stop.aborted) return 'stopped';
+        this.reportFailure(failure.retryAfterMs);
+        return 'transient';
+    }
+  }
+}
