@@ -266,14 +266,13 @@ export class Delivery {
     if (reservation instanceof RKError) return this.#drop(reservation, pem.ID);
     let written: { name: string; bytes: number };
     try {
-      written = await outbox.write(pem.ID, pem.json, reservation);
+      written = await outbox.writeClaimed(pem.ID, pem.json, reservation);
     } catch (error) {
       this.#tally.outboxWriteErrors++;
       this.#warnOutbox(error);
       return undefined;
     }
     const entry = { name: written.name, ID: pem.ID, bytes: written.bytes };
-    outbox.claimed.add(entry.name);
     try {
       if (!outbox.healthy || this.#closing) return this.#persisted(entry);
       const signals = [config.clientSignal, call?.signal, this.#shutdown.signal].filter((s): s is AbortSignal => s !== undefined);

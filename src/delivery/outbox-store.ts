@@ -75,12 +75,19 @@ export class OutboxStore {
     await mkdir(this.deadDir, { recursive: true });
   }
 
-  /** Writes the PEM durably; resolves with its entry once the file and its name are on disk. */
-  async write(id: string, body: string, enqueuedAt: number): Promise<{ name: string; bytes: number }> {
+  /** A new entry's name: it sorts after every entry named before it (by this or another process). */
+  nameFor(id: string, enqueuedAt: number): string {
+    return `${pad(Math.max(0, Math.floor(enqueuedAt)), 18)}-${pad(process.pid, 10)}-${pad(this.#seq++ % 1e8, 8)}-${id}${ENTRY_SUFFIX}`;
+  }
+
+  /**
+   * Writes the PEM durably under `name` (from nameFor); resolves with its size once the file and
+   * its name are on disk.
+   */
+  async write(name: string, body: string, enqueuedAt: number): Promise<{ name: string; bytes: number }> {
     const bodyBytes = Buffer.from(body, 'utf8');
     const header = `${MAGIC} ${sha256(bodyBytes)} ${bodyBytes.length} ${Math.floor(enqueuedAt)}\n`;
     const data = Buffer.concat([Buffer.from(header, 'utf8'), bodyBytes]);
-    const name = `${pad(Math.max(0, Math.floor(enqueuedAt)), 18)}-${pad(process.pid, 10)}-${pad(this.#seq++ % 1e8, 8)}-${id}${ENTRY_SUFFIX}`;
     const temp = join(this.dir, `${TEMP_PREFIX}${process.pid}-${Math.random().toString(36).slice(2)}`);
     const handle = await open(temp, 'wx', 0o600);
     try {

@@ -273,13 +273,23 @@ export class Outbox implements OutboxControl {
     };
   }
 
-  /** Writes the PEM durably (the reservation from admit is released either way). */
-  async write(id: string, body: string, reservation: () => void): Promise<{ name: string; bytes: number }> {
+  /**
+   * Writes the PEM durably and returns it claimed: the name is claimed before the file exists, so
+   * the drainer never picks up an entry whose first attempt is about to start. The caller
+   * releases the claim. The reservation from admit is released either way.
+   */
+  async writeClaimed(id: string, body: string, reservation: () => void): Promise<{ name: string; bytes: number }> {
+    const at = this.clock.now();
+    const name = this.store.nameFor(id, at);
+    this.claimed.add(name);
     try {
-      const written = await this.store.write(id, body, this.clock.now());
+      const written = await this.store.write(name, body, at);
       this.#onDisk.entries++;
       this.#onDisk.bytes += written.bytes;
       return written;
+    } catch (error) {
+      this.claimed.delete(name);
+      throw error;
     } finally {
       reservation();
     }
