@@ -84,14 +84,15 @@ export class Transport<Paths extends {}> {
    *
    * When the client was made with `retry`, failed requests are tried again: a GET whenever the
    * failure is transient, any other method only when the request provably never left or the call
-   * carries an `idempotencyKey`. `how.retry: false` makes a single attempt regardless.
+   * carries an `idempotencyKey`. `how.retry: false` makes a single attempt regardless;
+   * `how.idempotent: true` marks a POST that only reads (so it is retried like a GET).
    */
   async run<T>(
     operation: string,
     call: CallOptions | undefined,
     send: (init: SendInit) => Promise<RawOutcome>,
     read: (data: unknown, response: Response) => T | RKError,
-    how: { retry?: boolean } = {},
+    how: { retry?: boolean; idempotent?: boolean } = {},
   ): Promise<Result<T>> {
     const timeoutMs = call?.timeoutMs === undefined ? this.timeoutMs : checkTimeout(operation, call.timeoutMs);
     if (timeoutMs instanceof RKError) return failure(timeoutMs);
@@ -116,7 +117,7 @@ export class Transport<Paths extends {}> {
       random: retry.random,
       budget: retry.budget,
       signals,
-      idempotent: (method) => isSafeMethod(method) || key !== undefined,
+      idempotent: (method) => how.idempotent === true || isSafeMethod(method) || key !== undefined,
       attempt: ({ attempt, timeoutMs: attemptMs, signal }) =>
         this.attempt(operation, { timeoutMs: attemptMs, signals: [signal], headers: { ...headers, [ATTEMPT_HEADER]: String(attempt) } }, send, read),
     });
