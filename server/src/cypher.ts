@@ -102,8 +102,9 @@ export function parseStatement(query: string): { statement: Statement; literals:
   return { statement, literals };
 }
 
-export function supportedStatementsText(): string {
-  return STATEMENTS.map((s) => `${s.shape}  (${s.answers})`).join('\n');
+/** The shapes, one per line; with `answers` also what each returns (for documentation). */
+export function supportedStatementsText(withAnswers = false): string {
+  return STATEMENTS.map((s) => (withAnswers ? `${s.shape}\n    ${s.answers}` : s.shape)).join('\n');
 }
 
 interface NodeRow {

@@ -31,7 +31,7 @@ export async function startHarness(options: LocalRKOptions = {}, headers: Record
         method,
         headers: { ...(body === undefined || init.raw !== undefined ? {} : { 'Content-Type': 'application/json' }), ...headers, ...init.headers },
       };
-      if (body !== undefined) requestInit.body = body as BodyInit;
+      if (body !== undefined) requestInit.body = body as RequestInit['body'];
       if (body instanceof ReadableStream) requestInit.duplex = 'half';
       const response = await validator.fetch(url(service, path), requestInit);
       const text = await response.text();
