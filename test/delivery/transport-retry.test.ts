@@ -147,7 +147,7 @@ describe('RKClient with retry', () => {
   it('retries getInfo, but never the size-limit read sendPem makes', async () => {
     const { fetch, requests } = recordingFetch(
       () => json({}, 503), // size-limit read: not retried
-      (request) => request.json().then((pem: { ID: string }) => json({ ID: pem.ID, status: 'accepted' })),
+      (request) => request.json().then((pem) => json({ ID: (pem as { ID: string }).ID, status: 'accepted' })),
       () => json({}, 503), // getInfo: retried
       () => json(receiverInfo),
     );
