@@ -121,6 +121,9 @@ export class Delivery {
   #closing = false;
   #closed: Promise<DeliveryReport> | undefined;
   #outboxWarned = false;
+  /** Sends, flushes and closes in progress; while any is, the process stays alive. */
+  #busy = 0;
+  #keepAlive: ReturnType<typeof setInterval> | undefined;
 
   constructor(config: DeliveryConfig) {
     this.#config = config;
@@ -180,6 +183,7 @@ export class Delivery {
     if (this.#pendingBytes + pem.bytes > queue.maxBytes) return this.#drop(new RKQueueFullError(operation, 'memory', `${queue.maxBytes} bytes`), pem.ID);
     this.#pending++;
     this.#pendingBytes += pem.bytes;
+    const release = this.#hold();
     try {
       const refused = await preflight(this.#outbox === undefined || this.#outbox.healthy, this.#shutdown.signal);
       if (refused) return this.#drop(refused, pem.ID);
@@ -192,7 +196,26 @@ export class Delivery {
       this.#pending--;
       this.#pendingBytes -= pem.bytes;
       this.#changed.notify();
+      release();
     }
+  }
+
+  /**
+   * Every timer of the client is unref'd, so an idle client never keeps the process alive. A busy
+   * one must: a send waiting out a backoff has no socket open, and letting the process end there
+   * would drop the PEM with the caller still awaiting it. One ref'd handle while anything is pending.
+   */
+  #hold(): () => void {
+    if (this.#busy++ === 0) this.#keepAlive = setInterval(() => {}, 2 ** 30);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--this.#busy === 0) {
+        clearInterval(this.#keepAlive);
+        this.#keepAlive = undefined;
+      }
+    };
   }
 
   /** Without an outbox: retries under the budget until delivered, refused or out of time. */
@@ -366,6 +389,7 @@ export class Delivery {
   async flush(options: { timeoutMs?: number } = {}): Promise<DeliveryReport> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_FLUSH_TIMEOUT_MS;
     const before = this.#counts();
+    const release = this.#hold();
     const scope = new AbortController();
     const deadline = this.#config.clock.timeout(timeoutMs, scope.signal);
     const outbox = this.#outbox;
@@ -387,6 +411,7 @@ export class Delivery {
       return await this.#report(before, deadline.aborted);
     } finally {
       scope.abort();
+      release();
     }
   }
 
@@ -426,11 +451,16 @@ export class Delivery {
 
   async #close(timeoutMs: number): Promise<DeliveryReport> {
     this.#closing = true;
-    const before = this.#counts();
-    const flushed = await this.flush({ timeoutMs });
-    this.#shutdown.abort(new RKShutdownError(this.#config.operation, 'the client is closing'));
-    while (this.#pending > 0) await this.#changed.wait();
-    await this.#outbox?.stop();
-    return { ...(await this.#report(before, flushed.timedOut)), timedOut: flushed.timedOut };
+    const release = this.#hold();
+    try {
+      const before = this.#counts();
+      const flushed = await this.flush({ timeoutMs });
+      this.#shutdown.abort(new RKShutdownError(this.#config.operation, 'the client is closing'));
+      while (this.#pending > 0) await this.#changed.wait();
+      await this.#outbox?.stop();
+      return { ...(await this.#report(before, flushed.timedOut)), timedOut: flushed.timedOut };
+    } finally {
+      release();
+    }
   }
 }
