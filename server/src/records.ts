@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { sqlStateOf, type Queryable, type Storage } from './storage.js';
+import type { Queryable, Storage } from './storage.js';
 import { formatTimestamp } from './time.js';
 import type { Artifact, Pem, Report, ReportBody, StoredPem, TagRecord } from './types.js';
 
@@ -63,6 +63,34 @@ interface ReportRow {
   body: ReportBody | null;
 }
 
+/**
+ * A new PEM with everything that comes with it, as one statement. When the ID is already taken
+ * the PEM row is not inserted and, since every other part selects FROM that row, nothing is.
+ */
+const INSERT_PEM = `
+WITH pem AS (
+  INSERT INTO rk_pems (id, type, predecessor, emitter, timestamp_client, timestamp_received, properties, tag, tag_namespace, content_hash)
+  VALUES ($1, $2, $3, $4, $5, $6, $7::json, $8, $9, $10)
+  ON CONFLICT (id) DO NOTHING
+  RETURNING id
+), artifacts AS (
+  INSERT INTO rk_artifacts (name, properties, created_at)
+  SELECT u.name, u.properties::jsonb, $6 FROM pem, unnest($11::text[], $12::text[]) WITH ORDINALITY AS u(name, properties, n)
+  ORDER BY u.n
+  ON CONFLICT (name) DO UPDATE SET properties = rk_artifacts.properties || EXCLUDED.properties
+  RETURNING 1
+), links AS (
+  INSERT INTO rk_pem_artifacts (pem_id, role, position, artifact_name)
+  SELECT pem.id, u.role, u.position, u.name FROM pem, unnest($13::text[], $14::int[], $15::text[]) AS u(role, position, name)
+  RETURNING 1
+), tag AS (
+  INSERT INTO rk_tags (namespace, tag, pem_id, updated_at)
+  SELECT $9, $8, pem.id, $6 FROM pem
+  ON CONFLICT (namespace, tag) DO UPDATE SET pem_id = EXCLUDED.pem_id, updated_at = EXCLUDED.updated_at
+  RETURNING 1
+)
+SELECT count(*)::int AS inserted FROM pem`;
+
 const PEM_SELECT = `SELECT seq, id, type, predecessor, emitter, timestamp_client, timestamp_received, properties, tag, tag_namespace FROM rk_pems`;
 
 export class Records {
@@ -74,65 +102,46 @@ export class Records {
   }
 
   /**
-   * Stores the PEM, its artifacts and its tag in one transaction, committed before this resolves.
-   * The same ID with the same content is a duplicate (nothing changes); with other content, a
-   * conflict (nothing changes).
+   * Stores the PEM, its artifacts, their links and its tag in one statement (so in one
+   * transaction), committed before this resolves. The same ID with the same content is a duplicate
+   * (nothing changes); with other content, a conflict (nothing changes).
    */
   async sendPem(pem: Pem): Promise<SendOutcome> {
     const hash = contentHash(pem);
-    const existing = await this.#storedHash(this.storage, pem.ID);
-    if (existing !== undefined) return existing === hash ? { status: 'duplicate' } : { status: 'conflict' };
-    try {
-      await this.storage.transaction((tx) => this.#insertPem(tx, pem, hash));
-      return { status: 'accepted' };
-    } catch (error) {
-      // Two requests with the same new ID raced (PostgreSQL with several connections): the loser
-      // answers as if it had come second.
-      if (sqlStateOf(error) !== '23505') throw error;
-      const stored = await this.#storedHash(this.storage, pem.ID);
-      if (stored === undefined) throw error;
-      return stored === hash ? { status: 'duplicate' } : { status: 'conflict' };
-    }
-  }
-
-  async #storedHash(db: Queryable, id: string): Promise<string | undefined> {
-    const [row] = await db.query<{ content_hash: string }>(`SELECT content_hash FROM rk_pems WHERE id = $1`, [id]);
-    return row?.content_hash;
-  }
-
-  async #insertPem(tx: Queryable, pem: Pem, hash: string): Promise<void> {
     const now = formatTimestamp();
-    await tx.query(
-      `INSERT INTO rk_pems (id, type, predecessor, emitter, timestamp_client, timestamp_received, properties, tag, tag_namespace, content_hash)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::json, $8, $9, $10)`,
-      [pem.ID, pem.Type, pem.Predecessor, pem.Emitter, pem.TimestampClient, now, JSON.stringify(pem.Properties), pem.Tag, pem.TagNamespace, hash],
-    );
     const links = [
       ...pem.UsesArtifacts.map((a, i) => ({ role: 'uses', position: i, name: a.Name })),
       ...pem.ProducesArtifacts.map((a, i) => ({ role: 'produces', position: i, name: a.Name })),
     ];
-    if (links.length) {
-      // One artifact row per Name; a Name listed twice contributes both property sets, later wins.
-      const merged = new Map<string, Record<string, string>>();
-      for (const artifact of [...pem.UsesArtifacts, ...pem.ProducesArtifacts]) {
-        merged.set(artifact.Name, { ...merged.get(artifact.Name), ...artifact.Properties });
-      }
-      // Sorted, so that concurrent transactions lock artifact rows in the same order.
-      const names = [...merged.keys()].sort();
-      await tx.query(
-        `INSERT INTO rk_artifacts (name, properties, created_at)
-         SELECT u.name, u.properties::jsonb, $3 FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(name, properties, n)
-         ORDER BY u.n
-         ON CONFLICT (name) DO UPDATE SET properties = rk_artifacts.properties || EXCLUDED.properties`,
-        [names, names.map((n) => JSON.stringify(merged.get(n))), now],
-      );
-      await tx.query(
-        `INSERT INTO rk_pem_artifacts (pem_id, role, position, artifact_name)
-         SELECT $1, u.role, u.position, u.name FROM unnest($2::text[], $3::int[], $4::text[]) AS u(role, position, name)`,
-        [pem.ID, links.map((l) => l.role), links.map((l) => l.position), links.map((l) => l.name)],
-      );
+    // One artifact row per Name; a Name listed twice contributes both property sets, later wins.
+    const merged = new Map<string, Record<string, string>>();
+    for (const artifact of [...pem.UsesArtifacts, ...pem.ProducesArtifacts]) {
+      merged.set(artifact.Name, { ...merged.get(artifact.Name), ...artifact.Properties });
     }
-    await upsertTag(tx, pem.TagNamespace, pem.Tag, pem.ID, now);
+    // Sorted, so that concurrent transactions lock artifact rows in the same order.
+    const names = [...merged.keys()].sort();
+    const [row] = await this.storage.query<{ inserted: number }>(INSERT_PEM, [
+      pem.ID,
+      pem.Type,
+      pem.Predecessor,
+      pem.Emitter,
+      pem.TimestampClient,
+      now,
+      JSON.stringify(pem.Properties),
+      pem.Tag,
+      pem.TagNamespace,
+      hash,
+      names,
+      names.map((n) => JSON.stringify(merged.get(n))),
+      links.map((l) => l.role),
+      links.map((l) => l.position),
+      links.map((l) => l.name),
+    ]);
+    if (row?.inserted === 1) return { status: 'accepted' };
+    // The ID was taken (earlier, or by a request that won a race): same content or not?
+    const [stored] = await this.storage.query<{ content_hash: string }>(`SELECT content_hash FROM rk_pems WHERE id = $1`, [pem.ID]);
+    if (!stored) throw new Error(`PEM ${pem.ID} was neither stored nor found`);
+    return stored.content_hash === hash ? { status: 'duplicate' } : { status: 'conflict' };
   }
 
   async getPem(id: string): Promise<StoredPem | undefined> {

@@ -31,12 +31,6 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
   return PGliteStorage.open('dataDir' in options ? options.dataDir : undefined);
 }
 
-/** The PostgreSQL error code of a failed statement (`23505` for a unique violation). */
-export function sqlStateOf(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
 class PGliteStorage implements Storage {
   readonly description: string;
   readonly #db: PGlite;

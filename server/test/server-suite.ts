@@ -92,6 +92,19 @@ export function defineServerSuite(storage: string, options: () => Promise<LocalR
         expect((await h.call('query', 'GET', `/pem/${pem.ID}`)).json.Type).toBe(pem.Type);
       });
 
+      it('stores a PEM sent concurrently once: one accepted, the rest duplicates or conflicts', async () => {
+        const pem = makePem();
+        const same = await Promise.all(Array.from({ length: 8 }, () => h.call('receiver', 'POST', '/pem', { body: pem })));
+        expect(same.map((r) => r.json.status).sort()).toEqual(['accepted', ...Array(7).fill('duplicate')]);
+        const other = makePem();
+        const variants = await Promise.all(Array.from({ length: 8 }, (_, i) => h.call('receiver', 'POST', '/pem', { body: { ...other, Type: `variant-${i}` } })));
+        expect(variants.filter((r) => r.status === 200)).toHaveLength(1);
+        expect(variants.filter((r) => r.status === 409)).toHaveLength(7);
+        const winner = variants.find((r) => r.status === 200)!;
+        expect(winner.json).toEqual({ ID: other.ID, status: 'accepted' });
+        expect((await h.call('query', 'GET', `/pems_count?ID=${other.ID}`)).json).toEqual({ pems_count: 1 });
+      });
+
       it("keeps an artifact's CreatedAt from its first sight and merges its properties", async () => {
         const name = `shared-${hexId()}`;
         await h.call('receiver', 'POST', '/pem', { body: makePem({ UsesArtifacts: [{ Name: name, Properties: { uri: 'first', a: '1' }, CreatedAt: null }] }) });
