@@ -145,7 +145,7 @@ export class Delivery {
           return (await config.post(body, id, attempt, timeoutMs, [...signals, this.#shutdown.signal])).result;
         },
       });
-      this.#outbox.ready.catch((error: unknown) => this.#warnOutbox(error));
+      this.#outbox.ready.catch((error: unknown) => this.#warnOutbox(error, 'open'));
       // The client's signal stops the drainer too: nothing of this client keeps running after it.
       config.clientSignal?.addEventListener('abort', () => void this.#outbox?.stop(), { once: true });
     }
@@ -292,7 +292,7 @@ export class Delivery {
       written = await outbox.writeClaimed(pem.ID, pem.json, reservation);
     } catch (error) {
       this.#tally.outboxWriteErrors++;
-      this.#warnOutbox(error);
+      this.#warnOutbox(error, 'write');
       return undefined;
     }
     const entry = { name: written.name, ID: pem.ID, bytes: written.bytes };
@@ -352,12 +352,16 @@ export class Delivery {
     return failure(error);
   }
 
-  #warnOutbox(error: unknown): void {
+  /** Once per client: an outbox that cannot be opened, or the first write that failed (counted in stats). */
+  #warnOutbox(error: unknown, what: 'open' | 'write'): void {
     if (this.#outboxWarned) return;
     this.#outboxWarned = true;
+    const reason = error instanceof Error ? error.message : String(error);
     this.#config.logger.warn(
-      `the outbox in ${this.#outbox?.dir} cannot be used (${error instanceof Error ? error.message : String(error)}); ` +
-        'PEMs are sent without it until it works again',
+      what === 'open'
+        ? `the outbox in ${this.#outbox?.dir} cannot be used (${reason}); this client sends PEMs without it (retrying in memory only) until it is recreated`
+        : `writing to the outbox in ${this.#outbox?.dir} failed (${reason}); that PEM is sent without it (retrying in memory only), ` +
+          'later PEMs try the outbox again (stats().outboxWriteErrors counts the failures)',
     );
   }
 

@@ -140,18 +140,20 @@ export class OutboxStore {
     }
   }
 
-  /** Moves the entry to dead/ with its reason. False when it was already gone. */
+  /**
+   * Moves the entry to dead/, then records why. False when it was already gone (another client
+   * sent or buried it): then nothing is touched, least of all that client's reason file.
+   */
   async bury(name: string, why: DeadReason, now: number): Promise<boolean> {
-    const reason = { ...why, deadAt: new Date(now).toISOString() };
-    await writeFile(join(this.deadDir, name + REASON_SUFFIX), JSON.stringify(reason, null, 2) + '\n');
     try {
       await rename(join(this.dir, name), join(this.deadDir, name));
-      return true;
     } catch (error) {
-      await unlink(join(this.deadDir, name + REASON_SUFFIX)).catch(() => {});
       if (isCode(error, 'ENOENT')) return false;
       throw error;
     }
+    const reason = { ...why, deadAt: new Date(now).toISOString() };
+    await writeFile(join(this.deadDir, name + REASON_SUFFIX), JSON.stringify(reason, null, 2) + '\n');
+    return true;
   }
 
   /** Removes temporary files left by processes that are gone (a crash during a write). */

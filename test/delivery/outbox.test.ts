@@ -340,3 +340,22 @@ describe('close with an outbox', () => {
     expect(receiver.stored.get(pem.ID)).toBe(JSON.stringify(pem));
   });
 });
+
+describe('an outbox that cannot be used', () => {
+  it('warns once and sends directly instead of failing or dropping', async () => {
+    receiver = await startScriptableReceiver();
+    const file = join(dir, 'not-a-folder');
+    writeFileSync(file, '');
+    const warnings: string[] = [];
+    const rk = new RKClient(receiver.url, 'trainer', {
+      logger: { warn: (m) => warnings.push(m) },
+      outbox: { dir: join(file, 'outbox') },
+    });
+    clients.push(rk);
+    const pems = [rk.preparePem('a'), rk.preparePem('b')];
+    for (const pem of pems) expect(await rk.sendPem(pem)).toEqual({ ok: true, value: { ID: pem.ID, status: 'accepted' } });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^the outbox in .*not-a-folder\/outbox cannot be used \(.*ENOTDIR.*\); this client sends PEMs without it \(retrying in memory only\) until it is recreated$/);
+    expect(receiver.stored.size).toBe(2);
+  });
+});
