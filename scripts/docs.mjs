@@ -1,8 +1,8 @@
-// Builds the API reference: one self-contained Redoc page per spec (the Redoc script is inlined, so
-// the pages work offline and the build needs no network), and an index that links them.
+// Builds the API reference: one self-contained Redoc page per spec and an
+// index that links them. docs/ is build output (gitignored).
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { APIS, ROOT, bin, run } from './apis.mjs';
+import { APIS, REDOCLY_ENV, ROOT, bin, run } from './apis.mjs';
 
 const OUT = path.join(ROOT, 'docs');
 
@@ -12,25 +12,48 @@ const ABOUT = {
   'graph-builder': 'Keeps the lineage graph in step with the stored PEMs. Used by RKAdmin.',
 };
 
-await fs.mkdir(OUT, { recursive: true });
-for (const api of APIS) {
+const escapeHtml = (s) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+
+async function buildOne(api) {
   const output = path.join(OUT, `${api.name}.html`);
-  const code = await run(bin('redocly'), ['build-docs', api.alias, '--inlineBundle', '-o', output]);
-  if (code !== 0) {
-    console.error(`docs: redocly build-docs failed for ${api.alias} (exit ${code})`);
-    process.exit(code);
-  }
+  const code = await run(
+    bin('redocly'),
+    [
+      'build-docs',
+      // The alias, not the file, so the `apis` entry in redocly.yaml applies.
+      api.alias,
+      '--output',
+      output,
+      // Embed Redoc's JS instead of loading it from cdn.redocly.com when the
+      // page is opened: the pages then work offline and from file://, and do
+      // not depend on the CDN's copy matching the installed CLI. (Building
+      // needs no network either way.) Costs ~2.5 MB per page.
+      '--inlineBundle',
+      // Otherwise the page reports usage to Redocly from readers' browsers.
+      '--openapi.disableTelemetry=true',
+    ],
+    { env: REDOCLY_ENV },
+  );
+  if (code !== 0) throw new Error(`docs: redocly build-docs failed for ${api.alias} (exit ${code})`);
+  // Redoc puts the spec's info.title in <title>; reusing it spares a YAML parser.
+  const html = await fs.readFile(output, 'utf8');
+  const title = /<title>([^<]*)<\/title>/.exec(html)?.[1]?.trim() || escapeHtml(api.name);
+  return { ...api, title };
 }
 
-const items = APIS.map(
-  (api) => `    <li><a href="${api.name}.html">${api.name}</a> — ${ABOUT[api.name] ?? ''}</li>`,
-).join('\n');
-await fs.writeFile(
-  path.join(OUT, 'index.html'),
-  `<!doctype html>
+function indexPage(pages) {
+  const items = pages
+    .map(
+      (p) =>
+        `    <li><a href="./${p.name}.html">${p.title}</a> <code>${escapeHtml(p.alias)}</code> — ` +
+        `${escapeHtml(ABOUT[p.name] ?? '')}</li>`,
+    )
+    .join('\n');
+  return `<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><title>Record Keeper APIs</title>
-<style>body{font-family:system-ui,sans-serif;max-width:46rem;margin:3rem auto;line-height:1.5}</style></head>
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Record Keeper APIs</title>
+<style>body{font-family:system-ui,sans-serif;max-width:46rem;margin:3rem auto;padding:0 1rem;line-height:1.5}li{margin-bottom:.75rem}</style></head>
 <body>
   <h1>Record Keeper APIs</h1>
   <p>The three services recordkeeper-client talks to, from the OpenAPI specs in <code>openapi/</code>.</p>
@@ -39,6 +62,17 @@ ${items}
   </ul>
 </body>
 </html>
-`,
-);
-console.log(`docs: wrote ${path.relative(ROOT, OUT)}/index.html and ${APIS.map((a) => `${a.name}.html`).join(', ')}`);
+`;
+}
+
+try {
+  await fs.mkdir(OUT, { recursive: true });
+  // One at a time: each build-docs takes a few hundred MB, and their logs stay readable.
+  const pages = [];
+  for (const api of APIS) pages.push(await buildOne(api));
+  await fs.writeFile(path.join(OUT, 'index.html'), indexPage(pages));
+  console.log(`docs: wrote ${path.relative(ROOT, OUT)}/index.html and ${APIS.map((a) => `${a.name}.html`).join(', ')}`);
+} catch (err) {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+}

@@ -7,7 +7,7 @@
 // problem in the shared openapi/common.yaml is reported once per API that
 // references it; listing it once is less confusing.
 import { spawn } from 'node:child_process';
-import { APIS, ROOT, bin } from './apis.mjs';
+import { APIS, REDOCLY_ENV, ROOT, bin } from './apis.mjs';
 
 const args = [
   'lint',
@@ -48,7 +48,7 @@ function describe(problem) {
   return `${where}  ${severity}  ${problem.ruleId}  ${problem.message}`;
 }
 
-const child = spawn(bin('redocly'), args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn(bin('redocly'), args, { cwd: ROOT, env: REDOCLY_ENV, stdio: ['ignore', 'pipe', 'inherit'] });
 let stdout = '';
 child.stdout.setEncoding('utf8').on('data', (chunk) => (stdout += chunk));
 child.on('error', (err) => {

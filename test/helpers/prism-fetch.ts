@@ -23,7 +23,7 @@ export interface PrismFetchOptions {
 
 export function prismFetch(options: PrismFetchOptions = {}) {
   const responses: SeenResponse[] = [];
-  const fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+  const fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const request = new Request(input, init);
     const example = await options.preferExample?.(request.clone());
     if (example !== undefined) request.headers.set('Prefer', `example=${example}`);

@@ -13,7 +13,7 @@ export type Responder = (request: Request, index: number) => Response | Promise<
 
 export function recordingFetch(...responders: Responder[]) {
   const requests: RecordedRequest[] = [];
-  const fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+  const fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const request = input instanceof Request ? input : new Request(input, init);
     const body = request.body ? await request.clone().text() : '';
     requests.push({ method: request.method, url: request.url, headers: request.headers, body });

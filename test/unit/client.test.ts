@@ -124,7 +124,7 @@ describe('sendPem', () => {
   it('reads the size limit once, then posts exactly the PEM JSON', async () => {
     const { fetch, requests } = recordingFetch(
       () => json(receiverInfo),
-      (request) => request.json().then((pem) => json({ ID: pem.ID, status: 'accepted' })),
+      (request) => request.json().then((pem) => json({ ID: (pem as { ID: string }).ID, status: 'accepted' })),
     );
     const rk = client(fetch);
     const pem = rk.preparePem('ingest');
