@@ -1,0 +1,237 @@
+// What durability costs: sendPem throughput with and without the outbox (fsync on), beside a raw
+// fetch of the same bytes, against the local RK server and against a bare HTTP receiver (which
+// isolates the client's own cost). Node 20, plain ESM, on the built client:
+//
+//   npm run build && node bench/delivery.mjs [--count 1000] [--rounds 3] [--receiver local|plain|both] [--dir /path] [--json]
+//
+// --client <path to a built index.js> runs another build than ../dist (the default).
+// Modes run in rotation for --rounds rounds and each figure is the median, so no mode profits from
+// going first or last (connection warm-up, the server's database growing, its background loop).
+// Client and server share the machine's cores: the figures compare modes, not deployments.
+//
+// "local" needs the local server built (recordkeeper-local's dist); it is skipped with a note
+// otherwise. The outbox folder defaults to os.tmpdir(): fsync cost depends on that filesystem, so
+// run with --dir on the disk you care about.
+import { createServer } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+
+const { values: args } = parseArgs({
+  options: {
+    count: { type: 'string', default: '1000' },
+    rounds: { type: 'string', default: '3' },
+    sequential: { type: 'string', default: '300' },
+    receiver: { type: 'string', default: 'both' },
+    dir: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    client: { type: 'string' },
+  },
+});
+const COUNT = Number(args.count);
+const SEQUENTIAL = Number(args.sequential);
+const ROUNDS = Number(args.rounds);
+const IN_FLIGHT = 8; // the client's default maxInFlight; the raw baseline gets the same
+
+const clientUrl = args.client ? new URL(`file://${resolve(args.client)}`).href : '../dist/index.js';
+const { RKClient } = await import(clientUrl).catch((error) => {
+  console.error(`bench/delivery.mjs needs the built client: run "npm run build" first (${error.message})`);
+  process.exit(1);
+});
+const silent = { warn: () => {} };
+
+/** A receiver that stores by ID in memory and acknowledges: the floor under every client. */
+async function startPlainReceiver() {
+  const stored = new Map();
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      res.setHeader('Content-Type', 'application/json');
+      if (req.url === '/receiver/info') {
+        res.end(JSON.stringify({ version: 'bench', pem_version: '2.0.0', pem_size_limit: 1048576, auth_required: false, pem_auth_required: false }));
+        return;
+      }
+      const body = Buffer.concat(chunks).toString('utf8');
+      const { ID } = JSON.parse(body);
+      const status = stored.has(ID) ? 'duplicate' : 'accepted';
+      stored.set(ID, body);
+      res.end(JSON.stringify({ ID, status }));
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    name: 'plain HTTP receiver (in-memory Map, same process)',
+    url: `http://127.0.0.1:${server.address().port}/receiver`,
+    stop: () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }),
+  };
+}
+
+async function startLocalReceiver() {
+  let local;
+  try {
+    local = await import('recordkeeper-local');
+  } catch (error) {
+    return { skipped: `local RK server not available (build it first: ${error.message.split('\n')[0]})` };
+  }
+  const rk = await local.startLocalRK({ memory: true, onError: () => {} });
+  return { name: 'local RK (recordkeeper-local, PGlite in memory)', url: rk.receiverUrl, stop: () => rk.stop() };
+}
+
+function pemsFor(client, n, tag) {
+  return Array.from({ length: n }, (_, i) => {
+    const pem = client.preparePem('bench', { properties: { tag, i, note: 'x'.repeat(200) } });
+    pem.usesArtifact(client.prepareArtifact(`dataset-${i % 50}`, { uri: `s3://bench/${i % 50}.csv` }));
+    return pem;
+  });
+}
+
+/** Runs `send` over the items with at most `limit` at a time; resolves with each call's ms. */
+async function pool(items, limit, send) {
+  const times = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++];
+      const t0 = performance.now();
+      await send(item);
+      times.push(performance.now() - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: limit }, worker));
+  return times;
+}
+
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function measure(label, make) {
+  const { send, pems, done } = await make();
+  await pool(pems.warm, IN_FLIGHT, send); // warm up connections, JIT, the size-limit read
+  const t0 = performance.now();
+  await pool(pems.throughput, IN_FLIGHT, send);
+  const seconds = (performance.now() - t0) / 1000;
+  const latencies = (await pool(pems.sequential, 1, send)).sort((a, b) => a - b);
+  await done?.();
+  return {
+    mode: label,
+    perSecond: pems.throughput.length / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  };
+}
+
+function split(client, tag) {
+  return {
+    warm: pemsFor(client, 200, `${tag}-warm`),
+    throughput: pemsFor(client, COUNT, tag),
+    sequential: pemsFor(client, SEQUENTIAL, `${tag}-seq`),
+  };
+}
+
+const MODES = [
+  ['raw fetch (baseline)', null],
+  ['sendPem, no outbox', {}],
+  ['sendPem, outbox, fsync on', { outbox: { fsync: true } }],
+  ['sendPem, outbox, fsync off', { outbox: { fsync: false } }],
+];
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+async function runMode(receiver, label, options, outboxRoot, round) {
+  if (options === null) {
+    return measure(label, async () => {
+      const maker = new RKClient(receiver.url, 'bench', { logger: silent });
+      return {
+        pems: split(maker, `raw-${round}`),
+        send: async (pem) => {
+          const res = await fetch(`${receiver.url}/pem`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(pem) });
+          if (!res.ok) throw new Error(`raw fetch: HTTP ${res.status}`);
+          await res.json();
+        },
+      };
+    });
+  }
+  const outbox = options.outbox ? { outbox: { ...options.outbox, dir: join(outboxRoot, `${round}-${options.outbox.fsync ? 'fsync' : 'nofsync'}`) } } : {};
+  return measure(label, async () => {
+    const client = new RKClient(receiver.url, 'bench', { logger: silent, ...outbox });
+    return {
+      pems: split(client, `${label}-${round}`),
+      send: async (pem) => {
+        const result = await client.sendPem(pem);
+        if (!result.ok) throw result.error;
+      },
+      done: async () => {
+        const report = await client.close();
+        if (report.pending) throw new Error(`${label}: ${report.pending} PEMs left in the outbox`);
+      },
+    };
+  });
+}
+
+async function bench(receiver) {
+  const samples = new Map(MODES.map(([label]) => [label, []]));
+  const outboxRoot = mkdtempSync(join(args.dir ?? tmpdir(), 'rk-bench-outbox-'));
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      // Rotate the order each round.
+      const order = MODES.map((_, i) => MODES[(i + round) % MODES.length]);
+      for (const [label, options] of order) samples.get(label).push(await runMode(receiver, label, options, outboxRoot, round));
+    }
+  } finally {
+    rmSync(outboxRoot, { recursive: true, force: true });
+  }
+  return MODES.map(([label]) => {
+    const runs = samples.get(label);
+    return {
+      mode: label,
+      perSecond: median(runs.map((r) => r.perSecond)),
+      p50: median(runs.map((r) => r.p50)),
+      p99: median(runs.map((r) => r.p99)),
+      rounds: runs.map((r) => Math.round(r.perSecond)),
+    };
+  });
+}
+
+function table(receiver, rows) {
+  const base = rows[0].perSecond;
+  const lines = [
+    `### ${receiver.name}`,
+    '',
+    `${COUNT} PEMs at ${IN_FLIGHT} in flight for throughput; ${SEQUENTIAL} one at a time for latency; median of ${ROUNDS} rounds in rotation. Node ${process.versions.node}.`,
+    '',
+    '| mode | PEMs/s | vs raw fetch | latency p50 (ms) | latency p99 (ms) | PEMs/s per round |',
+    '|---|---:|---:|---:|---:|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.mode} | ${r.perSecond.toFixed(0)} | ${((r.perSecond / base) * 100).toFixed(0)}% | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.rounds.join(', ')} |`,
+    ),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+const wanted = args.receiver === 'both' ? ['local', 'plain'] : [args.receiver];
+const results = [];
+console.log(`Outbox folder: ${args.dir ?? tmpdir()} (fsync cost depends on its filesystem)\n`);
+for (const which of wanted) {
+  const receiver = which === 'local' ? await startLocalReceiver() : await startPlainReceiver();
+  if (receiver.skipped) {
+    console.log(`(${receiver.skipped})\n`);
+    continue;
+  }
+  try {
+    const rows = await bench(receiver);
+    results.push({ receiver: receiver.name, rows });
+    console.log(table(receiver, rows));
+  } finally {
+    await receiver.stop();
+  }
+}
+if (args.json) console.log(JSON.stringify({ count: COUNT, rounds: ROUNDS, inFlight: IN_FLIGHT, node: process.versions.node, results }, null, 2));
