@@ -66,15 +66,24 @@ export type Specs = Record<ServiceName, ServiceSpec>;
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
 /**
- * Where the YAML lives: `openapi/` inside the package when it was published (prepack copies the
- * specs in), otherwise the repository's `openapi/` beside the `server/` workspace.
+ * Where the YAML lives: in this repository, its `openapi/` beside the `server/` workspace (always
+ * the current specs); in a published package, the copy `prepack` put into the package.
  */
 export function findSpecDir(): string {
   const packageRoot = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
-  for (const candidate of [path.join(packageRoot, 'openapi'), path.join(packageRoot, '..', 'openapi')]) {
+  const repository = path.join(packageRoot, '..');
+  const candidates = isClientRepository(repository)
+    ? [path.join(repository, 'openapi'), path.join(packageRoot, 'openapi')]
+    : [path.join(packageRoot, 'openapi')];
+  for (const candidate of candidates) {
     if (existsSync(path.join(candidate, 'receiver.yaml'))) return candidate;
   }
-  throw new Error(`recordkeeper-local: no openapi/receiver.yaml in ${packageRoot} or its parent; pass specDir`);
+  throw new Error(`recordkeeper-local: no openapi/receiver.yaml in ${candidates.join(' or ')}; pass specDir`);
+}
+
+function isClientRepository(dir: string): boolean {
+  const manifest = path.join(dir, 'package.json');
+  return existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name === 'recordkeeper-client';
 }
 
 function findPackageRoot(start: string): string {
