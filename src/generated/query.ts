@@ -201,6 +201,11 @@ export type paths = {
          *
          *     The body is always real JSON (the reference client formats it by hand, which breaks on a
          *     `"` in the query).
+         *
+         *     A local RK (`recordkeeper-local`) answers a fixed set of statements: the two the reference
+         *     client sends (list and count artifacts) and the lineage calls
+         *     `CALL rk.lineage.upstream('PEM'|'Artifact', '<id or name>')` and
+         *     `CALL rk.lineage.downstream(...)`; any other statement is refused with 400 listing them.
          */
         post: operations["queryGraph"];
         delete?: never;
@@ -482,6 +487,7 @@ export type components = {
         ArtifactProperties: {
             [key: string]: string;
         };
+        /** @description Standard base64 with canonical padding that decodes to UTF-8 text. */
         Base64Segment: string;
     };
     responses: {
@@ -546,7 +552,7 @@ export type components = {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description The request was understood but breaks the schema (a missing field, a wrong type, an ID that is not 32 lowercase hex digits). The message names the field. Nothing was changed. */
+        /** @description The request was understood but breaks the schema (a missing field, a wrong type, an ID that is not 32 lowercase hex digits). Text containing U+0000 or unpaired surrogates, and numbers JSON cannot represent, are refused too. The message names the field. Nothing was changed. */
         Unprocessable: {
             headers: {
                 [name: string]: unknown;
@@ -575,7 +581,7 @@ export type components = {
          */
         TagNameB64: components["schemas"]["Base64Segment"];
         /**
-         * @description Which page, from 0. Needs `pageSize`.
+         * @description Which page, from 0. Needs `pageSize`; without it the request is refused with 422.
          * @example 0
          */
         PageIndex: number;
@@ -590,12 +596,12 @@ export type components = {
          */
         SortOrder: "asc" | "desc";
         /**
-         * @description The PEM field to sort by.
+         * @description The PEM field to sort by. A value outside this list is refused with 400 `malformed_request`.
          * @example TimestampClient
          */
         PemSortField: "ID" | "Type" | "Emitter" | "TimestampClient" | "TimestampReceived" | "Tag" | "TagNamespace";
         /**
-         * @description The artifact field to sort by.
+         * @description The artifact field to sort by. A value outside this list is refused with 400 `malformed_request`.
          * @example CreatedAt
          */
         ArtifactSortField: "Name" | "CreatedAt";
@@ -744,7 +750,7 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description Which page, from 0. Needs `pageSize`.
+                 * @description Which page, from 0. Needs `pageSize`; without it the request is refused with 422.
                  * @example 0
                  */
                 pageIndex?: components["parameters"]["PageIndex"];
@@ -754,7 +760,7 @@ export interface operations {
                  */
                 pageSize?: components["parameters"]["PageSize"];
                 /**
-                 * @description The PEM field to sort by.
+                 * @description The PEM field to sort by. A value outside this list is refused with 400 `malformed_request`.
                  * @example TimestampClient
                  */
                 sortField?: components["parameters"]["PemSortField"];
@@ -873,7 +879,7 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description Which page, from 0. Needs `pageSize`.
+                 * @description Which page, from 0. Needs `pageSize`; without it the request is refused with 422.
                  * @example 0
                  */
                 pageIndex?: components["parameters"]["PageIndex"];
@@ -883,7 +889,7 @@ export interface operations {
                  */
                 pageSize?: components["parameters"]["PageSize"];
                 /**
-                 * @description The artifact field to sort by.
+                 * @description The artifact field to sort by. A value outside this list is refused with 400 `malformed_request`.
                  * @example CreatedAt
                  */
                 sortField?: components["parameters"]["ArtifactSortField"];
@@ -1108,6 +1114,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReportStarted"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             422: components["responses"]["Unprocessable"];
@@ -1137,6 +1144,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReportStarted"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -1196,6 +1204,7 @@ export interface operations {
                     "application/json": components["schemas"]["Message"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             422: components["responses"]["Unprocessable"];

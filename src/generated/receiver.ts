@@ -37,7 +37,8 @@ export type paths = {
          * Send a PEM
          * @description Stores one PEM with its artifacts. The PEM is committed before the answer is sent, so an
          *     acknowledged PEM is never lost. An artifact's `CreatedAt` becomes the time the Receiver
-         *     first saw its Name.
+         *     first saw its Name and never changes; when a Name is seen again its Properties are merged,
+         *     later values winning per key.
          *
          *     Resending is safe: the same `ID` with identical content is acknowledged again with status
          *     `duplicate`; the same `ID` with different content is refused with 409.
@@ -239,6 +240,7 @@ export type components = {
         ArtifactProperties: {
             [key: string]: string;
         };
+        /** @description Standard base64 with canonical padding that decodes to UTF-8 text. */
         Base64Segment: string;
     };
     responses: {
@@ -303,7 +305,7 @@ export type components = {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description The request was understood but breaks the schema (a missing field, a wrong type, an ID that is not 32 lowercase hex digits). The message names the field. Nothing was changed. */
+        /** @description The request was understood but breaks the schema (a missing field, a wrong type, an ID that is not 32 lowercase hex digits). Text containing U+0000 or unpaired surrogates, and numbers JSON cannot represent, are refused too. The message names the field. Nothing was changed. */
         Unprocessable: {
             headers: {
                 [name: string]: unknown;
