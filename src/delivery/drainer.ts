@@ -50,9 +50,7 @@ export class Drainer {
   }
 
   start(): void {
-    this.#loop ??= this.#run().catch((error: unknown) => {
-      this.#outbox.logger.warn(`the outbox drainer stopped: ${error instanceof Error ? error.message : String(error)}`);
-    });
+    this.#loop ??= this.#run();
   }
 
   /** Try now (a flush, a replay, a success elsewhere). Does not clear a pause. */
@@ -126,42 +124,62 @@ export class Drainer {
     cut.abort();
   }
 
+  /**
+   * The loop survives what the file system throws at it (a lock it may not write, an entry it may
+   * not move): it reports the problem once and tries again after the longest backoff.
+   */
   async #run(): Promise<void> {
+    const stop = this.#stop.signal;
+    let reported: string | undefined;
+    while (!stop.aborted) {
+      try {
+        // A problem is reported again only after a pass got through.
+        if (await this.#turn()) reported = undefined;
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        if (message !== reported) {
+          reported = message;
+          this.#outbox.logger.warn(`the outbox drainer of ${this.#outbox.dir} hit a problem and will try again: ${message}`);
+        }
+        await this.#idle(this.#outbox.options.maxBackoffMs);
+      }
+    }
+  }
+
+  /** One step of the loop: take the lock, wait, or send a pass (then true). */
+  async #turn(): Promise<boolean> {
     const outbox = this.#outbox;
     const stop = this.#stop.signal;
-    while (!stop.aborted) {
+    if (!this.#lock) {
+      this.#lock = await OutboxLock.acquire(outbox.dir, { staleMs: outbox.options.lockStaleMs });
       if (!this.#lock) {
-        this.#lock = await OutboxLock.acquire(outbox.dir, { staleMs: outbox.options.lockStaleMs });
-        if (!this.#lock) {
-          await this.#idle(outbox.options.pollIntervalMs);
-          continue;
-        }
-        await outbox.recover();
-        continue;
-      }
-      if (!(await this.#lock.held())) {
-        outbox.logger.warn(`the outbox lock in ${outbox.dir} was taken over; this client stops draining it`);
-        this.#lock = undefined;
-        continue;
-      }
-      if (this.#paused) {
-        await this.#wake.wait(stop);
-        continue;
-      }
-      const wait = this.backoffMs;
-      if (wait > 0) {
-        await this.#idle(wait);
-        continue;
-      }
-      const all = await outbox.store.list();
-      outbox.noteListed(all.length);
-      const names = all.filter((name) => !outbox.claimed.has(name));
-      if (names.length === 0) {
         await this.#idle(outbox.options.pollIntervalMs);
-        continue;
+        return false;
       }
-      await this.#pass(names);
+      await outbox.recover();
+      return false;
     }
+    if (!(await this.#lock.held())) {
+      outbox.logger.warn(`the outbox lock in ${outbox.dir} was taken over; this client stops draining it`);
+      this.#lock = undefined;
+      return false;
+    }
+    if (this.#paused) {
+      await this.#wake.wait(stop);
+      return false;
+    }
+    const wait = this.backoffMs;
+    if (wait > 0) {
+      await this.#idle(wait);
+      return false;
+    }
+    const names = (await outbox.listForDrain()).filter((name) => !outbox.claimed.has(name));
+    if (names.length === 0) {
+      await this.#idle(outbox.options.pollIntervalMs);
+      return false;
+    }
+    await this.#pass(names);
+    return true;
   }
 
   /** Sends the listed entries, oldest first, until one fails transiently. */
@@ -171,6 +189,11 @@ export class Drainer {
     let next = 0;
     let halt = false;
     const one = async (): Promise<void> => {
+      // A failure reported since this pass began (here, or by a send's first attempt) means wait.
+      if (this.backoffMs > 0 || this.#paused) {
+        halt = true;
+        return;
+      }
       const name = names[next++];
       if (name === undefined || outbox.claimed.has(name)) return;
       outbox.claimed.add(name);

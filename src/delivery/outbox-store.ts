@@ -110,12 +110,18 @@ export class OutboxStore {
     return names.filter((name) => name.endsWith(ENTRY_SUFFIX) && !name.startsWith('.')).sort();
   }
 
-  /** Entries and their total size in bytes. */
-  async scan(): Promise<{ entries: number; bytes: number }> {
-    let bytes = 0;
-    const names = await this.list();
-    for (const name of names) bytes += await stat(join(this.dir, name)).then((s) => s.size, () => 0);
-    return { entries: names.length, bytes };
+  /** Every entry with its size in bytes (entries that vanish while scanning are left out). */
+  async scan(): Promise<Map<string, number>> {
+    const sizes = new Map<string, number>();
+    for (const name of await this.list()) {
+      const size = await this.sizeOf(name);
+      if (size !== undefined) sizes.set(name, size);
+    }
+    return sizes;
+  }
+
+  async sizeOf(name: string): Promise<number | undefined> {
+    return stat(join(this.dir, name)).then((s) => s.size, () => undefined);
   }
 
   async read(name: string): Promise<ReadOutcome> {

@@ -157,7 +157,11 @@ export class Outbox implements OutboxControl {
   readonly drainer: Drainer;
   readonly ready: Promise<void>;
   readonly #deps: OutboxDeps;
-  #onDisk = { entries: 0, bytes: 0 };
+  /** Entries on disk as this client knows them: name -> bytes. */
+  #known = new Map<string, number>();
+  #knownBytes = 0;
+  /** Listings in progress, each collecting the changes made while it runs (see #reconcile). */
+  readonly #listings = new Set<{ added: Set<string>; removed: Set<string> }>();
   #writing = { entries: 0, bytes: 0 };
   #dead = 0;
   #syncWarned = false;
@@ -186,7 +190,7 @@ export class Outbox implements OutboxControl {
 
   async #init(): Promise<void> {
     await this.store.init();
-    this.#onDisk = await this.store.scan();
+    await this.rescan();
     this.#dead = await this.store.deadCount();
     this.drainer.start();
   }
@@ -200,8 +204,63 @@ export class Outbox implements OutboxControl {
       const read = await this.store.read(name);
       if (read.state === 'corrupt') await this.buryCorrupt(name, read.problem);
     }
-    this.#onDisk = await this.store.scan();
+    await this.rescan();
     this.#dead = await this.store.deadCount();
+  }
+
+  /** Recounts from the folder (other processes add and remove entries too). */
+  rescan(): Promise<void> {
+    return this.#reconcile(() => this.store.scan());
+  }
+
+  /**
+   * Lists the folder for the drainer and brings the count up to date with it; entries another
+   * process wrote are measured once.
+   */
+  async listForDrain(): Promise<string[]> {
+    let names: string[] = [];
+    await this.#reconcile(async () => {
+      names = await this.store.list();
+      const sizes = new Map<string, number>();
+      for (const name of names) {
+        const size = this.#known.get(name) ?? (await this.store.sizeOf(name));
+        if (size !== undefined) sizes.set(name, size);
+      }
+      return sizes;
+    });
+    return names;
+  }
+
+  /**
+   * Replaces what this client knows with a fresh listing, without losing the changes this client
+   * made while the listing ran: an entry removed meanwhile stays removed, one written meanwhile
+   * stays counted. (A plain assignment would resurrect a just-delivered entry in the count.)
+   */
+  async #reconcile(list: () => Promise<Map<string, number>>): Promise<void> {
+    const changes = { added: new Set<string>(), removed: new Set<string>() };
+    this.#listings.add(changes);
+    let listed: Map<string, number>;
+    try {
+      listed = await list();
+    } finally {
+      this.#listings.delete(changes);
+    }
+    for (const name of changes.removed) listed.delete(name);
+    for (const name of changes.added) {
+      const bytes = this.#known.get(name);
+      if (bytes !== undefined) listed.set(name, bytes);
+    }
+    this.#known = listed;
+    this.#knownBytes = [...listed.values()].reduce((sum, bytes) => sum + bytes, 0);
+  }
+
+  #added(name: string, bytes: number): void {
+    if (!this.#known.has(name)) this.#knownBytes += bytes;
+    this.#known.set(name, bytes);
+    for (const changes of this.#listings) {
+      changes.added.add(name);
+      changes.removed.delete(name);
+    }
   }
 
   get healthy(): boolean {
@@ -211,8 +270,8 @@ export class Outbox implements OutboxControl {
   stats(): OutboxStats {
     return {
       dir: this.dir,
-      entries: this.#onDisk.entries + this.#writing.entries,
-      bytes: this.#onDisk.bytes + this.#writing.bytes,
+      entries: this.#known.size + this.#writing.entries,
+      bytes: this.#knownBytes + this.#writing.bytes,
       dead: this.#dead,
       draining: this.drainer.holdsLock,
       paused: this.drainer.paused?.message,
@@ -223,12 +282,7 @@ export class Outbox implements OutboxControl {
 
   /** What this client believes is waiting (0 means: confirm with size()). */
   get knownEntries(): number {
-    return this.#onDisk.entries + this.#writing.entries;
-  }
-
-  noteListed(entries: number): void {
-    this.#onDisk.entries = entries;
-    if (entries === 0) this.#onDisk.bytes = 0;
+    return this.#known.size + this.#writing.entries;
   }
 
   /**
@@ -238,7 +292,7 @@ export class Outbox implements OutboxControl {
   async admit(bodyBytes: number): Promise<RKQueueFullError | (() => void)> {
     const cost = bodyBytes + ENTRY_OVERHEAD;
     if (this.#fits(cost)) return this.#reserve(cost);
-    this.#onDisk = await this.store.scan();
+    await this.rescan();
     if (this.#fits(cost)) return this.#reserve(cost);
     await this.#expireOld();
     if (this.#fits(cost)) return this.#reserve(cost);
@@ -247,16 +301,15 @@ export class Outbox implements OutboxControl {
       if (this.#fits(cost)) return this.#reserve(cost);
     }
     const o = this.options;
-    const limit =
-      this.#onDisk.entries + this.#writing.entries + 1 > o.maxEntries ? `${o.maxEntries} PEMs` : `${o.maxBytes} bytes`;
+    const limit = this.#known.size + this.#writing.entries + 1 > o.maxEntries ? `${o.maxEntries} PEMs` : `${o.maxBytes} bytes`;
     return new RKQueueFullError(this.#deps.operation, 'outbox', limit);
   }
 
   #fits(cost: number): boolean {
     const o = this.options;
     return (
-      this.#onDisk.entries + this.#writing.entries + 1 <= o.maxEntries &&
-      this.#onDisk.bytes + this.#writing.bytes + cost <= o.maxBytes
+      this.#known.size + this.#writing.entries + 1 <= o.maxEntries &&
+      this.#knownBytes + this.#writing.bytes + cost <= o.maxBytes
     );
   }
 
@@ -284,8 +337,7 @@ export class Outbox implements OutboxControl {
     this.claimed.add(name);
     try {
       const written = await this.store.write(name, body, at);
-      this.#onDisk.entries++;
-      this.#onDisk.bytes += written.bytes;
+      this.#added(name, written.bytes);
       return written;
     } catch (error) {
       this.claimed.delete(name);
@@ -312,7 +364,7 @@ export class Outbox implements OutboxControl {
       if (this.claimed.has(name)) continue;
       const read = await this.store.read(name);
       if (!(await this.store.remove(name))) continue;
-      this.#left(name, read.state === 'ok' ? read.entry.bytes : 0);
+      this.#left(name);
       this.#deps.tally.drop('dropped_oldest');
       this.emitter.emit('drop', { ID: idOfName(name), reason: 'dropped_oldest', error: undefined });
       this.logger.warn(`the outbox is full: dropped its oldest entry ${name} to make room (onFull: 'drop-oldest')`);
@@ -321,7 +373,8 @@ export class Outbox implements OutboxControl {
 
   /** The Receiver acknowledged the entry: remove it, count it, tell listeners. */
   async acknowledged(entry: { name: string; ID: string; bytes: number }, ack: PemAck, attempts: number, fromOutbox: boolean): Promise<void> {
-    if (await this.store.remove(entry.name)) this.#left(entry.name, entry.bytes);
+    await this.store.remove(entry.name);
+    this.#left(entry.name);
     const tally = this.#deps.tally;
     tally.delivered++;
     if (ack.status === 'duplicate') tally.duplicates++;
@@ -331,40 +384,47 @@ export class Outbox implements OutboxControl {
 
   async buryRejected(entry: { name: string; ID: string; bytes: number }, error: RKError & { status?: number }): Promise<void> {
     const reason: DropReason = error instanceof RKPemTooLargeError ? 'too_large' : 'rejected';
-    await this.#bury(entry.name, entry.ID, entry.bytes, reason, error.message, error.status, error);
+    await this.#bury(entry.name, entry.ID, reason, error.message, error.status, error);
   }
 
   async buryExpired(entry: StoredEntry): Promise<void> {
     const age = this.clock.now() - entry.enqueuedAt;
-    await this.#bury(entry.name, entry.ID, entry.bytes, 'expired', `waited ${age} ms, longer than outbox.maxAgeMs (${this.options.maxAgeMs})`, undefined, undefined);
+    await this.#bury(entry.name, entry.ID, 'expired', `waited ${age} ms, longer than outbox.maxAgeMs (${this.options.maxAgeMs})`, undefined, undefined);
   }
 
   async buryCorrupt(name: string, problem: string): Promise<void> {
     this.logger.warn(`outbox entry ${name} ${problem}; moved to ${this.store.deadDir}`);
-    await this.#bury(name, idOfName(name), 0, 'corrupt', `the file ${problem}`, undefined, undefined);
+    await this.#bury(name, idOfName(name), 'corrupt', `the file ${problem}`, undefined, undefined);
   }
 
   async #bury(
     name: string,
     id: string | undefined,
-    bytes: number,
     reason: DropReason,
     message: string,
     status: number | undefined,
     error: RKError | undefined,
   ): Promise<void> {
     if (!(await this.store.bury(name, { reason, message, status }, this.clock.now()))) return;
-    this.#left(name, bytes);
+    this.#left(name);
     this.#dead++;
     this.#deps.tally.drop(reason);
     this.emitter.emit('drop', { ID: id, reason, error, file: name });
     this.#deps.changed.notify();
   }
 
-  #left(name: string, bytes: number): void {
+  /** The entry is no longer in the folder (delivered, buried, dropped, or gone to another client). */
+  #left(name: string): void {
     this.attempts.delete(name);
-    this.#onDisk.entries = Math.max(0, this.#onDisk.entries - 1);
-    this.#onDisk.bytes = Math.max(0, this.#onDisk.bytes - bytes);
+    const bytes = this.#known.get(name);
+    if (bytes !== undefined) {
+      this.#known.delete(name);
+      this.#knownBytes -= bytes;
+    }
+    for (const changes of this.#listings) {
+      changes.removed.add(name);
+      changes.added.delete(name);
+    }
   }
 
   deadLetters(): Promise<DeadLetter[]> {
@@ -374,7 +434,7 @@ export class Outbox implements OutboxControl {
   async replay(files?: readonly string[]): Promise<number> {
     const replayed = await this.store.replay(files);
     this.#dead = Math.max(0, this.#dead - replayed.length);
-    this.#onDisk = await this.store.scan();
+    await this.rescan();
     this.drainer.nudge();
     return replayed.length;
   }

@@ -217,6 +217,7 @@ describe('counters and events', () => {
     try {
       const rk = await setup(new VirtualClock(), { outbox: { dir } });
       expect((await rk.sendPem(rk.preparePem('a'))).ok).toBe(true);
+      await until(() => rk.stats().outbox!.draining, 'the drainer to take the lock'); // it does so beside the send
       expect(rk.stats().outbox).toEqual({
         dir,
         entries: 0,

@@ -359,3 +359,50 @@ describe('an outbox that cannot be used', () => {
     expect(receiver.stored.size).toBe(2);
   });
 });
+
+describe('the drainer', () => {
+  it('honours Retry-After beyond its own backoff, up to maxBackoffMs', async () => {
+    const clock = new VirtualClock();
+    receiver = await startScriptableReceiver({ now: () => clock.now() });
+    let down = true;
+    receiver.setRule(() => (down ? { status: 503, retryAfter: 120 } : { default: true }));
+    const rk = client(clock);
+    const pem = rk.preparePem('ingest');
+    expect(await rk.sendPem(pem)).toEqual({ ok: true, value: { ID: pem.ID, status: 'persisted' } });
+    expect(rk.stats().outbox!.backoffMs).toBe(120_000);
+    down = false;
+    while (receiver.stored.size === 0) await step(clock, rk, 10_000);
+    expect(receiver.pemRequests().map((r) => r.at)).toEqual([0, 120_000]);
+    expect(receiver.pemRequests().map((r) => r.attempt)).toEqual(['1', '2']);
+  });
+
+  it('survives a file system error: reports it once and tries again', async () => {
+    receiver = await startScriptableReceiver();
+    await receiver.refuse();
+    const warnings: string[] = [];
+    const rk = client(systemClock, { logger: { warn: (m) => warnings.push(m) } }, brisk);
+    const pem = rk.preparePem('ingest');
+    expect((await rk.sendPem(pem)).ok).toBe(true);
+    // dead/ becomes a file: moving the refused entry there fails until it is a folder again
+    rmSync(join(dir, 'dead'), { recursive: true });
+    writeFileSync(join(dir, 'dead'), '');
+    receiver.setRule(() => ({ status: 400, body: { message: 'no' } }));
+    await receiver.accept();
+    await until(() => warnings.some((w) => w.includes('hit a problem and will try again')), 'the warning');
+    rmSync(join(dir, 'dead'));
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, 'dead'));
+    await until(async () => (await rk.outbox!.deadLetters()).length === 1, 'the entry to be buried');
+    expect(warnings.filter((w) => w.includes('hit a problem'))).toHaveLength(1);
+  });
+
+  it("stops with the client's signal", async () => {
+    receiver = await startScriptableReceiver();
+    const controller = new AbortController();
+    const rk = client(systemClock, { signal: controller.signal }, brisk);
+    await until(() => rk.stats().outbox!.draining, 'the lock');
+    controller.abort();
+    await until(() => !rk.stats().outbox!.draining, 'the drainer to stop');
+    expect(readdirSync(dir)).not.toContain('outbox.lock');
+  });
+});
