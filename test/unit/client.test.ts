@@ -8,6 +8,7 @@ import {
   type Logger,
 } from '../../src/index.js';
 import { json, receiverInfo, recordingFetch } from '../helpers/recording-fetch.js';
+import { samplePem } from '../helpers/sample-pem.js';
 
 const RECEIVER = 'http://rk.test:8082/receiver/';
 const ID = '0192f3a4b5c67d8e9f0a1b2c3d4e5f60';
@@ -145,7 +146,7 @@ describe('sendPem', () => {
 
   it('reports a duplicate acknowledgement as the receiver gives it', async () => {
     const { fetch } = recordingFetch(() => json(receiverInfo), () => json({ ID, status: 'duplicate' }));
-    const result = await client(fetch).sendPem(Pem.from({ ...sample(), ID }));
+    const result = await client(fetch).sendPem(Pem.from({ ...samplePem(), ID }));
     expect(result).toEqual({ ok: true, value: { ID, status: 'duplicate' } });
   });
 
@@ -184,7 +185,7 @@ describe('sendPem', () => {
       () => json({ ID, status: 'duplicate' }),
     );
     const rk = client(fetch);
-    const pem = Pem.from({ ...sample(), ID });
+    const pem = Pem.from({ ...samplePem(), ID });
     expect((await rk.sendPem(pem)).ok).toBe(true);
     expect((await rk.sendPem(pem)).ok).toBe(true);
     expect(requests.map((r) => `${r.method} ${new URL(r.url).pathname}`)).toEqual([
@@ -197,7 +198,7 @@ describe('sendPem', () => {
 
   it('checks a hand-built PEM field by field before sending anything', async () => {
     const { fetch, requests } = recordingFetch(() => json(receiverInfo));
-    const result = await client(fetch).sendPem({ ...sample(), ID: 'ABC' });
+    const result = await client(fetch).sendPem({ ...samplePem(), ID: 'ABC' });
     expect(!result.ok && result.error).toBeInstanceOf(RKInvalidInputError);
     expect(!result.ok && result.error.message).toMatch(/^Reading PEM failed: pem\.ID must be a PEM ID of 32 lowercase hex digits/);
     expect(requests).toHaveLength(0);
@@ -208,7 +209,7 @@ describe('sendPem', () => {
       () => json(receiverInfo),
       () => json({ message: 'PEM is already stored with different content', code: 'conflict', field: 'ID' }, 409),
     );
-    const result = await client(fetch).sendPem(Pem.from({ ...sample(), ID }));
+    const result = await client(fetch).sendPem(Pem.from({ ...samplePem(), ID }));
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.error).toBeInstanceOf(RKHttpError);
@@ -276,19 +277,3 @@ describe('getInfo', () => {
     expect(RKClient.version).toMatch(/^\d+\.\d+\.\d+/);
   });
 });
-
-function sample() {
-  return {
-    ID,
-    Type: 'ingest',
-    Predecessor: null,
-    Emitter: 'trainer',
-    TimestampClient: '2026-11-27 22:06:40',
-    Properties: {},
-    Version: '2.0.0' as const,
-    Tag: 'latest',
-    TagNamespace: 'trainer',
-    UsesArtifacts: [],
-    ProducesArtifacts: [],
-  };
-}

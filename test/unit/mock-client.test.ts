@@ -10,6 +10,7 @@ import {
   type Result,
 } from '../../src/index.js';
 import { json, receiverInfo, recordingFetch } from '../helpers/recording-fetch.js';
+import { samplePem } from '../helpers/sample-pem.js';
 
 const RECEIVER = 'http://rk.test:8082/receiver/';
 const ID = '0192f3a4b5c67d8e9f0a1b2c3d4e5f60';
@@ -159,18 +160,18 @@ describe('sendPem', () => {
 
   it('accepts a hand-built PEM and records it as given', async () => {
     const { mock } = mockFromFactory();
-    expect(await mock.sendPem(sample())).toEqual({ ok: true, value: { ID, status: 'accepted' } });
-    expect(mock.sentPems).toEqual([sample()]);
+    expect(await mock.sendPem(samplePem())).toEqual({ ok: true, value: { ID, status: 'accepted' } });
+    expect(mock.sentPems).toEqual([samplePem()]);
   });
 
   it.each([
-    ['a non-hex ID', { ...sample(), ID: 'ABC' }],
-    ['a dashed ID', { ...sample(), ID: '0192f3a4-b5c6-7d8e-9f0a-1b2c3d4e5f60' }],
-    ['another PEM version', { ...sample(), Version: '1.0.0' }],
-    ['an empty Type', { ...sample(), Type: '' }],
-    ['a bad timestamp', { ...sample(), TimestampClient: '2026-11-27T22:06:40Z' }],
-    ['artifact properties that are not strings', { ...sample(), UsesArtifacts: [{ Name: 'a', Properties: { n: 1 }, CreatedAt: null }] }],
-    ['a missing artifact list', { ...sample(), ProducesArtifacts: undefined }],
+    ['a non-hex ID', { ...samplePem(), ID: 'ABC' }],
+    ['a dashed ID', { ...samplePem(), ID: '0192f3a4-b5c6-7d8e-9f0a-1b2c3d4e5f60' }],
+    ['another PEM version', { ...samplePem(), Version: '1.0.0' }],
+    ['an empty Type', { ...samplePem(), Type: '' }],
+    ['a bad timestamp', { ...samplePem(), TimestampClient: '2026-11-27T22:06:40Z' }],
+    ['artifact properties that are not strings', { ...samplePem(), UsesArtifacts: [{ Name: 'a', Properties: { n: 1 }, CreatedAt: null }] }],
+    ['a missing artifact list', { ...samplePem(), ProducesArtifacts: undefined }],
     ['a PEM that is not an object', 'not a pem'],
   ])('refuses %s exactly as RKClient does, recording nothing', async (_, payload) => {
     const { mock } = mockFromFactory();
@@ -299,20 +300,4 @@ function captureThrow(action: () => unknown): unknown {
     return error;
   }
   throw new Error('expected the call to throw');
-}
-
-function sample() {
-  return {
-    ID,
-    Type: 'ingest',
-    Predecessor: null,
-    Emitter: 'trainer',
-    TimestampClient: '2026-11-27 22:06:40',
-    Properties: {},
-    Version: '2.0.0' as const,
-    Tag: 'latest',
-    TagNamespace: 'trainer',
-    UsesArtifacts: [],
-    ProducesArtifacts: [],
-  };
 }
