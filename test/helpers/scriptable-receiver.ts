@@ -7,9 +7,10 @@ import type { Socket } from 'node:net';
  * `duplicate` and a different body under a stored ID 409. So "one PEM stored" is checked on the
  * receiving side, exactly as the Receiver's own dedupe would keep it.
  *
- * TODO(local RK): where the `recordkeeper-local` server (startLocalRK) is available, the dedupe
- * cases can run against it as well; this helper stays for what a real server cannot do on purpose
- * (hang, reset before answering, commit then reset, refuse).
+ * With `upstream` (the local RK server's Receiver URL) it is a fault-injecting proxy instead:
+ * scripted faults are answered here, everything else (and the commit of "commit then reset") is
+ * forwarded, so the real server's dedupe decides what is stored. `stored` and `acceptedCount`
+ * then record what the server acknowledged.
  */
 export type Action =
   /** Answer with this status (and JSON body); `retryAfter` sets the header. */
@@ -42,6 +43,8 @@ export interface ReceiverOptions {
   /** Path prefix of the base URL. Default `/receiver`. */
   prefix?: string;
   info?: Record<string, unknown>;
+  /** Forward what is not a scripted fault to this Receiver base URL (e.g. startLocalRK's receiverUrl). */
+  upstream?: string;
 }
 
 export interface ScriptableReceiver {
@@ -103,6 +106,32 @@ export async function startScriptableReceiver(options: ReceiverOptions = {}): Pr
     return { status: 409, body: { message: `PEM ${id} is already stored with different content`, code: 'conflict', field: 'ID' } };
   };
 
+  /** Passes the request to the upstream Receiver; records what it acknowledged. */
+  const forward = async (request: ReceivedRequest): Promise<{ status: number; text: string; contentType: string }> => {
+    const target = `${options.upstream}${request.path.slice(prefix.length)}`;
+    const contentType = request.headers['content-type'];
+    const response = await fetch(target, {
+      method: request.method,
+      headers: typeof contentType === 'string' ? { 'Content-Type': contentType } : {},
+      body: request.method === 'GET' || request.method === 'HEAD' ? undefined : request.body,
+    });
+    const text = await response.text();
+    if (request.method === 'POST' && request.path === `${prefix}/pem` && response.ok) {
+      const ack = JSON.parse(text) as { ID: string; status: string };
+      if (ack.status === 'accepted') {
+        stored.set(ack.ID, request.body);
+        acceptedCount.set(ack.ID, (acceptedCount.get(ack.ID) ?? 0) + 1);
+      }
+    }
+    return { status: response.status, text, contentType: response.headers.get('content-type') ?? 'application/json' };
+  };
+
+  const relay = (res: ServerResponse, answer: { status: number; text: string; contentType: string }) => {
+    if (res.destroyed) return;
+    res.writeHead(answer.status, { 'Content-Type': answer.contentType });
+    res.end(answer.text);
+  };
+
   const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     if (res.destroyed) return;
     res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
@@ -137,6 +166,8 @@ export async function startScriptableReceiver(options: ReceiverOptions = {}): Pr
     };
     requests.push(request);
 
+    const isPem = request.method === 'POST' && path === `${prefix}/pem`;
+    if (options.upstream && !isPem) return relay(res, await forward(request));
     if (request.method === 'GET' && path === `${prefix}/info`) return send(res, 200, options.info ?? RECEIVER_INFO);
     if (request.method === 'POST' && path.startsWith(`${prefix}/tag/`)) {
       return send(res, 200, { NamespaceID: 'ns', Tag: 'tag', EventID: path.split('/').pop(), UpdatedAt: '2026-11-27 22:07:00' });
@@ -147,13 +178,17 @@ export async function startScriptableReceiver(options: ReceiverOptions = {}): Pr
     const action: Action = queue.shift() ?? rule?.(request, n) ?? { default: true };
     if ('hang' in action) return; // the socket stays open until the client gives up or we close
     if ('reset' in action) {
-      if (action.reset === 'after-commit') storePem(request);
+      if (action.reset === 'after-commit') {
+        if (options.upstream) await forward(request);
+        else storePem(request);
+      }
       req.socket.destroy();
       return;
     }
     if ('default' in action) {
       if (action.delayMs) await new Promise((resolve) => setTimeout(resolve, action.delayMs));
       if (action.gate) await action.gate;
+      if (options.upstream) return relay(res, await forward(request));
       const answer = storePem(request);
       return send(res, answer.status, answer.body);
     }
