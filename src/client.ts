@@ -5,7 +5,7 @@ import type { CallOptions, RKOptions } from './options.js';
 import { Pem, prepareArtifact, type PreparePemOptions } from './pem.js';
 import { failure, type Result } from './result.js';
 import { encodeTagSegment } from './tag-encoding.js';
-import { ATTEMPT_HEADER, Transport } from './transport.js';
+import { ATTEMPT_HEADER, IDEMPOTENCY_HEADER, Transport } from './transport.js';
 import { RetryBudget } from './delivery/budget.js';
 import {
   Delivery,
@@ -30,6 +30,11 @@ export interface RKClientLike {
   sendPem(pem: Pem | PemPayload, call?: CallOptions): Promise<Result<SendAck>>;
   setTag(namespace: string, tagName: string, pem: Pem | string, call?: CallOptions): Promise<Result<TagRecord>>;
   getInfo(call?: CallOptions): Promise<Result<ReceiverInfo>>;
+  flush(options?: { timeoutMs?: number }): Promise<DeliveryReport>;
+  close(options?: { timeoutMs?: number }): Promise<DeliveryReport>;
+  [Symbol.asyncDispose](): Promise<void>;
+  stats(): DeliveryStats;
+  on<E extends DeliveryEventName>(event: E, listener: DeliveryListener<E>): () => void;
 }
 
 /** Emits PEMs to a Record Keeper Receiver and moves tags. */
@@ -210,7 +215,7 @@ function createDelivery(receiver: Transport<paths>, options: RKOptions): Deliver
     post: (body, id, attempt, timeoutMs, signals) =>
       receiver.attempt(
         operation,
-        { timeoutMs, signals, headers: { 'Idempotency-Key': id, [ATTEMPT_HEADER]: String(attempt) } },
+        { timeoutMs, signals, headers: { [IDEMPOTENCY_HEADER]: id, [ATTEMPT_HEADER]: String(attempt) } },
         // The body is already serialized: the outbox keeps exact bytes, never a re-encoding.
         (init) => receiver.api.POST('/pem', { body: body as unknown as PemPayload, bodySerializer: () => body, ...init }),
         (data, response) => expectObject<PemAck>(operation, data, response, ['ID', 'status']),

@@ -43,5 +43,7 @@ export async function runGraphQuery(
         throw error;
       }
     },
+    // A read-only statement changes nothing, so it is retried like a GET; `rw` only with a key.
+    { idempotent: type === 'r' },
   );
 }

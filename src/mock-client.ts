@@ -1,11 +1,15 @@
 import { checked, requireHexId, requireText } from './checks.js';
-import { RKError, RKHttpError, RKSizeLimitError } from './errors.js';
+import { RKError, RKHttpError, RKRejectedPemError, RKShutdownError, RKSizeLimitError } from './errors.js';
 import type { RKClientLike } from './client.js';
+import type { DeliveryReport, DeliveryStats, SendAck } from './delivery/delivery.js';
+import { DeliveryEmitter, type DeliveryEventName, type DeliveryListener } from './delivery/events.js';
+import { dropReasonOf } from './delivery/pem-failures.js';
+import { Tally } from './delivery/tally.js';
 import { consoleLogger, type Logger } from './logger.js';
 import type { CallOptions } from './options.js';
 import { Pem, prepareArtifact, formatTimestamp, type PreparePemOptions } from './pem.js';
 import { failure, success, type Result } from './result.js';
-import type { Artifact, ArtifactProperties, PemAck, PemPayload, ReceiverInfo, TagRecord } from './types.js';
+import type { Artifact, ArtifactProperties, PemPayload, ReceiverInfo, TagRecord } from './types.js';
 import { VERSION } from './version.js';
 
 /** The size limit the mock advertises and enforces, as a Receiver would. */
@@ -23,10 +27,14 @@ export class MockRKClient implements RKClientLike {
   /** Tags set, in order. */
   readonly tags: TagRecord[] = [];
   readonly #logger: Logger;
+  readonly #tally = new Tally();
+  readonly #events: DeliveryEmitter;
+  #closing: Promise<DeliveryReport> | undefined;
 
   constructor(emitterId: string, options: { logger?: Logger } = {}) {
     this.emitterId = requireText('Creating RKClient', 'emitterId', emitterId, 'my-service');
     this.#logger = options.logger ?? consoleLogger;
+    this.#events = new DeliveryEmitter(this.#logger);
   }
 
   preparePem(type: string, options?: PreparePemOptions): Pem {
@@ -37,21 +45,78 @@ export class MockRKClient implements RKClientLike {
     return prepareArtifact(name, properties);
   }
 
-  async sendPem(pem: Pem | PemPayload, _call?: CallOptions): Promise<Result<PemAck>> {
+  async sendPem(pem: Pem | PemPayload, _call?: CallOptions): Promise<Result<SendAck>> {
+    const operation = 'Sending PEM';
+    if (this.#closing) {
+      return this.#drop(new RKShutdownError(operation, 'the client is closed; create a new RKClient to send more PEMs'), undefined);
+    }
     const prepared = checked(() => Pem.from(pem, this.#logger));
-    if (prepared instanceof RKError) return failure(prepared);
+    if (prepared instanceof RKError) return this.#drop(prepared, undefined);
     const json = JSON.stringify(prepared);
     const size = Buffer.byteLength(json, 'utf8');
-    if (size > MOCK_PEM_SIZE_LIMIT) return failure(new RKSizeLimitError('Sending PEM', size, MOCK_PEM_SIZE_LIMIT));
+    if (size > MOCK_PEM_SIZE_LIMIT) return this.#drop(new RKSizeLimitError(operation, size, MOCK_PEM_SIZE_LIMIT), prepared.ID);
     // Same rule as the Receiver: an identical resend is a duplicate, different content is a conflict.
     const earlier = this.sentPems.find((sent) => sent.ID === prepared.ID);
-    if (earlier && JSON.stringify(earlier) === json) return success({ ID: prepared.ID, status: 'duplicate' });
-    if (earlier) {
+    if (earlier && JSON.stringify(earlier) !== json) {
       const body = { message: `PEM ${prepared.ID} is already stored with different content`, code: 'conflict', field: 'ID' };
-      return failure(new RKHttpError('Sending PEM', 409, 'Conflict', body, new Headers({ 'content-type': 'application/json' })));
+      const headers = new Headers({ 'content-type': 'application/json' });
+      return this.#drop(new RKRejectedPemError(new RKHttpError(operation, 409, 'Conflict', body, headers)), prepared.ID);
     }
-    this.sentPems.push(JSON.parse(json) as PemPayload);
-    return success({ ID: prepared.ID, status: 'accepted' });
+    const status = earlier ? 'duplicate' : 'accepted';
+    if (!earlier) this.sentPems.push(JSON.parse(json) as PemPayload);
+    this.#tally.attempts++;
+    this.#tally.delivered++;
+    if (earlier) this.#tally.duplicates++;
+    this.#events.emit('delivered', { ID: prepared.ID, status, attempts: 1, fromOutbox: false });
+    return success({ ID: prepared.ID, status });
+  }
+
+  /** Nothing is ever pending in the mock: resolves at once. */
+  async flush(_options?: { timeoutMs?: number }): Promise<DeliveryReport> {
+    return { delivered: 0, persisted: 0, failed: 0, pending: 0, timedOut: false };
+  }
+
+  /** Refuses later sends with RKShutdownError, like RKClient; every call returns the same promise. */
+  close(options?: { timeoutMs?: number }): Promise<DeliveryReport> {
+    this.#closing ??= this.flush(options);
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** The same counters as RKClient.stats(): every valid send is one attempt, delivered at once. */
+  stats(): DeliveryStats {
+    const t = this.#tally;
+    return {
+      attempts: t.attempts,
+      retries: 0,
+      retriesDenied: 0,
+      delivered: t.delivered,
+      duplicates: t.duplicates,
+      persisted: 0,
+      failed: t.failed,
+      dropped: { ...t.dropped },
+      outboxWriteErrors: 0,
+      pending: 0,
+      pendingBytes: 0,
+      inFlight: 0,
+      retryBudget: undefined,
+      outbox: undefined,
+      closed: this.#closing !== undefined,
+    };
+  }
+
+  on<E extends DeliveryEventName>(event: E, listener: DeliveryListener<E>): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  #drop(error: RKError, ID: string | undefined): Result<never> {
+    const reason = dropReasonOf(error);
+    this.#tally.drop(reason);
+    this.#events.emit('drop', { ID, reason, error });
+    return failure(error);
   }
 
   async setTag(namespace: string, tagName: string, pem: Pem | string, _call?: CallOptions): Promise<Result<TagRecord>> {

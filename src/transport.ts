@@ -100,7 +100,7 @@ export class Transport<Paths extends {}> {
     const alreadyAborted = signals.find((s) => s.aborted);
     if (alreadyAborted) return failure(new RKAbortError(operation, alreadyAborted.reason));
     const key = call?.idempotencyKey;
-    const headers: Record<string, string> = key === undefined ? {} : { 'Idempotency-Key': key };
+    const headers: Record<string, string> = key === undefined ? {} : { [IDEMPOTENCY_HEADER]: key };
 
     const retry = how.retry === false ? undefined : this.retry;
     if (!retry) return (await this.attempt(operation, { timeoutMs, signals, headers }, send, read)).result;
@@ -181,8 +181,11 @@ export class Transport<Paths extends {}> {
   }
 }
 
+// The specs declare these headers (openapi/common.yaml); a unit test keeps the names equal.
 /** Sent with every attempt of a retried call: 1 for the first. */
 export const ATTEMPT_HEADER = 'X-RK-Attempt';
+/** The same on every attempt of one logical call, so a resend is recognised. */
+export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 
 function checkBaseUrl(operation: string, service: string, baseUrl: unknown): string {
   const hint = `pass the ${service} base URL, for example "http://127.0.0.1:8082/receiver/"`;

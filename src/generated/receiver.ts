@@ -324,6 +324,16 @@ export type components = {
     };
     parameters: {
         /**
+         * @description The same value on every attempt of one logical call (for a PEM, its ID), so a retry after a timeout or a reset is recognised as the same request.
+         * @example 0192f3a4b5c67d8e9f0a1b2c3d4e5f60
+         */
+        IdempotencyKey: string;
+        /**
+         * @description Which attempt of the call this is, from 1; for diagnosis only.
+         * @example 1
+         */
+        Attempt: number;
+        /**
          * @description The tag namespace: standard base64 (not URL-safe) of its UTF-8 bytes, percent-encoded as a path segment (`/` is sent as `%2F`). A raw segment is accepted when it holds no `/`.
          * @example bXktc2VydmljZQ==
          */
@@ -354,6 +364,8 @@ export type ResponseUnauthorized = components['responses']['Unauthorized'];
 export type ResponseForbidden = components['responses']['Forbidden'];
 export type ResponseNotFound = components['responses']['NotFound'];
 export type ResponseUnprocessable = components['responses']['Unprocessable'];
+export type ParameterIdempotencyKey = components['parameters']['IdempotencyKey'];
+export type ParameterAttempt = components['parameters']['Attempt'];
 export type ParameterTagNamespaceB64 = components['parameters']['TagNamespaceB64'];
 export type ParameterTagNameB64 = components['parameters']['TagNameB64'];
 export type $defs = Record<string, never>;
@@ -391,7 +403,18 @@ export interface operations {
     sendPem: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The same value on every attempt of one logical call (for a PEM, its ID), so a retry after a timeout or a reset is recognised as the same request.
+                 * @example 0192f3a4b5c67d8e9f0a1b2c3d4e5f60
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /**
+                 * @description Which attempt of the call this is, from 1; for diagnosis only.
+                 * @example 1
+                 */
+                "X-RK-Attempt"?: components["parameters"]["Attempt"];
+            };
             path?: never;
             cookie?: never;
         };

@@ -72,6 +72,12 @@ describe('with retry', () => {
     }
   });
 
+  it('retries a read-only graph query (type r) after a 503, like a GET', async () => {
+    const { fetch, requests } = recordingFetch(() => text('busy', 503), () => text('[[1]]'));
+    expect(await query(fetch).queryGraph('MATCH (n) RETURN count(n)', 'r')).toEqual({ ok: true, value: [[1]] });
+    expect(requests).toHaveLength(2);
+  });
+
   it('retries a POST whose connection was refused: it provably never left', async () => {
     const { fetch, requests } = recordingFetch(refused, () => text('[[1]]'));
     expect(await query(fetch).queryGraph('MATCH (n) RETURN count(n)')).toEqual({ ok: true, value: [[1]] });

@@ -55,7 +55,7 @@ import {
   RKQuery,
   VERSION,
   type Artifact,
-  type PemAck,
+  type SendAck,
   type ReceiverInfo,
   type Result,
   type StoredPem,
@@ -66,9 +66,9 @@ const pem = rk
   .preparePem('train', { properties: { epochs: 3 }, tagName: 'production' })
   .usesArtifact(rk.prepareArtifact('dataset-a', { uri: 's3://bucket/a.csv' }))
   .producesArtifact(rk.prepareArtifact('model-a'));
-const sent: Result<PemAck> = await rk.sendPem(pem);
+const sent: Result<SendAck> = await rk.sendPem(pem);
 if (sent.ok) {
-  const status: 'accepted' | 'duplicate' = sent.value.status;
+  const status: 'accepted' | 'duplicate' | 'persisted' = sent.value.status;
   console.log(status);
 } else if (sent.error instanceof RKHttpError) {
   const detail: [number, string | undefined] = [sent.error.status, sent.error.code];
@@ -135,7 +135,8 @@ describe('the npm package', { timeout: TIMEOUT_MS }, () => {
     const manifestPath = join(project, 'package.json');
     const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as Record<string, unknown>;
     await writeFile(manifestPath, JSON.stringify({ ...manifest, type: 'module' }, null, 2));
-    await runOk('npm', ['install', tarball, '--no-audit', '--no-fund', '--prefer-offline'], project);
+    // A TypeScript user of a Node library has Node's types; ours name Buffer and Symbol.asyncDispose.
+    await runOk('npm', ['install', tarball, '@types/node@20', '--no-audit', '--no-fund', '--prefer-offline'], project);
   }, SETUP_TIMEOUT_MS);
 
   afterAll(async () => {

@@ -5,6 +5,7 @@ import {
   RKClient,
   RKClientFactory,
   RKInvalidInputError,
+  RKRejectedPemError,
   RKSizeLimitError,
   type Logger,
   type Result,
@@ -301,3 +302,41 @@ function captureThrow(action: () => unknown): unknown {
   }
   throw new Error('expected the call to throw');
 }
+
+describe('MockRKClient delivery surface (same as RKClient)', () => {
+  it('counts sends, emits delivered, and refuses sends after close like RKClient', async () => {
+    const mock = new MockRKClient('trainer', { logger: { warn: () => {} } });
+    const delivered: string[] = [];
+    const drops: string[] = [];
+    mock.on('delivered', (event) => delivered.push(`${event.ID}:${event.status}`));
+    mock.on('drop', (event) => drops.push(event.reason));
+    const pem = mock.preparePem('ingest');
+
+    await mock.sendPem(pem);
+    await mock.sendPem(pem);
+    await mock.sendPem({ ...samplePem(), ID: 'bad' });
+    expect(await mock.flush()).toEqual({ delivered: 0, persisted: 0, failed: 0, pending: 0, timedOut: false });
+    const closing = mock.close();
+    expect(mock.close()).toBe(closing);
+    await closing;
+    const late = await mock.sendPem(mock.preparePem('late'));
+
+    expect(delivered).toEqual([`${pem.ID}:accepted`, `${pem.ID}:duplicate`]);
+    expect(drops).toEqual(['invalid', 'shutdown']);
+    expect(!late.ok && late.error.kind).toBe('shutdown');
+    expect(!late.ok && late.error.message).toBe('Sending PEM failed: the client is closed; create a new RKClient to send more PEMs');
+    const stats = mock.stats();
+    expect([stats.attempts, stats.delivered, stats.duplicates, stats.failed, stats.closed]).toEqual([2, 2, 1, 2, true]);
+    expect(stats.dropped.invalid).toBe(1);
+    expect(stats.dropped.shutdown).toBe(1);
+  });
+
+  it('reports a different resend under the same ID as a rejected PEM (409), as the Receiver does', async () => {
+    const mock = new MockRKClient('trainer');
+    await mock.sendPem(samplePem());
+    const changed = await mock.sendPem({ ...samplePem(), Type: 'train' });
+    expect(!changed.ok && changed.error).toBeInstanceOf(RKRejectedPemError);
+    expect(!changed.ok && (changed.error as RKRejectedPemError).status).toBe(409);
+    expect(mock.sentPems).toHaveLength(1);
+  });
+});

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PUC_AUTH_HEADER, DEFAULT_USER_AUTH_HEADER } from '../../src/options.js';
+import { ATTEMPT_HEADER, IDEMPOTENCY_HEADER } from '../../src/transport.js';
 import { VERSION } from '../../src/version.js';
 
 const root = new URL('../../', import.meta.url);
@@ -15,6 +16,14 @@ describe('facts the facade shares with the specs and the package', () => {
   ])('the default %s header is the one the security scheme declares', (scheme, header) => {
     const block = common.match(new RegExp(`\\n    ${scheme}:\\n((?:      .*\\n)+)`));
     expect(block?.[1]).toMatch(new RegExp(`\\n?      name: ${header}\\n`));
+  });
+
+  it.each([
+    ['IdempotencyKey', IDEMPOTENCY_HEADER],
+    ['Attempt', ATTEMPT_HEADER],
+  ])('the %s header the transport sends is the one the spec declares', (parameter, header) => {
+    const block = common.match(new RegExp(`\\n    ${parameter}:\\n((?:      .*\\n)+)`));
+    expect(block?.[1]).toMatch(new RegExp(`^      name: ${header}\\n`));
   });
 
   it('VERSION is the package version', () => {
