@@ -62,8 +62,16 @@ export class RKConnectionError extends RKError {
   constructor(operation: string, url: string, cause: unknown) {
     const code = systemCodeOf(cause);
     const reason = code ?? (cause instanceof Error ? cause.message : String(cause));
-    super(operation, `could not reach ${url} (${reason})`, { cause });
+    const hint = isCertificateCode(code)
+      ? "; the server's TLS certificate was not accepted: give it a trusted certificate, or pass insecure: true for a test server"
+      : '';
+    super(operation, `could not reach ${url} (${reason})${hint}`, { cause });
     this.code = code;
+  }
+
+  /** The TLS certificate was refused: another attempt cannot succeed. */
+  get certificateRefused(): boolean {
+    return isCertificateCode(this.code);
   }
 }
 
@@ -197,6 +205,10 @@ export class RKUnexpectedResponseError extends RKError {
   }
 }
 
+function isCertificateCode(code: string | undefined): boolean {
+  return code !== undefined && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code);
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -226,7 +238,8 @@ function systemCodeOf(error: unknown): string | undefined {
   for (let current = error, depth = 0; current && depth < 5; depth++) {
     if (isRecord(current) || current instanceof Error) {
       const code = (current as { code?: unknown }).code;
-      if (typeof code === 'string' && /^E[A-Z_]+$|^UND_ERR/.test(code)) return code;
+      // System errors (ECONNREFUSED), undici's (UND_ERR_*) and TLS's (DEPTH_ZERO_SELF_SIGNED_CERT).
+      if (typeof code === 'string' && /^[A-Z][A-Z0-9_]+$/.test(code)) return code;
       current = (current as { cause?: unknown }).cause;
     } else {
       break;

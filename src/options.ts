@@ -34,9 +34,10 @@ export interface RKOptions {
   /** Aborts every call of this client when it fires. */
   signal?: AbortSignal;
   /**
-   * How failed requests are retried. sendPem retries by default (`false`: one attempt). RKQuery and
-   * RKAdmin retry only when this is set: GETs like sends, state-changing POSTs only when the request
-   * provably never left (connection refused, DNS) or the call carries an `idempotencyKey`.
+   * How failed requests are retried (`false`: one attempt). sendPem, and the GETs and read-only graph
+   * queries of RKQuery and RKAdmin, retry transient failures by default; state-changing POSTs only
+   * when the request provably never left (connection refused, DNS) or the call carries an
+   * `idempotencyKey`.
    */
   retry?: RetryOptions | false;
   /** sendPem requests in flight at once per client. Default 8. */
@@ -60,8 +61,8 @@ export interface CallOptions {
   /** Overrides `retry.totalTimeoutMs` for this call: every attempt and wait included. */
   totalTimeoutMs?: number;
   /**
-   * Sent as the `Idempotency-Key` header. With `retry` set, it lets RKQuery and RKAdmin retry a
-   * state-changing POST; reuse the key only for the same request.
+   * Sent as the `Idempotency-Key` header. It lets RKQuery and RKAdmin retry a state-changing POST;
+   * reuse the key only for the same request.
    */
   idempotencyKey?: string;
 }

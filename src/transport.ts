@@ -52,7 +52,7 @@ export class Transport<Paths extends {}> {
   private readonly timeoutMs: number;
   private readonly clientSignal: AbortSignal | undefined;
   private readonly fetchImpl: FetchFn;
-  /** Set only when the caller opted in with `retry`: then `run` retries by HTTP method. */
+  /** Unset only with `retry: false`: otherwise `run` retries by HTTP method. */
   private readonly retry: { policy: RetryPolicy; budget: RetryBudget | undefined; random: () => number } | undefined;
 
   constructor(service: string, baseUrl: string, options: RKOptions = {}) {
@@ -68,8 +68,8 @@ export class Transport<Paths extends {}> {
     this.fetchImpl = options.insecure ? insecureFetch(base, options.fetch !== undefined) : base;
     this.api = createClient<Paths>({ baseUrl: this.baseUrl });
     this.api.use(identify(creating, options));
-    if (options.retry !== undefined && options.retry !== false) {
-      const budget = checkBudgetOptions(creating, options.retry.budget);
+    if (options.retry !== false) {
+      const budget = checkBudgetOptions(creating, options.retry?.budget);
       this.retry = {
         policy: resolveRetryPolicy(creating, options.retry),
         budget: budget === false ? undefined : new RetryBudget(budget),
@@ -82,7 +82,7 @@ export class Transport<Paths extends {}> {
    * Runs one call under a fresh deadline and the caller's signals, and turns whatever happens into
    * a Result: `read` sees only a 2xx body and returns the value, or an error for a body it cannot use.
    *
-   * When the client was made with `retry`, failed requests are tried again: a GET whenever the
+   * Unless the client was made with `retry: false`, failed requests are tried again: a GET whenever the
    * failure is transient, any other method only when the request provably never left or the call
    * carries an `idempotencyKey`. `how.retry: false` makes a single attempt regardless;
    * `how.idempotent: true` marks a POST that only reads (so it is retried like a GET).

@@ -116,6 +116,7 @@ export function neverLeft(error: RKError): boolean {
  * a request that never left is sent again.
  */
 export function isRetryable(error: RKError, idempotent: boolean): boolean {
+  if (error instanceof RKConnectionError && error.certificateRefused) return false;
   if (neverLeft(error)) return true;
   if (!idempotent) return false;
   if (error instanceof RKHttpError) return RETRYABLE_STATUSES.has(error.status);

@@ -19,14 +19,39 @@ const reset = () => {
 };
 
 /** `retry: null` leaves the option out (the default: no retries). */
-function query(fetch: typeof globalThis.fetch, clock = new VirtualClock({ auto: true }), retry: object | null = {}) {
-  return new RKQuery(QUERY, { fetch, clock, random: () => 1, logger: silent, ...(retry ? { retry } : {}) });
+/** `retry`: options to pass, null for the default, false for none. */
+function query(fetch: typeof globalThis.fetch, clock = new VirtualClock({ auto: true }), retry: object | false | null = {}) {
+  return new RKQuery(QUERY, { fetch, clock, random: () => 1, logger: silent, ...(retry === null ? {} : { retry: retry as false }) });
 }
 
-describe('without retry (the default for RKQuery and RKAdmin)', () => {
-  it('makes exactly one request, as before', async () => {
+describe('defaults', () => {
+  it('retries a GET by default, like a send', async () => {
+    const { fetch, requests } = recordingFetch(() => json({ message: 'busy' }, 503), () => json({ tags_count: 7 }));
+    expect(await query(fetch, undefined, null).getTagsCount()).toEqual({ ok: true, value: 7 });
+    expect(requests.map((r) => r.headers.get('x-rk-attempt'))).toEqual(['1', '2']);
+  });
+
+  it('does not retry a refused TLS certificate: another attempt cannot succeed', async () => {
+    const fetch = async (): Promise<Response> => {
+      throw new TypeError('fetch failed', { cause: Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }) });
+    };
+    let calls = 0;
+    const counting = (async (...args: Parameters<typeof fetch>) => {
+      calls++;
+      return fetch(...args);
+    }) as typeof globalThis.fetch;
+    const result = await query(counting, undefined, null).getTagsCount();
+    expect(calls).toBe(1);
+    expect(!result.ok && result.error.message).toContain(
+      "(DEPTH_ZERO_SELF_SIGNED_CERT); the server's TLS certificate was not accepted: give it a trusted certificate, or pass insecure: true for a test server",
+    );
+  });
+});
+
+describe('with retry: false', () => {
+  it('makes exactly one request', async () => {
     const { fetch, requests } = recordingFetch(() => json({ message: 'busy' }, 503));
-    const result = await query(fetch, undefined, null).getTagsCount();
+    const result = await query(fetch, undefined, false).getTagsCount();
     expect(!result.ok && (result.error as RKHttpError).status).toBe(503);
     expect(requests).toHaveLength(1);
     expect(requests[0]?.headers.get('x-rk-attempt')).toBeNull();

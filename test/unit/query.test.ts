@@ -37,8 +37,9 @@ const modelB = { Name: 'model-b', Properties: {}, CreatedAt: null };
 const modelA = { Name: 'model-a', Properties: {}, CreatedAt: '2026-11-28 10:00:00' };
 const itsModel = { Name: "it's-model", Properties: {}, CreatedAt: '2026-11-26 00:00:00' };
 
+// One attempt per call: these tests pin the wire of each call; retries are tested in test/delivery.
 function query(fetch: typeof globalThis.fetch) {
-  return new RKQuery(QUERY, { fetch });
+  return new RKQuery(QUERY, { fetch, retry: false });
 }
 
 /** A GET with exactly this URL, no body and no content type. */

@@ -62,6 +62,8 @@ describe('headers', () => {
   });
 });
 
+// One attempt per call: these tests pin how each kind of failure is reported; retries are tested
+// in test/delivery.
 describe('failures', () => {
   it('a 4xx with a JSON body keeps status, code, body and the server explanation', async () => {
     const body = { message: 'A credential is required', code: 'unauthorized' };
@@ -78,7 +80,7 @@ describe('failures', () => {
 
   it('a 5xx with a text body keeps the text', async () => {
     const { fetch } = recordingFetch(() => text('upstream exploded', 502));
-    const result = await new RKQuery(QUERY, { fetch }).getTags();
+    const result = await new RKQuery(QUERY, { fetch, retry: false }).getTags();
     const error = !result.ok && (result.error as RKHttpError);
     expect(error && [error.status, error.body]).toEqual([502, 'upstream exploded']);
     expect(error && error.message).toBe('Listing tags failed: HTTP 502 Bad Gateway: upstream exploded');
@@ -86,7 +88,7 @@ describe('failures', () => {
 
   it('an error with an empty body says so without inventing an explanation', async () => {
     const { fetch } = recordingFetch(() => new Response(null, { status: 500 }));
-    const result = await new RKQuery(QUERY, { fetch }).getTags();
+    const result = await new RKQuery(QUERY, { fetch, retry: false }).getTags();
     const error = !result.ok && (result.error as RKHttpError);
     expect(error && [error.status, error.body, error.serverMessage]).toEqual([500, '', undefined]);
     expect(error && error.message).toBe('Listing tags failed: HTTP 500 Internal Server Error');
@@ -107,7 +109,7 @@ describe('failures', () => {
 
   it('connection refused is a connection error with the system code', async () => {
     const port = await closedPort();
-    const result = await new RKQuery(`http://127.0.0.1:${port}/query`).getInfo();
+    const result = await new RKQuery(`http://127.0.0.1:${port}/query`, { retry: false }).getInfo();
     expect(!result.ok && result.error).toBeInstanceOf(RKConnectionError);
     const error = !result.ok && (result.error as RKConnectionError);
     expect(error && error.code).toBe('ECONNREFUSED');
@@ -116,7 +118,7 @@ describe('failures', () => {
 
   it('no answer within timeoutMs is a timeout; each call gets a fresh deadline', async () => {
     const { fetch, requests } = recordingFetch(hang(), () => json({ tags_count: 1 }));
-    const query = new RKQuery(QUERY, { fetch, timeoutMs: 50 });
+    const query = new RKQuery(QUERY, { fetch, timeoutMs: 50, retry: false });
     const first = await query.getTagsCount();
     expect(!first.ok && first.error).toBeInstanceOf(RKTimeoutError);
     expect(!first.ok && first.error.message).toBe(
@@ -128,7 +130,7 @@ describe('failures', () => {
 
   it('a timeout per call overrides the client default', async () => {
     const { fetch } = recordingFetch(hang());
-    const result = await new RKQuery(QUERY, { fetch, timeoutMs: 60_000 }).getTags({ timeoutMs: 20 });
+    const result = await new RKQuery(QUERY, { fetch, timeoutMs: 60_000, retry: false }).getTags({ timeoutMs: 20 });
     expect(!result.ok && (result.error as RKTimeoutError).timeoutMs).toBe(20);
   });
 
@@ -153,7 +155,7 @@ describe('failures', () => {
     const fetch = async () => {
       throw new TypeError('fetch failed', { cause: Object.assign(new Error('getaddrinfo'), { code: 'ENOTFOUND' }) });
     };
-    const result = await new RKClient('http://nowhere.invalid/receiver', 'x', { fetch }).getInfo();
+    const result = await new RKClient('http://nowhere.invalid/receiver', 'x', { fetch, retry: false }).getInfo();
     expect(!result.ok && (result.error as RKConnectionError).code).toBe('ENOTFOUND');
   });
 });
