@@ -20,6 +20,7 @@ import { RetryBudget } from './delivery/budget.js';
 import { systemClock, type Clock } from './delivery/clock.js';
 import { checkBudgetOptions, isSafeMethod, resolveRetryPolicy, type RetryPolicy } from './delivery/policy.js';
 import { withRetries, type AttemptOutput } from './delivery/retry.js';
+import { holdProcess } from './delivery/keep-alive.js';
 import { failure, success, type Result } from './result.js';
 import { VERSION } from './version.js';
 
@@ -107,21 +108,27 @@ export class Transport<Paths extends {}> {
     const totalTimeoutMs =
       call?.totalTimeoutMs === undefined ? retry.policy.totalTimeoutMs : checkTimeout(operation, call.totalTimeoutMs);
     if (totalTimeoutMs instanceof RKError) return failure(totalTimeoutMs);
-    const outcome = await withRetries<T>({
-      operation,
-      url: this.baseUrl,
-      policy: retry.policy,
-      totalTimeoutMs,
-      attemptTimeoutMs: timeoutMs,
-      clock: this.clock,
-      random: retry.random,
-      budget: retry.budget,
-      signals,
-      idempotent: (method) => how.idempotent === true || isSafeMethod(method) || key !== undefined,
-      attempt: ({ attempt, timeoutMs: attemptMs, signal }) =>
-        this.attempt(operation, { timeoutMs: attemptMs, signals: [signal], headers: { ...headers, [ATTEMPT_HEADER]: String(attempt) } }, send, read),
-    });
-    return outcome.result;
+    // A backoff wait has no socket open: without a hold the process could exit mid-call.
+    const release = holdProcess();
+    try {
+      const outcome = await withRetries<T>({
+        operation,
+        url: this.baseUrl,
+        policy: retry.policy,
+        totalTimeoutMs,
+        attemptTimeoutMs: timeoutMs,
+        clock: this.clock,
+        random: retry.random,
+        budget: retry.budget,
+        signals,
+        idempotent: (method) => how.idempotent === true || isSafeMethod(method) || key !== undefined,
+        attempt: ({ attempt, timeoutMs: attemptMs, signal }) =>
+          this.attempt(operation, { timeoutMs: attemptMs, signals: [signal], headers: { ...headers, [ATTEMPT_HEADER]: String(attempt) } }, send, read),
+      });
+      return outcome.result;
+    } finally {
+      release();
+    }
   }
 
   /**

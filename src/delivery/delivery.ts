@@ -12,6 +12,7 @@ import { classifyPemFailure, dropReasonOf, pemHttpError } from './pem-failures.j
 import { checkMs, type RetryPolicy } from './policy.js';
 import { withRetries, type AttemptOutput } from './retry.js';
 import { Tally } from './tally.js';
+import { holdProcess } from './keep-alive.js';
 
 /** Bounds of what sendPem holds in memory: PEMs accepted and not yet settled. */
 export interface QueueOptions {
@@ -122,8 +123,6 @@ export class Delivery {
   #closed: Promise<DeliveryReport> | undefined;
   #outboxWarned = false;
   /** Sends, flushes and closes in progress; while any is, the process stays alive. */
-  #busy = 0;
-  #keepAlive: ReturnType<typeof setInterval> | undefined;
 
   constructor(config: DeliveryConfig) {
     this.#config = config;
@@ -183,7 +182,7 @@ export class Delivery {
     if (this.#pendingBytes + pem.bytes > queue.maxBytes) return this.#drop(new RKQueueFullError(operation, 'memory', `${queue.maxBytes} bytes`), pem.ID);
     this.#pending++;
     this.#pendingBytes += pem.bytes;
-    const release = this.#hold();
+    const release = holdProcess();
     try {
       const refused = await preflight(this.#outbox === undefined || this.#outbox.healthy, this.#shutdown.signal);
       if (refused) return this.#drop(refused, pem.ID);
@@ -198,24 +197,6 @@ export class Delivery {
       this.#changed.notify();
       release();
     }
-  }
-
-  /**
-   * Every timer of the client is unref'd, so an idle client never keeps the process alive. A busy
-   * one must: a send waiting out a backoff has no socket open, and letting the process end there
-   * would drop the PEM with the caller still awaiting it. One ref'd handle while anything is pending.
-   */
-  #hold(): () => void {
-    if (this.#busy++ === 0) this.#keepAlive = setInterval(() => {}, 2 ** 30);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      if (--this.#busy === 0) {
-        clearInterval(this.#keepAlive);
-        this.#keepAlive = undefined;
-      }
-    };
   }
 
   /** Without an outbox: retries under the budget until delivered, refused or out of time. */
@@ -393,7 +374,7 @@ export class Delivery {
   async flush(options: { timeoutMs?: number } = {}): Promise<DeliveryReport> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_FLUSH_TIMEOUT_MS;
     const before = this.#counts();
-    const release = this.#hold();
+    const release = holdProcess();
     const scope = new AbortController();
     const deadline = this.#config.clock.timeout(timeoutMs, scope.signal);
     const outbox = this.#outbox;
@@ -455,7 +436,7 @@ export class Delivery {
 
   async #close(timeoutMs: number): Promise<DeliveryReport> {
     this.#closing = true;
-    const release = this.#hold();
+    const release = holdProcess();
     try {
       const before = this.#counts();
       const flushed = await this.flush({ timeoutMs });

@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -121,6 +122,14 @@ describe('no open handles', () => {
     expect(receiver.pemRequests().length).toBeGreaterThanOrEqual(1);
   }, 60_000);
 
+  it('a query being retried against a refused port settles: the process does not end mid-backoff', async () => {
+    const port = await freePort();
+    const child = start({ url: `http://127.0.0.1:${port}/query`, mode: 'query-refused' });
+    expect(await child.message()).toEqual({ ok: false, error: { name: 'RKConnectionError', code: 'ECONNREFUSED' } });
+    const ended = await Promise.race([child.exited, new Promise((resolve) => setTimeout(() => resolve('still running'), 15_000))]);
+    expect(ended).toEqual({ code: 0, signal: null });
+  }, 60_000);
+
   it('an idle client with an outbox, never closed, does not keep the process alive', async () => {
     dir = mkdtempSync(join(tmpdir(), 'rk-idle-'));
     receiver = await startScriptableReceiver();
@@ -130,3 +139,13 @@ describe('no open handles', () => {
     expect(ended).toEqual({ code: 0, signal: null });
   }, 60_000);
 });
+
+/** A port nothing listens on: bound, then closed. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
