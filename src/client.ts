@@ -6,7 +6,6 @@ import { Pem, prepareArtifact, type PreparePemOptions } from './pem.js';
 import { failure, type Result } from './result.js';
 import { encodeTagSegment } from './tag-encoding.js';
 import { ATTEMPT_HEADER, IDEMPOTENCY_HEADER, Transport } from './transport.js';
-import { RetryBudget } from './delivery/budget.js';
 import {
   Delivery,
   DEFAULT_MAX_IN_FLIGHT,
@@ -17,7 +16,7 @@ import {
 } from './delivery/delivery.js';
 import type { DeliveryEventName, DeliveryListener } from './delivery/events.js';
 import { resolveOutboxOptions, type OutboxControl } from './delivery/outbox.js';
-import { checkBudgetOptions, DEFAULT_SEND_ATTEMPT_TIMEOUT_MS, resolveRetryPolicy, whole } from './delivery/policy.js';
+import { DEFAULT_SEND_ATTEMPT_TIMEOUT_MS, resolveRetryPolicy, whole } from './delivery/policy.js';
 import type { Artifact, ArtifactProperties, PemAck, PemPayload, ReceiverInfo, TagRecord } from './types.js';
 import { expectObject } from './responses.js';
 import { VERSION } from './version.js';
@@ -193,7 +192,6 @@ function createDelivery(receiver: Transport<paths>, options: RKOptions): Deliver
   const creating = 'Creating RKClient';
   const operation = 'Sending PEM';
   const policy = resolveRetryPolicy(creating, options.retry);
-  const budget = options.retry === false ? false : checkBudgetOptions(creating, options.retry?.budget);
   const queue = options.queue ?? {};
   return new Delivery({
     operation,
@@ -202,7 +200,8 @@ function createDelivery(receiver: Transport<paths>, options: RKOptions): Deliver
     random: options.random ?? Math.random,
     logger: receiver.logger,
     policy,
-    budget: budget === false ? undefined : new RetryBudget(budget),
+    // One budget per client: an outage cannot be multiplied by sends and calls each having their own.
+    budget: receiver.retryBudget,
     // The Transport has already checked timeoutMs.
     attemptTimeoutMs: options.timeoutMs ?? DEFAULT_SEND_ATTEMPT_TIMEOUT_MS,
     maxInFlight: whole(creating, 'maxInFlight', options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT, 1, 10_000),

@@ -56,6 +56,11 @@ export class Transport<Paths extends {}> {
   /** Unset only with `retry: false`: otherwise `run` retries by HTTP method. */
   private readonly retry: { policy: RetryPolicy; budget: RetryBudget | undefined; random: () => number } | undefined;
 
+  /** The client-wide retry budget: the same bucket for every call and every sendPem of a client. */
+  get retryBudget(): RetryBudget | undefined {
+    return this.retry?.budget;
+  }
+
   constructor(service: string, baseUrl: string, options: RKOptions = {}) {
     const creating = `Creating the ${service} client`;
     this.baseUrl = checkBaseUrl(creating, service, baseUrl);
