@@ -1,4 +1,5 @@
-import { RKInvalidInputError, RKUnexpectedResponseError } from './errors.js';
+import { RKInvalidInputError } from './errors.js';
+import { unexpected } from './responses.js';
 import type { GraphRow } from './graph-query.js';
 import { failure, success, type Result } from './result.js';
 import type { Artifact, ArtifactFilters, ArtifactListOptions } from './types.js';
@@ -37,7 +38,7 @@ export const graphArtifacts = {
     for (const [index, row] of rows.entries()) {
       const artifact = toArtifact(row);
       if (typeof artifact === 'string') {
-        return failure(new RKUnexpectedResponseError(operation, 200, `graph row ${index} ${artifact}`, JSON.stringify(row)));
+        return failure(unexpected(operation, 200, `graph row ${index} ${artifact}`, row));
       }
       artifacts.push(artifact);
     }
