@@ -7,6 +7,7 @@ import { isReportId } from './ids.js';
 import type { CallOptions, RKOptions } from './options.js';
 import { readQueryInfo } from './query.js';
 import { expectObject } from './responses.js';
+import { messageOf } from './replies.js';
 import { failure, success, type Result } from './result.js';
 import { Transport } from './transport.js';
 import type { ConnectionReport, FlushReport, GraphInfo, GraphQueryType, Report } from './types.js';
@@ -44,19 +45,22 @@ export class RKAdmin {
     return runGraphQuery(this.#query, query, type, call);
   }
 
-  /** Erases every PEM, artifact, tag and report in both databases. Needs an admin credential. */
+  /**
+   * Erases every PEM, artifact, tag and report in both databases. Needs an admin credential. Any 2xx
+   * is success; the value is the service's message ('' when it sent none).
+   */
   cleanDbs(call?: CallOptions): Promise<Result<string>> {
     const operation = 'Cleaning databases';
-    return this.#query.run(operation, call, (init) => this.#query.api.POST('/clean', { body: {}, ...init }), (data, response) =>
-      messageOf(operation, data, response),
+    return this.#query.run(operation, call, (init) => this.#query.api.POST('/clean', { body: {}, parseAs: 'text', ...init }), (data) =>
+      messageOf(data),
     );
   }
 
   /** Asks the Graph Builder to rebuild the graph from the tables; `graphFlush` waits for it. */
   graphRebuild(call?: CallOptions): Promise<Result<string>> {
     const operation = 'Rebuilding graph';
-    return this.#graph.run(operation, call, (init) => this.#graph.api.POST('/rebuild', { body: {}, ...init }), (data, response) =>
-      messageOf(operation, data, response),
+    return this.#graph.run(operation, call, (init) => this.#graph.api.POST('/rebuild', { body: {}, parseAs: 'text', ...init }), (data) =>
+      messageOf(data),
     );
   }
 
@@ -67,8 +71,8 @@ export class RKAdmin {
   async graphFlush(call?: CallOptions): Promise<Result<FlushReport>> {
     const operation = 'Flushing graph';
     const started = performance.now();
-    const result = await this.#graph.run(operation, call, (init) => this.#graph.api.POST('/flush', { body: {}, ...init }), (data, response) =>
-      messageOf(operation, data, response),
+    const result = await this.#graph.run(operation, call, (init) => this.#graph.api.POST('/flush', { body: {}, parseAs: 'text', ...init }), (data) =>
+      messageOf(data),
     );
     if (!result.ok) return result;
     return success({ msg: result.value, durationMs: Math.round(performance.now() - started) });
@@ -88,7 +92,7 @@ export class RKAdmin {
     });
     if (body instanceof RKError) return failure(body);
     return this.#graph.run(operation, call, (init) => this.#graph.api.POST('/verify', { body, ...init }), (data, response) =>
-      messageOf(operation, data, response),
+      verifyMessageOf(operation, data, response),
     );
   }
 
@@ -153,9 +157,10 @@ function requireReportId(operation: string, reportId: unknown): string {
   return reportId;
 }
 
-function messageOf(operation: string, data: unknown, response: Response): string | RKError {
-  const message = expectObject<{ msg: string }>(operation, data, response, ['msg']);
-  return message instanceof RKError ? message : message.msg;
+/** The verify report is a known answer: the reference client reads its `msg`. */
+function verifyMessageOf(operation: string, data: unknown, response: Response): string | RKError {
+  const report = expectObject<{ msg: string }>(operation, data, response, ['msg']);
+  return report instanceof RKError ? report : report.msg;
 }
 
 function reportIdOf(operation: string, data: unknown, response: Response): string | RKError {

@@ -4,7 +4,8 @@ import type { paths } from './generated/receiver.js';
 import type { CallOptions, RKOptions } from './options.js';
 import { Pem, prepareArtifact, type PreparePemOptions } from './pem.js';
 import { failure, type Result } from './result.js';
-import { encodeTagSegment } from './tag-encoding.js';
+import { encodeTagSegment, tagPathSerializer } from './tag-encoding.js';
+import { pemAckOf, tagAckOf, type TagAck } from './replies.js';
 import { ATTEMPT_HEADER, IDEMPOTENCY_HEADER, Transport } from './transport.js';
 import {
   Delivery,
@@ -17,7 +18,7 @@ import {
 import type { DeliveryEventName, DeliveryListener } from './delivery/events.js';
 import { resolveOutboxOptions, type OutboxControl } from './delivery/outbox.js';
 import { DEFAULT_SEND_ATTEMPT_TIMEOUT_MS, resolveRetryPolicy, whole } from './delivery/policy.js';
-import type { Artifact, ArtifactProperties, PemAck, PemPayload, ReceiverInfo, TagRecord } from './types.js';
+import type { Artifact, ArtifactProperties, PemPayload, ReceiverInfo } from './types.js';
 import { expectObject } from './responses.js';
 import { VERSION } from './version.js';
 
@@ -27,7 +28,7 @@ export interface RKClientLike {
   preparePem(type: string, options?: PreparePemOptions): Pem;
   prepareArtifact(name: string, properties?: ArtifactProperties): Artifact;
   sendPem(pem: Pem | PemPayload, call?: CallOptions): Promise<Result<SendAck>>;
-  setTag(namespace: string, tagName: string, pem: Pem | string, call?: CallOptions): Promise<Result<TagRecord>>;
+  setTag(namespace: string, tagName: string, pem: Pem | string, call?: CallOptions): Promise<Result<TagAck>>;
   getInfo(call?: CallOptions): Promise<Result<ReceiverInfo>>;
   flush(options?: { timeoutMs?: number }): Promise<DeliveryReport>;
   close(options?: { timeoutMs?: number }): Promise<DeliveryReport>;
@@ -123,28 +124,36 @@ export class RKClient implements RKClientLike {
     return this.#delivery.outbox;
   }
 
-  /** Points the tag `tagName` in `namespace` at the PEM (or PEM ID). */
-  async setTag(namespace: string, tagName: string, pem: Pem | string, call?: CallOptions): Promise<Result<TagRecord>> {
+  /**
+   * Points the tag `tagName` in `namespace` at the PEM (or PEM ID). Any 2xx is success: the value
+   * is what was set, with `UpdatedAt` when the Receiver's answer carries it (our local RK's does;
+   * the real Record Keeper's answer is not public).
+   */
+  async setTag(namespace: string, tagName: string, pem: Pem | string, call?: CallOptions): Promise<Result<TagAck>> {
     const operation = 'Setting tag';
-    const path = checked(() => ({
-      ns_b64: encodeTagSegment(requireText(operation, 'namespace', namespace, 'my-service')),
-      tag_b64: encodeTagSegment(requireText(operation, 'tagName', tagName, 'production')),
-      pem_id: requireHexId(operation, 'pem', pem instanceof Pem ? pem.ID : pem),
+    const sent = checked(() => ({
+      NamespaceID: requireText(operation, 'namespace', namespace, 'my-service'),
+      Tag: requireText(operation, 'tagName', tagName, 'production'),
+      EventID: requireHexId(operation, 'pem', pem instanceof Pem ? pem.ID : pem),
     }));
-    if (path instanceof RKError) return failure(path);
+    if (sent instanceof RKError) return failure(sent);
+    const path = { ns_b64: encodeTagSegment(sent.NamespaceID), tag_b64: encodeTagSegment(sent.Tag), pem_id: sent.EventID };
     return this.#receiver.run(
       operation,
       call,
       (init) =>
         this.#receiver.api.POST('/tag/{ns_b64}/{tag_b64}/{pem_id}', {
           params: { path },
-          // The Receiver ignores the body; the reference client sends the base64 tag name.
-          body: path.tag_b64,
+          pathSerializer: tagPathSerializer,
+          // Byte for byte the reference client's request: the base64 tag name as the body, under
+          // the JSON content type (it is not JSON; the real Record Keeper accepts it).
+          body: path.tag_b64.replaceAll('%2F', '/'),
           bodySerializer: String,
-          headers: { 'Content-Type': 'text/plain' },
+          headers: { 'Content-Type': 'application/json' },
+          parseAs: 'text',
           ...init,
         }),
-      (data, response) => expectObject<TagRecord>(operation, data, response, ['NamespaceID', 'Tag', 'EventID', 'UpdatedAt']),
+      (data) => tagAckOf(sent, data),
     );
   }
 
@@ -216,8 +225,9 @@ function createDelivery(receiver: Transport<paths>, options: RKOptions): Deliver
         operation,
         { timeoutMs, signals, headers: { [IDEMPOTENCY_HEADER]: id, [ATTEMPT_HEADER]: String(attempt) } },
         // The body is already serialized: the outbox keeps exact bytes, never a re-encoding.
-        (init) => receiver.api.POST('/pem', { body: body as unknown as PemPayload, bodySerializer: () => body, ...init }),
-        (data, response) => expectObject<PemAck>(operation, data, response, ['ID', 'status']),
+        (init) => receiver.api.POST('/pem', { body: body as unknown as PemPayload, bodySerializer: () => body, parseAs: 'text', ...init }),
+        // Any 2xx stores the PEM, whatever the body says (the real Receiver's answer is not public).
+        (data) => pemAckOf(id, data),
       ),
   });
 }

@@ -144,6 +144,21 @@ export class RKAuthError extends RKHttpError {
   }
 }
 
+/**
+ * 404 or 405 from a call whose route always exists: the base URL is wrong (a typo in its path, the
+ * wrong service), so nothing was judged. Never retried; an outbox pauses and keeps every PEM.
+ */
+export class RKNotFoundError extends RKHttpError {
+  /** The URL that does not exist, without credentials. */
+  readonly url: string;
+
+  constructor(source: RKHttpError, method: string, url: string) {
+    super(source.operation, source.status, '', source.body, source.headers);
+    this.message = `${source.message}; ${method} ${url} does not exist there: check the base URL given to the client`;
+    this.url = url;
+  }
+}
+
 /** 413: the Receiver says the PEM is larger than its `pem_size_limit`. Never retried. */
 export class RKPemTooLargeError extends RKHttpError {
   /** The size that was sent, in bytes of UTF-8 JSON. */
@@ -213,24 +228,46 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Services explain themselves as `{message}`, `{msg}`, `{error}` or `{detail}` JSON, or as text. */
-function explanationOf(body: unknown): string | undefined {
+/**
+ * What the service said, in one bounded line, from whatever it answered with: JSON
+ * (`{message}`, `{msg}`, `{detail}`, `{error}`, also nested one level), an HTML error page
+ * (its title, else its text without markup) or plain text.
+ */
+export function explanationOf(body: unknown): string | undefined {
   if (typeof body === 'string') {
-    const text = body.trim();
-    return text ? truncate(text) : undefined;
+    const text = looksLikeHtml(body) ? htmlText(body) : body;
+    return oneLine(text);
   }
   if (isRecord(body)) {
-    for (const key of ['message', 'msg', 'error', 'detail']) {
+    for (const key of ['message', 'msg', 'detail', 'error']) {
       const value = body[key];
-      if (typeof value === 'string' && value) return truncate(value);
+      if (typeof value === 'string' && value.trim()) return oneLine(value);
+      if (isRecord(value)) {
+        const inner = explanationOf(value);
+        if (inner) return inner;
+      }
     }
-    return truncate(JSON.stringify(body));
+    return oneLine(JSON.stringify(body));
   }
   return undefined;
 }
 
-function truncate(text: string): string {
-  return text.length > 500 ? `${text.slice(0, 500)}...` : text;
+function looksLikeHtml(text: string): boolean {
+  return /^\s*(<!doctype html|<html|<head|<body|<title|<h1)/i.test(text);
+}
+
+function htmlText(html: string): string {
+  const title = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(html)?.[1];
+  const text = title && title.trim() ? title : html.replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/gi, ' ').replace(/<[^>]*>/g, ' ');
+  return text.replace(/&nbsp;/g, ' ').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+}
+
+const MAX_EXPLANATION = 300;
+
+function oneLine(text: string): string | undefined {
+  const line = text.replace(/\s+/g, ' ').trim();
+  if (!line) return undefined;
+  return line.length > MAX_EXPLANATION ? `${line.slice(0, MAX_EXPLANATION)}...` : line;
 }
 
 /** undici wraps the socket error: `TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } })`. */

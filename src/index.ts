@@ -15,6 +15,7 @@ export {
   RKUnexpectedResponseError,
   RKRejectedPemError,
   RKAuthError,
+  RKNotFoundError,
   RKPemTooLargeError,
   RKQueueFullError,
   RKShutdownError,
@@ -29,6 +30,7 @@ export type { RetryBudgetOptions } from './delivery/budget.js';
 export { systemClock, type Clock } from './delivery/clock.js';
 export { closeOnSignals, type CloseOnSignalsOptions, type Closable } from './delivery/shutdown.js';
 export type { Result } from './result.js';
+export type { ReceiverAck, TagAck } from './replies.js';
 export type { RKOptions, CallOptions } from './options.js';
 export type { Logger } from './logger.js';
 export type { GraphRow } from './graph-query.js';

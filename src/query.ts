@@ -7,7 +7,7 @@ import { graphArtifacts, GRAPH_ARTIFACT_COUNT } from './graph-artifacts.js';
 import type { CallOptions, RKOptions } from './options.js';
 import { expectArray, expectCount, expectObject, unexpected } from './responses.js';
 import { failure, success, type Result } from './result.js';
-import { encodeTagSegment } from './tag-encoding.js';
+import { encodeTagSegment, tagPathSerializer } from './tag-encoding.js';
 import { Transport } from './transport.js';
 import type {
   Artifact,
@@ -174,7 +174,7 @@ export class RKQuery {
     const result = await this.#query.run(
       operation,
       call,
-      (init) => this.#query.api.GET('/tag/{ns_b64}/{tag_b64}', { params: { path }, parseAs: 'text', ...init }),
+      (init) => this.#query.api.GET('/tag/{ns_b64}/{tag_b64}', { params: { path }, pathSerializer: tagPathSerializer, parseAs: 'text', ...init }),
       (data, response) => readTaggedId(operation, data, response),
     );
     if (!result.ok && result.error instanceof RKHttpError && result.error.status === 404) return success(null);

@@ -23,6 +23,7 @@ import { withRetries, type AttemptOutput } from './delivery/retry.js';
 import { holdProcess } from './delivery/keep-alive.js';
 import { failure, success, type Result } from './result.js';
 import { VERSION } from './version.js';
+import { withoutCredentials } from './url-text.js';
 
 type FetchFn = typeof globalThis.fetch;
 
@@ -208,13 +209,21 @@ function checkBaseUrl(operation: string, service: string, baseUrl: unknown): str
   try {
     url = new URL(baseUrl);
   } catch {
-    throw new RKInvalidInputError(operation, `the ${service} URL`, `"${baseUrl}" is not a URL; ${hint}`);
+    throw new RKInvalidInputError(operation, `the ${service} URL`, `"${withoutCredentials(baseUrl)}" is not a URL; ${hint}`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new RKInvalidInputError(operation, `the ${service} URL`, `"${baseUrl}" is not http(s); ${hint}`);
+    throw new RKInvalidInputError(operation, `the ${service} URL`, `"${withoutCredentials(baseUrl)}" is not http(s); ${hint}`);
+  }
+  if (url.username || url.password) {
+    // Named, never echoed: the message must not carry the secret.
+    throw new RKInvalidInputError(
+      operation,
+      `the ${service} URL`,
+      'carries a user name or password (user:password@), which fetch cannot send; remove them and pass the credential as userAuth or pucAuth',
+    );
   }
   if (url.search || url.hash) {
-    throw new RKInvalidInputError(operation, `the ${service} URL`, `"${baseUrl}" has a query or fragment; ${hint}`);
+    throw new RKInvalidInputError(operation, `the ${service} URL`, `"${withoutCredentials(baseUrl)}" has a query or fragment; ${hint}`);
   }
   // Like the reference client: one trailing slash goes, then paths are appended.
   return baseUrl.endsWith('/') ? baseUrl.slice(0, -1) : baseUrl;

@@ -2,7 +2,7 @@ import { RKAbortError, RKError, RKQueueFullError, RKShutdownError } from '../err
 import type { Logger } from '../logger.js';
 import type { CallOptions } from '../options.js';
 import { failure, success, type Result } from '../result.js';
-import type { PemAck } from '../types.js';
+import type { ReceiverAck } from '../replies.js';
 import type { RetryBudget } from './budget.js';
 import type { Clock } from './clock.js';
 import { DeliveryEmitter, Notifier, type DeliveryEventName, type DeliveryListener, type DropReason } from './events.js';
@@ -12,6 +12,7 @@ import { classifyPemFailure, dropReasonOf, pemHttpError } from './pem-failures.j
 import { checkMs, type RetryPolicy } from './policy.js';
 import { withRetries, type AttemptOutput } from './retry.js';
 import { Tally } from './tally.js';
+import { withoutCredentials } from '../url-text.js';
 import { holdProcess } from './keep-alive.js';
 
 /** Bounds of what sendPem holds in memory: PEMs accepted and not yet settled. */
@@ -28,7 +29,7 @@ export const DEFAULT_FLUSH_TIMEOUT_MS = 30_000;
 export const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
 
 /** sendPem's value: the Receiver's acknowledgement, or `persisted` when the outbox holds the PEM for later. */
-export type SendAck = PemAck | { ID: string; status: 'persisted' };
+export type SendAck = ReceiverAck | { ID: string; status: 'persisted' };
 
 /** What flush and close resolve with. Counts are of what settled during the call. */
 export interface DeliveryReport {
@@ -77,7 +78,7 @@ export type PostPem = (
   attempt: number,
   timeoutMs: number,
   signals: readonly AbortSignal[],
-) => Promise<AttemptOutput<PemAck>>;
+) => Promise<AttemptOutput<ReceiverAck>>;
 
 export interface DeliveryConfig {
   operation: string;
@@ -122,16 +123,20 @@ export class Delivery {
   #closing = false;
   #closed: Promise<DeliveryReport> | undefined;
   #outboxWarned = false;
+  /** `<receiver>/pem` as messages name it. */
+  readonly #pemUrl: string;
   /** Sends, flushes and closes in progress; while any is, the process stays alive. */
 
   constructor(config: DeliveryConfig) {
     this.#config = config;
+    this.#pemUrl = `${withoutCredentials(config.url)}/pem`;
     this.#limiter = new Limiter(config.maxInFlight);
     this.#emitter = new DeliveryEmitter(config.logger);
     if (config.outbox) {
       const timeoutMs = config.attemptTimeoutMs;
       this.#outbox = new Outbox(config.outbox, {
         operation: config.operation,
+        pemUrl: this.#pemUrl,
         clock: config.clock,
         random: config.random,
         logger: config.logger,
@@ -203,7 +208,7 @@ export class Delivery {
   async #sendDirect(pem: OutgoingPem, call: CallOptions | undefined): Promise<Result<SendAck>> {
     const config = this.#config;
     const callerSignals = [config.clientSignal, call?.signal].filter((s): s is AbortSignal => s !== undefined);
-    const outcome = await withRetries<PemAck>({
+    const outcome = await withRetries<ReceiverAck>({
       operation: config.operation,
       url: config.url,
       policy: config.policy,
@@ -237,13 +242,13 @@ export class Delivery {
     if (result.ok) {
       // An earlier attempt of this very call stored it and only its answer was lost: for the
       // caller that is a delivery, not someone else's duplicate.
-      const ack: PemAck = result.value.status === 'duplicate' && outcome.ambiguous ? { ...result.value, status: 'accepted' } : result.value;
+      const ack: ReceiverAck = result.value.status === 'duplicate' && outcome.ambiguous ? { ...result.value, status: 'accepted' } : result.value;
       this.#tally.delivered++;
       if (ack.status === 'duplicate') this.#tally.duplicates++;
       this.#emitter.emit('delivered', { ID: pem.ID, status: ack.status, attempts: outcome.attempts, fromOutbox: false });
       return success(ack);
     }
-    let error = pemHttpError(result.error, pem.bytes);
+    let error = pemHttpError(result.error, pem.bytes, this.#pemUrl);
     if (error instanceof RKAbortError && this.#shutdown.signal.aborted && !callerSignals.some((s) => s.aborted)) {
       error = new RKShutdownError(
         config.operation,
@@ -286,7 +291,7 @@ export class Delivery {
       } catch {
         return this.#persisted(entry);
       }
-      let result: Result<PemAck>;
+      let result: Result<ReceiverAck>;
       try {
         // Another send may have found the Receiver down while this one waited for a slot.
         if (!outbox.healthy) return this.#persisted(entry);
@@ -301,17 +306,21 @@ export class Delivery {
         outbox.drainer.reportSuccess();
         return success(result.value);
       }
-      const failed = classifyPemFailure(result.error, pem.bytes, config.clock.now());
+      const failed = classifyPemFailure(result.error, pem.bytes, config.clock.now(), this.#pemUrl);
       switch (failed.kind) {
         case 'rejected':
           await outbox.buryRejected(entry, failed.error);
           return failure(failed.error);
         case 'auth':
-          outbox.drainer.pause(failed.error);
+          outbox.drainer.pause(failed.error, 'credential');
+          return this.#persisted(entry);
+        case 'route':
+          outbox.drainer.pause(failed.error, 'url');
           return this.#persisted(entry);
         case 'aborted':
           return this.#persisted(entry);
         case 'transient':
+          outbox.entryFailed(entry.name, failed.retryAfterMs);
           outbox.drainer.reportFailure(failed.retryAfterMs);
           return this.#persisted(entry);
       }
@@ -329,6 +338,7 @@ export class Delivery {
   #drop(error: RKError, id: string | undefined): Result<never> {
     const reason = dropReasonOf(error);
     this.#tally.drop(reason);
+    this.#config.logger.warn(`PEM ${id ?? '(no ID)'} dropped (${reason}): ${error.message}`);
     this.#emitter.emit('drop', { ID: id, reason, error });
     return failure(error);
   }

@@ -9,9 +9,14 @@ import { classifyPemFailure } from './pem-failures.js';
 /**
  * Sends what the outbox holds, oldest first, a few requests at a time. Only the client holding the
  * folder's lock drains; the others keep trying to take the lock, so a folder whose drainer died is
- * picked up. After a transient failure the whole drainer backs off (the Receiver is down for every
- * entry alike), probes with a single entry, and only then opens up again. A 401 / 403 pauses it
- * until `resume()`; nothing is discarded while paused.
+ * picked up.
+ *
+ * Each entry has its own backoff, so one PEM the Receiver keeps failing never holds back the
+ * younger ones (FIFO where it is free, not head-of-line). A transient failure also backs the whole
+ * drainer off until a probe succeeds (when the Receiver is down, it is down for every entry alike);
+ * the probe is the due entry that has failed least, never the one that keeps failing, and any
+ * success ends the backoff. A 401 / 403, or a 404 / 405 for the route itself (a wrong base URL),
+ * pauses it until `resume()`; nothing is discarded while paused.
  */
 export class Drainer {
   readonly #outbox: Outbox;
@@ -79,12 +84,13 @@ export class Drainer {
     }
   }
 
-  pause(error: RKError): void {
+  pause(error: RKError, fix: 'credential' | 'url'): void {
     if (this.#paused) return;
     this.#paused = error;
+    const what = fix === 'url' ? 'fix the Receiver URL' : 'fix the credential';
     this.#outbox.logger.warn(
       `outbox draining paused: ${error.message}. Every PEM is kept in ${this.#outbox.dir}; ` +
-        'fix the credential and call outbox.resume(), or restart the client',
+        `${what} and call outbox.resume(), or restart the client`,
     );
     this.#outbox.emitter.emit('paused', { error });
   }
@@ -174,22 +180,31 @@ export class Drainer {
       return false;
     }
     const names = (await outbox.listForDrain()).filter((name) => !outbox.claimed.has(name));
-    if (names.length === 0) {
-      await this.#idle(outbox.options.pollIntervalMs);
+    const now = outbox.clock.now();
+    const due = names.filter((name) => outbox.retryAt(name) <= now);
+    if (due.length === 0) {
+      // Entries may be waiting out their own backoff: look again when the first one is due.
+      const next = Math.min(...names.map((name) => outbox.retryAt(name)));
+      await this.#idle(Math.max(1, Math.min(outbox.options.pollIntervalMs, next - now)));
       return false;
     }
-    await this.#pass(names);
+    await this.#pass(due);
     return true;
   }
 
-  /** Sends the listed entries, oldest first, until one fails transiently. */
-  async #pass(names: string[]): Promise<void> {
+  /**
+   * Sends the due entries, oldest first, until the drainer backs off. After a failure the first is
+   * a probe: the due entry that has failed least, so a PEM that keeps failing is not the probe.
+   */
+  async #pass(due: string[]): Promise<void> {
     const outbox = this.#outbox;
     const stop = this.#stop.signal;
+    const names = this.#failures > 0 ? probeFirst(due, (name) => outbox.failuresOf(name)) : due;
     let next = 0;
     let halt = false;
     const one = async (): Promise<void> => {
-      // A failure reported since this pass began (here, or by a send's first attempt) means wait.
+      // A failure reported since this pass began (here, or by a send's first attempt) means wait,
+      // unless a success since then showed the Receiver is up.
       if (this.backoffMs > 0 || this.#paused) {
         halt = true;
         return;
@@ -248,20 +263,31 @@ export class Drainer {
       this.reportSuccess();
       return 'done';
     }
-    const failure = classifyPemFailure(result.error, Buffer.byteLength(entry.body, 'utf8'), outbox.clock.now());
+    const failure = classifyPemFailure(result.error, new TextEncoder().encode(entry.body).length, outbox.clock.now(), outbox.pemUrl);
     switch (failure.kind) {
       case 'rejected':
         await outbox.buryRejected(entry, failure.error);
         return 'done';
       case 'auth':
-        this.pause(failure.error);
+        this.pause(failure.error, 'credential');
+        return 'paused';
+      case 'route':
+        this.pause(failure.error, 'url');
         return 'paused';
       case 'aborted':
         return 'stopped';
       case 'transient':
         if (stop.aborted) return 'stopped';
+        outbox.entryFailed(name, failure.retryAfterMs);
         this.reportFailure(failure.retryAfterMs);
         return 'transient';
     }
   }
+}
+
+/** The entry that has failed least goes first (oldest among equals); the rest keep their order. */
+function probeFirst(due: readonly string[], failuresOf: (name: string) => number): string[] {
+  let best = 0;
+  for (let i = 1; i < due.length; i++) if (failuresOf(due[i]!) < failuresOf(due[best]!)) best = i;
+  return [due[best]!, ...due.slice(0, best), ...due.slice(best + 1)];
 }

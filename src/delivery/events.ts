@@ -7,10 +7,12 @@ export type DropReason =
   | 'invalid'
   /** Larger than the Receiver's pem_size_limit (checked before sending, or a 413). */
   | 'too_large'
-  /** The Receiver refused it (400, 404, 409, 422); in the outbox it moved to dead/. */
+  /** The Receiver refused it (400, 409, 422, another final 4xx); in the outbox it moved to dead/. */
   | 'rejected'
   /** 401 or 403 without an outbox. */
   | 'auth'
+  /** 404 or 405 without an outbox: the Receiver URL is wrong. */
+  | 'not_found'
   /** The in-memory send queue was full. */
   | 'queue_full'
   /** The outbox was full and refuses new PEMs (`onFull: 'reject'`). */
@@ -40,7 +42,7 @@ export interface DeliveryEvents {
   delivered: { ID: string; status: 'accepted' | 'duplicate'; attempts: number; fromOutbox: boolean };
   /** The PEM will not be delivered; `file` is its dead letter when it has one. */
   drop: { ID: string | undefined; reason: DropReason; error: RKError | undefined; file?: string };
-  /** The outbox stopped draining on 401 or 403; every entry is kept. */
+  /** The outbox stopped draining on 401, 403, 404 or 405; every entry is kept. */
   paused: { error: RKError };
   /** Draining continues after a pause. */
   resumed: Record<string, never>;

@@ -1,9 +1,10 @@
 import { RKError, RKInvalidInputError, RKPemTooLargeError, RKQueueFullError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Result } from '../result.js';
-import type { PemAck } from '../types.js';
+import type { ReceiverAck } from '../replies.js';
 import type { Clock } from './clock.js';
 import { Drainer } from './drainer.js';
+import { retryDelay } from './backoff.js';
 import type { DeliveryEmitter, DropReason, Notifier } from './events.js';
 import type { Limiter } from './limiter.js';
 import { OutboxStore, idOfName, type DeadLetter, type StoredEntry } from './outbox-store.js';
@@ -120,6 +121,8 @@ export function resolveOutboxOptions(operation: string, options: OutboxOptions, 
 
 export interface OutboxDeps {
   operation: string;
+  /** Where PEMs go (`<receiver>/pem`, without credentials), for messages. */
+  pemUrl: string;
   clock: Clock;
   random: () => number;
   logger: Logger;
@@ -129,7 +132,7 @@ export interface OutboxDeps {
   /** Wakes flush() whenever an entry leaves the outbox. */
   changed: Notifier;
   /** One POST /pem with the exact body, under the attempt timeout and these signals. */
-  post: (body: string, id: string, attempt: number, signals: readonly AbortSignal[]) => Promise<Result<PemAck>>;
+  post: (body: string, id: string, attempt: number, signals: readonly AbortSignal[]) => Promise<Result<ReceiverAck>>;
 }
 
 /** Header line plus a little: what an entry costs on disk beyond its body. */
@@ -154,6 +157,9 @@ export class Outbox implements OutboxControl {
   readonly claimed = new Set<string>();
   /** Attempts made per entry in this process (sent as the attempt number). */
   readonly attempts = new Map<string, number>();
+  /** Each entry's own backoff after transient failures, in this process. */
+  readonly #backoff = new Map<string, { failures: number; retryAt: number }>();
+  readonly pemUrl: string;
   readonly drainer: Drainer;
   readonly ready: Promise<void>;
   readonly #deps: OutboxDeps;
@@ -176,6 +182,7 @@ export class Outbox implements OutboxControl {
     this.limiter = deps.limiter;
     this.emitter = deps.emitter;
     this.post = deps.post;
+    this.pemUrl = deps.pemUrl;
     this.store = new OutboxStore(options.dir, {
       fsync: options.fsync,
       onSyncError: (error) => {
@@ -372,7 +379,7 @@ export class Outbox implements OutboxControl {
   }
 
   /** The Receiver acknowledged the entry: remove it, count it, tell listeners. */
-  async acknowledged(entry: { name: string; ID: string; bytes: number }, ack: PemAck, attempts: number, fromOutbox: boolean): Promise<void> {
+  async acknowledged(entry: { name: string; ID: string; bytes: number }, ack: ReceiverAck, attempts: number, fromOutbox: boolean): Promise<void> {
     await this.store.remove(entry.name);
     this.#left(entry.name);
     const tally = this.#deps.tally;
@@ -409,13 +416,32 @@ export class Outbox implements OutboxControl {
     this.#left(name);
     this.#dead++;
     this.#deps.tally.drop(reason);
+    this.logger.warn(`PEM ${id ?? '(no ID)'} moved to ${this.store.deadDir} as ${name} (${reason}): ${message}`);
     this.emitter.emit('drop', { ID: id, reason, error, file: name });
     this.#deps.changed.notify();
+  }
+
+  /** A transient failure of this entry: it waits out its own backoff before the drainer tries it again. */
+  entryFailed(name: string, retryAfterMs: number | undefined): void {
+    const failures = (this.#backoff.get(name)?.failures ?? 0) + 1;
+    const o = this.options;
+    const delay = retryDelay(failures, { baseDelayMs: o.baseDelayMs, maxDelayMs: o.maxBackoffMs, maxRetryAfterMs: o.maxBackoffMs }, this.random, retryAfterMs);
+    this.#backoff.set(name, { failures, retryAt: this.clock.now() + delay });
+  }
+
+  /** When the entry may be tried again (0: now). */
+  retryAt(name: string): number {
+    return this.#backoff.get(name)?.retryAt ?? 0;
+  }
+
+  failuresOf(name: string): number {
+    return this.#backoff.get(name)?.failures ?? 0;
   }
 
   /** The entry is no longer in the folder (delivered, buried, dropped, or gone to another client). */
   #left(name: string): void {
     this.attempts.delete(name);
+    this.#backoff.delete(name);
     const bytes = this.#known.get(name);
     if (bytes !== undefined) {
       this.#known.delete(name);

@@ -4,6 +4,7 @@ import {
   RKConnectionError,
   RKError,
   RKHttpError,
+  RKNotFoundError,
   RKPemTooLargeError,
   RKQueueFullError,
   RKRejectedPemError,
@@ -21,25 +22,38 @@ export type PemFailure =
   | { kind: 'rejected'; error: RKRejectedPemError | RKPemTooLargeError | RKHttpError }
   /** 401 / 403: nothing wrong with the PEM, everything wrong with the credential. */
   | { kind: 'auth'; error: RKAuthError }
+  /** 404 / 405: the Receiver URL is wrong; the PEM was not judged. */
+  | { kind: 'route'; error: RKNotFoundError }
   /** A caller's or the client's signal stopped it. */
   | { kind: 'aborted'; error: RKAbortError }
   /** Worth another attempt later. */
   | { kind: 'transient'; error: RKError; retryAfterMs: number | undefined };
 
-/** The typed error a sendPem caller gets for an HTTP failure of `POST /pem`. */
-export function pemHttpError(error: RKError, sizeBytes: number): RKError {
-  if (!(error instanceof RKHttpError) || error instanceof RKRejectedPemError || error instanceof RKAuthError || error instanceof RKPemTooLargeError) {
+/**
+ * The typed error a sendPem caller gets for an HTTP failure of `POST /pem` at `pemUrl`. The Receiver
+ * documents no 404 or 405 for it: either means the URL is wrong, not the PEM.
+ */
+export function pemHttpError(error: RKError, sizeBytes: number, pemUrl: string): RKError {
+  if (
+    !(error instanceof RKHttpError) ||
+    error instanceof RKRejectedPemError ||
+    error instanceof RKAuthError ||
+    error instanceof RKPemTooLargeError ||
+    error instanceof RKNotFoundError
+  ) {
     return error;
   }
   if (error.status === 401 || error.status === 403) return new RKAuthError(error);
+  if (error.status === 404 || error.status === 405) return new RKNotFoundError(error, 'POST', pemUrl);
   if (error.status === 413) return new RKPemTooLargeError(error, sizeBytes);
-  if (error.status === 400 || error.status === 404 || error.status === 409 || error.status === 422) return new RKRejectedPemError(error);
+  if (error.status === 400 || error.status === 409 || error.status === 422) return new RKRejectedPemError(error);
   return error;
 }
 
-export function classifyPemFailure(error: RKError, sizeBytes: number, nowMs: number): PemFailure {
-  const typed = pemHttpError(error, sizeBytes);
+export function classifyPemFailure(error: RKError, sizeBytes: number, nowMs: number, pemUrl: string): PemFailure {
+  const typed = pemHttpError(error, sizeBytes, pemUrl);
   if (typed instanceof RKAuthError) return { kind: 'auth', error: typed };
+  if (typed instanceof RKNotFoundError) return { kind: 'route', error: typed };
   if (typed instanceof RKAbortError) return { kind: 'aborted', error: typed };
   if (typed instanceof RKHttpError) {
     const status = typed.status;
@@ -58,6 +72,7 @@ export function dropReasonOf(error: RKError): DropReason {
   if (error instanceof RKAbortError) return 'aborted';
   if (error instanceof RKSizeLimitError || error instanceof RKPemTooLargeError) return 'too_large';
   if (error instanceof RKAuthError) return 'auth';
+  if (error instanceof RKNotFoundError) return 'not_found';
   if (error instanceof RKRejectedPemError) return 'rejected';
   if (error instanceof RKTimeoutError) return 'timeout';
   if (error instanceof RKConnectionError) return 'connection';

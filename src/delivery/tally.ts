@@ -5,6 +5,7 @@ const REASONS: readonly DropReason[] = [
   'too_large',
   'rejected',
   'auth',
+  'not_found',
   'queue_full',
   'outbox_full',
   'dropped_oldest',

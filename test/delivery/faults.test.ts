@@ -6,6 +6,7 @@ import {
   RKHttpError,
   RKPemTooLargeError,
   RKQueueFullError,
+  RKNotFoundError,
   RKRejectedPemError,
   RKTimeoutError,
   type Logger,
@@ -145,11 +146,33 @@ describe('retries with backoff', () => {
 });
 
 describe('requests that are never retried', () => {
+  it.each([404, 405])('%i for POST /pem says the Receiver URL is wrong, once, and is not a rejection of the PEM', async (status) => {
+    const clock = new VirtualClock({ auto: true });
+    const { rk, receiver } = await setup(clock);
+    receiver.script({ status, body: { message: 'no such route' } });
+
+    const result = await rk.sendPem(rk.preparePem('ingest'));
+
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.error).toBeInstanceOf(RKNotFoundError);
+    expect(result.error).not.toBeInstanceOf(RKRejectedPemError);
+    const error = result.error as RKNotFoundError;
+    expect(error.status).toBe(status);
+    expect(error.url).toBe(`${receiver.url}/pem`);
+    expect(error.message).toBe(
+      `Sending PEM failed: HTTP ${status} ${status === 404 ? 'Not Found' : 'Method Not Allowed'}: no such route; ` +
+        `POST ${receiver.url}/pem does not exist there: check the base URL given to the client`,
+    );
+    expect(receiver.pemRequests()).toHaveLength(1);
+    expect(rk.stats().dropped.not_found).toBe(1);
+    expect(rk.stats().dropped.rejected).toBe(0);
+  });
+
   it.each([
     [400, RKRejectedPemError, 'rejected'],
     [401, RKAuthError, 'auth'],
     [403, RKAuthError, 'auth'],
-    [404, RKRejectedPemError, 'rejected'],
     [409, RKRejectedPemError, 'rejected'],
     [413, RKPemTooLargeError, 'too_large'],
     [422, RKRejectedPemError, 'rejected'],
@@ -168,6 +191,7 @@ describe('requests that are never retried', () => {
     expect(error.status).toBe(status);
     expect(error.serverMessage).toBe(`the receiver says ${status}`);
     expect(error.message).toMatch(new RegExp(`^Sending PEM failed: HTTP ${status} [A-Za-z ]+: the receiver says ${status}$`));
+    expect(error).not.toBeInstanceOf(RKNotFoundError);
     expect(receiver.pemRequests()).toHaveLength(1);
     expect(rk.stats().dropped[reason]).toBe(1);
     if (error instanceof RKPemTooLargeError) expect(error.sizeBytes).toBeGreaterThan(100);

@@ -13,8 +13,8 @@ import type { Socket } from 'node:net';
  * then record what the server acknowledged.
  */
 export type Action =
-  /** Answer with this status (and JSON body); `retryAfter` sets the header. */
-  | { status: number; body?: unknown; retryAfter?: string | number; headers?: Record<string, string> }
+  /** Answer with this status and JSON `body`, or `text` as text/plain; `retryAfter` sets the header. */
+  | { status: number; body?: unknown; text?: string; retryAfter?: string | number; headers?: Record<string, string> }
   /** Accept the request and never answer (until the receiver closes). */
   | { hang: true }
   /** Destroy the connection without storing or answering. */
@@ -45,6 +45,11 @@ export interface ReceiverOptions {
   info?: Record<string, unknown>;
   /** Forward what is not a scripted fault to this Receiver base URL (e.g. startLocalRK's receiverUrl). */
   upstream?: string;
+  /**
+   * `reference`: acknowledge as the reference client's tests mock the real Receiver, with the text
+   * `Ack getting <Type>` (duplicates alike) and an empty 200 for tags. Default `rich`: our JSON.
+   */
+  replies?: 'rich' | 'reference';
 }
 
 export interface ScriptableReceiver {
@@ -88,7 +93,7 @@ export async function startScriptableReceiver(options: ReceiverOptions = {}): Pr
   let pemCount = 0;
   const sockets = new Set<Socket>();
 
-  const storePem = (request: ReceivedRequest): { status: number; body: unknown } => {
+  const storePem = (request: ReceivedRequest): { status: number; body: unknown; text?: string } => {
     let id: unknown;
     try {
       id = (JSON.parse(request.body) as { ID?: unknown }).ID;
@@ -97,12 +102,16 @@ export async function startScriptableReceiver(options: ReceiverOptions = {}): Pr
     }
     if (typeof id !== 'string') return { status: 422, body: { message: 'ID is missing', code: 'unprocessable' } };
     const previous = stored.get(id);
+    const ack = (status: 'accepted' | 'duplicate') =>
+      options.replies === 'reference'
+        ? { status: 200, body: undefined, text: `Ack getting ${(JSON.parse(request.body) as { Type?: unknown }).Type}` }
+        : { status: 200, body: { ID: id, status } };
     if (previous === undefined) {
       stored.set(id, request.body);
       acceptedCount.set(id, (acceptedCount.get(id) ?? 0) + 1);
-      return { status: 200, body: { ID: id, status: 'accepted' } };
+      return ack('accepted');
     }
-    if (previous === request.body) return { status: 200, body: { ID: id, status: 'duplicate' } };
+    if (previous === request.body) return ack('duplicate');
     return { status: 409, body: { message: `PEM ${id} is already stored with different content`, code: 'conflict', field: 'ID' } };
   };
 
@@ -117,10 +126,17 @@ export async function startScriptableReceiver(options: ReceiverOptions = {}): Pr
     });
     const text = await response.text();
     if (request.method === 'POST' && request.path === `${prefix}/pem` && response.ok) {
-      const ack = JSON.parse(text) as { ID: string; status: string };
-      if (ack.status === 'accepted') {
-        stored.set(ack.ID, request.body);
-        acceptedCount.set(ack.ID, (acceptedCount.get(ack.ID) ?? 0) + 1);
+      // Our JSON says accepted or duplicate; any other 2xx (reference replies) is taken as a first store.
+      let ack: { ID?: string; status?: string } = {};
+      try {
+        ack = JSON.parse(text) as typeof ack;
+      } catch {
+        // text acknowledgement
+      }
+      const ID = ack.ID ?? request.id;
+      if (ID !== undefined && (ack.status === 'accepted' || (ack.status === undefined && !stored.has(ID)))) {
+        stored.set(ID, request.body);
+        acceptedCount.set(ID, (acceptedCount.get(ID) ?? 0) + 1);
       }
     }
     return { status: response.status, text, contentType: response.headers.get('content-type') ?? 'application/json' };
@@ -136,6 +152,12 @@ export async function startScriptableReceiver(options: ReceiverOptions = {}): Pr
     if (res.destroyed) return;
     res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
     res.end(JSON.stringify(body));
+  };
+
+  const sendText = (res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}) => {
+    if (res.destroyed) return;
+    res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers });
+    res.end(text);
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -170,6 +192,7 @@ export async function startScriptableReceiver(options: ReceiverOptions = {}): Pr
     if (options.upstream && !isPem) return relay(res, await forward(request));
     if (request.method === 'GET' && path === `${prefix}/info`) return send(res, 200, options.info ?? RECEIVER_INFO);
     if (request.method === 'POST' && path.startsWith(`${prefix}/tag/`)) {
+      if (options.replies === 'reference') return sendText(res, 200, '');
       return send(res, 200, { NamespaceID: 'ns', Tag: 'tag', EventID: path.split('/').pop(), UpdatedAt: '2026-11-27 22:07:00' });
     }
     if (!(request.method === 'POST' && path === `${prefix}/pem`)) return send(res, 404, { message: `no route ${path}` });
@@ -190,10 +213,12 @@ export async function startScriptableReceiver(options: ReceiverOptions = {}): Pr
       if (action.gate) await action.gate;
       if (options.upstream) return relay(res, await forward(request));
       const answer = storePem(request);
+      if (answer.text !== undefined) return sendText(res, answer.status, answer.text);
       return send(res, answer.status, answer.body);
     }
     const headers: Record<string, string> = { ...action.headers };
     if (action.retryAfter !== undefined) headers['Retry-After'] = String(action.retryAfter);
+    if (action.text !== undefined) return sendText(res, action.status, action.text, headers);
     return send(res, action.status, action.body ?? { message: `scripted ${action.status}` }, headers);
   };
 

@@ -222,10 +222,10 @@ describe('sendPem', () => {
 
 describe('setTag', () => {
   it.each([
-    ['plain ASCII', 'ml', 'production', 'bWw%3D', 'cHJvZHVjdGlvbg%3D%3D'],
-    ['base64 holding / and =', 'prod/β', '???', 'cHJvZC%2FOsg%3D%3D', 'Pz8%2F'],
-    ['base64 holding +', 'a?>', '~~~', 'YT8%2B', 'fn5%2B'],
-  ])('percent-encodes the base64 segments (%s)', async (_, namespace, tag, nsSegment, tagSegment) => {
+    ['plain ASCII', 'ml', 'production', 'bWw=', 'cHJvZHVjdGlvbg=='],
+    ['base64 holding / and =', 'prod/β', '???', 'cHJvZC%2FOsg==', 'Pz8%2F'],
+    ['base64 holding +', 'a?>', '~~~', 'YT8+', 'fn5+'],
+  ])('sends the base64 segments raw as the reference client does, only / as %%2F (%s)', async (_, namespace, tag, nsSegment, tagSegment) => {
     const record = { NamespaceID: namespace, Tag: tag, EventID: ID, UpdatedAt: '2026-11-27 22:07:00' };
     const { fetch, requests } = recordingFetch(() => json(record));
     const result = await client(fetch, { userAuth: 'u-1' }).setTag(namespace, tag, ID);
@@ -233,7 +233,9 @@ describe('setTag', () => {
     expect(requests[0]?.method).toBe('POST');
     expect(requests[0]?.url).toBe(`http://rk.test:8082/receiver/tag/${nsSegment}/${tagSegment}/${ID}`);
     expect(decodeURIComponent(nsSegment)).toBe(Buffer.from(namespace).toString('base64'));
-    expect(requests[0]?.headers.get('content-type')).toBe('text/plain');
+    expect(decodeURIComponent(tagSegment)).toBe(Buffer.from(tag).toString('base64'));
+    // The reference's body and header: the base64 tag name as text, labelled JSON.
+    expect(requests[0]?.headers.get('content-type')).toBe('application/json');
     expect(requests[0]?.body).toBe(Buffer.from(tag).toString('base64'));
   });
 

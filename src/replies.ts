@@ -1,0 +1,88 @@
+import { isPlainObject } from './checks.js';
+import { isHexId } from './ids.js';
+
+/**
+ * Reading the answers whose body the real Record Keeper never made public: `POST /pem`,
+ * `POST /tag/...`, `POST /clean`, `POST /rebuild`, `POST /flush`. The reference client never reads
+ * them, so any 2xx is success whatever it carries (empty, `Ack getting ingest`, `OK`, `{}`, our
+ * local RK's JSON). Our richer JSON is used when it is there; otherwise the value is built from what
+ * the client sent. Publicly known bodies (infos, lists, counts) are checked elsewhere, strictly.
+ *
+ * These operations are fetched with `parseAs: 'text'`, so the body arrives here as text.
+ */
+
+/** A 2xx body as text, and as JSON when it parses as JSON. */
+export interface Reply {
+  text: string;
+  json: unknown;
+}
+
+export function replyOf(data: unknown): Reply {
+  const text = typeof data === 'string' ? data : '';
+  const trimmed = text.trim();
+  let json: unknown;
+  if (trimmed.startsWith('{') || trimmed.startsWith('[') || trimmed.startsWith('"')) {
+    try {
+      json = JSON.parse(trimmed);
+    } catch {
+      json = undefined;
+    }
+  }
+  return { text: trimmed, json };
+}
+
+/** The Receiver's acknowledgement of a PEM, as the client reads it from any 2xx. */
+export interface ReceiverAck {
+  ID: string;
+  /** `duplicate` only when the Receiver said so (our local RK does); any other 2xx is `accepted`. */
+  status: 'accepted' | 'duplicate';
+  /** The Receiver's own words when its answer was not a JSON acknowledgement, e.g. `Ack getting ingest`. */
+  reply?: string;
+}
+
+/** Ours when the body is our `{ID, status}` for this PEM; otherwise `accepted`, with the body's text. */
+export function pemAckOf(id: string, data: unknown): ReceiverAck {
+  const reply = replyOf(data);
+  const body = reply.json;
+  if (isPlainObject(body) && body.ID === id && (body.status === 'accepted' || body.status === 'duplicate')) {
+    return { ID: id, status: body.status };
+  }
+  return reply.text ? { ID: id, status: 'accepted', reply: oneLine(reply.text) } : { ID: id, status: 'accepted' };
+}
+
+/** What setTag resolves with: what was set, and when the Receiver says it did (only our local RK does). */
+export interface TagAck {
+  NamespaceID: string;
+  Tag: string;
+  EventID: string;
+  /** The Receiver's time of the move, when its answer carried one. */
+  UpdatedAt?: string;
+}
+
+export function tagAckOf(sent: { NamespaceID: string; Tag: string; EventID: string }, data: unknown): TagAck {
+  const body = replyOf(data).json;
+  if (isPlainObject(body) && body.NamespaceID === sent.NamespaceID && body.Tag === sent.Tag && isHexId(body.EventID)) {
+    return typeof body.UpdatedAt === 'string' ? { ...sent, EventID: body.EventID, UpdatedAt: body.UpdatedAt } : { ...sent, EventID: body.EventID };
+  }
+  return { ...sent };
+}
+
+/** The message of an admin POST: our `{msg}`, a JSON string, or the body's text ('' when there is none). */
+export function messageOf(data: unknown): string {
+  const reply = replyOf(data);
+  const body = reply.json;
+  if (isPlainObject(body)) {
+    for (const key of ['msg', 'message', 'status'] as const) {
+      const value = body[key];
+      if (typeof value === 'string') return value;
+    }
+    return '';
+  }
+  if (typeof body === 'string') return body;
+  return reply.text;
+}
+
+function oneLine(text: string): string {
+  const line = text.replace(/\s+/g, ' ');
+  return line.length > 200 ? `${line.slice(0, 200)}...` : line;
+}
