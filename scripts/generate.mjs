@@ -5,6 +5,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { APIS, ROOT, bin, isMain, run } from './apis.mjs';
+import { writeFacts } from './facts.mjs';
 
 export const GENERATED_DIR = path.join(ROOT, 'src', 'generated');
 
@@ -76,7 +77,7 @@ export async function generateInto(outDir, { quiet = false } = {}) {
   );
   const failures = results.filter(Boolean);
   if (failures.length > 0) throw new Error(failures.join('\n'));
-  return APIS.map(({ name }) => `${name}.ts`);
+  return [...APIS.map(({ name }) => `${name}.ts`), await writeFacts(outDir)];
 }
 
 async function main() {

@@ -1,15 +1,15 @@
-import { checked, isPlainObject } from './checks.js';
-import { RKError, RKInvalidInputError } from './errors.js';
+import { checked, isPlainObject } from './core/checks.js';
+import { RKError, RKInvalidInputError } from './core/errors.js';
 import type { paths as GraphBuilderPaths } from './generated/graph-builder.js';
 import type { paths as QueryPaths } from './generated/query.js';
-import { runGraphQuery, type GraphRow } from './graph-query.js';
-import { isReportId } from './ids.js';
-import type { CallOptions, RKOptions } from './options.js';
+import { runGraphQuery, type GraphRow } from './graph/graph-query.js';
+import { isReportId } from './model/ids.js';
+import type { CallOptions, RKOptions } from './core/options.js';
 import { readQueryInfo } from './query.js';
-import { expectObject } from './responses.js';
-import { messageOf } from './replies.js';
-import { failure, success, type Result } from './result.js';
-import { Transport } from './transport.js';
+import { expectObject } from './core/responses.js';
+import { messageOf } from './core/replies.js';
+import { failure, success, type Result } from './core/result.js';
+import { Transport } from './core/transport.js';
 import type { ConnectionReport, FlushReport, GraphInfo, GraphQueryType, Report } from './types.js';
 
 export interface GraphVerifyOptions {

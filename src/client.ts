@@ -1,12 +1,12 @@
-import { checked, requireHexId, requireText } from './checks.js';
-import { RKError, RKSizeLimitError, RKUnexpectedResponseError } from './errors.js';
+import { checked, requireHexId, requireText } from './core/checks.js';
+import { RKError, RKSizeLimitError, RKUnexpectedResponseError } from './core/errors.js';
 import type { paths } from './generated/receiver.js';
-import type { CallOptions, RKOptions } from './options.js';
-import { Pem, prepareArtifact, type PreparePemOptions } from './pem.js';
-import { failure, type Result } from './result.js';
-import { encodeTagSegment, tagPathSerializer } from './tag-encoding.js';
-import { pemAckOf, tagAckOf, type TagAck } from './replies.js';
-import { ATTEMPT_HEADER, IDEMPOTENCY_HEADER, Transport } from './transport.js';
+import type { CallOptions, RKOptions } from './core/options.js';
+import { Pem, prepareArtifact, type PreparePemOptions } from './model/pem.js';
+import { failure, type Result } from './core/result.js';
+import { encodeTagSegment, tagPathSerializer } from './wire/tag-segments.js';
+import { pemAckOf, tagAckOf, type TagAck } from './core/replies.js';
+import { ATTEMPT_HEADER, IDEMPOTENCY_HEADER, Transport } from './core/transport.js';
 import {
   Delivery,
   DEFAULT_MAX_IN_FLIGHT,
@@ -16,11 +16,11 @@ import {
   type SendAck,
 } from './delivery/delivery.js';
 import type { DeliveryEventName, DeliveryListener } from './delivery/events.js';
-import { resolveOutboxOptions, type OutboxControl } from './delivery/outbox.js';
-import { DEFAULT_SEND_ATTEMPT_TIMEOUT_MS, resolveRetryPolicy, whole } from './delivery/policy.js';
+import { resolveOutboxOptions, type OutboxControl } from './delivery/outbox/outbox.js';
+import { DEFAULT_SEND_ATTEMPT_TIMEOUT_MS, resolveRetryPolicy, whole } from './core/retry-policy.js';
 import type { Artifact, ArtifactProperties, PemPayload, ReceiverInfo } from './types.js';
-import { expectObject } from './responses.js';
-import { VERSION } from './version.js';
+import { expectObject } from './core/responses.js';
+import { VERSION } from './core/version.js';
 
 /** What RKClient and its mock (RKClientFactory with RK_MOCK=true) both offer. */
 export interface RKClientLike {

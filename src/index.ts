@@ -2,8 +2,8 @@ export { RKClient, type RKClientLike } from './client.js';
 export { RKQuery } from './query.js';
 export { RKAdmin, type GraphVerifyOptions } from './admin.js';
 export { RKClientFactory } from './factory.js';
-export { MockRKClient } from './mock-client.js';
-export { Pem, prepareArtifact, PEM_VERSION, type PreparePemOptions } from './pem.js';
+export { MockRKClient } from './testing/mock-client.js';
+export { Pem, prepareArtifact, PEM_VERSION, type PreparePemOptions } from './model/pem.js';
 export {
   RKError,
   RKHttpError,
@@ -20,22 +20,22 @@ export {
   RKQueueFullError,
   RKShutdownError,
   type RKErrorKind,
-} from './errors.js';
+} from './core/errors.js';
 export type { SendAck, DeliveryReport, DeliveryStats, QueueOptions } from './delivery/delivery.js';
 export type { DeliveryEvents, DeliveryEventName, DeliveryListener, DropReason } from './delivery/events.js';
-export type { OutboxOptions, OutboxControl, OutboxStats } from './delivery/outbox.js';
-export type { DeadLetter } from './delivery/outbox-store.js';
-export type { RetryOptions } from './delivery/policy.js';
-export type { RetryBudgetOptions } from './delivery/budget.js';
-export { systemClock, type Clock } from './delivery/clock.js';
+export type { OutboxOptions, OutboxControl, OutboxStats } from './delivery/outbox/outbox.js';
+export type { DeadLetter } from './delivery/outbox/store.js';
+export type { RetryOptions } from './core/retry-policy.js';
+export type { RetryBudgetOptions } from './resilience/budget.js';
+export { systemClock, type Clock } from './resilience/clock.js';
 export { closeOnSignals, type CloseOnSignalsOptions, type Closable } from './delivery/shutdown.js';
-export type { Result } from './result.js';
-export type { ReceiverAck, TagAck } from './replies.js';
-export type { RKOptions, CallOptions } from './options.js';
-export type { Logger } from './logger.js';
-export type { GraphRow } from './graph-query.js';
-export type { PythonValue } from './python-literal.js';
-export { VERSION } from './version.js';
+export type { Result } from './core/result.js';
+export type { ReceiverAck, TagAck } from './core/replies.js';
+export type { RKOptions, CallOptions } from './core/options.js';
+export type { Logger } from './core/logger.js';
+export type { GraphRow } from './graph/graph-query.js';
+export type { PythonValue } from './wire/python-literal.js';
+export { VERSION } from './core/version.js';
 export type {
   Artifact,
   ArtifactCountOptions,

@@ -1,14 +1,14 @@
-import { checked, isPlainObject, requireHexId, requireText } from './checks.js';
-import { isHexId } from './ids.js';
-import { RKError, RKHttpError, RKInvalidInputError } from './errors.js';
+import { checked, isPlainObject, requireHexId, requireText } from './core/checks.js';
+import { isHexId } from './model/ids.js';
+import { RKError, RKHttpError, RKInvalidInputError } from './core/errors.js';
 import type { paths } from './generated/query.js';
-import { runGraphQuery, type GraphRow } from './graph-query.js';
-import { graphArtifacts, GRAPH_ARTIFACT_COUNT } from './graph-artifacts.js';
-import type { CallOptions, RKOptions } from './options.js';
-import { expectArray, expectCount, expectObject, unexpected } from './responses.js';
-import { failure, success, type Result } from './result.js';
-import { encodeTagSegment, tagPathSerializer } from './tag-encoding.js';
-import { Transport } from './transport.js';
+import { runGraphQuery, type GraphRow } from './graph/graph-query.js';
+import { graphArtifacts, GRAPH_ARTIFACT_COUNT } from './graph/graph-artifacts.js';
+import type { CallOptions, RKOptions } from './core/options.js';
+import { expectArray, expectCount, expectObject, unexpected } from './core/responses.js';
+import { failure, success, type Result } from './core/result.js';
+import { encodeTagSegment, tagPathSerializer } from './wire/tag-segments.js';
+import { Transport } from './core/transport.js';
 import type {
   Artifact,
   ArtifactCountOptions,

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parseRows } from '../../src/python-literal.js';
+import { parseRows } from '../../src/wire/python-literal.js';
 import type { LocalRKOptions } from '../src/index.js';
 import { b64, hexId, makePem, startHarness, waitForReport, type Harness } from './helpers/harness.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePythonLiteral, parseRows } from '../../src/python-literal.js';
+import { parsePythonLiteral, parseRows } from '../../src/wire/python-literal.js';
 import { parseOptions } from '../src/cli.js';
 import { parseStatement, tokenize, UnsupportedQueryError } from '../src/cypher.js';
 import { pythonString, toPythonLiteral } from '../src/python-literal.js';

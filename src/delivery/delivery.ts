@@ -1,19 +1,19 @@
-import { RKAbortError, RKError, RKQueueFullError, RKShutdownError } from '../errors.js';
-import type { Logger } from '../logger.js';
-import type { CallOptions } from '../options.js';
-import { failure, success, type Result } from '../result.js';
-import type { ReceiverAck } from '../replies.js';
-import type { RetryBudget } from './budget.js';
-import type { Clock } from './clock.js';
+import { RKAbortError, RKError, RKQueueFullError, RKShutdownError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { CallOptions } from '../core/options.js';
+import { failure, success, type Result } from '../core/result.js';
+import type { ReceiverAck } from '../core/replies.js';
+import type { RetryBudget } from '../resilience/budget.js';
+import type { Clock } from '../resilience/clock.js';
 import { DeliveryEmitter, Notifier, type DeliveryEventName, type DeliveryListener, type DropReason } from './events.js';
-import { Limiter } from './limiter.js';
-import { Outbox, type OutboxControl, type OutboxStats, type ResolvedOutboxOptions } from './outbox.js';
+import { Limiter } from '../resilience/limiter.js';
+import { Outbox, type OutboxControl, type OutboxStats, type ResolvedOutboxOptions } from './outbox/outbox.js';
 import { classifyPemFailure, dropReasonOf, pemHttpError } from './pem-failures.js';
-import { checkMs, type RetryPolicy } from './policy.js';
-import { withRetries, type AttemptOutput } from './retry.js';
+import { checkMs, type RetryPolicy } from '../core/retry-policy.js';
+import { withRetries, type AttemptOutput } from '../core/call.js';
 import { Tally } from './tally.js';
-import { withoutCredentials } from '../url-text.js';
-import { holdProcess } from './keep-alive.js';
+import { withoutCredentials } from '../core/url-text.js';
+import { holdProcess } from '../resilience/keep-alive.js';
 
 /** Bounds of what sendPem holds in memory: PEMs accepted and not yet settled. */
 export interface QueueOptions {

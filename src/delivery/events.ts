@@ -1,5 +1,5 @@
-import type { RKError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import type { RKError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
 
 /** Why a PEM will not be delivered by this client. Every drop is counted under its reason. */
 export type DropReason =

@@ -12,8 +12,8 @@ import {
   RKSizeLimitError,
   RKTimeoutError,
   RKUnexpectedResponseError,
-} from '../errors.js';
-import { parseRetryAfter } from './backoff.js';
+} from '../core/errors.js';
+import { parseRetryAfter } from '../resilience/backoff.js';
 import type { DropReason } from './events.js';
 
 /** What a failed PEM request means for that PEM. */

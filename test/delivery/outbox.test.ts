@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RKClient, RKQueueFullError, RKRejectedPemError, systemClock, type Logger, type RKOptions } from '../../src/index.js';
-import { OutboxStore } from '../../src/delivery/outbox-store.js';
+import { OutboxStore } from '../../src/delivery/outbox/store.js';
 import { startScriptableReceiver, type ScriptableReceiver } from '../helpers/scriptable-receiver.js';
 import { until, VirtualClock } from '../helpers/virtual-clock.js';
 

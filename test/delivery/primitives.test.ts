@@ -4,13 +4,13 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RKConnectionError, RKHttpError, RKTimeoutError, RKUnexpectedResponseError } from '../../src/index.js';
-import { backoffDelay, parseRetryAfter, retryDelay } from '../../src/delivery/backoff.js';
-import { RetryBudget } from '../../src/delivery/budget.js';
-import { clampDelay, MAX_TIMER_MS, systemClock } from '../../src/delivery/clock.js';
-import { Limiter } from '../../src/delivery/limiter.js';
-import { OutboxLock } from '../../src/delivery/outbox-lock.js';
-import { OutboxStore, parseEntry } from '../../src/delivery/outbox-store.js';
-import { isRetryable, mayHaveBeenProcessed, neverLeft, resolveRetryPolicy } from '../../src/delivery/policy.js';
+import { backoffDelay, parseRetryAfter, retryDelay } from '../../src/resilience/backoff.js';
+import { RetryBudget } from '../../src/resilience/budget.js';
+import { clampDelay, MAX_TIMER_MS, systemClock } from '../../src/resilience/clock.js';
+import { Limiter } from '../../src/resilience/limiter.js';
+import { OutboxLock } from '../../src/delivery/outbox/lock.js';
+import { OutboxStore, parseEntry } from '../../src/delivery/outbox/store.js';
+import { isRetryable, mayHaveBeenProcessed, neverLeft, resolveRetryPolicy } from '../../src/core/retry-policy.js';
 
 const shape = { baseDelayMs: 500, maxDelayMs: 30_000 };
 

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RKAdmin, RKClient, RKHttpError, RKQuery, RKSizeLimitError, type Result, type StoredPem } from '../../src/index.js';
-import type { Pem } from '../../src/pem.js';
+import type { Pem } from '../../src/model/pem.js';
 import { startLocalRK, type LocalRK } from '../../server/src/index.js';
 import { SpecResponseValidator } from '../../server/test/helpers/spec-validator.js';
 

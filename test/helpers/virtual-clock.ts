@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/delivery/clock.js';
+import type { Clock } from '../../src/resilience/clock.js';
 
 interface Timer {
   due: number;

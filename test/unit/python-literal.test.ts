@@ -4,7 +4,7 @@ import {
   PythonLiteralError,
   parsePythonLiteral,
   parseRows,
-} from '../../src/python-literal.js';
+} from '../../src/wire/python-literal.js';
 
 /** Returns the PythonLiteralError thrown by parsing `text`; fails the test if there is none. */
 function errorOf(text: string, parse: (text: string) => unknown = parsePythonLiteral): PythonLiteralError {

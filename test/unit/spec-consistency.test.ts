@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PUC_AUTH_HEADER, DEFAULT_USER_AUTH_HEADER } from '../../src/options.js';
-import { ATTEMPT_HEADER, IDEMPOTENCY_HEADER } from '../../src/transport.js';
-import { VERSION } from '../../src/version.js';
+import { DEFAULT_PUC_AUTH_HEADER, DEFAULT_USER_AUTH_HEADER } from '../../src/core/options.js';
+import { ATTEMPT_HEADER, IDEMPOTENCY_HEADER } from '../../src/core/transport.js';
+import { VERSION } from '../../src/core/version.js';
 
 const root = new URL('../../', import.meta.url);
 

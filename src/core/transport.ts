@@ -16,11 +16,11 @@ import {
   type CallOptions,
   type RKOptions,
 } from './options.js';
-import { RetryBudget } from './delivery/budget.js';
-import { systemClock, type Clock } from './delivery/clock.js';
-import { checkBudgetOptions, isSafeMethod, resolveRetryPolicy, type RetryPolicy } from './delivery/policy.js';
-import { withRetries, type AttemptOutput } from './delivery/retry.js';
-import { holdProcess } from './delivery/keep-alive.js';
+import { RetryBudget } from '../resilience/budget.js';
+import { systemClock, type Clock } from '../resilience/clock.js';
+import { checkBudgetOptions, isSafeMethod, resolveRetryPolicy, type RetryPolicy } from './retry-policy.js';
+import { withRetries, type AttemptOutput } from './call.js';
+import { holdProcess } from '../resilience/keep-alive.js';
 import { failure, success, type Result } from './result.js';
 import { VERSION } from './version.js';
 import { withoutCredentials } from './url-text.js';

@@ -1,15 +1,15 @@
-import { RKError, RKInvalidInputError, RKPemTooLargeError, RKQueueFullError } from '../errors.js';
-import type { Logger } from '../logger.js';
-import type { Result } from '../result.js';
-import type { ReceiverAck } from '../replies.js';
-import type { Clock } from './clock.js';
+import { RKError, RKInvalidInputError, RKPemTooLargeError, RKQueueFullError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import type { Result } from '../../core/result.js';
+import type { ReceiverAck } from '../../core/replies.js';
+import type { Clock } from '../../resilience/clock.js';
 import { Drainer } from './drainer.js';
-import { retryDelay } from './backoff.js';
-import type { DeliveryEmitter, DropReason, Notifier } from './events.js';
-import type { Limiter } from './limiter.js';
-import { OutboxStore, idOfName, type DeadLetter, type StoredEntry } from './outbox-store.js';
-import { whole } from './policy.js';
-import type { Tally } from './tally.js';
+import { retryDelay } from '../../resilience/backoff.js';
+import type { DeliveryEmitter, DropReason, Notifier } from '../events.js';
+import type { Limiter } from '../../resilience/limiter.js';
+import { OutboxStore, idOfName, type DeadLetter, type StoredEntry } from './store.js';
+import { whole } from '../../core/retry-policy.js';
+import type { Tally } from '../tally.js';
 import { resolve } from 'node:path';
 
 /** The durable outbox (opt-in). Bounds are checked when a PEM arrives. */

@@ -1,9 +1,9 @@
-import { RKAbortError, RKHttpError, RKTimeoutError, type RKError } from '../errors.js';
-import { failure, type Result } from '../result.js';
-import { parseRetryAfter, retryDelay } from './backoff.js';
-import type { RetryBudget } from './budget.js';
-import type { Clock } from './clock.js';
-import { isRetryable, mayHaveBeenProcessed, type RetryPolicy } from './policy.js';
+import { RKAbortError, RKHttpError, RKTimeoutError, type RKError } from './errors.js';
+import { failure, type Result } from './result.js';
+import { parseRetryAfter, retryDelay } from '../resilience/backoff.js';
+import type { RetryBudget } from '../resilience/budget.js';
+import type { Clock } from '../resilience/clock.js';
+import { isRetryable, mayHaveBeenProcessed, type RetryPolicy } from './retry-policy.js';
 
 /** What one attempt is given. */
 export interface AttemptInput {

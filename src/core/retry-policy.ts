@@ -1,6 +1,6 @@
-import { RKConnectionError, RKError, RKHttpError, RKInvalidInputError, RKTimeoutError } from '../errors.js';
-import type { RetryBudgetOptions } from './budget.js';
-import { MAX_TIMER_MS } from './clock.js';
+import { RKConnectionError, RKError, RKHttpError, RKInvalidInputError, RKTimeoutError } from './errors.js';
+import type { RetryBudgetOptions } from '../resilience/budget.js';
+import { MAX_TIMER_MS } from '../resilience/clock.js';
 
 /** How calls are retried. Every field is optional; the defaults are the ones below. */
 export interface RetryOptions {

@@ -1,10 +1,10 @@
-import type { RKError } from '../errors.js';
-import { retryDelay } from './backoff.js';
-import { rest } from './clock.js';
-import { Notifier } from './events.js';
+import type { RKError } from '../../core/errors.js';
+import { retryDelay } from '../../resilience/backoff.js';
+import { rest } from '../../resilience/clock.js';
+import { Notifier } from '../events.js';
 import type { Outbox } from './outbox.js';
-import { OutboxLock } from './outbox-lock.js';
-import { classifyPemFailure } from './pem-failures.js';
+import { OutboxLock } from './lock.js';
+import { classifyPemFailure } from '../pem-failures.js';
 
 /**
  * Sends what the outbox holds, oldest first, a few requests at a time. Only the client holding the

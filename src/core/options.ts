@@ -1,7 +1,7 @@
-import type { Clock } from './delivery/clock.js';
-import type { QueueOptions } from './delivery/delivery.js';
-import type { OutboxOptions } from './delivery/outbox.js';
-import type { RetryOptions } from './delivery/policy.js';
+import type { Clock } from '../resilience/clock.js';
+import type { QueueOptions } from '../delivery/delivery.js';
+import type { OutboxOptions } from '../delivery/outbox/outbox.js';
+import type { RetryOptions } from './retry-policy.js';
 import type { Logger } from './logger.js';
 
 /** Options shared by RKClient, RKQuery and RKAdmin. */

@@ -1,16 +1,16 @@
-import { checked, requireHexId, requireText } from './checks.js';
-import { RKError, RKHttpError, RKRejectedPemError, RKShutdownError, RKSizeLimitError } from './errors.js';
-import type { RKClientLike } from './client.js';
-import type { DeliveryReport, DeliveryStats, SendAck } from './delivery/delivery.js';
-import { DeliveryEmitter, type DeliveryEventName, type DeliveryListener } from './delivery/events.js';
-import { dropReasonOf } from './delivery/pem-failures.js';
-import { Tally } from './delivery/tally.js';
-import { consoleLogger, type Logger } from './logger.js';
-import type { CallOptions } from './options.js';
-import { Pem, prepareArtifact, formatTimestamp, type PreparePemOptions } from './pem.js';
-import { failure, success, type Result } from './result.js';
-import type { Artifact, ArtifactProperties, PemPayload, ReceiverInfo, TagRecord } from './types.js';
-import { VERSION } from './version.js';
+import { checked, requireHexId, requireText } from '../core/checks.js';
+import { RKError, RKHttpError, RKRejectedPemError, RKShutdownError, RKSizeLimitError } from '../core/errors.js';
+import type { RKClientLike } from '../client.js';
+import type { DeliveryReport, DeliveryStats, SendAck } from '../delivery/delivery.js';
+import { DeliveryEmitter, type DeliveryEventName, type DeliveryListener } from '../delivery/events.js';
+import { dropReasonOf } from '../delivery/pem-failures.js';
+import { Tally } from '../delivery/tally.js';
+import { consoleLogger, type Logger } from '../core/logger.js';
+import type { CallOptions } from '../core/options.js';
+import { Pem, prepareArtifact, formatTimestamp, type PreparePemOptions } from '../model/pem.js';
+import { failure, success, type Result } from '../core/result.js';
+import type { Artifact, ArtifactProperties, PemPayload, ReceiverInfo, TagRecord } from '../types.js';
+import { VERSION } from '../core/version.js';
 
 /** The size limit the mock advertises and enforces, as a Receiver would. */
 export const MOCK_PEM_SIZE_LIMIT = 1024 * 1024;

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { readFile, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { isCode, processAlive } from './outbox-store.js';
+import { isCode, processAlive } from './store.js';
 
 /**
  * One drainer per outbox folder: `outbox.lock`, created with O_EXCL, names its holder (host, pid,

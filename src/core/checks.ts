@@ -1,5 +1,5 @@
 import { RKInvalidInputError } from './errors.js';
-import { isHexId } from './ids.js';
+import { isHexId } from '../model/ids.js';
 
 /** Checks of caller input. Each throws an RKInvalidInputError that says what to pass instead. */
 

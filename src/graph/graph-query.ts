@@ -1,12 +1,12 @@
-import { checked, requireText } from './checks.js';
-import { RKError, RKInvalidInputError } from './errors.js';
-import type { paths } from './generated/query.js';
-import type { CallOptions } from './options.js';
-import { parseRows, PythonLiteralError, type PythonValue } from './python-literal.js';
-import { unexpected } from './responses.js';
-import { failure, type Result } from './result.js';
-import type { Transport } from './transport.js';
-import type { GraphQueryType } from './types.js';
+import { checked, requireText } from '../core/checks.js';
+import { RKError, RKInvalidInputError } from '../core/errors.js';
+import type { paths } from '../generated/query.js';
+import type { CallOptions } from '../core/options.js';
+import { parseRows, PythonLiteralError, type PythonValue } from '../wire/python-literal.js';
+import { unexpected } from '../core/responses.js';
+import { failure, type Result } from '../core/result.js';
+import type { Transport } from '../core/transport.js';
+import type { GraphQueryType } from '../types.js';
 
 /** One row of a graph query answer. */
 export type GraphRow = PythonValue[];

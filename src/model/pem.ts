@@ -1,8 +1,8 @@
-import { describe, isPlainObject, requireHexId, requireObject, requireStringRecord, requireText } from './checks.js';
-import { RKInvalidInputError } from './errors.js';
+import { describe, isPlainObject, requireHexId, requireObject, requireStringRecord, requireText } from '../core/checks.js';
+import { RKInvalidInputError } from '../core/errors.js';
 import { newPemId } from './ids.js';
-import type { Logger } from './logger.js';
-import type { Artifact, ArtifactProperties, PemPayload, PemProperties } from './types.js';
+import type { Logger } from '../core/logger.js';
+import type { Artifact, ArtifactProperties, PemPayload, PemProperties } from '../types.js';
 
 /** The PEM format this client writes. */
 export const PEM_VERSION: PemPayload['Version'] = '2.0.0';
