@@ -25,6 +25,18 @@ function shapeOf(schema) {
   return undefined;
 }
 
+/** A query parameter: its name, its role (a field filter, or paging and sorting), its type and bounds. @param {any} p */
+function parameterFacts(p) {
+  const schema = p.schema ?? {};
+  return {
+    name: p.name,
+    role: p['x-rk-role'] ?? 'filter',
+    type: schema.type ?? 'string',
+    ...(schema.minimum !== undefined ? { minimum: schema.minimum } : {}),
+    ...(Array.isArray(schema.enum) ? { enum: [...schema.enum] } : {}),
+  };
+}
+
 /** @param {Record<string, any>} document */
 function factsOf(document) {
   /** @type {Record<string, any>} */
@@ -45,7 +57,7 @@ function factsOf(document) {
         // Whose answer the reference client reads ("known") or ignores ("ours"): x-rk-reply.
         reply: op.responses?.[String(success)]?.['x-rk-reply'] ?? 'known',
         ...(json ? { response: shapeOf(json) } : {}),
-        query: parameters.filter((p) => p.in === 'query').map((p) => ({ name: p.name, role: p['x-rk-role'] ?? 'filter' })),
+        query: parameters.filter((p) => p.in === 'query').map((p) => parameterFacts(p)),
         pathParameters: parameters.filter((p) => p.in === 'path').map((p) => p.name),
       };
     }

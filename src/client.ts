@@ -1,26 +1,21 @@
-import { checked, requireHexId, requireText } from './core/checks.js';
+import { requireHexId, requireText, whole } from './core/checks.js';
 import { RKError, RKSizeLimitError, RKUnexpectedResponseError } from './core/errors.js';
-import type { paths } from './generated/receiver.js';
 import type { CallOptions, RKOptions } from './core/options.js';
-import { Pem, prepareArtifact, type PreparePemOptions } from './model/pem.js';
-import { failure, type Result } from './core/result.js';
-import { encodeTagSegment, tagPathSerializer } from './wire/tag-segments.js';
 import { pemAckOf, tagAckOf, type TagAck } from './core/replies.js';
-import { ATTEMPT_HEADER, IDEMPOTENCY_HEADER, Transport } from './core/transport.js';
-import {
-  Delivery,
-  DEFAULT_MAX_IN_FLIGHT,
-  QUEUE_DEFAULTS,
-  type DeliveryStats,
-  type DeliveryReport,
-  type SendAck,
-} from './delivery/delivery.js';
-import type { DeliveryEventName, DeliveryListener } from './delivery/events.js';
-import { resolveOutboxOptions, type OutboxControl } from './delivery/outbox/outbox.js';
-import { DEFAULT_SEND_ATTEMPT_TIMEOUT_MS, resolveRetryPolicy, whole } from './core/retry-policy.js';
-import type { Artifact, ArtifactProperties, PemPayload, ReceiverInfo } from './types.js';
-import { expectObject } from './core/responses.js';
+import { expectShape } from './core/responses.js';
+import { failure, type Result } from './core/result.js';
+import { Service } from './core/service.js';
+import { resolveSettings, type Settings } from './core/settings.js';
 import { VERSION } from './core/version.js';
+import { Delivery, DEFAULT_MAX_IN_FLIGHT, QUEUE_DEFAULTS, type DeliveryReport, type DeliveryStats, type SendAck } from './delivery/delivery.js';
+import type { DeliveryEventName, DeliveryListener } from './delivery/events.js';
+import { resolveOutboxOptions } from './delivery/outbox/options.js';
+import type { OutboxControl } from './delivery/outbox/outbox.js';
+import { receiver as facts } from './generated/facts.js';
+import type { paths } from './generated/receiver.js';
+import { Pem, prepareArtifact, type PreparePemOptions } from './model/pem.js';
+import type { Artifact, ArtifactProperties, PemPayload, ReceiverInfo } from './types.js';
+import { encodeTagSegment, tagPathSerializer } from './wire/tag-segments.js';
 
 /** What RKClient and its mock (RKClientFactory with RK_MOCK=true) both offer. */
 export interface RKClientLike {
@@ -37,13 +32,19 @@ export interface RKClientLike {
   on<E extends DeliveryEventName>(event: E, listener: DeliveryListener<E>): () => void;
 }
 
+/** Deadline of each sendPem attempt (connect, headers and body) when `timeoutMs` is not set. */
+export const DEFAULT_SEND_ATTEMPT_TIMEOUT_MS = 10_000;
+
+type ReceiverService = Service<paths, typeof facts.operations>;
+
 /** Emits PEMs to a Record Keeper Receiver and moves tags. */
 export class RKClient implements RKClientLike {
   /** This package's version. */
   static readonly version = VERSION;
   readonly emitterId: string;
-  readonly #receiver: Transport<paths>;
+  readonly #receiver: ReceiverService;
   readonly #delivery: Delivery;
+  readonly #settings: Settings;
   #sizeLimit: Promise<number | undefined> | undefined;
   #knownSizeLimit: number | undefined;
 
@@ -52,13 +53,15 @@ export class RKClient implements RKClientLike {
    * @param emitterId who emits the events (a service or pipeline name); the default tag namespace
    */
   constructor(receiverUrl: string, emitterId: string, options: RKOptions = {}) {
-    this.emitterId = requireText('Creating RKClient', 'emitterId', emitterId, 'my-service');
-    this.#receiver = new Transport<paths>('Receiver', receiverUrl, options);
-    this.#delivery = createDelivery(this.#receiver, options);
+    const creating = 'Creating RKClient';
+    this.emitterId = requireText(creating, 'emitterId', emitterId, 'my-service');
+    this.#settings = resolveSettings(creating, options, facts.headers);
+    this.#receiver = new Service<paths, typeof facts.operations>('Receiver', receiverUrl, facts, this.#settings);
+    this.#delivery = createDelivery(this.#receiver, this.#settings, options);
   }
 
   preparePem(type: string, options?: PreparePemOptions): Pem {
-    return Pem.prepare(this.emitterId, type, options, this.#receiver.logger);
+    return Pem.prepare(this.emitterId, type, options, this.#settings.logger);
   }
 
   prepareArtifact(name: string, properties?: ArtifactProperties): Artifact {
@@ -75,10 +78,15 @@ export class RKClient implements RKClientLike {
    */
   async sendPem(pem: Pem | PemPayload, call?: CallOptions): Promise<Result<SendAck>> {
     const operation = 'Sending PEM';
-    const prepared = checked(() => Pem.from(pem, this.#receiver.logger));
-    if (prepared instanceof RKError) return this.#delivery.refuse(prepared);
+    let prepared: Pem;
+    try {
+      prepared = Pem.from(pem, this.#settings.logger);
+    } catch (error) {
+      if (error instanceof RKError) return this.#delivery.refuse(error);
+      throw error;
+    }
     const json = JSON.stringify(prepared);
-    const size = Buffer.byteLength(json, 'utf8');
+    const size = new TextEncoder().encode(json).length;
     return this.#delivery.send({ ID: prepared.ID, json, bytes: size }, call, async (mayAsk, shutdown) => {
       // While the outbox knows the Receiver is down, only a limit already known is checked.
       const limit = mayAsk ? await this.#pemSizeLimit(call, shutdown) : this.#knownSizeLimit;
@@ -129,20 +137,20 @@ export class RKClient implements RKClientLike {
    * is what was set, with `UpdatedAt` when the Receiver's answer carries it (our local RK's does;
    * the real Record Keeper's answer is not public).
    */
-  async setTag(namespace: string, tagName: string, pem: Pem | string, call?: CallOptions): Promise<Result<TagAck>> {
+  setTag(namespace: string, tagName: string, pem: Pem | string, call?: CallOptions): Promise<Result<TagAck>> {
     const operation = 'Setting tag';
-    const sent = checked(() => ({
-      NamespaceID: requireText(operation, 'namespace', namespace, 'my-service'),
-      Tag: requireText(operation, 'tagName', tagName, 'production'),
-      EventID: requireHexId(operation, 'pem', pem instanceof Pem ? pem.ID : pem),
-    }));
-    if (sent instanceof RKError) return failure(sent);
-    const path = { ns_b64: encodeTagSegment(sent.NamespaceID), tag_b64: encodeTagSegment(sent.Tag), pem_id: sent.EventID };
-    return this.#receiver.run(
+    return this.#receiver.invoke('setTag', call, {
       operation,
-      call,
-      (init) =>
-        this.#receiver.api.POST('/tag/{ns_b64}/{tag_b64}/{pem_id}', {
+      prepare: () => {
+        const sent = {
+          NamespaceID: requireText(operation, 'namespace', namespace, 'my-service'),
+          Tag: requireText(operation, 'tagName', tagName, 'production'),
+          EventID: requireHexId(operation, 'pem', pem instanceof Pem ? pem.ID : pem),
+        };
+        return { sent, path: { ns_b64: encodeTagSegment(sent.NamespaceID), tag_b64: encodeTagSegment(sent.Tag), pem_id: sent.EventID } };
+      },
+      send: ({ path }, init) =>
+        this.#receiver.api.POST(facts.operations.setTag.path, {
           params: { path },
           pathSerializer: tagPathSerializer,
           // Byte for byte the reference client's request: the base64 tag name as the body, under
@@ -153,8 +161,9 @@ export class RKClient implements RKClientLike {
           parseAs: 'text',
           ...init,
         }),
-      (data) => tagAckOf(sent, data),
-    );
+      // Any 2xx sets the tag: the real Receiver's answer is not public.
+      read: (data, _response, { sent }) => tagAckOf(sent, data),
+    });
   }
 
   /** The Receiver's version, PEM version, size limit and auth flags. */
@@ -164,14 +173,13 @@ export class RKClient implements RKClientLike {
 
   async #readInfo(call: CallOptions | undefined, how: { retry?: boolean }): Promise<Result<ReceiverInfo>> {
     const operation = 'Reading Receiver info';
-    const info = await this.#receiver.run(
+    const info = await this.#receiver.invoke('getReceiverInfo', call, {
       operation,
-      call,
-      (init) => this.#receiver.api.GET('/info', init),
-      (data, response) =>
-        expectObject<ReceiverInfo>(operation, data, response, ['version', 'pem_version', 'pem_size_limit', 'auth_required', 'pem_auth_required']),
-      how,
-    );
+      prepare: () => undefined,
+      send: (_, init) => this.#receiver.api.GET(facts.operations.getReceiverInfo.path, init),
+      read: (data, response) => expectShape<ReceiverInfo>(operation, facts.operations.getReceiverInfo.response, data, response),
+      ...(how.retry === false ? { retry: false } : {}),
+    });
     if (info.ok && !(typeof info.value.pem_size_limit === 'number' && info.value.pem_size_limit > 0)) {
       return failure(new RKUnexpectedResponseError(operation, 200, 'pem_size_limit is not a positive number', JSON.stringify(info.value)));
     }
@@ -188,7 +196,7 @@ export class RKClient implements RKClientLike {
     this.#sizeLimit ??= this.#readInfo({ ...call, signal }, { retry: false }).then((info) => {
       if (info.ok) return (this.#knownSizeLimit = info.value.pem_size_limit);
       this.#sizeLimit = undefined;
-      this.#receiver.logger.debug?.(`pem_size_limit unknown, sending without the size check: ${info.error.message}`);
+      this.#settings.logger.debug?.(`pem_size_limit unknown, sending without the size check: ${info.error.message}`);
       return undefined;
     });
     return this.#sizeLimit;
@@ -196,38 +204,34 @@ export class RKClient implements RKClientLike {
 }
 
 
-/** The delivery layer of one RKClient, from its options (validated here, at construction). */
-function createDelivery(receiver: Transport<paths>, options: RKOptions): Delivery {
+/** The delivery layer of one RKClient: its own options checked here, once; the rest from Settings. */
+function createDelivery(receiver: ReceiverService, settings: Settings, options: RKOptions): Delivery {
   const creating = 'Creating RKClient';
   const operation = 'Sending PEM';
-  const policy = resolveRetryPolicy(creating, options.retry);
   const queue = options.queue ?? {};
+  const sendPem = facts.operations.sendPem;
+  const { idempotencyKey, attempt: attemptHeader } = facts.headers;
   return new Delivery({
     operation,
-    url: receiver.baseUrl,
-    clock: receiver.clock,
-    random: options.random ?? Math.random,
-    logger: receiver.logger,
-    policy,
-    // One budget per client: an outage cannot be multiplied by sends and calls each having their own.
-    budget: receiver.retryBudget,
-    // The Transport has already checked timeoutMs.
-    attemptTimeoutMs: options.timeoutMs ?? DEFAULT_SEND_ATTEMPT_TIMEOUT_MS,
+    url: receiver.transport.shownUrl,
+    settings,
+    attemptTimeoutMs: settings.timeoutGiven ? settings.timeoutMs : DEFAULT_SEND_ATTEMPT_TIMEOUT_MS,
     maxInFlight: whole(creating, 'maxInFlight', options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT, 1, 10_000),
     queue: {
       maxEntries: whole(creating, 'queue.maxEntries', queue.maxEntries ?? QUEUE_DEFAULTS.maxEntries, 1, 1e9),
       maxBytes: whole(creating, 'queue.maxBytes', queue.maxBytes ?? QUEUE_DEFAULTS.maxBytes, 1, Number.MAX_SAFE_INTEGER),
     },
-    clientSignal: options.signal,
-    outbox: options.outbox === undefined ? undefined : resolveOutboxOptions(creating, options.outbox, policy.baseDelayMs),
-    post: (body, id, attempt, timeoutMs, signals) =>
-      receiver.attempt(
+    outbox: options.outbox === undefined ? undefined : resolveOutboxOptions(creating, options.outbox, settings.retry.baseDelayMs),
+    post: (pem, attempt, timeoutMs, signals) =>
+      receiver.transport.attempt(
         operation,
-        { timeoutMs, signals, headers: { [IDEMPOTENCY_HEADER]: id, [ATTEMPT_HEADER]: String(attempt) } },
+        sendPem,
+        { timeoutMs, signals, headers: { [idempotencyKey]: pem.ID, [attemptHeader]: String(attempt) }, sizeBytes: pem.bytes },
         // The body is already serialized: the outbox keeps exact bytes, never a re-encoding.
-        (init) => receiver.api.POST('/pem', { body: body as unknown as PemPayload, bodySerializer: () => body, parseAs: 'text', ...init }),
+        (init) =>
+          receiver.api.POST(sendPem.path, { body: pem.json as unknown as PemPayload, bodySerializer: () => pem.json, parseAs: 'text', ...init }),
         // Any 2xx stores the PEM, whatever the body says (the real Receiver's answer is not public).
-        (data) => pemAckOf(id, data),
+        (data) => pemAckOf(pem.ID, data),
       ),
   });
 }

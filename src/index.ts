@@ -6,32 +6,36 @@ export { MockRKClient } from './testing/mock-client.js';
 export { Pem, prepareArtifact, PEM_VERSION, type PreparePemOptions } from './model/pem.js';
 export {
   RKError,
-  RKHttpError,
   RKConnectionError,
   RKTimeoutError,
   RKAbortError,
   RKInvalidInputError,
   RKSizeLimitError,
   RKUnexpectedResponseError,
-  RKRejectedPemError,
-  RKAuthError,
-  RKNotFoundError,
-  RKPemTooLargeError,
   RKQueueFullError,
   RKShutdownError,
   type RKErrorKind,
 } from './core/errors.js';
-export type { SendAck, DeliveryReport, DeliveryStats, QueueOptions } from './delivery/delivery.js';
+export {
+  RKHttpError,
+  RKAuthError,
+  RKNotFoundError,
+  RKRejectedError,
+  /** The name earlier releases used for a refused PEM; the same class as RKRejectedError. */
+  RKRejectedError as RKRejectedPemError,
+  RKPemTooLargeError,
+  type HttpErrorKind,
+} from './core/http-errors.js';
+export type { SendAck, DeliveryReport, DeliveryStats } from './delivery/delivery.js';
 export type { DeliveryEvents, DeliveryEventName, DeliveryListener, DropReason } from './delivery/events.js';
-export type { OutboxOptions, OutboxControl, OutboxStats } from './delivery/outbox/outbox.js';
+export type { OutboxControl, OutboxStats } from './delivery/outbox/outbox.js';
 export type { DeadLetter } from './delivery/outbox/store.js';
-export type { RetryOptions } from './core/retry-policy.js';
 export type { RetryBudgetOptions } from './resilience/budget.js';
 export { systemClock, type Clock } from './resilience/clock.js';
 export { closeOnSignals, type CloseOnSignalsOptions, type Closable } from './delivery/shutdown.js';
 export type { Result } from './core/result.js';
 export type { ReceiverAck, TagAck } from './core/replies.js';
-export type { RKOptions, CallOptions } from './core/options.js';
+export type { RKOptions, CallOptions, RetryOptions, QueueOptions, OutboxOptions } from './core/options.js';
 export type { Logger } from './core/logger.js';
 export type { GraphRow } from './graph/graph-query.js';
 export type { PythonValue } from './wire/python-literal.js';

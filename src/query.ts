@@ -1,34 +1,36 @@
-import { checked, isPlainObject, requireHexId, requireText } from './core/checks.js';
-import { isHexId } from './model/ids.js';
-import { RKError, RKHttpError, RKInvalidInputError } from './core/errors.js';
-import type { paths } from './generated/query.js';
-import { runGraphQuery, type GraphRow } from './graph/graph-query.js';
-import { graphArtifacts, GRAPH_ARTIFACT_COUNT } from './graph/graph-artifacts.js';
+import { describe, isPlainObject, requireHexId, requireText } from './core/checks.js';
+import { RKInvalidInputError, type RKError } from './core/errors.js';
+import { RKNotFoundError } from './core/http-errors.js';
 import type { CallOptions, RKOptions } from './core/options.js';
-import { expectArray, expectCount, expectObject, unexpected } from './core/responses.js';
+import { expectCount, unexpected } from './core/responses.js';
 import { failure, success, type Result } from './core/result.js';
+import { resolveSettings } from './core/settings.js';
+import { queryService, queryFacts as facts, type QueryService } from './query-service.js';
+import { graphArtifacts, GRAPH_ARTIFACT_COUNT } from './graph/graph-artifacts.js';
+import { runGraphQuery, type GraphRow } from './graph/graph-query.js';
+import { isHexId } from './model/ids.js';
 import { encodeTagSegment, tagPathSerializer } from './wire/tag-segments.js';
-import { Transport } from './core/transport.js';
-import type {
-  Artifact,
-  ArtifactCountOptions,
-  ArtifactFilters,
-  ArtifactListOptions,
-  GraphQueryType,
-  PemFilters,
-  PemListOptions,
-  QueryInfo,
-  StoredPem,
-  TagRecord,
+import {
+  artifactSourceOf,
+  type Artifact,
+  type ArtifactCountOptions,
+  type ArtifactFilters,
+  type ArtifactListOptions,
+  type GraphQueryType,
+  type PemFilters,
+  type PemListOptions,
+  type QueryInfo,
+  type StoredPem,
+  type TagRecord,
 } from './types.js';
 
 /** Reads PEMs, artifacts and tags back from the Record Keeper Query service. */
 export class RKQuery {
-  readonly #query: Transport<paths>;
+  readonly #query: QueryService;
 
-  /** @param queryUrl the Query service's base URL */
+  /** @param queryUrl the Query service's base URL, e.g. `http://127.0.0.1:8082/query` */
   constructor(queryUrl: string, options: RKOptions = {}) {
-    this.#query = new Transport<paths>('Query', queryUrl, options);
+    this.#query = queryService(queryUrl, resolveSettings('Creating RKQuery', options, facts.headers));
   }
 
   /** The Query service's version and whether it needs a credential. */
@@ -36,54 +38,52 @@ export class RKQuery {
     return readQueryInfo(this.#query, call);
   }
 
-  /** One PEM by ID. A missing PEM is an RKHttpError with status 404. */
-  async getPem(pemId: string, call?: CallOptions): Promise<Result<StoredPem>> {
-    const operation = 'Reading PEM';
-    const pem_id = checked(() => requireHexId(operation, 'pemId', pemId));
-    if (pem_id instanceof RKError) return failure(pem_id);
-    return this.#query.run(
-      operation,
-      call,
-      (init) => this.#query.api.GET('/pem/{pem_id}', { params: { path: { pem_id } }, ...init }),
-      (data, response) => expectObject<StoredPem>(operation, data, response, ['ID', 'Type']),
-    );
+  /** One PEM by ID. A missing PEM is an RKNotFoundError (status 404); `findPem` gives null instead. */
+  getPem(pemId: string, call?: CallOptions): Promise<Result<StoredPem>> {
+    return this.#query.invoke('getPem', call, {
+      operation: 'Reading PEM',
+      prepare: () => ({ pem_id: requireHexId('Reading PEM', 'pemId', pemId) }),
+      send: (path, init) => this.#query.api.GET(facts.operations.getPem.path, { params: { path }, ...init }),
+    });
+  }
+
+  /** One PEM by ID, or null when the Query service has none with that ID. */
+  async findPem(pemId: string, call?: CallOptions): Promise<Result<StoredPem | null>> {
+    const found = await this.getPem(pemId, call);
+    if (!found.ok && found.error instanceof RKNotFoundError && !found.error.wrongUrl) {
+      return success(null);
+    }
+    return found;
   }
 
   /** PEMs matching every filter exactly, one page at a time (`pageIndex` from 0). */
-  async getPems(options: PemListOptions = {}, call?: CallOptions): Promise<Result<StoredPem[]>> {
-    const operation = 'Listing PEMs';
-    const query = checked(() => listQuery(operation, options));
-    if (query instanceof RKError) return failure(query);
-    return this.#query.run(
-      operation,
-      call,
-      (init) => this.#query.api.GET('/pems', { params: { query }, ...init }),
-      (data, response) => expectArray<StoredPem>(operation, data, response),
-    );
+  getPems(options: PemListOptions = {}, call?: CallOptions): Promise<Result<StoredPem[]>> {
+    return this.#query.invoke('listPems', call, {
+      operation: 'Listing PEMs',
+      prepare: () => listQuery('Listing PEMs', 'listPems', options),
+      send: (query, init) => this.#query.api.GET(facts.operations.listPems.path, { params: { query }, ...init }),
+    });
   }
 
   /** How many PEMs match every filter. */
-  async getPemsCount(filters: PemFilters = {}, call?: CallOptions): Promise<Result<number>> {
+  getPemsCount(filters: PemFilters = {}, call?: CallOptions): Promise<Result<number>> {
     const operation = 'Counting PEMs';
-    const query = checked(() => filterQuery(operation, filters));
-    if (query instanceof RKError) return failure(query);
-    return this.#query.run(
+    return this.#query.invoke('countPems', call, {
       operation,
-      call,
-      (init) => this.#query.api.GET('/pems_count', { params: { query }, ...init }),
-      (data, response) => expectCount(operation, data, response, 'pems_count'),
-    );
+      prepare: () => filterQuery(operation, 'countPems', filters),
+      send: (query, init) => this.#query.api.GET(facts.operations.countPems.path, { params: { query }, ...init }),
+      read: (data, response) => expectCount(operation, facts.operations.countPems.response, data, response),
+    });
   }
 
   /** The artifact with exactly this Name, or null when there is none. */
   async getArtifact(name: string, options: { source?: ArtifactListOptions['source'] } = {}, call?: CallOptions): Promise<Result<Artifact | null>> {
     const operation = 'Reading artifact';
-    const checkedName = checked(() => requireText(operation, 'name', name, 'dataset-a'));
-    if (checkedName instanceof RKError) return failure(checkedName);
+    if (typeof name !== 'string' || name.trim() === '') return failure(nameError(operation, name, 'dataset-a'));
     // The Name filter matches names that contain it; the exact match is picked here.
-    const list = await this.getArtifacts({ ...options, filters: { Name: checkedName } }, call);
+    const list = await this.getArtifacts({ ...options, filters: { Name: name } }, call);
     if (!list.ok) return list;
-    return success(list.value.find((artifact) => artifact.Name === checkedName) ?? null);
+    return success(list.value.find((artifact) => artifact.Name === name) ?? null);
   }
 
   /**
@@ -92,58 +92,61 @@ export class RKQuery {
    */
   async getArtifactLatest(name: string, call?: CallOptions): Promise<Result<Artifact | null>> {
     const operation = 'Reading latest artifact';
-    const checkedName = checked(() => requireText(operation, 'name', name, 'model'));
-    if (checkedName instanceof RKError) return failure(checkedName);
-    const list = await this.getArtifacts(
-      { pageSize: 1, sortField: 'CreatedAt', sortOrder: 'desc', filters: { Name: checkedName } },
-      call,
-    );
+    if (typeof name !== 'string' || name.trim() === '') return failure(nameError(operation, name, 'model'));
+    const list = await this.getArtifacts({ pageSize: 1, sortField: 'CreatedAt', sortOrder: 'desc', filters: { Name: name } }, call);
     if (!list.ok) return list;
     return success(list.value[0] ?? null);
   }
 
   /**
-   * Artifacts from the tables (`source: 'sqldb'`, default) or from the lineage graph
-   * (`source: 'graphdb'`, with properties as stored in the graph). Paging, sorting and the Name
-   * filter mean the same for both sources.
+   * Artifacts from the tables (`source: 'tables'`, alias `'sqldb'`, the default) or from the
+   * lineage graph (`'graph'`, alias `'graphdb'`, with properties as stored in the graph). Paging,
+   * sorting and the Name filter mean the same for both sources.
    */
   async getArtifacts(options: ArtifactListOptions = {}, call?: CallOptions): Promise<Result<Artifact[]>> {
     const operation = 'Listing artifacts';
-    const { source = 'sqldb', ...list } = isPlainObject(options) ? options : ({} as ArtifactListOptions);
-    const query = checked(() => {
-      if (!isPlainObject(options)) throw new RKInvalidInputError(operation, 'options', 'must be an object like { pageSize: 10 }');
-      requireSource(operation, source);
-      if (source === 'graphdb') graphArtifacts.check(operation, list);
-      return listQuery(operation, list);
-    });
-    if (query instanceof RKError) return failure(query);
-    if (source === 'graphdb') {
+    if (!isPlainObject(options)) return failure(new RKInvalidInputError(operation, 'options', 'must be an object like { pageSize: 10 }'));
+    const { source: given, ...list } = options;
+    const source = artifactSourceOf(operation, given);
+    if (source instanceof RKInvalidInputError) return failure(source);
+    if (source === 'graph') {
+      let query;
+      try {
+        graphArtifacts.check(operation, list);
+        query = listQuery(operation, 'listArtifacts', list);
+      } catch (error) {
+        if (error instanceof RKInvalidInputError) return failure(error);
+        throw error;
+      }
       const rows = await runGraphQuery(this.#query, graphArtifacts.statement, 'r', call);
       if (!rows.ok) return rows;
       return graphArtifacts.select(operation, rows.value, query);
     }
-    return this.#query.run(
+    return this.#query.invoke('listArtifacts', call, {
       operation,
-      call,
-      (init) => this.#query.api.GET('/artifacts', { params: { query }, ...init }),
-      (data, response) => expectArray<Artifact>(operation, data, response),
-    );
+      prepare: () => listQuery(operation, 'listArtifacts', list),
+      send: (query, init) => this.#query.api.GET(facts.operations.listArtifacts.path, { params: { query }, ...init }),
+    });
   }
 
   /** How many artifacts have a Name that contains the `Name` filter, in the tables or the graph. */
   async getArtifactsCount(options: ArtifactCountOptions = {}, call?: CallOptions): Promise<Result<number>> {
     const operation = 'Counting artifacts';
-    const query = checked(() => {
-      if (!isPlainObject(options)) throw new RKInvalidInputError(operation, 'options', 'must be an object like { filters: { Name: "model" } }');
-      rejectUnknownKeys(operation, options, 'count', ['source', 'filters']);
-      const { source = 'sqldb', filters = {} } = options;
-      requireSource(operation, source);
-      if (source === 'graphdb') graphArtifacts.check(operation, { filters });
-      return { source, filters: filterQuery(operation, filters) };
-    });
-    if (query instanceof RKError) return failure(query);
-    const { source, filters } = query;
-    if (source === 'graphdb') {
+    if (!isPlainObject(options)) {
+      return failure(new RKInvalidInputError(operation, 'options', 'must be an object like { filters: { Name: "model" } }'));
+    }
+    const source = artifactSourceOf(operation, options.source);
+    if (source instanceof RKInvalidInputError) return failure(source);
+    if (source === 'graph') {
+      let filters: ArtifactFilters;
+      try {
+        rejectUnknownKeys(operation, options, 'count', ['source', 'filters']);
+        graphArtifacts.check(operation, { filters: options.filters ?? {} });
+        filters = filterQuery(operation, 'countArtifacts', options.filters ?? {});
+      } catch (error) {
+        if (error instanceof RKInvalidInputError) return failure(error);
+        throw error;
+      }
       if (filters.Name !== undefined) {
         const list = await this.getArtifacts({ source, filters }, call);
         return list.ok ? success(list.value.length) : list;
@@ -155,102 +158,122 @@ export class RKQuery {
         ? success(count)
         : failure(unexpected(operation, 200, 'expected [[<count>]]', rows.value));
     }
-    return this.#query.run(
+    return this.#query.invoke('countArtifacts', call, {
       operation,
-      call,
-      (init) => this.#query.api.GET('/artifacts_count', { params: { query: filters }, ...init }),
-      (data, response) => expectCount(operation, data, response, 'artifacts_count'),
-    );
+      prepare: () => {
+        rejectUnknownKeys(operation, options, 'count', ['source', 'filters']);
+        return filterQuery(operation, 'countArtifacts', options.filters ?? {});
+      },
+      send: (query, init) => this.#query.api.GET(facts.operations.countArtifacts.path, { params: { query }, ...init }),
+      read: (data, response) => expectCount(operation, facts.operations.countArtifacts.response, data, response),
+    });
   }
 
   /** The ID of the PEM the tag points at, or null when the tag does not exist. */
   async getTag(namespace: string, tagName: string, call?: CallOptions): Promise<Result<string | null>> {
     const operation = 'Reading tag';
-    const path = checked(() => ({
-      ns_b64: encodeTagSegment(requireText(operation, 'namespace', namespace, 'my-service')),
-      tag_b64: encodeTagSegment(requireText(operation, 'tagName', tagName, 'production')),
-    }));
-    if (path instanceof RKError) return failure(path);
-    const result = await this.#query.run(
+    const result = await this.#query.invoke('getTag', call, {
       operation,
-      call,
-      (init) => this.#query.api.GET('/tag/{ns_b64}/{tag_b64}', { params: { path }, pathSerializer: tagPathSerializer, parseAs: 'text', ...init }),
-      (data, response) => readTaggedId(operation, data, response),
-    );
-    if (!result.ok && result.error instanceof RKHttpError && result.error.status === 404) return success(null);
+      prepare: () => ({
+        ns_b64: encodeTagSegment(requireText(operation, 'namespace', namespace, 'my-service')),
+        tag_b64: encodeTagSegment(requireText(operation, 'tagName', tagName, 'production')),
+      }),
+      send: (path, init) =>
+        this.#query.api.GET(facts.operations.getTag.path, { params: { path }, pathSerializer: tagPathSerializer, parseAs: 'text', ...init }),
+      read: (data, response) => readTaggedId(operation, data, response),
+    });
+    // A 404 the spec documents here means "no such tag"; a wrong base URL stays an error.
+    if (!result.ok && result.error instanceof RKNotFoundError && !result.error.wrongUrl) return success(null);
     return result;
   }
 
   /** Every tag, with the PEM it points at and when it was last moved. */
   getTags(call?: CallOptions): Promise<Result<TagRecord[]>> {
-    const operation = 'Listing tags';
-    return this.#query.run(
-      operation,
-      call,
-      (init) => this.#query.api.GET('/tags', init),
-      (data, response) => expectArray<TagRecord>(operation, data, response),
-    );
+    return this.#query.invoke('listTags', call, {
+      operation: 'Listing tags',
+      prepare: () => undefined,
+      send: (_, init) => this.#query.api.GET(facts.operations.listTags.path, init),
+    });
   }
 
   /** How many tags exist. */
   getTagsCount(call?: CallOptions): Promise<Result<number>> {
     const operation = 'Counting tags';
-    return this.#query.run(
+    return this.#query.invoke('countTags', call, {
       operation,
-      call,
-      (init) => this.#query.api.GET('/tags_count', init),
-      (data, response) => expectCount(operation, data, response, 'tags_count'),
-    );
+      prepare: () => undefined,
+      send: (_, init) => this.#query.api.GET(facts.operations.countTags.path, init),
+      read: (data, response) => expectCount(operation, facts.operations.countTags.response, data, response),
+    });
   }
 
-  /** Runs a Cypher statement (`type` `r` to read, `rw` to write) and returns its rows. */
+  /** Runs a Cypher statement (`type` `r` or `read` to read, `rw` or `write` to write) and returns its rows. */
   queryGraph(query: string, type: GraphQueryType = 'r', call?: CallOptions): Promise<Result<GraphRow[]>> {
     return runGraphQuery(this.#query, query, type, call);
   }
 }
 
 /** Shared with RKAdmin.checkConnections, which asks the same service. */
-export function readQueryInfo(transport: Transport<paths>, call: CallOptions | undefined): Promise<Result<QueryInfo>> {
-  const operation = 'Reading Query info';
-  return transport.run(
-    operation,
-    call,
-    (init) => transport.api.GET('/info', init),
-    (data, response) => expectObject<QueryInfo>(operation, data, response, ['version', 'auth_required']),
-  );
+export function readQueryInfo(service: QueryService, call: CallOptions | undefined): Promise<Result<QueryInfo>> {
+  return service.invoke('getQueryInfo', call, {
+    operation: 'Reading Query info',
+    prepare: () => undefined,
+    send: (_, init) => service.api.GET(facts.operations.getQueryInfo.path, init),
+  });
 }
 
-const PAGING_KEYS = ['pageIndex', 'pageSize', 'sortField', 'sortOrder'] as const;
+type ListOperation = 'listPems' | 'listArtifacts';
+type FilterOperation = ListOperation | 'countPems' | 'countArtifacts';
+
+/** The operation's list parameters (paging and sorting), in the spec's order: from facts.ts. */
+function pagingKeys(id: FilterOperation): string[] {
+  return facts.operations[id].query.filter((p) => p.role === 'paging').map((p) => p.name);
+}
 
 /** Paging first, then each filter as its own top-level parameter (`?pageSize=1&Name=model`). */
-function listQuery<Q extends PemListOptions | Omit<ArtifactListOptions, 'source'>>(operation: string, options: Q) {
+function listQuery<Q extends PemListOptions | Omit<ArtifactListOptions, 'source'>>(operation: string, id: ListOperation, options: Q) {
   if (!isPlainObject(options)) throw new RKInvalidInputError(operation, 'options', 'must be an object like { pageSize: 10 }');
-  rejectUnknownKeys(operation, options, 'list', [...PAGING_KEYS, 'filters']);
-  const { filters, ...given } = options;
+  const paging = pagingKeys(id);
+  rejectUnknownKeys(operation, options, 'list', [...paging, 'filters']);
+  const { filters, ...given } = options as Record<string, unknown> & { filters?: Record<string, unknown> };
   // A fixed parameter order keeps URLs stable for caches and logs, whatever order the caller used.
-  const paging = Object.fromEntries(
-    PAGING_KEYS.filter((key) => given[key] !== undefined).map((key) => [key, given[key]]),
-  ) as typeof given;
-  for (const key of ['pageIndex', 'pageSize'] as const) {
-    const value = paging[key];
-    const min = key === 'pageIndex' ? 0 : 1;
-    if (value !== undefined && (!Number.isInteger(value) || value < min)) {
-      throw new RKInvalidInputError(operation, key, `must be a whole number from ${min}, got ${String(value)}`);
-    }
+  const query: Record<string, unknown> = {};
+  for (const parameter of facts.operations[id].query) {
+    if (parameter.role !== 'paging' || given[parameter.name] === undefined) continue;
+    query[parameter.name] = checkListParameter(operation, parameter, given[parameter.name]);
   }
-  if (paging.pageIndex !== undefined && paging.pageSize === undefined) {
+  if (query.pageIndex !== undefined && query.pageSize === undefined) {
     throw new RKInvalidInputError(operation, 'pageIndex', 'needs pageSize; without pageSize the list holds every match');
   }
-  if (paging.sortOrder !== undefined && paging.sortOrder !== 'asc' && paging.sortOrder !== 'desc') {
-    throw new RKInvalidInputError(operation, 'sortOrder', `must be "asc" or "desc", got ${JSON.stringify(paging.sortOrder)}`);
-  }
-  return { ...paging, ...filterQuery(operation, filters ?? {}) } as Omit<Q, 'filters'> & NonNullable<Q['filters']>;
+  return { ...query, ...filterQuery(operation, id, filters ?? {}) } as Omit<Q, 'filters'> & NonNullable<Q['filters']>;
 }
 
-function filterQuery<F extends PemFilters | ArtifactFilters>(operation: string, filters: F): F {
+/** A list parameter checked against what the spec says of it: a whole number from its minimum, or one of its values. */
+function checkListParameter(
+  operation: string,
+  parameter: { readonly name: string; readonly type: string; readonly minimum?: number; readonly enum?: readonly string[] },
+  value: unknown,
+): unknown {
+  if (parameter.type === 'integer') {
+    const min = parameter.minimum ?? 0;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+      throw new RKInvalidInputError(operation, parameter.name, `must be a whole number from ${min}, got ${typeof value === 'number' ? value : describe(value)}`);
+    }
+  } else if (parameter.enum && !parameter.enum.includes(value as string)) {
+    throw new RKInvalidInputError(
+      operation,
+      parameter.name,
+      `must be ${parameter.enum.map((v) => JSON.stringify(v)).join(' or ')}, got ${JSON.stringify(typeof value === 'string' ? value : typeof value)}`,
+    );
+  }
+  return value;
+}
+
+function filterQuery<F extends PemFilters | ArtifactFilters>(operation: string, id: FilterOperation, filters: F): F {
   if (!isPlainObject(filters)) throw new RKInvalidInputError(operation, 'filters', 'must be an object like { Type: "train" }');
+  const paging = pagingKeys(id === 'countPems' ? 'listPems' : id === 'countArtifacts' ? 'listArtifacts' : id);
   for (const [key, value] of Object.entries(filters)) {
-    if ((PAGING_KEYS as readonly string[]).includes(key)) {
+    if (paging.includes(key)) {
       throw new RKInvalidInputError(operation, `filters.${key}`, 'is a list option, not a field filter; pass it beside "filters"');
     }
     if (typeof value !== 'string') {
@@ -271,13 +294,17 @@ function rejectUnknownKeys(operation: string, options: Record<string, unknown>, 
   }
 }
 
-function requireSource(operation: string, source: unknown): void {
-  if (source !== 'sqldb' && source !== 'graphdb') {
-    throw new RKInvalidInputError(operation, 'source', `must be "sqldb" or "graphdb", got ${JSON.stringify(source)}`);
+function nameError(operation: string, name: unknown, example: string): RKInvalidInputError {
+  try {
+    requireText(operation, 'name', name, example);
+  } catch (error) {
+    if (error instanceof RKInvalidInputError) return error;
+    throw error;
   }
+  return new RKInvalidInputError(operation, 'name', 'must be a non-empty string');
 }
 
-/** The tagged ID arrives as bare text, or as a JSON string from older services. */
+/** The tagged ID arrives as bare text, or as a JSON string: both are accepted. */
 function readTaggedId(operation: string, data: unknown, response: Response): string | RKError {
   let text = typeof data === 'string' ? data.trim() : '';
   if (text.startsWith('"')) {

@@ -1,3 +1,4 @@
+import { RKInvalidInputError } from './core/errors.js';
 import type { components as Receiver } from './generated/receiver.js';
 import type { components as Query, operations as QueryOperations } from './generated/query.js';
 import type { components as GraphBuilder } from './generated/graph-builder.js';
@@ -22,7 +23,10 @@ export type TagRecord = Receiver['schemas']['TagRecord'];
 export type StoredPem = Query['schemas']['StoredPem'];
 export type QueryInfo = Query['schemas']['QueryInfo'];
 export type Report = Query['schemas']['Report'];
-export type GraphQueryType = Query['schemas']['GraphQuery']['type'];
+/** `r` reads, `rw` may write: the wire values. */
+export type GraphQueryWireType = Query['schemas']['GraphQuery']['type'];
+/** How a graph statement is run: `read` (alias `r`) or `write` (alias `rw`). */
+export type GraphQueryType = GraphQueryWireType | 'read' | 'write';
 
 export type GraphInfo = GraphBuilder['schemas']['GraphInfo'];
 
@@ -40,8 +44,18 @@ export type ListOptions<Op extends { parameters: { query?: unknown } }, Filters>
 };
 
 export type PemListOptions = ListOptions<QueryOperations['listPems'], PemFilters>;
-/** Where artifacts are read from: the tables (`sqldb`, default) or the lineage graph (`graphdb`). */
-export type ArtifactSource = 'sqldb' | 'graphdb';
+/**
+ * Where artifacts are read from: the tables (`'tables'`, the default) or the lineage graph
+ * (`'graph'`). `'sqldb'` and `'graphdb'` are the reference client's names for the same two.
+ */
+export type ArtifactSource = 'tables' | 'graph' | 'sqldb' | 'graphdb';
+
+/** The domain name of a source, or an RKInvalidInputError naming the four accepted. */
+export function artifactSourceOf(operation: string, source: unknown): 'tables' | 'graph' | RKInvalidInputError {
+  if (source === undefined || source === 'tables' || source === 'sqldb') return 'tables';
+  if (source === 'graph' || source === 'graphdb') return 'graph';
+  return new RKInvalidInputError(operation, 'source', `must be "tables" (or "sqldb") or "graph" (or "graphdb"), got ${JSON.stringify(String(source))}`);
+}
 export type ArtifactListOptions = ListOptions<QueryOperations['listArtifacts'], ArtifactFilters> & {
   source?: ArtifactSource;
 };
@@ -55,7 +69,9 @@ export interface ConnectionReport {
 
 /** What `RKAdmin.graphFlush` reports. */
 export interface FlushReport {
+  /** The Graph Builder's message ('' when it sent none); `message` is the same text. */
   msg: string;
+  message: string;
   /** How long the flush took, as measured by the client. */
   durationMs: number;
 }

@@ -1,9 +1,14 @@
-import { RKAbortError, RKHttpError, RKTimeoutError, type RKError } from './errors.js';
-import { failure, type Result } from './result.js';
 import { parseRetryAfter, retryDelay } from '../resilience/backoff.js';
 import type { RetryBudget } from '../resilience/budget.js';
 import type { Clock } from '../resilience/clock.js';
+import { holdProcess } from '../resilience/keep-alive.js';
+import { checkMs } from './checks.js';
+import { RKAbortError, RKTimeoutError, type RKError } from './errors.js';
+import { RKHttpError } from './http-errors.js';
+import type { CallOptions } from './options.js';
+import { failure, type Result } from './result.js';
 import { isRetryable, mayHaveBeenProcessed, type RetryPolicy } from './retry-policy.js';
+import type { OperationFacts, RawOutcome, SendInit, Transport } from './transport.js';
 
 /** What one attempt is given. */
 export interface AttemptInput {
@@ -15,11 +20,6 @@ export interface AttemptInput {
   signal: AbortSignal;
 }
 
-/** What one attempt reports: its result and, when a request was made, its HTTP method. */
-export interface AttemptOutput<T> {
-  result: Result<T>;
-  method?: string | undefined;
-}
 
 export interface RetryInfo {
   /** The attempt about to be made (2 for the first retry). */
@@ -41,9 +41,9 @@ export interface RetryRun<T> {
   budget: RetryBudget | undefined;
   /** Caller signals (the call's, the client's, the client's close): any of them stops the call. */
   signals: readonly AbortSignal[];
-  /** Whether a request made with this method may be sent twice. */
-  idempotent: (method: string | undefined) => boolean;
-  attempt: (input: AttemptInput) => Promise<AttemptOutput<T>>;
+  /** Whether sending the request twice is harmless: the call site knows (a GET, a PEM, a key). */
+  idempotent: boolean;
+  attempt: (input: AttemptInput) => Promise<Result<T>>;
   onRetry?: (info: RetryInfo) => void;
   onBudgetDenied?: (error: RKError) => void;
 }
@@ -57,7 +57,8 @@ export interface RetryOutcome<T> {
 }
 
 /**
- * Runs attempts until one succeeds, a failure is not worth retrying, the attempts or the retry
+ * The single retry wrapper of the library: every call of RKQuery and RKAdmin and every sendPem
+ * without an outbox goes through it. Runs attempts until one succeeds, a failure is not worth retrying, the attempts or the retry
  * budget run out, or the total deadline passes. Never rejects.
  */
 export async function withRetries<T>(run: RetryRun<T>): Promise<RetryOutcome<T>> {
@@ -79,7 +80,7 @@ export async function withRetries<T>(run: RetryRun<T>): Promise<RetryOutcome<T>>
       if (remaining <= 0 || total.aborted) return { result: totalTimeout(), attempts, ambiguous };
 
       attempts = attempt;
-      const { result, method } = await run.attempt({
+      const result = await run.attempt({
         attempt,
         timeoutMs: Math.min(run.attemptTimeoutMs, remaining),
         signal: stop,
@@ -95,7 +96,7 @@ export async function withRetries<T>(run: RetryRun<T>): Promise<RetryOutcome<T>>
         return { result: totalTimeout(), attempts, ambiguous: ambiguous || mayHaveBeenProcessed(error) };
       }
       ambiguous ||= mayHaveBeenProcessed(error);
-      if (attempt >= policy.maxAttempts || !isRetryable(error, run.idempotent(method))) {
+      if (attempt >= policy.maxAttempts || !isRetryable(error, run.idempotent)) {
         return { result, attempts, ambiguous };
       }
       const retryAfter = error instanceof RKHttpError ? parseRetryAfter(error.headers.get('retry-after'), clock.now()) : undefined;
@@ -117,5 +118,69 @@ export async function withRetries<T>(run: RetryRun<T>): Promise<RetryOutcome<T>>
     }
   } finally {
     scope.abort();
+  }
+}
+
+/** One call of one operation, as a facade method makes it. */
+export interface CallSpec {
+  /** In words, for messages: "Reading PEM". */
+  operation: string;
+  facts: OperationFacts;
+  /** Whether the request may be sent twice: reads, and what the call site says is safe. */
+  idempotent: boolean;
+  /** `false`: one attempt whatever the client's retry policy (best-effort reads). */
+  retry?: boolean;
+}
+
+/** Sent with every attempt of a retried call: 1 for the first. */
+export interface CallHeaders {
+  idempotencyKey: string;
+  attempt: string;
+}
+
+/**
+ * A call with the client's retries, deadlines and budget, under the caller's `call` options
+ * (checked here, once). A call with an `idempotencyKey` may be retried even when it changes state.
+ */
+export async function callWithRetries<T>(
+  transport: Transport<{}>,
+  headers: CallHeaders,
+  spec: CallSpec,
+  call: CallOptions | undefined,
+  send: (init: SendInit) => Promise<RawOutcome>,
+  read: (data: unknown, response: Response) => T | RKError,
+): Promise<Result<T>> {
+  const { operation } = spec;
+  const settings = transport.settings;
+  const bad = checkMs(operation, 'timeoutMs', call?.timeoutMs) ?? checkMs(operation, 'totalTimeoutMs', call?.totalTimeoutMs);
+  if (bad) return failure(bad);
+  const timeoutMs = call?.timeoutMs ?? settings.timeoutMs;
+  const signals = [settings.signal, call?.signal].filter((s): s is AbortSignal => s instanceof AbortSignal);
+  const key = call?.idempotencyKey;
+  const fixed: Record<string, string> = key === undefined ? {} : { [headers.idempotencyKey]: key };
+  const policy = settings.retry;
+  if (spec.retry === false || policy.maxAttempts === 1) {
+    return transport.attempt(operation, spec.facts, { timeoutMs, signals, headers: fixed }, send, read);
+  }
+  // A backoff wait has no socket open: without a hold the process could exit mid-call.
+  const release = holdProcess();
+  try {
+    const outcome = await withRetries<T>({
+      operation,
+      url: transport.shownUrl,
+      policy,
+      totalTimeoutMs: call?.totalTimeoutMs ?? policy.totalTimeoutMs,
+      attemptTimeoutMs: timeoutMs,
+      clock: settings.clock,
+      random: settings.random,
+      budget: settings.budget,
+      signals,
+      idempotent: spec.idempotent || key !== undefined,
+      attempt: ({ attempt, timeoutMs: attemptMs, signal }) =>
+        transport.attempt(operation, spec.facts, { timeoutMs: attemptMs, signals: [signal], headers: { ...fixed, [headers.attempt]: String(attempt) } }, send, read),
+    });
+    return outcome.result;
+  } finally {
+    release();
   }
 }

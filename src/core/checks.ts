@@ -1,5 +1,6 @@
 import { RKInvalidInputError } from './errors.js';
 import { isHexId } from '../model/ids.js';
+import { MAX_TIMER_MS } from '../resilience/clock.js';
 
 /** Checks of caller input. Each throws an RKInvalidInputError that says what to pass instead. */
 
@@ -74,4 +75,32 @@ export function describe(value: unknown): string {
   if (typeof value === 'string') return value === '' ? 'an empty string' : JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}...` : value);
   if (typeof value === 'object') return `an instance of ${value.constructor?.name ?? 'Object'}`;
   return `${typeof value} ${String(value)}`;
+}
+
+export function whole(operation: string, argument: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new RKInvalidInputError(operation, argument, `must be a whole number from ${min} to ${max}, got ${shown(value)}`);
+  }
+  return value;
+}
+
+/** A deadline from a caller: positive milliseconds a timer can hold. The one check of every `*Ms`. */
+export function checkMs(operation: string, argument: string, value: unknown): RKInvalidInputError | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_TIMER_MS) {
+    return new RKInvalidInputError(operation, argument, `must be a positive number of milliseconds below 2^31, got ${shown(value)}`);
+  }
+  return undefined;
+}
+
+/** checkMs for settings: throws instead of returning. */
+export function requireMs(operation: string, argument: string, value: unknown): number {
+  const problem = checkMs(operation, argument, value);
+  if (problem) throw problem;
+  return value as number;
+}
+
+/** A number as written, anything else described (never String() of an object, which may throw). */
+function shown(value: unknown): string {
+  return typeof value === 'number' ? String(value) : describe(value);
 }

@@ -1,11 +1,12 @@
-import { STATUS_CODES } from 'node:http';
-
 /**
  * One hierarchy for every failure, so callers can branch with `instanceof` or on `kind` and always
  * get a message that names the operation ("Sending PEM failed: ...").
  */
 export type RKErrorKind =
   | 'http'
+  | 'auth'
+  | 'not_found'
+  | 'rejected'
   | 'connection'
   | 'timeout'
   | 'abort'
@@ -24,32 +25,6 @@ export abstract class RKError extends Error {
     super(`${operation} failed: ${detail}`, options);
     this.operation = operation;
     this.name = new.target.name;
-  }
-}
-
-/** The service answered with a non-2xx status. */
-export class RKHttpError extends RKError {
-  readonly kind = 'http' as const;
-  readonly status: number;
-  /** The response body: parsed JSON when it was JSON, otherwise the text ('' when empty). */
-  readonly body: unknown;
-  readonly headers: Headers;
-  /** The service's own explanation, when its body carried one. */
-  readonly serverMessage: string | undefined;
-  /** The service's stable error code (`invalid_request`, `conflict`, ...), when it sent one. */
-  readonly code: string | undefined;
-
-  constructor(operation: string, status: number, statusText: string, body: unknown, headers: Headers) {
-    const serverMessage = explanationOf(body);
-    // HTTP/2 and many proxies send no reason phrase; the standard one keeps messages readable.
-    const phrase = statusText || STATUS_CODES[status];
-    const reason = phrase ? `HTTP ${status} ${phrase}` : `HTTP ${status}`;
-    super(operation, serverMessage ? `${reason}: ${serverMessage}` : reason);
-    this.status = status;
-    this.body = body;
-    this.headers = headers;
-    this.serverMessage = serverMessage;
-    this.code = isRecord(body) && typeof body.code === 'string' ? body.code : undefined;
   }
 }
 
@@ -126,52 +101,6 @@ export class RKSizeLimitError extends RKError {
 }
 
 /**
- * The Receiver refused the PEM itself (400, 404, 409 or 422): resending it unchanged cannot
- * succeed, so it is never retried. `serverMessage` says what is wrong with it.
- */
-export class RKRejectedPemError extends RKHttpError {
-  constructor(source: RKHttpError) {
-    super(source.operation, source.status, '', source.body, source.headers);
-    this.message = source.message;
-  }
-}
-
-/** 401 or 403: the credential is missing, wrong or not allowed to do this. Never retried. */
-export class RKAuthError extends RKHttpError {
-  constructor(source: RKHttpError) {
-    super(source.operation, source.status, '', source.body, source.headers);
-    this.message = source.message;
-  }
-}
-
-/**
- * 404 or 405 from a call whose route always exists: the base URL is wrong (a typo in its path, the
- * wrong service), so nothing was judged. Never retried; an outbox pauses and keeps every PEM.
- */
-export class RKNotFoundError extends RKHttpError {
-  /** The URL that does not exist, without credentials. */
-  readonly url: string;
-
-  constructor(source: RKHttpError, method: string, url: string) {
-    super(source.operation, source.status, '', source.body, source.headers);
-    this.message = `${source.message}; ${method} ${url} does not exist there: check the base URL given to the client`;
-    this.url = url;
-  }
-}
-
-/** 413: the Receiver says the PEM is larger than its `pem_size_limit`. Never retried. */
-export class RKPemTooLargeError extends RKHttpError {
-  /** The size that was sent, in bytes of UTF-8 JSON. */
-  readonly sizeBytes: number;
-
-  constructor(source: RKHttpError, sizeBytes: number) {
-    super(source.operation, source.status, '', source.body, source.headers);
-    this.message = source.message;
-    this.sizeBytes = sizeBytes;
-  }
-}
-
-/**
  * The PEM was refused at once because the client holds as much as it may (the in-memory send
  * queue, or the outbox on disk): backpressure, never a silent drop. Nothing already queued is lost.
  */
@@ -224,7 +153,7 @@ function isCertificateCode(code: string | undefined): boolean {
   return code !== undefined && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code);
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

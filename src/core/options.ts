@@ -1,8 +1,64 @@
 import type { Clock } from '../resilience/clock.js';
-import type { QueueOptions } from '../delivery/delivery.js';
-import type { OutboxOptions } from '../delivery/outbox/outbox.js';
-import type { RetryOptions } from './retry-policy.js';
+import type { RetryBudgetOptions } from '../resilience/budget.js';
 import type { Logger } from './logger.js';
+
+/**
+ * Every option type of the library, in one place: the facades, settings and delivery import them
+ * from here, so no feature folder is needed to describe what a client accepts.
+ */
+
+/** How calls are retried. Every field is optional; the defaults are the ones below. */
+export interface RetryOptions {
+  /** Attempts per call, the first included. Default 5; 1 turns retries off. */
+  maxAttempts?: number;
+  /** Backoff before the first retry, doubled for each further one. Default 500. */
+  baseDelayMs?: number;
+  /** Longest backoff. Default 30 000. */
+  maxDelayMs?: number;
+  /** A `Retry-After` is a floor for the next wait, but never more than this. Default 60 000. */
+  maxRetryAfterMs?: number;
+  /**
+   * The whole call, every attempt and wait included. Default 30 000. Each attempt has its own
+   * deadline (`timeoutMs`), cut short when less time is left.
+   */
+  totalTimeoutMs?: number;
+  /** The client-wide retry budget; `false` turns it off. Default `{ capacity: 20, refillPerSuccess: 1 }`. */
+  budget?: RetryBudgetOptions | false;
+}
+
+/** Bounds of what sendPem holds in memory: PEMs accepted and not yet settled. */
+export interface QueueOptions {
+  /** Default 10 000. */
+  maxEntries?: number;
+  /** Bytes of PEM JSON. Default 32 MiB. */
+  maxBytes?: number;
+}
+
+/** The durable outbox (opt-in). Bounds are checked when a PEM arrives. */
+export interface OutboxOptions {
+  /** The folder; created when missing. One drainer per folder, however many clients use it. */
+  dir: string;
+  /** Most entries held. Default 100 000. */
+  maxEntries?: number;
+  /** Most bytes held. Default 256 MiB. */
+  maxBytes?: number;
+  /** Entries older than this move to dead/ (reason `expired`) instead of being sent. Default 7 days. */
+  maxAgeMs?: number;
+  /** When full: refuse the new PEM (`reject`, default) or drop the oldest entries to make room (`drop-oldest`, counted and reported). */
+  onFull?: 'reject' | 'drop-oldest';
+  /** Requests the drainer keeps in flight. Default 4. */
+  concurrency?: number;
+  /** The drainer's longest wait between probes while the Receiver is down. Default 300 000 (5 minutes). */
+  maxBackoffMs?: number;
+  /** How often an idle drainer looks for entries written by other processes. Default 1000. */
+  pollIntervalMs?: number;
+  /** fsync each entry and the folder before resolving. Default true; false survives a process crash but not a power loss. */
+  fsync?: boolean;
+  /** A lock held from another host counts as abandoned after this long without a heartbeat. Default 60 000. */
+  lockStaleMs?: number;
+}
+
+
 
 /** Options shared by RKClient, RKQuery and RKAdmin. */
 export interface RKOptions {
@@ -67,7 +123,3 @@ export interface CallOptions {
   idempotencyKey?: string;
 }
 
-// The security schemes in openapi/common.yaml declare these names; a unit test keeps them equal.
-export const DEFAULT_USER_AUTH_HEADER = 'X-RK-User-Auth';
-export const DEFAULT_PUC_AUTH_HEADER = 'X-RK-PUC-Auth';
-export const DEFAULT_TIMEOUT_MS = 5000;

@@ -2,31 +2,46 @@ import { isPlainObject } from './checks.js';
 import { RKUnexpectedResponseError, type RKError } from './errors.js';
 
 /**
- * Light checks of 2xx bodies: enough that a proxy's HTML page or a truncated answer becomes an
- * RKUnexpectedResponseError instead of a value of the wrong shape. The spec-generated types carry
- * the full shape.
+ * Checks of the 2xx bodies the reference client reads (the "known" replies), from the shapes the
+ * spec states (facts.ts): enough that a proxy's HTML page or a truncated answer becomes an
+ * RKUnexpectedResponseError instead of a value of the wrong shape. The generated types carry the
+ * full shape; nothing here restates a field.
  */
 
-export function expectObject<T>(
-  operation: string,
-  data: unknown,
-  response: Response,
-  required: readonly (keyof T & string)[],
-): T | RKError {
-  if (!isPlainObject(data)) return unexpected(operation, response.status, 'expected a JSON object', data);
-  const missing = required.filter((key) => !(key in data));
-  if (missing.length) return unexpected(operation, response.status, `missing ${missing.join(', ')}`, data);
-  return data as T;
+/** A 2xx JSON body's shape, as facts.ts states it. */
+export type ResponseShape =
+  | { readonly type: 'object'; readonly required: readonly string[] }
+  | { readonly type: 'array'; readonly items?: ResponseShape }
+  | { readonly type: string };
+
+export function expectShape<T>(operation: string, shape: ResponseShape | undefined, data: unknown, response: Response): T | RKError {
+  if (shape === undefined) return data as T;
+  const problem = problemOf(shape, data);
+  return problem ? unexpected(operation, response.status, problem, data) : (data as T);
 }
 
-export function expectArray<T>(operation: string, data: unknown, response: Response): T[] | RKError {
-  if (!Array.isArray(data)) return unexpected(operation, response.status, 'expected a JSON array', data);
-  return data as T[];
+function problemOf(shape: ResponseShape, data: unknown): string | undefined {
+  if (shape.type === 'object' && 'required' in shape) {
+    if (!isPlainObject(data)) return 'expected a JSON object';
+    const missing = shape.required.filter((key) => !(key in data));
+    return missing.length ? `missing ${missing.join(', ')}` : undefined;
+  }
+  if (shape.type === 'array') {
+    if (!Array.isArray(data)) return 'expected a JSON array';
+    const items = 'items' in shape ? shape.items : undefined;
+    if (!items) return undefined;
+    for (const [i, item] of data.entries()) {
+      const inner = problemOf(items, item);
+      if (inner) return `item ${i}: ${inner}`;
+    }
+  }
+  return undefined;
 }
 
-/** Counts arrive as `{"<key>": N}`; callers get the number. */
-export function expectCount(operation: string, data: unknown, response: Response, key: string): number | RKError {
-  const count = isPlainObject(data) ? data[key] : undefined;
+/** Counts arrive as `{"<key>": N}` (the key is the only required field); callers get the number. */
+export function expectCount(operation: string, shape: ResponseShape | undefined, data: unknown, response: Response): number | RKError {
+  const key = shape && 'required' in shape ? shape.required[0] : undefined;
+  const count = key !== undefined && isPlainObject(data) ? data[key] : undefined;
   if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) {
     return unexpected(operation, response.status, `expected {"${key}": <count>}`, data);
   }

@@ -1,25 +1,9 @@
-import { RKConnectionError, RKError, RKHttpError, RKInvalidInputError, RKTimeoutError } from './errors.js';
+import { RKConnectionError, RKError, RKInvalidInputError, RKTimeoutError } from './errors.js';
+import { RKHttpError } from './http-errors.js';
 import type { RetryBudgetOptions } from '../resilience/budget.js';
+import type { RetryOptions } from './options.js';
+import { whole } from './checks.js';
 import { MAX_TIMER_MS } from '../resilience/clock.js';
-
-/** How calls are retried. Every field is optional; the defaults are the ones below. */
-export interface RetryOptions {
-  /** Attempts per call, the first included. Default 5; 1 turns retries off. */
-  maxAttempts?: number;
-  /** Backoff before the first retry, doubled for each further one. Default 500. */
-  baseDelayMs?: number;
-  /** Longest backoff. Default 30 000. */
-  maxDelayMs?: number;
-  /** A `Retry-After` is a floor for the next wait, but never more than this. Default 60 000. */
-  maxRetryAfterMs?: number;
-  /**
-   * The whole call, every attempt and wait included. Default 30 000. Each attempt has its own
-   * deadline (`timeoutMs`), cut short when less time is left.
-   */
-  totalTimeoutMs?: number;
-  /** The client-wide retry budget; `false` turns it off. Default `{ capacity: 20, refillPerSuccess: 1 }`. */
-  budget?: RetryBudgetOptions | false;
-}
 
 export interface RetryPolicy {
   maxAttempts: number;
@@ -89,22 +73,6 @@ export function checkBudgetOptions(operation: string, budget: RetryBudgetOptions
   return checked;
 }
 
-export function whole(operation: string, argument: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new RKInvalidInputError(operation, argument, `must be a whole number from ${min} to ${max}, got ${String(value)}`);
-  }
-  return value;
-}
-
-/** A deadline from a caller: positive milliseconds a timer can hold. */
-export function checkMs(operation: string, argument: string, value: unknown): RKInvalidInputError | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_TIMER_MS) {
-    return new RKInvalidInputError(operation, argument, `must be a positive number of milliseconds below 2^31, got ${String(value)}`);
-  }
-  return undefined;
-}
-
 /** The request provably never reached the service: no connection was made. */
 export function neverLeft(error: RKError): boolean {
   return error instanceof RKConnectionError && error.code !== undefined && NEVER_LEFT_CODES.has(error.code);
@@ -133,7 +101,3 @@ export function mayHaveBeenProcessed(error: RKError): boolean {
   return error instanceof RKConnectionError || error instanceof RKTimeoutError;
 }
 
-/** GET and HEAD read; everything else is assumed to change state. */
-export function isSafeMethod(method: string | undefined): boolean {
-  return method === 'GET' || method === 'HEAD';
-}

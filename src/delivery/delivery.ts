@@ -1,27 +1,23 @@
+import { withRetries } from '../core/call.js';
+import { checkMs } from '../core/checks.js';
 import { RKAbortError, RKError, RKQueueFullError, RKShutdownError } from '../core/errors.js';
-import type { Logger } from '../core/logger.js';
 import type { CallOptions } from '../core/options.js';
-import { failure, success, type Result } from '../core/result.js';
 import type { ReceiverAck } from '../core/replies.js';
-import type { RetryBudget } from '../resilience/budget.js';
-import type { Clock } from '../resilience/clock.js';
-import { DeliveryEmitter, Notifier, type DeliveryEventName, type DeliveryListener, type DropReason } from './events.js';
-import { Limiter } from '../resilience/limiter.js';
-import { Outbox, type OutboxControl, type OutboxStats, type ResolvedOutboxOptions } from './outbox/outbox.js';
-import { classifyPemFailure, dropReasonOf, pemHttpError } from './pem-failures.js';
-import { checkMs, type RetryPolicy } from '../core/retry-policy.js';
-import { withRetries, type AttemptOutput } from '../core/call.js';
-import { Tally } from './tally.js';
-import { withoutCredentials } from '../core/url-text.js';
+import { failure, success, type Result } from '../core/result.js';
+import type { Settings } from '../core/settings.js';
 import { holdProcess } from '../resilience/keep-alive.js';
+import { Limiter } from '../resilience/limiter.js';
+import { DeliveryEmitter, Notifier, type DeliveryEventName, type DeliveryListener, type DropReason } from './events.js';
+import type { ResolvedOutboxOptions } from './outbox/options.js';
+import { Outbox, type OutboxControl, type OutboxStats } from './outbox/outbox.js';
+import { dropReasonOf } from './pem-failures.js';
+import { Tally } from './tally.js';
 
-/** Bounds of what sendPem holds in memory: PEMs accepted and not yet settled. */
-export interface QueueOptions {
-  /** Default 10 000. */
-  maxEntries?: number;
-  /** Bytes of PEM JSON. Default 32 MiB. */
-  maxBytes?: number;
-}
+/**
+ * How PEMs travel once sendPem has checked them: the bounded queue, the in-flight limit, the direct
+ * send with retries, and the hand-over to the outbox (which owns the durable send). Who may import:
+ * client.ts (RKClient) and testing/ (the mock, which is an RKClient over an in-memory Receiver).
+ */
 
 export const QUEUE_DEFAULTS = Object.freeze({ maxEntries: 10_000, maxBytes: 32 * 1024 * 1024 });
 export const DEFAULT_MAX_IN_FLIGHT = 8;
@@ -71,28 +67,18 @@ interface Counts {
   failed: number;
 }
 
-/** One POST /pem of exactly `body`, with the attempt's headers, deadline and signals. */
-export type PostPem = (
-  body: string,
-  id: string,
-  attempt: number,
-  timeoutMs: number,
-  signals: readonly AbortSignal[],
-) => Promise<AttemptOutput<ReceiverAck>>;
+/** One POST /pem of exactly the PEM's bytes, with the attempt's number, deadline and signals. */
+export type PostPem = (pem: OutgoingPem, attempt: number, timeoutMs: number, signals: readonly AbortSignal[]) => Promise<Result<ReceiverAck>>;
 
 export interface DeliveryConfig {
   operation: string;
+  /** The Receiver's base URL as messages show it. */
   url: string;
-  clock: Clock;
-  random: () => number;
-  logger: Logger;
-  policy: RetryPolicy;
-  budget: RetryBudget | undefined;
+  /** The client's settings: clock, randomness, logger, retry policy and budget, signal. */
+  settings: Settings;
   attemptTimeoutMs: number;
   maxInFlight: number;
   queue: { maxEntries: number; maxBytes: number };
-  /** The client's own signal (RKOptions.signal). */
-  clientSignal: AbortSignal | undefined;
   outbox: ResolvedOutboxOptions | undefined;
   post: PostPem;
 }
@@ -123,35 +109,32 @@ export class Delivery {
   #closing = false;
   #closed: Promise<DeliveryReport> | undefined;
   #outboxWarned = false;
-  /** `<receiver>/pem` as messages name it. */
-  readonly #pemUrl: string;
   /** Sends, flushes and closes in progress; while any is, the process stays alive. */
 
   constructor(config: DeliveryConfig) {
     this.#config = config;
-    this.#pemUrl = `${withoutCredentials(config.url)}/pem`;
+    const { settings } = config;
     this.#limiter = new Limiter(config.maxInFlight);
-    this.#emitter = new DeliveryEmitter(config.logger);
+    this.#emitter = new DeliveryEmitter(settings.logger);
     if (config.outbox) {
       const timeoutMs = config.attemptTimeoutMs;
       this.#outbox = new Outbox(config.outbox, {
         operation: config.operation,
-        pemUrl: this.#pemUrl,
-        clock: config.clock,
-        random: config.random,
-        logger: config.logger,
+        clock: settings.clock,
+        random: settings.random,
+        logger: settings.logger,
         limiter: this.#limiter,
         emitter: this.#emitter,
         tally: this.#tally,
         changed: this.#changed,
-        post: async (body, id, attempt, signals) => {
+        post: (json, ID, attempt, signals) => {
           this.#tally.attempts++;
-          return (await config.post(body, id, attempt, timeoutMs, [...signals, this.#shutdown.signal])).result;
+          return config.post({ ID, json, bytes: 0 }, attempt, timeoutMs, [...signals, this.#shutdown.signal]);
         },
       });
       this.#outbox.ready.catch((error: unknown) => this.#warnOutbox(error, 'open'));
       // The client's signal stops the drainer too: nothing of this client keeps running after it.
-      config.clientSignal?.addEventListener('abort', () => void this.#outbox?.stop(), { once: true });
+      settings.signal?.addEventListener('abort', () => void this.#outbox?.stop(), { once: true });
     }
   }
 
@@ -207,30 +190,31 @@ export class Delivery {
   /** Without an outbox: retries under the budget until delivered, refused or out of time. */
   async #sendDirect(pem: OutgoingPem, call: CallOptions | undefined): Promise<Result<SendAck>> {
     const config = this.#config;
-    const callerSignals = [config.clientSignal, call?.signal].filter((s): s is AbortSignal => s !== undefined);
+    const { settings } = config;
+    const callerSignals = [settings.signal, call?.signal].filter((s): s is AbortSignal => s instanceof AbortSignal);
     const outcome = await withRetries<ReceiverAck>({
       operation: config.operation,
       url: config.url,
-      policy: config.policy,
-      totalTimeoutMs: call?.totalTimeoutMs ?? config.policy.totalTimeoutMs,
+      policy: settings.retry,
+      totalTimeoutMs: call?.totalTimeoutMs ?? settings.retry.totalTimeoutMs,
       attemptTimeoutMs: call?.timeoutMs ?? config.attemptTimeoutMs,
-      clock: config.clock,
-      random: config.random,
-      budget: config.budget,
+      clock: settings.clock,
+      random: settings.random,
+      budget: settings.budget,
       signals: [...callerSignals, this.#shutdown.signal],
       // The PEM's ID makes every resend of it harmless.
-      idempotent: () => true,
+      idempotent: true,
       attempt: async ({ attempt, timeoutMs, signal }) => {
         let release: () => void;
         try {
           release = await this.#limiter.acquire(signal);
         } catch {
-          return { result: failure(new RKAbortError(config.operation, signal.reason)) };
+          return failure(new RKAbortError(config.operation, signal.reason));
         }
         try {
           this.#tally.attempts++;
           if (attempt > 1) this.#tally.retries++;
-          return await config.post(pem.json, pem.ID, attempt, timeoutMs, [signal]);
+          return await config.post(pem, attempt, timeoutMs, [signal]);
         } finally {
           release();
         }
@@ -248,7 +232,7 @@ export class Delivery {
       this.#emitter.emit('delivered', { ID: pem.ID, status: ack.status, attempts: outcome.attempts, fromOutbox: false });
       return success(ack);
     }
-    let error = pemHttpError(result.error, pem.bytes, this.#pemUrl);
+    let error = result.error;
     if (error instanceof RKAbortError && this.#shutdown.signal.aborted && !callerSignals.some((s) => s.aborted)) {
       error = new RKShutdownError(
         config.operation,
@@ -260,72 +244,23 @@ export class Delivery {
   }
 
   /**
-   * With an outbox: on disk first, then one attempt when the Receiver is believed up. Resolves
-   * `persisted` for every transient failure. Undefined when the outbox cannot be used (the PEM
-   * then goes the direct way, with a warning).
+   * With an outbox, which owns the durable send: `persisted` for anything it will try again.
+   * Undefined when the outbox cannot be used (the PEM then goes the direct way, with a warning).
    */
   async #sendDurable(outbox: Outbox, pem: OutgoingPem, call: CallOptions | undefined): Promise<Result<SendAck> | undefined> {
-    const config = this.#config;
-    try {
-      await outbox.ready;
-    } catch {
-      return undefined;
-    }
-    const reservation = await outbox.admit(pem.bytes);
-    if (reservation instanceof RKError) return this.#drop(reservation, pem.ID);
-    let written: { name: string; bytes: number };
-    try {
-      written = await outbox.writeClaimed(pem.ID, pem.json, reservation);
-    } catch (error) {
+    const signals = [this.#config.settings.signal, call?.signal, this.#shutdown.signal].filter((s): s is AbortSignal => s instanceof AbortSignal);
+    const outcome = await outbox.send(pem, { signals, closing: this.#closing }, (error) => {
       this.#tally.outboxWriteErrors++;
       this.#warnOutbox(error, 'write');
-      return undefined;
-    }
-    const entry = { name: written.name, ID: pem.ID, bytes: written.bytes };
-    try {
-      if (!outbox.healthy || this.#closing) return this.#persisted(entry);
-      const signals = [config.clientSignal, call?.signal, this.#shutdown.signal].filter((s): s is AbortSignal => s !== undefined);
-      let release: () => void;
-      try {
-        release = await this.#limiter.acquire(AbortSignal.any(signals));
-      } catch {
-        return this.#persisted(entry);
-      }
-      let result: Result<ReceiverAck>;
-      try {
-        // Another send may have found the Receiver down while this one waited for a slot.
-        if (!outbox.healthy) return this.#persisted(entry);
-        this.#tally.attempts++;
-        outbox.attempts.set(entry.name, 1);
-        result = (await config.post(pem.json, pem.ID, 1, call?.timeoutMs ?? config.attemptTimeoutMs, signals)).result;
-      } finally {
-        release();
-      }
-      if (result.ok) {
-        await outbox.acknowledged(entry, result.value, 1, false);
-        outbox.drainer.reportSuccess();
-        return success(result.value);
-      }
-      const failed = classifyPemFailure(result.error, pem.bytes, config.clock.now(), this.#pemUrl);
-      switch (failed.kind) {
-        case 'rejected':
-          await outbox.buryRejected(entry, failed.error);
-          return failure(failed.error);
-        case 'auth':
-          outbox.drainer.pause(failed.error, 'credential');
-          return this.#persisted(entry);
-        case 'route':
-          outbox.drainer.pause(failed.error, 'url');
-          return this.#persisted(entry);
-        case 'aborted':
-          return this.#persisted(entry);
-        case 'transient':
-          outbox.entryFailed(entry.name, failed.retryAfterMs);
-          outbox.drainer.reportFailure(failed.retryAfterMs);
-          return this.#persisted(entry);
-      }
-    } finally {
-      outbox.claimed.delete(entry.name);
+    });
+    if (outcome === undefined) return undefined;
+    switch (outcome.state) {
+      case 'delivered':
+        return success(outcome.ack);
+      case 'persisted':
+        return this.#persisted({ name: outcome.name, ID: pem.ID });
+      case 'refused':
+        return outcome.counted ? failure(outcome.error) : this.#drop(outcome.error, pem.ID);
     }
   }
 
@@ -338,7 +273,7 @@ export class Delivery {
   #drop(error: RKError, id: string | undefined): Result<never> {
     const reason = dropReasonOf(error);
     this.#tally.drop(reason);
-    this.#config.logger.warn(`PEM ${id ?? '(no ID)'} dropped (${reason}): ${error.message}`);
+    this.#config.settings.logger.warn(`PEM ${id ?? '(no ID)'} dropped (${reason}): ${error.message}`);
     this.#emitter.emit('drop', { ID: id, reason, error });
     return failure(error);
   }
@@ -348,7 +283,7 @@ export class Delivery {
     if (this.#outboxWarned) return;
     this.#outboxWarned = true;
     const reason = error instanceof Error ? error.message : String(error);
-    this.#config.logger.warn(
+    this.#config.settings.logger.warn(
       what === 'open'
         ? `the outbox in ${this.#outbox?.dir} cannot be used (${reason}); this client sends PEMs without it (retrying in memory only) until it is recreated`
         : `writing to the outbox in ${this.#outbox?.dir} failed (${reason}); that PEM is sent without it (retrying in memory only), ` +
@@ -371,7 +306,7 @@ export class Delivery {
       pending: this.#pending,
       pendingBytes: this.#pendingBytes,
       inFlight: this.#limiter.active,
-      retryBudget: this.#config.budget?.tokens,
+      retryBudget: this.#config.settings.budget?.tokens,
       outbox: this.#outbox?.stats(),
       closed: this.#closing,
     };
@@ -386,7 +321,7 @@ export class Delivery {
     const before = this.#counts();
     const release = holdProcess();
     const scope = new AbortController();
-    const deadline = this.#config.clock.timeout(timeoutMs, scope.signal);
+    const deadline = this.#config.settings.clock.timeout(timeoutMs, scope.signal);
     const outbox = this.#outbox;
     try {
       if (outbox) {
@@ -399,7 +334,7 @@ export class Delivery {
         const stop = AbortSignal.any([deadline, tick.signal]);
         // Another process may empty the folder without telling us: look again now and then.
         const waits = [this.#changed.wait(stop)];
-        if (outbox) waits.push(this.#config.clock.sleep(outbox.options.pollIntervalMs, stop).catch(() => {}));
+        if (outbox) waits.push(this.#config.settings.clock.sleep(outbox.options.pollIntervalMs, stop).catch(() => {}));
         await Promise.race(waits);
         tick.abort();
       }

@@ -227,47 +227,73 @@ export const query = {
       "query": [
         {
           "name": "pageIndex",
-          "role": "filter"
+          "role": "paging",
+          "type": "integer",
+          "minimum": 0
         },
         {
           "name": "pageSize",
-          "role": "filter"
+          "role": "paging",
+          "type": "integer",
+          "minimum": 1
         },
         {
           "name": "sortField",
-          "role": "filter"
+          "role": "paging",
+          "type": "string",
+          "enum": [
+            "ID",
+            "Type",
+            "Emitter",
+            "TimestampClient",
+            "TimestampReceived",
+            "Tag",
+            "TagNamespace"
+          ]
         },
         {
           "name": "sortOrder",
-          "role": "filter"
+          "role": "paging",
+          "type": "string",
+          "enum": [
+            "asc",
+            "desc"
+          ]
         },
         {
           "name": "ID",
-          "role": "filter"
+          "role": "filter",
+          "type": "string"
         },
         {
           "name": "Type",
-          "role": "filter"
+          "role": "filter",
+          "type": "string"
         },
         {
           "name": "Predecessor",
-          "role": "filter"
+          "role": "filter",
+          "type": "string"
         },
         {
           "name": "Emitter",
-          "role": "filter"
+          "role": "filter",
+          "type": "string"
         },
         {
           "name": "TimestampClient",
-          "role": "filter"
+          "role": "filter",
+          "type": "string"
         },
         {
           "name": "Tag",
-          "role": "filter"
+          "role": "filter",
+          "type": "string"
         },
         {
           "name": "TagNamespace",
-          "role": "filter"
+          "role": "filter",
+          "type": "string"
         }
       ],
       "pathParameters": []
@@ -292,31 +318,38 @@ export const query = {
       "query": [
         {
           "name": "ID",
-          "role": "filter"
+          "role": "filter",
+          "type": "string"
         },
         {
           "name": "Type",
-          "role": "filter"
+          "role": "filter",
+          "type": "string"
         },
         {
           "name": "Predecessor",
-          "role": "filter"
+          "role": "filter",
+          "type": "string"
         },
         {
           "name": "Emitter",
-          "role": "filter"
+          "role": "filter",
+          "type": "string"
         },
         {
           "name": "TimestampClient",
-          "role": "filter"
+          "role": "filter",
+          "type": "string"
         },
         {
           "name": "Tag",
-          "role": "filter"
+          "role": "filter",
+          "type": "string"
         },
         {
           "name": "TagNamespace",
-          "role": "filter"
+          "role": "filter",
+          "type": "string"
         }
       ],
       "pathParameters": []
@@ -346,23 +379,38 @@ export const query = {
       "query": [
         {
           "name": "pageIndex",
-          "role": "filter"
+          "role": "paging",
+          "type": "integer",
+          "minimum": 0
         },
         {
           "name": "pageSize",
-          "role": "filter"
+          "role": "paging",
+          "type": "integer",
+          "minimum": 1
         },
         {
           "name": "sortField",
-          "role": "filter"
+          "role": "paging",
+          "type": "string",
+          "enum": [
+            "Name",
+            "CreatedAt"
+          ]
         },
         {
           "name": "sortOrder",
-          "role": "filter"
+          "role": "paging",
+          "type": "string",
+          "enum": [
+            "asc",
+            "desc"
+          ]
         },
         {
           "name": "Name",
-          "role": "filter"
+          "role": "filter",
+          "type": "string"
         }
       ],
       "pathParameters": []
@@ -387,7 +435,8 @@ export const query = {
       "query": [
         {
           "name": "Name",
-          "role": "filter"
+          "role": "filter",
+          "type": "string"
         }
       ],
       "pathParameters": []
@@ -620,7 +669,9 @@ export const graphBuilder = {
   ],
   "headers": {
     "userAuth": "X-RK-User-Auth",
-    "pucAuth": "X-RK-PUC-Auth"
+    "pucAuth": "X-RK-PUC-Auth",
+    "idempotencyKey": "Idempotency-Key",
+    "attempt": "X-RK-Attempt"
   },
   "operations": {
     "getGraphInfo": {

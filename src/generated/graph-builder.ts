@@ -223,7 +223,18 @@ export type components = {
             };
         };
     };
-    parameters: never;
+    parameters: {
+        /**
+         * @description The same value on every attempt of one logical call (for a PEM, its ID), so a retry after a timeout or a reset is recognised as the same request.
+         * @example 0192f3a4b5c67d8e9f0a1b2c3d4e5f60
+         */
+        IdempotencyKey: string;
+        /**
+         * @description Which attempt of the call this is, from 1; for diagnosis only.
+         * @example 1
+         */
+        Attempt: number;
+    };
     requestBodies: {
         /** @description Operations without arguments take an empty JSON object. */
         NoArguments: {
@@ -246,6 +257,8 @@ export type ResponseBadRequest = components['responses']['BadRequest'];
 export type ResponseUnauthorized = components['responses']['Unauthorized'];
 export type ResponseForbidden = components['responses']['Forbidden'];
 export type ResponseUnprocessable = components['responses']['Unprocessable'];
+export type ParameterIdempotencyKey = components['parameters']['IdempotencyKey'];
+export type ParameterAttempt = components['parameters']['Attempt'];
 export type RequestBodyNoArguments = components['requestBodies']['NoArguments'];
 export type $defs = Record<string, never>;
 export interface operations {
@@ -274,7 +287,18 @@ export interface operations {
     rebuildGraph: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The same value on every attempt of one logical call (for a PEM, its ID), so a retry after a timeout or a reset is recognised as the same request.
+                 * @example 0192f3a4b5c67d8e9f0a1b2c3d4e5f60
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /**
+                 * @description Which attempt of the call this is, from 1; for diagnosis only.
+                 * @example 1
+                 */
+                "X-RK-Attempt"?: components["parameters"]["Attempt"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -303,7 +327,18 @@ export interface operations {
     flushGraph: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The same value on every attempt of one logical call (for a PEM, its ID), so a retry after a timeout or a reset is recognised as the same request.
+                 * @example 0192f3a4b5c67d8e9f0a1b2c3d4e5f60
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /**
+                 * @description Which attempt of the call this is, from 1; for diagnosis only.
+                 * @example 1
+                 */
+                "X-RK-Attempt"?: components["parameters"]["Attempt"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -332,7 +367,18 @@ export interface operations {
     verifyGraph: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The same value on every attempt of one logical call (for a PEM, its ID), so a retry after a timeout or a reset is recognised as the same request.
+                 * @example 0192f3a4b5c67d8e9f0a1b2c3d4e5f60
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /**
+                 * @description Which attempt of the call this is, from 1; for diagnosis only.
+                 * @example 1
+                 */
+                "X-RK-Attempt"?: components["parameters"]["Attempt"];
+            };
             path?: never;
             cookie?: never;
         };

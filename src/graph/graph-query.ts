@@ -1,11 +1,10 @@
-import { checked, requireText } from '../core/checks.js';
-import { RKError, RKInvalidInputError } from '../core/errors.js';
-import type { paths } from '../generated/query.js';
+import { requireText } from '../core/checks.js';
+import { RKInvalidInputError, type RKError } from '../core/errors.js';
 import type { CallOptions } from '../core/options.js';
 import { parseRows, PythonLiteralError, type PythonValue } from '../wire/python-literal.js';
 import { unexpected } from '../core/responses.js';
-import { failure, type Result } from '../core/result.js';
-import type { Transport } from '../core/transport.js';
+import type { Result } from '../core/result.js';
+import { queryFacts, type QueryService } from '../query-service.js';
 import type { GraphQueryType } from '../types.js';
 
 /** One row of a graph query answer. */
@@ -16,25 +15,24 @@ export type GraphRow = PythonValue[];
  * with. Shared by RKQuery and RKAdmin, which both talk to the Query service.
  */
 export async function runGraphQuery(
-  transport: Transport<paths>,
+  service: QueryService,
   query: string,
   type: GraphQueryType,
   call: CallOptions | undefined,
 ): Promise<Result<GraphRow[]>> {
   const operation = 'Querying graph';
-  const body = checked(() => {
-    requireText(operation, 'query', query, 'MATCH (a:Artifact) RETURN count(a);');
-    if (type !== 'r' && type !== 'rw') {
-      throw new RKInvalidInputError(operation, 'type', `must be "r" (read) or "rw" (write), got ${JSON.stringify(type)}`);
-    }
-    return { query, type };
-  });
-  if (body instanceof RKError) return failure(body);
-  return transport.run(
+  const wire = type === 'read' ? 'r' : type === 'write' ? 'rw' : type;
+  return service.invoke('queryGraph', call, {
     operation,
-    call,
-    (init) => transport.api.POST('/query', { body, parseAs: 'text', ...init }),
-    (data, response): GraphRow[] | RKError => {
+    prepare: () => {
+      requireText(operation, 'query', query, 'MATCH (a:Artifact) RETURN count(a);');
+      if (wire !== 'r' && wire !== 'rw') {
+        throw new RKInvalidInputError(operation, 'type', `must be "read" (or "r") or "write" (or "rw"), got ${JSON.stringify(String(type))}`);
+      }
+      return { query, type: wire };
+    },
+    send: (body, init) => service.api.POST(queryFacts.operations.queryGraph.path, { body, parseAs: 'text', ...init }),
+    read: (data, response): GraphRow[] | RKError => {
       const text = typeof data === 'string' ? data : '';
       try {
         return parseRows(text);
@@ -43,7 +41,7 @@ export async function runGraphQuery(
         throw error;
       }
     },
-    // A read-only statement changes nothing, so it is retried like a GET; `rw` only with a key.
-    { idempotent: type === 'r' },
-  );
+    // A read-only statement changes nothing, so it is retried like a GET; a write only with a key.
+    idempotent: wire === 'r',
+  });
 }

@@ -1,3 +1,4 @@
+import { formatTimestamp, parseTimestamp } from '../wire/timestamps.js';
 import { describe, isPlainObject, requireHexId, requireObject, requireStringRecord, requireText } from '../core/checks.js';
 import { RKInvalidInputError } from '../core/errors.js';
 import { newPemId } from './ids.js';
@@ -165,16 +166,11 @@ function checkArtifact(operation: string, argument: string, value: unknown): Art
   };
 }
 
-/** `YYYY-MM-DD HH:MM:SS` in UTC, the reference client's format. */
-export function formatTimestamp(date: Date): string {
-  return date.toISOString().slice(0, 19).replace('T', ' ');
-}
-
 function requireTimestamp(operation: string, argument: string, value: unknown): string {
-  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(value)) {
-    throw new RKInvalidInputError(operation, argument, 'must be a UTC time as "YYYY-MM-DD HH:MM:SS"');
+  if (parseTimestamp(value) === undefined) {
+    throw new RKInvalidInputError(operation, argument, 'must be a real UTC time as "YYYY-MM-DD HH:MM:SS"');
   }
-  return value;
+  return value as string;
 }
 
 /**

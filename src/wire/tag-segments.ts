@@ -20,3 +20,29 @@ export function tagPathSerializer(pathname: string, params: Record<string, unkno
     return typeof value === 'string' ? value : match;
   });
 }
+
+/**
+ * The text of a tag path segment: standard base64 of UTF-8, raw or percent-encoded (`%2F`, `%3D`,
+ * `%2B`). Undefined when it is not base64 of UTF-8 text. `+` is a base64 digit here, never a space.
+ */
+export function decodeTagSegment(segment: string): string | undefined {
+  let base64: string;
+  try {
+    base64 = decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64) || base64.length % 4 !== 0) return undefined;
+  let binary: string;
+  try {
+    binary = atob(base64);
+  } catch {
+    return undefined;
+  }
+  const bytes = Uint8Array.from(binary, (char) => char.charCodeAt(0));
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+}

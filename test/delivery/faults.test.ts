@@ -190,7 +190,9 @@ describe('requests that are never retried', () => {
     const error = result.error as RKHttpError;
     expect(error.status).toBe(status);
     expect(error.serverMessage).toBe(`the receiver says ${status}`);
-    expect(error.message).toMatch(new RegExp(`^Sending PEM failed: HTTP ${status} [A-Za-z ]+: the receiver says ${status}$`));
+    const hint = status === 401 ? '; pass a credential in the client options: pucAuth (a machine credential from your RK admin) or userAuth (a personal one from the RK Dashboard)' : status === 403 ? '; the credential is valid but may not do this; ask your RK admin for one that may' : '';
+    expect(error.message).toMatch(new RegExp(`^Sending PEM failed: HTTP ${status} [A-Za-z ]+: the receiver says ${status}`));
+    expect(error.message.endsWith(`the receiver says ${status}${hint}`)).toBe(true);
     expect(error).not.toBeInstanceOf(RKNotFoundError);
     expect(receiver.pemRequests()).toHaveLength(1);
     expect(rk.stats().dropped[reason]).toBe(1);

@@ -239,7 +239,7 @@ describe('auth failures', () => {
     const pems = [rk.preparePem('a'), rk.preparePem('b'), rk.preparePem('c')];
     for (const pem of pems) expect(await rk.sendPem(pem)).toEqual({ ok: true, value: { ID: pem.ID, status: 'persisted' } });
 
-    expect(paused).toEqual(['Sending PEM failed: HTTP 401 Unauthorized: A credential is required']);
+    expect(paused).toEqual(['Sending PEM failed: HTTP 401 Unauthorized: A credential is required; pass a credential in the client options: pucAuth (a machine credential from your RK admin) or userAuth (a personal one from the RK Dashboard)']);
     expect(warnings.some((w) => w.includes('outbox draining paused'))).toBe(true);
     expect(receiver.pemRequests()).toHaveLength(1); // paused: no further attempts
     await new Promise((resolve) => setTimeout(resolve, 60));

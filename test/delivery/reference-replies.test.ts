@@ -88,7 +88,7 @@ describe('error messages from any body, in one bounded line', () => {
     ],
     ['JSON message', () => json({ message: 'no such field: Foo' }, 400), 'HTTP 400 Bad Request: no such field: Foo'],
     ['JSON msg', () => json({ msg: 'database down' }, 503), 'HTTP 503 Service Unavailable: database down'],
-    ['JSON detail', () => json({ detail: 'Not authenticated' }, 401), 'HTTP 401 Unauthorized: Not authenticated'],
+    ['JSON detail', () => json({ detail: 'Not a valid filter' }, 400), 'HTTP 400 Bad Request: Not a valid filter'],
     ['JSON error object', () => json({ error: { message: 'quota exceeded', code: 7 } }, 429), 'HTTP 429 Too Many Requests: quota exceeded'],
     ['multi-line text', () => text('PEM is not valid:\n  Type is empty\n', 400), 'HTTP 400 Bad Request: PEM is not valid: Type is empty'],
   ] as const)('%s', async (_, reply, detail) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RKAdmin, RKHttpError, RKInvalidInputError, RKUnexpectedResponseError, type Result } from '../../src/index.js';
+import { RKAdmin, RKAuthError, RKHttpError, RKInvalidInputError, RKUnexpectedResponseError, type Result } from '../../src/index.js';
 import { json, recordingFetch, text, type RecordedRequest, type Responder } from '../helpers/recording-fetch.js';
 
 // Both services behind path prefixes: one base URL with a trailing slash, one without.
@@ -68,7 +68,7 @@ describe('checkConnections', () => {
     const error = errorOf(await admin(fetch).checkConnections());
     expect(error).toBeInstanceOf(RKHttpError);
     expect((error as RKHttpError).status).toBe(401);
-    expect(error.message).toBe('Reading Graph Builder info failed: HTTP 401 Unauthorized: bad credential');
+    expect(error.message).toBe('Reading Graph Builder info failed: HTTP 401 Unauthorized: bad credential; pass a credential in the client options: pucAuth (a machine credential from your RK admin) or userAuth (a personal one from the RK Dashboard)');
     expect(requests.map((r) => r.url)).toEqual([`${GRAPH}/info`]);
   });
 
@@ -76,7 +76,9 @@ describe('checkConnections', () => {
     const { fetch, requests } = recordingFetch(() => json({ version: '3.5.0' }), () => json(queryInfo));
     const error = errorOf(await admin(fetch).checkConnections());
     expect(error).toBeInstanceOf(RKUnexpectedResponseError);
-    expect(error.message).toBe('Reading Graph Builder info failed: HTTP 200 with an unexpected body: missing pg_pems_count, neo4j_pems_count');
+    expect(error.message).toBe(// Every field the spec requires is checked, not a hand-picked three.
+      'Reading Graph Builder info failed: HTTP 200 with an unexpected body: missing pg_pems_count, pg_artifacts_count, neo4j_pems_count, ' +
+        'neo4j_artifacts_count, pems_sync_pct, artifacts_sync_pct, loop_iteration_interval, loop_state_should_rebuild, loop_state_should_flush');
     expect(requests).toHaveLength(1);
   });
 
@@ -109,8 +111,8 @@ describe('queryGraph', () => {
     const { fetch, requests } = recordingFetch(() => text('[]'));
     const rk = admin(fetch);
     expect(errorOf(await rk.queryGraph('')).message).toMatch(/^Querying graph failed: query must be a non-empty string/);
-    expect(errorOf(await rk.queryGraph('MATCH (n) RETURN n', 'write' as never)).message).toMatch(
-      /^Querying graph failed: type must be "r" \(read\) or "rw" \(write\), got "write"/,
+    expect(errorOf(await rk.queryGraph('MATCH (n) RETURN n', 'append' as never)).message).toMatch(
+      /^Querying graph failed: type must be "read" \(or "r"\) or "write" \(or "rw"\), got "append"/,
     );
     expect(requests).toHaveLength(0);
   });
@@ -150,7 +152,9 @@ describe('POSTs without arguments', () => {
     expect(result.value.msg).toBe('Flushed 12 PEMs');
     expect(typeof result.value.durationMs).toBe('number');
     expect(result.value.durationMs).toBeGreaterThanOrEqual(25);
-    expect(Object.keys(result.value).sort()).toEqual(['durationMs', 'msg']);
+    // `message` is the domain name beside the reference's `msg`: the same text.
+    expect(result.value.message).toBe('Flushed 12 PEMs');
+    expect(Object.keys(result.value).sort()).toEqual(['durationMs', 'message', 'msg']);
     expect(requests).toHaveLength(1);
     expectPost(requests[0], `${GRAPH}/flush`, '{}');
   });
@@ -173,7 +177,9 @@ describe('POSTs without arguments', () => {
     const { fetch } = recordingFetch(() => json({ message: 'needs an admin credential', code: 'forbidden' }, 403));
     const error = errorOf(await new RKAdmin(QUERY, GRAPH, { fetch, pucAuth: 'p' }).cleanDbs());
     expect((error as RKHttpError).status).toBe(403);
-    expect(error.message).toBe('Cleaning databases failed: HTTP 403 Forbidden: needs an admin credential');
+    expect(error.message).toBe('Cleaning databases failed: HTTP 403 Forbidden: needs an admin credential; the credential is valid but may not do this; ask your RK admin for one that may');
+    expect(error).toBeInstanceOf(RKAuthError);
+    expect(error.kind).toBe('auth');
   });
 
   it.each([
@@ -300,7 +306,7 @@ describe('getReport', () => {
   it('reports a report without status as an unexpected response', async () => {
     const { fetch } = recordingFetch(() => json({ report: null }));
     const error = errorOf(await admin(fetch).getReport(REPORT_ID));
-    expect(error.message).toBe('Reading report failed: HTTP 200 with an unexpected body: missing status');
+    expect(error.message).toBe('Reading report failed: HTTP 200 with an unexpected body: missing report_id, kind, status');
   });
 
   it.each([

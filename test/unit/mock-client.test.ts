@@ -49,13 +49,16 @@ function mockFromFactory(options: { logger?: Logger } = {}) {
 }
 
 describe('RKClientFactory', () => {
-  it.each(['true', 'TRUE', 'True'])('returns the mock when RK_MOCK is %j', (value) => {
+  it.each(['true', 'TRUE', 'True'])('returns the mock when RK_MOCK is %j', async (value) => {
     setMock(value);
-    const { fetch } = recordingFetch(() => json(receiverInfo));
+    const { fetch, requests } = recordingFetch(() => json(receiverInfo));
     const client = RKClientFactory.get(RECEIVER, 'trainer', { fetch, logger: silent });
     expect(client).toBeInstanceOf(MockRKClient);
-    expect(client).not.toBeInstanceOf(RKClient);
     expect(client.emitterId).toBe('trainer');
+    // The mock is RKClient's own send rules over an in-memory Receiver: the offered fetch is never used.
+    expect((await client.getInfo()).ok).toBe(true);
+    expect((await client.sendPem(client.preparePem('ingest'))).ok).toBe(true);
+    expect(requests).toHaveLength(0);
   });
 
   it.each([['false'], [undefined], ['1'], [''], ['yes']])('returns the real client when RK_MOCK is %j', async (value) => {

@@ -166,7 +166,7 @@ describe('getPems', () => {
     ['a pageSize of 0', { pageSize: 0 }, /pageSize must be a whole number from 1, got 0/],
     ['a negative pageSize', { pageSize: -3 }, /pageSize must be a whole number from 1, got -3/],
     ['a fractional pageSize', { pageSize: 2.5 }, /pageSize must be a whole number from 1, got 2.5/],
-    ['a pageSize given as text', { pageSize: '10' }, /pageSize must be a whole number from 1, got 10/],
+    ['a pageSize given as text', { pageSize: '10' }, /pageSize must be a whole number from 1, got "10"/],
     ['a NaN pageSize', { pageSize: NaN }, /pageSize must be a whole number from 1, got NaN/],
     ['a sortOrder other than asc/desc', { sortOrder: 'DESC' }, /sortOrder must be "asc" or "desc", got "DESC"/],
     ['a filter put beside the paging options', { Type: 'train' }, /options\.Type is not a list option/],
@@ -252,7 +252,7 @@ describe('getArtifacts from the tables (sqldb)', () => {
   });
 
   it.each([
-    ['a source other than sqldb/graphdb', { source: 'neo4j' }, /source must be "sqldb" or "graphdb", got "neo4j"/],
+    ['a source other than sqldb/graphdb', { source: 'neo4j' }, /source must be "tables" \(or "sqldb"\) or "graph" \(or "graphdb"\), got "neo4j"/],
     ['pageIndex without pageSize', { pageIndex: 0 }, /pageIndex needs pageSize/],
     ['a negative pageIndex', { pageIndex: -1, pageSize: 1 }, /pageIndex must be a whole number from 0/],
     ['a sortOrder other than asc/desc', { sortOrder: 'down' }, /sortOrder must be "asc" or "desc", got "down"/],
@@ -405,7 +405,7 @@ describe('getArtifactsCount', () => {
   });
 
   it.each([
-    ['a source other than sqldb/graphdb', { source: 'postgres' }, /source must be "sqldb" or "graphdb", got "postgres"/],
+    ['a source other than sqldb/graphdb', { source: 'postgres' }, /source must be "tables" \(or "sqldb"\) or "graph" \(or "graphdb"\), got "postgres"/],
     ['a Name filter that is not a string', { filters: { Name: ['model'] } }, /filters\.Name must be a string, got object/],
     ['filters that are not an object', { filters: 'model' }, /filters must be an object/],
     // Without `filters`, a Name put at the top level would silently count every artifact.
@@ -539,7 +539,9 @@ describe('getTag', () => {
     const error = errorOf(await query(fetch).getTag('ml', 'production'));
     expect(error).toBeInstanceOf(RKHttpError);
     expect((error as RKHttpError).status).toBe(status);
-    expect(error.message).toBe(`Reading tag failed: HTTP ${status} ${phrase}: refused`);
+    const hint = status === 401 ? '; pass a credential in the client options: pucAuth (a machine credential from your RK admin) or userAuth (a personal one from the RK Dashboard)' : status === 403 ? '; the credential is valid but may not do this; ask your RK admin for one that may' : '';
+    expect(error.message).toBe(`Reading tag failed: HTTP ${status} ${phrase}: refused${hint}`);
+    expect(error.kind).toBe(status === 422 ? 'rejected' : 'auth');
   });
 
   it.each([
@@ -632,8 +634,8 @@ describe('queryGraph', () => {
     ['an empty query', '', 'r', /query must be a non-empty string/],
     ['a blank query', ' \n ', 'r', /query must be a non-empty string/],
     ['a query that is not text', 42, 'r', /query must be a non-empty string, got number 42/],
-    ['a type other than r/rw', COUNT_STATEMENT, 'w', /type must be "r" \(read\) or "rw" \(write\), got "w"/],
-    ['an upper-case type', COUNT_STATEMENT, 'R', /type must be "r" \(read\) or "rw" \(write\), got "R"/],
+    ['a type other than r/rw', COUNT_STATEMENT, 'w', /type must be "read" \(or "r"\) or "write" \(or "rw"\), got "w"/],
+    ['an upper-case type', COUNT_STATEMENT, 'R', /type must be "read" \(or "r"\) or "write" \(or "rw"\), got "R"/],
   ])('refuses %s before any request', async (_, statement, type, message) => {
     const { fetch, requests } = recordingFetch(() => text('[]'));
     const error = errorOf(await query(fetch).queryGraph(statement as never, type as never));

@@ -1,33 +1,103 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PUC_AUTH_HEADER, DEFAULT_USER_AUTH_HEADER } from '../../src/core/options.js';
-import { ATTEMPT_HEADER, IDEMPOTENCY_HEADER } from '../../src/core/transport.js';
+import * as facts from '../../src/generated/facts.js';
 import { VERSION } from '../../src/core/version.js';
 
-const root = new URL('../../', import.meta.url);
+const root = new URL('../../', import.meta.url).pathname;
 
-/** The few facts src/ must state itself because openapi-typescript does not emit them. */
-describe('facts the facade shares with the specs and the package', () => {
-  const common = readFileSync(new URL('openapi/common.yaml', root), 'utf8');
+/** Hand-written TypeScript under a folder, generated code excluded. */
+function sources(folder: string): { file: string; text: string }[] {
+  const out: { file: string; text: string }[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) {
+        if (name !== 'generated' && name !== 'node_modules' && name !== 'dist') walk(path);
+      } else if (name.endsWith('.ts')) {
+        out.push({ file: relative(root, path), text: readFileSync(path, 'utf8') });
+      }
+    }
+  };
+  walk(join(root, folder));
+  return out;
+}
 
-  it.each([
-    ['userAuth', DEFAULT_USER_AUTH_HEADER],
-    ['pucAuth', DEFAULT_PUC_AUTH_HEADER],
-  ])('the default %s header is the one the security scheme declares', (scheme, header) => {
-    const block = common.match(new RegExp(`\\n    ${scheme}:\\n((?:      .*\\n)+)`));
-    expect(block?.[1]).toMatch(new RegExp(`\\n?      name: ${header}\\n`));
+/** Code without comments, so a comment may name a path or a header and explain it. */
+function code(text: string): string {
+  return text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+}
+
+const services = [facts.receiver, facts.query, facts.graphBuilder];
+const operations = services.flatMap((service) => Object.values(service.operations));
+const handWritten = [...sources('src'), ...sources('server/src')];
+
+/** Each finding as `file: literal`, so a failure says where to look. */
+function findings(pattern: (text: string) => string[]): string[] {
+  return handWritten.flatMap(({ file, text }) => pattern(code(text)).map((hit) => `${file}: ${hit}`));
+}
+
+function literals(text: string): string[] {
+  return [...text.matchAll(/(['"`])((?:\\.|(?!\1)[^\\\n])*)\1/g)].map((m) => m[2]!);
+}
+
+describe('nothing in src/ or server/src/ restates what the specs state (src/generated/facts.ts carries it)', () => {
+  it('the facts cover every operation of the three specs', () => {
+    expect(operations.length).toBeGreaterThanOrEqual(20);
+    for (const op of operations) expect(op.statuses.length).toBeGreaterThan(0);
   });
 
-  it.each([
-    ['IdempotencyKey', IDEMPOTENCY_HEADER],
-    ['Attempt', ATTEMPT_HEADER],
-  ])('the %s header the transport sends is the one the spec declares', (parameter, header) => {
-    const block = common.match(new RegExp(`\\n    ${parameter}:\\n((?:      .*\\n)+)`));
-    expect(block?.[1]).toMatch(new RegExp(`^      name: ${header}\\n`));
+  it('no path of an operation is written out as a string', () => {
+    const paths = new Set(operations.map((op) => op.path).filter((path) => path !== '/'));
+    expect(findings((text) => literals(text).filter((literal) => paths.has(literal)))).toEqual([]);
   });
 
+  it('no header name the specs declare is written out', () => {
+    const headers = new Set(services.flatMap((service) => Object.values(service.headers) as string[]).map((h) => h.toLowerCase()));
+    expect(headers.size).toBeGreaterThanOrEqual(4);
+    expect(findings((text) => literals(text).filter((literal) => headers.has(literal.toLowerCase())))).toEqual([]);
+  });
+
+  it('no list of two or more required fields of a schema is written out', () => {
+    const required = services.flatMap((service) => Object.values(service.required) as (readonly string[])[]).filter((list) => list.length >= 2);
+    const restated = (text: string) =>
+      [...text.matchAll(/\[((?:\s*'[A-Za-z_]+'\s*,?){2,})\]/g)]
+        .map((m) => [...m[1]!.matchAll(/'([A-Za-z_]+)'/g)].map((f) => f[1]!))
+        .filter((fields) => required.some((list) => fields.every((field) => list.includes(field))))
+        .map((fields) => `[${fields.join(', ')}]`);
+    expect(findings(restated)).toEqual([]);
+  });
+
+  it('no list of the paging parameters is written out', () => {
+    const paging = new Set<string>(facts.query.operations.listPems.query.filter((p) => p.role === 'paging').map((p) => p.name));
+    expect(paging.size).toBe(4);
+    const restated = (text: string) =>
+      [...text.matchAll(/\[((?:\s*'[A-Za-z_]+'\s*,?){2,})\]/g)]
+        .map((m) => [...m[1]!.matchAll(/'([A-Za-z_]+)'/g)].map((f) => f[1]!))
+        .filter((fields) => fields.filter((field) => paging.has(field)).length >= 2)
+        .map((fields) => `[${fields.join(', ')}]`);
+    expect(findings(restated)).toEqual([]);
+  });
+
+  it('no count key is written out as a string', () => {
+    const keys = new Set(
+      operations.filter((op) => op.path.endsWith('_count')).map((op) => ('response' in op && 'required' in op.response ? op.response.required[0] : '')),
+    );
+    expect(keys.size).toBe(3);
+    expect(findings((text) => literals(text).filter((literal) => keys.has(literal)))).toEqual([]);
+  });
+
+  it('the client compares no status code outside the one status map', () => {
+    const client = sources('src').filter(({ file }) => file !== 'src/core/http-errors.ts' && file !== 'src/core/retry-policy.ts');
+    const comparison = new RegExp('status\\s*(===|!==|==|>=|<=|<|>)\\s*\\d{3}', 'gi');
+    const hits = client.flatMap(({ file, text }) => [...code(text).matchAll(comparison)].map((m) => `${file}: ${m[0]}`));
+    expect(hits).toEqual([]);
+  });
+});
+
+describe('facts the package states itself', () => {
   it('VERSION is the package version', () => {
-    const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { version: string };
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
     expect(VERSION).toBe(pkg.version);
   });
 });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   RKAbortError,
+  RKAuthError,
   RKClient,
   RKConnectionError,
   RKHttpError,
@@ -73,9 +74,11 @@ describe('failures', () => {
     if (result.ok) return;
     const error = result.error as RKHttpError;
     expect(error).toBeInstanceOf(RKHttpError);
-    expect(error.kind).toBe('http');
+    // A 401 from any service is an RKAuthError (kind 'auth'), whichever method got it.
+    expect(error).toBeInstanceOf(RKAuthError);
+    expect(error.kind).toBe('auth');
     expect([error.status, error.code, error.body, error.serverMessage]).toEqual([401, 'unauthorized', body, 'A credential is required']);
-    expect(error.message).toBe('Counting tags failed: HTTP 401 Unauthorized: A credential is required');
+    expect(error.message).toBe('Counting tags failed: HTTP 401 Unauthorized: A credential is required; pass a credential in the client options: pucAuth (a machine credential from your RK admin) or userAuth (a personal one from the RK Dashboard)');
   });
 
   it('a 5xx with a text body keeps the text', async () => {

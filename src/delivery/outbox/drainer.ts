@@ -1,10 +1,35 @@
 import type { RKError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
 import { retryDelay } from '../../resilience/backoff.js';
-import { rest } from '../../resilience/clock.js';
-import { Notifier } from '../events.js';
-import type { Outbox } from './outbox.js';
+import { rest, type Clock } from '../../resilience/clock.js';
+import { Notifier, type DeliveryEmitter } from '../events.js';
 import { OutboxLock } from './lock.js';
-import { classifyPemFailure } from '../pem-failures.js';
+import type { ResolvedOutboxOptions } from './options.js';
+
+/** What delivering one entry came to, as the drainer schedules by it. */
+export type DeliveryOutcome = 'done' | 'transient' | 'paused' | 'stopped';
+
+/**
+ * What the drainer is given by the outbox that owns it: the folder and its options, and the few
+ * operations it schedules. The outbox delivers and settles each entry; the drainer only decides
+ * when, how many at once, and in which order.
+ */
+export interface DrainTarget {
+  dir: string;
+  options: ResolvedOutboxOptions;
+  clock: Clock;
+  random: () => number;
+  logger: Logger;
+  emitter: DeliveryEmitter;
+  /** After taking the lock: clean what a crash left behind. */
+  recover(): Promise<void>;
+  /** Entries on disk not being sent right now, oldest first. */
+  list(): Promise<string[]>;
+  /** When the entry's own backoff ends (0: now). */
+  retryAt(name: string): number;
+  failuresOf(name: string): number;
+  deliver(name: string, stop: AbortSignal): Promise<DeliveryOutcome>;
+}
 
 /**
  * Sends what the outbox holds, oldest first, a few requests at a time. Only the client holding the
@@ -19,7 +44,7 @@ import { classifyPemFailure } from '../pem-failures.js';
  * pauses it until `resume()`; nothing is discarded while paused.
  */
 export class Drainer {
-  readonly #outbox: Outbox;
+  readonly #outbox: DrainTarget;
   readonly #stop = new AbortController();
   readonly #wake = new Notifier();
   #lock: OutboxLock | undefined;
@@ -28,7 +53,7 @@ export class Drainer {
   #backoffUntil = 0;
   #paused: RKError | undefined;
 
-  constructor(outbox: Outbox) {
+  constructor(outbox: DrainTarget) {
     this.#outbox = outbox;
   }
 
@@ -179,7 +204,7 @@ export class Drainer {
       await this.#idle(wait);
       return false;
     }
-    const names = (await outbox.listForDrain()).filter((name) => !outbox.claimed.has(name));
+    const names = await outbox.list();
     const now = outbox.clock.now();
     const due = names.filter((name) => outbox.retryAt(name) <= now);
     if (due.length === 0) {
@@ -210,14 +235,9 @@ export class Drainer {
         return;
       }
       const name = names[next++];
-      if (name === undefined || outbox.claimed.has(name)) return;
-      outbox.claimed.add(name);
-      try {
-        const outcome = await this.#deliver(name);
-        if (outcome === 'transient' || outcome === 'paused' || outcome === 'stopped') halt = true;
-      } finally {
-        outbox.claimed.delete(name);
-      }
+      if (name === undefined) return;
+      const outcome = await outbox.deliver(name, stop);
+      if (outcome === 'transient' || outcome === 'paused' || outcome === 'stopped') halt = true;
     };
     // After a failure, one probe before opening up again.
     if (this.#failures > 0) {
@@ -228,60 +248,6 @@ export class Drainer {
       while (!halt && !stop.aborted && !this.#paused && next < names.length) await one();
     };
     await Promise.all(Array.from({ length: outbox.options.concurrency }, worker));
-  }
-
-  async #deliver(name: string): Promise<'done' | 'transient' | 'paused' | 'stopped'> {
-    const outbox = this.#outbox;
-    const stop = this.#stop.signal;
-    const read = await outbox.store.read(name);
-    if (read.state === 'gone') return 'done';
-    if (read.state === 'corrupt') {
-      await outbox.buryCorrupt(name, read.problem);
-      return 'done';
-    }
-    const entry = read.entry;
-    if (outbox.clock.now() - entry.enqueuedAt > outbox.options.maxAgeMs) {
-      await outbox.buryExpired(entry);
-      return 'done';
-    }
-    const attempt = (outbox.attempts.get(name) ?? 0) + 1;
-    let release: () => void;
-    try {
-      release = await outbox.limiter.acquire(stop);
-    } catch {
-      return 'stopped';
-    }
-    let result;
-    try {
-      outbox.attempts.set(name, attempt);
-      result = await outbox.post(entry.body, entry.ID, attempt, [stop]);
-    } finally {
-      release();
-    }
-    if (result.ok) {
-      await outbox.acknowledged(entry, result.value, attempt, true);
-      this.reportSuccess();
-      return 'done';
-    }
-    const failure = classifyPemFailure(result.error, new TextEncoder().encode(entry.body).length, outbox.clock.now(), outbox.pemUrl);
-    switch (failure.kind) {
-      case 'rejected':
-        await outbox.buryRejected(entry, failure.error);
-        return 'done';
-      case 'auth':
-        this.pause(failure.error, 'credential');
-        return 'paused';
-      case 'route':
-        this.pause(failure.error, 'url');
-        return 'paused';
-      case 'aborted':
-        return 'stopped';
-      case 'transient':
-        if (stop.aborted) return 'stopped';
-        outbox.entryFailed(name, failure.retryAfterMs);
-        this.reportFailure(failure.retryAfterMs);
-        return 'transient';
-    }
   }
 }
 

@@ -1,55 +1,25 @@
-import { RKError, RKInvalidInputError, RKPemTooLargeError, RKQueueFullError } from '../../core/errors.js';
+import { RKError, RKQueueFullError } from '../../core/errors.js';
+import { RKPemTooLargeError } from '../../core/http-errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { Result } from '../../core/result.js';
 import type { ReceiverAck } from '../../core/replies.js';
-import type { Clock } from '../../resilience/clock.js';
-import { Drainer } from './drainer.js';
 import { retryDelay } from '../../resilience/backoff.js';
-import type { DeliveryEmitter, DropReason, Notifier } from '../events.js';
+import type { Clock } from '../../resilience/clock.js';
 import type { Limiter } from '../../resilience/limiter.js';
-import { OutboxStore, idOfName, type DeadLetter, type StoredEntry } from './store.js';
-import { whole } from '../../core/retry-policy.js';
+import type { DeliveryEmitter, DropReason, Notifier } from '../events.js';
+import { classifyPemFailure } from '../pem-failures.js';
 import type { Tally } from '../tally.js';
-import { resolve } from 'node:path';
+import { Drainer, type DeliveryOutcome } from './drainer.js';
+import type { ResolvedOutboxOptions } from './options.js';
+import { OutboxStore, idOfName, type DeadLetter, type StoredEntry } from './store.js';
 
-/** The durable outbox (opt-in). Bounds are checked when a PEM arrives. */
-export interface OutboxOptions {
-  /** The folder; created when missing. One drainer per folder, however many clients use it. */
-  dir: string;
-  /** Most entries held. Default 100 000. */
-  maxEntries?: number;
-  /** Most bytes held. Default 256 MiB. */
-  maxBytes?: number;
-  /** Entries older than this move to dead/ (reason `expired`) instead of being sent. Default 7 days. */
-  maxAgeMs?: number;
-  /** When full: refuse the new PEM (`reject`, default) or drop the oldest entries to make room (`drop-oldest`, counted and reported). */
-  onFull?: 'reject' | 'drop-oldest';
-  /** Requests the drainer keeps in flight. Default 4. */
-  concurrency?: number;
-  /** The drainer's longest wait between probes while the Receiver is down. Default 300 000 (5 minutes). */
-  maxBackoffMs?: number;
-  /** How often an idle drainer looks for entries written by other processes. Default 1000. */
-  pollIntervalMs?: number;
-  /** fsync each entry and the folder before resolving. Default true; false survives a process crash but not a power loss. */
-  fsync?: boolean;
-  /** A lock held from another host counts as abandoned after this long without a heartbeat. Default 60 000. */
-  lockStaleMs?: number;
-}
-
-export interface ResolvedOutboxOptions {
-  dir: string;
-  maxEntries: number;
-  maxBytes: number;
-  maxAgeMs: number;
-  onFull: 'reject' | 'drop-oldest';
-  concurrency: number;
-  maxBackoffMs: number;
-  pollIntervalMs: number;
-  fsync: boolean;
-  lockStaleMs: number;
-  /** The drainer's first backoff (the client's retry.baseDelayMs). */
-  baseDelayMs: number;
-}
+/**
+ * The durable outbox (opt-in): this folder owns the durable send end to end. A PEM is written
+ * (fsync, atomic rename) before its first attempt, removed only when the Receiver acknowledges it,
+ * and otherwise delivered later by the drainer, also after a crash or restart. Who may import:
+ * delivery/delivery.ts only; the outbox imports core/, resilience/ and delivery's events, tally and
+ * pem-failures, never the facade.
+ */
 
 export interface OutboxStats {
   dir: string;
@@ -82,47 +52,8 @@ export interface OutboxControl {
   size(): Promise<number>;
 }
 
-export const OUTBOX_DEFAULTS = Object.freeze({
-  maxEntries: 100_000,
-  maxBytes: 256 * 1024 * 1024,
-  maxAgeMs: 7 * 24 * 60 * 60 * 1000,
-  onFull: 'reject' as const,
-  concurrency: 4,
-  maxBackoffMs: 300_000,
-  pollIntervalMs: 1_000,
-  fsync: true,
-  lockStaleMs: 60_000,
-});
-
-export function resolveOutboxOptions(operation: string, options: OutboxOptions, baseDelayMs: number): ResolvedOutboxOptions {
-  if (typeof options !== 'object' || options === null || typeof options.dir !== 'string' || options.dir.trim() === '') {
-    throw new RKInvalidInputError(operation, 'outbox.dir', 'must be a folder path, for example { dir: "./rk-outbox" }');
-  }
-  const onFull = options.onFull ?? OUTBOX_DEFAULTS.onFull;
-  if (onFull !== 'reject' && onFull !== 'drop-oldest') {
-    throw new RKInvalidInputError(operation, 'outbox.onFull', `must be "reject" or "drop-oldest", got ${JSON.stringify(onFull)}`);
-  }
-  const n = (name: keyof typeof OUTBOX_DEFAULTS, min: number, max: number) =>
-    whole(operation, `outbox.${name}`, options[name as keyof OutboxOptions] ?? OUTBOX_DEFAULTS[name], min, max);
-  return {
-    dir: resolve(options.dir),
-    maxEntries: n('maxEntries', 1, 1e9),
-    maxBytes: n('maxBytes', 1, Number.MAX_SAFE_INTEGER),
-    maxAgeMs: n('maxAgeMs', 1, Number.MAX_SAFE_INTEGER),
-    onFull,
-    concurrency: n('concurrency', 1, 64),
-    maxBackoffMs: n('maxBackoffMs', 1, 2 ** 31 - 1),
-    pollIntervalMs: n('pollIntervalMs', 1, 2 ** 31 - 1),
-    fsync: options.fsync ?? OUTBOX_DEFAULTS.fsync,
-    lockStaleMs: n('lockStaleMs', 1000, 2 ** 31 - 1),
-    baseDelayMs,
-  };
-}
-
 export interface OutboxDeps {
   operation: string;
-  /** Where PEMs go (`<receiver>/pem`, without credentials), for messages. */
-  pemUrl: string;
   clock: Clock;
   random: () => number;
   logger: Logger;
@@ -135,13 +66,21 @@ export interface OutboxDeps {
   post: (body: string, id: string, attempt: number, signals: readonly AbortSignal[]) => Promise<Result<ReceiverAck>>;
 }
 
+/** How a durable send ended for the caller of sendPem. */
+export type DurableOutcome =
+  | { state: 'delivered'; ack: ReceiverAck }
+  | { state: 'persisted'; name: string }
+  /** Refused by the Receiver (already buried and counted) or by the outbox's bounds (not yet counted). */
+  | { state: 'refused'; error: RKError; counted: boolean };
+
 /** Header line plus a little: what an entry costs on disk beyond its body. */
 const ENTRY_OVERHEAD = 100;
 
 /**
  * The outbox of one client: the files (OutboxStore), its bounds, the entries this process is
- * sending right now (`claimed`, so the drainer and a send's first attempt never race on one file),
- * and the drainer.
+ * sending right now (claimed, so the drainer and a send's first attempt never race on one file),
+ * each entry's backoff, the durable send and the settling of every delivery, and the drainer that
+ * schedules them.
  */
 export class Outbox implements OutboxControl {
   readonly dir: string;
@@ -150,16 +89,13 @@ export class Outbox implements OutboxControl {
   readonly clock: Clock;
   readonly random: () => number;
   readonly logger: Logger;
-  readonly limiter: Limiter;
   readonly emitter: DeliveryEmitter;
-  readonly post: OutboxDeps['post'];
   /** Entry names a request is in flight for, in this process. */
-  readonly claimed = new Set<string>();
+  readonly #claimed = new Set<string>();
   /** Attempts made per entry in this process (sent as the attempt number). */
-  readonly attempts = new Map<string, number>();
+  readonly #attempts = new Map<string, number>();
   /** Each entry's own backoff after transient failures, in this process. */
   readonly #backoff = new Map<string, { failures: number; retryAt: number }>();
-  readonly pemUrl: string;
   readonly drainer: Drainer;
   readonly ready: Promise<void>;
   readonly #deps: OutboxDeps;
@@ -179,10 +115,7 @@ export class Outbox implements OutboxControl {
     this.clock = deps.clock;
     this.random = deps.random;
     this.logger = deps.logger;
-    this.limiter = deps.limiter;
     this.emitter = deps.emitter;
-    this.post = deps.post;
-    this.pemUrl = deps.pemUrl;
     this.store = new OutboxStore(options.dir, {
       fsync: options.fsync,
       onSyncError: (error) => {
@@ -191,7 +124,19 @@ export class Outbox implements OutboxControl {
         this.logger.warn(`fsync of the outbox folder ${this.dir} failed (${String(error)}); entries are written but the folder may not be durable`);
       },
     });
-    this.drainer = new Drainer(this);
+    this.drainer = new Drainer({
+      dir: this.dir,
+      options,
+      clock: this.clock,
+      random: this.random,
+      logger: this.logger,
+      emitter: this.emitter,
+      recover: () => this.#recover(),
+      list: () => this.#listForDrain(),
+      retryAt: (name) => this.#backoff.get(name)?.retryAt ?? 0,
+      failuresOf: (name) => this.#backoff.get(name)?.failures ?? 0,
+      deliver: (name, stop) => this.#deliverEntry(name, stop),
+    });
     this.ready = this.#init();
   }
 
@@ -203,13 +148,13 @@ export class Outbox implements OutboxControl {
   }
 
   /** After taking the lock: clean what a crash left behind, then every entry must verify. */
-  async recover(): Promise<void> {
+  async #recover(): Promise<void> {
     const temps = await this.store.removeLeftoverTemps();
     if (temps) this.logger.debug?.(`removed ${temps} unfinished outbox writes in ${this.dir}`);
     for (const name of await this.store.list()) {
-      if (this.claimed.has(name)) continue;
+      if (this.#claimed.has(name)) continue;
       const read = await this.store.read(name);
-      if (read.state === 'corrupt') await this.buryCorrupt(name, read.problem);
+      if (read.state === 'corrupt') await this.#buryCorrupt(name, read.problem);
     }
     await this.rescan();
     this.#dead = await this.store.deadCount();
@@ -224,7 +169,7 @@ export class Outbox implements OutboxControl {
    * Lists the folder for the drainer and brings the count up to date with it; entries another
    * process wrote are measured once.
    */
-  async listForDrain(): Promise<string[]> {
+  async #listForDrain(): Promise<string[]> {
     let names: string[] = [];
     await this.#reconcile(async () => {
       names = await this.store.list();
@@ -235,7 +180,7 @@ export class Outbox implements OutboxControl {
       }
       return sizes;
     });
-    return names;
+    return names.filter((name) => !this.#claimed.has(name));
   }
 
   /**
@@ -296,7 +241,7 @@ export class Outbox implements OutboxControl {
    * Makes room for a PEM of `bodyBytes` or says why not. Room is reserved at once (no await between
    * the check and the reservation), so concurrent sends cannot overshoot the bounds.
    */
-  async admit(bodyBytes: number): Promise<RKQueueFullError | (() => void)> {
+  async #admit(bodyBytes: number): Promise<RKQueueFullError | (() => void)> {
     const cost = bodyBytes + ENTRY_OVERHEAD;
     if (this.#fits(cost)) return this.#reserve(cost);
     await this.rescan();
@@ -338,16 +283,16 @@ export class Outbox implements OutboxControl {
    * the drainer never picks up an entry whose first attempt is about to start. The caller
    * releases the claim. The reservation from admit is released either way.
    */
-  async writeClaimed(id: string, body: string, reservation: () => void): Promise<{ name: string; bytes: number }> {
+  async #writeClaimed(id: string, body: string, reservation: () => void): Promise<{ name: string; bytes: number }> {
     const at = this.clock.now();
     const name = this.store.nameFor(id, at);
-    this.claimed.add(name);
+    this.#claimed.add(name);
     try {
       const written = await this.store.write(name, body, at);
       this.#added(name, written.bytes);
       return written;
     } catch (error) {
-      this.claimed.delete(name);
+      this.#claimed.delete(name);
       throw error;
     } finally {
       reservation();
@@ -357,18 +302,18 @@ export class Outbox implements OutboxControl {
   async #expireOld(): Promise<void> {
     const now = this.clock.now();
     for (const name of await this.store.list()) {
-      if (this.claimed.has(name)) continue;
+      if (this.#claimed.has(name)) continue;
       const read = await this.store.read(name);
       if (read.state !== 'ok') continue;
       if (now - read.entry.enqueuedAt <= this.options.maxAgeMs) break; // oldest first: the rest are younger
-      await this.buryExpired(read.entry);
+      await this.#buryExpired(read.entry);
     }
   }
 
   async #dropOldest(cost: number): Promise<void> {
     for (const name of await this.store.list()) {
       if (this.#fits(cost)) return;
-      if (this.claimed.has(name)) continue;
+      if (this.#claimed.has(name)) continue;
       const read = await this.store.read(name);
       if (!(await this.store.remove(name))) continue;
       this.#left(name);
@@ -378,8 +323,131 @@ export class Outbox implements OutboxControl {
     }
   }
 
+  /**
+   * The durable send of one PEM: on disk first, then one attempt now when the Receiver is believed
+   * up (and the client is not closing), settled by the same rules as every drainer delivery.
+   * Resolves `persisted` for anything that will be tried again. Undefined when the outbox cannot be
+   * used (not open, or the write failed): the caller then sends it the direct way.
+   */
+  async send(
+    pem: { ID: string; json: string; bytes: number },
+    attempt: { signals: readonly AbortSignal[]; closing: boolean },
+    onWriteError: (error: unknown) => void,
+  ): Promise<DurableOutcome | undefined> {
+    try {
+      await this.ready;
+    } catch {
+      return undefined;
+    }
+    const reservation = await this.#admit(pem.bytes);
+    if (reservation instanceof RKError) return { state: 'refused', error: reservation, counted: false };
+    let written: { name: string; bytes: number };
+    try {
+      written = await this.#writeClaimed(pem.ID, pem.json, reservation);
+    } catch (error) {
+      onWriteError(error);
+      return undefined;
+    }
+    const entry = { name: written.name, ID: pem.ID, body: pem.json, bytes: written.bytes };
+    try {
+      if (!this.drainer.healthy || attempt.closing) return { state: 'persisted', name: entry.name };
+      let release: () => void;
+      try {
+        release = await this.#deps.limiter.acquire(AbortSignal.any([...attempt.signals]));
+      } catch {
+        return { state: 'persisted', name: entry.name };
+      }
+      let result: Result<ReceiverAck>;
+      try {
+        // Another send may have found the Receiver down while this one waited for a slot.
+        if (!this.drainer.healthy) return { state: 'persisted', name: entry.name };
+        result = await this.#post(entry, attempt.signals);
+      } finally {
+        release();
+      }
+      const settled = await this.#settle(entry, result, false);
+      if (result.ok) return { state: 'delivered', ack: result.value };
+      return settled === 'done' ? { state: 'refused', error: result.error, counted: true } : { state: 'persisted', name: entry.name };
+    } finally {
+      this.#claimed.delete(entry.name);
+    }
+  }
+
+  /** The drainer's delivery of one entry on disk: read, expire, send, settle. */
+  async #deliverEntry(name: string, stop: AbortSignal): Promise<DeliveryOutcome> {
+    if (this.#claimed.has(name)) return 'done';
+    this.#claimed.add(name);
+    try {
+      const read = await this.store.read(name);
+      if (read.state === 'gone') return 'done';
+      if (read.state === 'corrupt') {
+        await this.#buryCorrupt(name, read.problem);
+        return 'done';
+      }
+      const entry = read.entry;
+      if (this.clock.now() - entry.enqueuedAt > this.options.maxAgeMs) {
+        await this.#buryExpired(entry);
+        return 'done';
+      }
+      let release: () => void;
+      try {
+        release = await this.#deps.limiter.acquire(stop);
+      } catch {
+        return 'stopped';
+      }
+      let result: Result<ReceiverAck>;
+      try {
+        result = await this.#post(entry, [stop]);
+      } finally {
+        release();
+      }
+      if (!result.ok && stop.aborted) return 'stopped';
+      return await this.#settle(entry, result, true);
+    } finally {
+      this.#claimed.delete(name);
+    }
+  }
+
+  async #post(entry: { name: string; ID: string; body: string }, signals: readonly AbortSignal[]): Promise<Result<ReceiverAck>> {
+    const attempt = (this.#attempts.get(entry.name) ?? 0) + 1;
+    this.#attempts.set(entry.name, attempt);
+    return this.#deps.post(entry.body, entry.ID, attempt, signals);
+  }
+
+  /**
+   * The one switch from a delivery's result to what happens to the entry, for first attempts and
+   * drainer deliveries alike: acknowledged and removed; buried in dead/; draining paused (a
+   * credential or URL problem, every entry kept); or a transient failure (the entry's own backoff,
+   * and the drainer's).
+   */
+  async #settle(entry: { name: string; ID: string; bytes: number }, result: Result<ReceiverAck>, fromOutbox: boolean): Promise<DeliveryOutcome> {
+    if (result.ok) {
+      await this.#acknowledged(entry, result.value, this.#attempts.get(entry.name) ?? 1, fromOutbox);
+      this.drainer.reportSuccess();
+      return 'done';
+    }
+    const failed = classifyPemFailure(result.error, this.clock.now());
+    switch (failed.kind) {
+      case 'rejected':
+        await this.#buryRejected(entry, failed.error);
+        return 'done';
+      case 'auth':
+        this.drainer.pause(failed.error, 'credential');
+        return 'paused';
+      case 'route':
+        this.drainer.pause(failed.error, 'url');
+        return 'paused';
+      case 'aborted':
+        return 'stopped';
+      case 'transient':
+        this.#entryFailed(entry.name, failed.retryAfterMs);
+        this.drainer.reportFailure(failed.retryAfterMs);
+        return 'transient';
+    }
+  }
+
   /** The Receiver acknowledged the entry: remove it, count it, tell listeners. */
-  async acknowledged(entry: { name: string; ID: string; bytes: number }, ack: ReceiverAck, attempts: number, fromOutbox: boolean): Promise<void> {
+  async #acknowledged(entry: { name: string; ID: string; bytes: number }, ack: ReceiverAck, attempts: number, fromOutbox: boolean): Promise<void> {
     await this.store.remove(entry.name);
     this.#left(entry.name);
     const tally = this.#deps.tally;
@@ -389,17 +457,17 @@ export class Outbox implements OutboxControl {
     this.#deps.changed.notify();
   }
 
-  async buryRejected(entry: { name: string; ID: string; bytes: number }, error: RKError & { status?: number }): Promise<void> {
+  async #buryRejected(entry: { name: string; ID: string; bytes: number }, error: RKError & { status?: number }): Promise<void> {
     const reason: DropReason = error instanceof RKPemTooLargeError ? 'too_large' : 'rejected';
     await this.#bury(entry.name, entry.ID, reason, error.message, error.status, error);
   }
 
-  async buryExpired(entry: StoredEntry): Promise<void> {
+  async #buryExpired(entry: StoredEntry): Promise<void> {
     const age = this.clock.now() - entry.enqueuedAt;
     await this.#bury(entry.name, entry.ID, 'expired', `waited ${age} ms, longer than outbox.maxAgeMs (${this.options.maxAgeMs})`, undefined, undefined);
   }
 
-  async buryCorrupt(name: string, problem: string): Promise<void> {
+  async #buryCorrupt(name: string, problem: string): Promise<void> {
     this.logger.warn(`outbox entry ${name} ${problem}; moved to ${this.store.deadDir}`);
     await this.#bury(name, idOfName(name), 'corrupt', `the file ${problem}`, undefined, undefined);
   }
@@ -422,25 +490,16 @@ export class Outbox implements OutboxControl {
   }
 
   /** A transient failure of this entry: it waits out its own backoff before the drainer tries it again. */
-  entryFailed(name: string, retryAfterMs: number | undefined): void {
+  #entryFailed(name: string, retryAfterMs: number | undefined): void {
     const failures = (this.#backoff.get(name)?.failures ?? 0) + 1;
     const o = this.options;
     const delay = retryDelay(failures, { baseDelayMs: o.baseDelayMs, maxDelayMs: o.maxBackoffMs, maxRetryAfterMs: o.maxBackoffMs }, this.random, retryAfterMs);
     this.#backoff.set(name, { failures, retryAt: this.clock.now() + delay });
   }
 
-  /** When the entry may be tried again (0: now). */
-  retryAt(name: string): number {
-    return this.#backoff.get(name)?.retryAt ?? 0;
-  }
-
-  failuresOf(name: string): number {
-    return this.#backoff.get(name)?.failures ?? 0;
-  }
-
   /** The entry is no longer in the folder (delivered, buried, dropped, or gone to another client). */
   #left(name: string): void {
-    this.attempts.delete(name);
+    this.#attempts.delete(name);
     this.#backoff.delete(name);
     const bytes = this.#known.get(name);
     if (bytes !== undefined) {

@@ -1,0 +1,71 @@
+import { checked } from './checks.js';
+import { callWithRetries, type CallHeaders } from './call.js';
+import { RKError } from './errors.js';
+import type { CallOptions } from './options.js';
+import { expectShape, type ResponseShape } from './responses.js';
+import { failure, type Result } from './result.js';
+import type { Settings } from './settings.js';
+import { Transport, type OperationFacts, type RawOutcome, type SendInit } from './transport.js';
+
+/** An operation as facts.ts states it. */
+export interface OperationSpec extends OperationFacts {
+  readonly reply: string;
+  readonly response?: ResponseShape;
+}
+
+/** A service's facts as facts.ts states them. */
+export interface ServiceFacts {
+  readonly headers: { readonly idempotencyKey: string; readonly attempt: string };
+  readonly operations: Readonly<Record<string, OperationSpec>>;
+}
+
+/** How one facade method calls its operation. */
+export interface Invocation<I, T> {
+  /** In words, for messages: "Reading PEM". */
+  operation: string;
+  /** Checks and shapes the caller's input; throws RKInvalidInputError (reported, never thrown on). */
+  prepare: () => I;
+  send: (input: I, init: SendInit) => Promise<RawOutcome>;
+  /** Reads a 2xx body; by default a known reply is checked against the spec's required fields. */
+  read?: (data: unknown, response: Response, input: I) => T | RKError;
+  /** A POST that only reads, so it is retried like a GET. */
+  idempotent?: boolean;
+  /** One attempt whatever the retry policy. */
+  retry?: boolean;
+}
+
+/**
+ * One RK service as the facades see it: its transport and its operations by operationId. Every
+ * facade method is one `invoke`: input checked, the call retried as its method allows, the body
+ * read, every failure a Result.
+ */
+export class Service<Paths extends {}, Ops extends Readonly<Record<string, OperationSpec>>> {
+  readonly transport: Transport<Paths>;
+  readonly operations: Ops;
+  readonly #headers: CallHeaders;
+
+  constructor(name: string, baseUrl: string, facts: ServiceFacts & { readonly operations: Ops }, settings: Settings) {
+    this.transport = new Transport<Paths>(name, baseUrl, settings);
+    this.operations = facts.operations;
+    this.#headers = facts.headers;
+  }
+
+  get api(): Transport<Paths>['api'] {
+    return this.transport.api;
+  }
+
+  async invoke<I, T>(id: keyof Ops & string, call: CallOptions | undefined, how: Invocation<I, T>): Promise<Result<T>> {
+    const facts = this.operations[id]!;
+    const input = checked(how.prepare);
+    if (input instanceof RKError) return failure(input);
+    const read = how.read ?? ((data: unknown, response: Response) => expectShape<T>(how.operation, facts.response, data, response));
+    return callWithRetries<T>(
+      this.transport as Transport<{}>,
+      this.#headers,
+      { operation: how.operation, facts, idempotent: facts.method === 'GET' || how.idempotent === true, ...(how.retry === false ? { retry: false } : {}) },
+      call,
+      (init) => how.send(input, init),
+      (data, response) => read(data, response, input),
+    );
+  }
+}

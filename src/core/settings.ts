@@ -1,0 +1,98 @@
+import { RetryBudget } from '../resilience/budget.js';
+import { systemClock, type Clock } from '../resilience/clock.js';
+import { requireMs } from './checks.js';
+import { RKInvalidInputError } from './errors.js';
+import { consoleLogger, type Logger } from './logger.js';
+import type { RKOptions } from './options.js';
+import { checkBudgetOptions, resolveRetryPolicy, type RetryPolicy } from './retry-policy.js';
+import { VERSION } from './version.js';
+import { insecureFetch } from './insecure-fetch.js';
+
+/**
+ * A client's options, checked once when it is made (a bad value throws RKInvalidInputError there
+ * and never later), with every default filled in. Every transport and the delivery of one client
+ * share one Settings, so one client has one retry budget and one policy.
+ */
+export interface Settings {
+  /** Deadline of each request. */
+  timeoutMs: number;
+  /** Whether `timeoutMs` was given (sendPem's attempts default to their own, longer, deadline). */
+  timeoutGiven: boolean;
+  /** maxAttempts 1 when the client was made with `retry: false`. */
+  retry: RetryPolicy;
+  /** The client-wide retry budget; undefined when turned off. */
+  budget: RetryBudget | undefined;
+  random: () => number;
+  clock: Clock;
+  logger: Logger;
+  signal: AbortSignal | undefined;
+  fetch: typeof globalThis.fetch;
+  userAgent: string;
+  /** The one credential header sent, if any: the user credential wins, as in the reference client. */
+  credential: { header: string; value: string } | undefined;
+}
+
+/** Header names the user may override; defaults from the specs' security schemes. */
+export interface HeaderDefaults {
+  userAuth: string;
+  pucAuth: string;
+}
+
+export function resolveSettings(creating: string, options: RKOptions, headers: HeaderDefaults): Settings {
+  if (typeof options !== 'object' || options === null) {
+    throw new RKInvalidInputError(creating, 'options', 'must be an object like { timeoutMs: 5000 }');
+  }
+  const timeoutMs = requireMs(creating, 'timeoutMs', options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const budget = options.retry === false ? false : checkBudgetOptions(creating, options.retry?.budget);
+  const signal = options.signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new RKInvalidInputError(creating, 'signal', 'must be an AbortSignal (for example new AbortController().signal)');
+  }
+  const injected = options.fetch;
+  if (injected !== undefined && typeof injected !== 'function') {
+    throw new RKInvalidInputError(creating, 'fetch', 'must be a fetch function');
+  }
+  const base = injected ?? ((input, init) => globalThis.fetch(input, init));
+  return {
+    timeoutMs,
+    timeoutGiven: options.timeoutMs !== undefined,
+    retry: resolveRetryPolicy(creating, options.retry),
+    budget: budget === false ? undefined : new RetryBudget(budget),
+    random: options.random ?? Math.random,
+    clock: options.clock ?? systemClock,
+    logger: options.logger ?? consoleLogger,
+    signal,
+    fetch: options.insecure ? insecureFetch(base, injected !== undefined) : base,
+    userAgent: headerValue(creating, 'userAgent', options.userAgent ?? `recordkeeper-client-${VERSION}`),
+    credential: credentialOf(creating, options, headers),
+  };
+}
+
+export const DEFAULT_TIMEOUT_MS = 5000;
+
+function credentialOf(creating: string, options: RKOptions, defaults: HeaderDefaults): Settings['credential'] {
+  const userHeader = headerName(creating, 'userAuthHeader', options.userAuthHeader ?? defaults.userAuth);
+  const pucHeader = headerName(creating, 'pucAuthHeader', options.pucAuthHeader ?? defaults.pucAuth);
+  if (options.userAuth) return { header: userHeader, value: headerValue(creating, 'userAuth', options.userAuth) };
+  if (options.pucAuth) return { header: pucHeader, value: headerValue(creating, 'pucAuth', options.pucAuth) };
+  return undefined;
+}
+
+function headerName(creating: string, argument: string, value: unknown): string {
+  if (typeof value !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(value)) {
+    throw new RKInvalidInputError(creating, argument, `${JSON.stringify(String(value))} is not a valid HTTP header name`);
+  }
+  return value;
+}
+
+/** A credential or User-Agent that a header cannot carry is refused here, without echoing it. */
+function headerValue(creating: string, argument: string, value: unknown): string {
+  if (typeof value !== 'string' || /[^\t\x20-\x7e\x80-\xff]/.test(value) || value !== value.trim()) {
+    throw new RKInvalidInputError(
+      creating,
+      argument,
+      'cannot be sent as an HTTP header value (it must be a string without line breaks, control characters or surrounding spaces); check how it was read',
+    );
+  }
+  return value;
+}
