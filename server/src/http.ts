@@ -89,19 +89,20 @@ async function handle(options: HttpOptions, validator: SchemaValidator, req: Inc
   }
   const rest = rawPath.slice(SERVICE_PREFIX[service].length);
   const operations = options.specs[service].operations;
-  const match = matchPath(operations, rest);
-  if (!match) {
+  const matches = matchPath(operations, rest);
+  if (!matches.length) {
     return error(
       404,
       'not_found',
       `No ${service} operation at ${rest || '/'}; the paths are ${[...new Set(operations.map((o) => o.template))].join(', ')}` +
-        (rest.startsWith('/tag/') ? ". A base64 segment that holds '/' must be percent-encoded as %2F" : ''),
+        (rest.startsWith('/tag/') ? ". A raw '/' inside a base64 segment fitted no reading of the path; percent-encode it as %2F" : ''),
     );
   }
-  const operation = match.candidates.find((o) => o.method === req.method);
-  if (!operation) {
-    const allowed = match.candidates.map((o) => o.method).join(', ');
-    return { ...error(405, 'malformed_request', `${req.method} is not allowed on ${match.template}; use ${allowed}`), headers: { Allow: allowed } };
+  const match = matches.find((m) => m.candidates.some((o) => o.method === req.method));
+  const operation = match?.candidates.find((o) => o.method === req.method);
+  if (!match || !operation) {
+    const allowed = [...new Set(matches.flatMap((m) => m.candidates.map((o) => o.method)))].join(', ');
+    return { ...error(405, 'malformed_request', `${req.method} is not allowed on ${matches[0]!.template}; use ${allowed}`), headers: { Allow: allowed } };
   }
 
   const auth = options.auth.check(operation, req.headers);
@@ -110,11 +111,14 @@ async function handle(options: HttpOptions, validator: SchemaValidator, req: Inc
   const body = await readBody(options, operation, req);
   if ('status' in body) return body;
 
+  if (match.readings.length > 1) return ambiguous(operation, rest, match.readings);
+  const rawParams = match.readings[0] ?? {};
   const path: Record<string, unknown> = {};
   for (const parameter of operation.parameters.filter((p) => p.in === 'path')) {
     let value: string;
     try {
-      value = decodeURIComponent(match.rawParams[parameter.name] ?? '');
+      // Not URLSearchParams-style decoding: in a path '+' is a '+' (base64's), never a space.
+      value = decodeURIComponent(rawParams[parameter.name] ?? '');
     } catch {
       return malformed(operation, `${parameter.name}: is not valid percent-encoding`, parameter.name);
     }
@@ -139,6 +143,20 @@ async function handle(options: HttpOptions, validator: SchemaValidator, req: Inc
     principal: Principal;
   }) => Promise<Reply>;
   return handler({ path, query: query.value, body: body.value, principal: auth.principal });
+}
+
+/** A raw '/' in base64 segments that can be read more than one way: the client must say which. */
+function ambiguous(operation: SpecOperation, rawPath: string, readings: Record<string, string>[]): Reply {
+  const names = Object.keys(readings[0] ?? {});
+  const shown = readings
+    .slice(0, 3)
+    .map((reading) => names.map((name) => `${name}=${reading[name]}`).join(' '))
+    .join('; ');
+  return malformed(
+    operation,
+    `The path ${rawPath} is ambiguous: its raw '/' can be read ${readings.length} ways (${shown}${readings.length > 3 ? '; …' : ''}); ` +
+      "percent-encode each '/' inside a base64 segment as %2F",
+  );
 }
 
 function invalid(violation: Violation): Reply {
