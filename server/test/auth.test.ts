@@ -91,6 +91,7 @@ describe('no credentials configured', { timeout: 60_000 }, () => {
   afterAll(async () => h?.stop());
 
   it('needs none, ignores any sent, and allows /clean', async () => {
+    expect(h.rk.replies).toBe('rich'); // the default reply mode
     expect((await h.call('receiver', 'GET', '/info')).json).toMatchObject({ auth_required: false, pem_auth_required: false });
     expect((await h.call('query', 'GET', '/info', { headers: { 'X-RK-User-Auth': 'anything' } })).json).toMatchObject({ auth_required: false });
     expect((await h.call('query', 'POST', '/clean', { body: {} })).status).toBe(200);

@@ -168,7 +168,7 @@ export function defineReferenceRequestsSuite(storage: string, options: (replies:
 
         it('explains a refused PEM', async () => {
           const prefix = reference ? 'PEM is not valid: ' : '';
-          await refused(422, () => h.call('receiver', 'POST', '/pem', { body: makePem({ Type: '' }) }), `${prefix}Type: must NOT have fewer than 1 characters`);
+          await refused(422, () => h.call('receiver', 'POST', '/pem', { body: makePem({ Type: '' }) }), `${prefix}Type: is empty`);
           await refused(400, () => h.call('receiver', 'POST', '/pem', { raw: '{"ID": ', headers: { 'Content-Type': 'application/json' } }), new RegExp(`^${prefix}body: is not valid JSON \\(`));
           const pem = makePem();
           await sendPem(pem);
