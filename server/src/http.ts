@@ -149,7 +149,8 @@ async function handle(options: HttpOptions, validator: SchemaValidator, req: Inc
 
 /** A raw '/' in base64 segments that can be read more than one way: the client must say which. */
 function ambiguous(operation: SpecOperation, rawPath: string, readings: Record<string, string>[]): Reply {
-  const names = Object.keys(readings[0] ?? {});
+  // Only the parameters the readings disagree on (the namespace and the tag, not the PEM id).
+  const names = Object.keys(readings[0] ?? {}).filter((name) => new Set(readings.map((r) => r[name])).size > 1);
   const shown = readings
     .slice(0, 3)
     .map((reading) => names.map((name) => `${name}=${reading[name]}`).join(' '))
