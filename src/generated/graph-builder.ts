@@ -113,7 +113,7 @@ export type components = {
         };
         /**
          * @description Why a request was refused, as one line of text: the form of a service that does not answer JSON errors (a local RK started with `--replies reference`; the real RK's error bodies are not public). A client reports it as the server's explanation.
-         * @example PEM is not valid: Type is empty
+         * @example PEM is not valid: Type: is empty
          */
         ErrorText: string;
         /**
