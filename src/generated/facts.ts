@@ -48,7 +48,7 @@ export const receiver = {
         413,
         422
       ],
-      "reply": "known",
+      "reply": "ours",
       "response": {
         "type": "object",
         "required": [
@@ -70,7 +70,7 @@ export const receiver = {
         404,
         422
       ],
-      "reply": "known",
+      "reply": "ours",
       "response": {
         "type": "object",
         "required": [
@@ -317,6 +317,41 @@ export const query = {
       },
       "query": [
         {
+          "name": "pageIndex",
+          "role": "filter",
+          "type": "integer",
+          "minimum": 0
+        },
+        {
+          "name": "pageSize",
+          "role": "filter",
+          "type": "integer",
+          "minimum": 1
+        },
+        {
+          "name": "sortField",
+          "role": "filter",
+          "type": "string",
+          "enum": [
+            "ID",
+            "Type",
+            "Emitter",
+            "TimestampClient",
+            "TimestampReceived",
+            "Tag",
+            "TagNamespace"
+          ]
+        },
+        {
+          "name": "sortOrder",
+          "role": "filter",
+          "type": "string",
+          "enum": [
+            "asc",
+            "desc"
+          ]
+        },
+        {
           "name": "ID",
           "role": "filter",
           "type": "string"
@@ -434,6 +469,36 @@ export const query = {
       },
       "query": [
         {
+          "name": "pageIndex",
+          "role": "filter",
+          "type": "integer",
+          "minimum": 0
+        },
+        {
+          "name": "pageSize",
+          "role": "filter",
+          "type": "integer",
+          "minimum": 1
+        },
+        {
+          "name": "sortField",
+          "role": "filter",
+          "type": "string",
+          "enum": [
+            "Name",
+            "CreatedAt"
+          ]
+        },
+        {
+          "name": "sortOrder",
+          "role": "filter",
+          "type": "string",
+          "enum": [
+            "asc",
+            "desc"
+          ]
+        },
+        {
           "name": "Name",
           "role": "filter",
           "type": "string"
@@ -446,6 +511,7 @@ export const query = {
       "path": "/tag/{ns_b64}/{tag_b64}",
       "statuses": [
         200,
+        400,
         401,
         403,
         404,
@@ -595,7 +661,7 @@ export const query = {
         403,
         422
       ],
-      "reply": "known",
+      "reply": "ours",
       "response": {
         "type": "object",
         "required": [
@@ -711,7 +777,7 @@ export const graphBuilder = {
         403,
         422
       ],
-      "reply": "known",
+      "reply": "ours",
       "response": {
         "type": "object",
         "required": [
@@ -731,7 +797,7 @@ export const graphBuilder = {
         403,
         422
       ],
-      "reply": "known",
+      "reply": "ours",
       "response": {
         "type": "object",
         "required": [

@@ -19,12 +19,22 @@ export interface PrismFetchOptions {
    * for operations whose spec holds several named examples. Receives a clone of the request.
    */
   preferExample?: (request: Request) => string | undefined | Promise<string | undefined>;
+  /**
+   * Prism parses every `application/json` body before it reads the spec, so the reference client's
+   * setTag body (raw base64 text labelled JSON, which the real Record Keeper accepts) is refused by
+   * Prism alone. For requests this returns true, the body is re-sent to Prism as a JSON string; the
+   * client's own bytes are asserted in the unit tests.
+   */
+  quoteBody?: (request: Request) => boolean;
 }
 
 export function prismFetch(options: PrismFetchOptions = {}) {
   const responses: SeenResponse[] = [];
   const fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-    const request = new Request(input, init);
+    let request = new Request(input, init);
+    if (options.quoteBody?.(request)) {
+      request = new Request(request, { body: JSON.stringify(await request.clone().text()) });
+    }
     const example = await options.preferExample?.(request.clone());
     if (example !== undefined) request.headers.set('Prefer', `example=${example}`);
     const response = await globalThis.fetch(request);
