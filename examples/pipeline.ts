@@ -7,7 +7,7 @@
  *   npm run build --workspace recordkeeper-local && node server/dist/examples/pipeline.js
  */
 import { pathToFileURL } from 'node:url';
-import { RKAdmin, RKClient, RKQuery, type Result } from '../src/index.js';
+import { RKAdmin, RKClient, RKQuery, type Result } from 'recordkeeper-client';
 import { startLocalRK } from '../server/src/index.js';
 
 export interface PipelineOptions {

@@ -14,7 +14,7 @@ import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { RKClient, RKQuery, type Pem } from '../../src/index.js';
+import { RKClient, RKQuery, type Pem } from 'recordkeeper-client';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const serverBin = path.resolve(here, '..', '..', '..', 'bin', 'recordkeeper-local.js');

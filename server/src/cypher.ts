@@ -1,4 +1,4 @@
-import type { PyValue } from './python-literal.js';
+import type { PythonValue as PyValue } from 'recordkeeper-client/wire';
 import type { Queryable } from './storage.js';
 
 /**

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Auth } from './auth.js';
 import { parseStatement, supportedStatementsText, UnsupportedQueryError } from './cypher.js';
 import type { GraphBuilder } from './graph.js';
-import { toPythonLiteral } from './python-literal.js';
+import { queryFacts } from 'recordkeeper-client/specs';
+import { toPythonLiteral } from 'recordkeeper-client/wire';
 import type { ListSelection, Records } from './records.js';
 import { textProblem, findUnstorable } from './validation.js';
 import type { ApiError, ErrorCode, Handlers, ReportBody } from './types.js';
@@ -263,7 +264,8 @@ type ListQuery = {
   sortOrder?: 'asc' | 'desc';
 } & Record<string, unknown>;
 
-const PAGING = new Set(['pageIndex', 'pageSize', 'sortField', 'sortOrder']);
+/** The list parameters (paging and sorting), as the Query spec marks them. */
+const PAGING = new Set<string>(queryFacts.operations.listPems.query.filter((p) => p.role === 'paging').map((p) => p.name));
 
 function filtersOf(query: Record<string, unknown>): Record<string, string> {
   return Object.fromEntries(Object.entries(query).filter(([k, v]) => !PAGING.has(k) && typeof v === 'string')) as Record<string, string>;

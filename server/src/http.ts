@@ -4,6 +4,7 @@ import { matchPath, SERVICES, type SchemaObject, type ServiceName, type SpecOper
 import { replyShaper, type RepliesMode, type ReplyContext } from './replies.js';
 import type { ApiError, ErrorCode, Handlers, OperationId, Principal, Reply } from './types.js';
 import { SchemaValidator, type Violation } from './validation.js';
+import { graphBuilderFacts, queryFacts, receiverFacts } from 'recordkeeper-client/specs';
 
 /**
  * The HTTP front of the three services on one port, under the path prefixes `/receiver`,
@@ -13,10 +14,11 @@ import { SchemaValidator, type Violation } from './validation.js';
  * handler, so it changes nothing.
  */
 
+/** Each service's base path, as its spec's servers state it. */
 export const SERVICE_PREFIX: Record<ServiceName, string> = {
-  receiver: '/receiver',
-  query: '/query',
-  'graph-builder': '/graph-builder',
+  receiver: receiverFacts.prefix,
+  query: queryFacts.prefix,
+  'graph-builder': graphBuilderFacts.prefix,
 };
 
 /** The operation whose body is ignored and accepted under any content type (see its spec text). */
@@ -27,7 +29,6 @@ const SIZE_LIMITED = 'sendPem';
 const MAX_OTHER_BODY = 1024 * 1024;
 /** Past this a PEM upload is cut off instead of being read to the end just to be counted. */
 const MAX_COUNTED_BODY = 64 * 1024 * 1024;
-const PAGING = new Set(['pageIndex', 'pageSize', 'sortField', 'sortOrder']);
 
 export interface HttpOptions {
   specs: Specs;
@@ -257,8 +258,8 @@ function readQuery(operation: SpecOperation, validator: SchemaValidator, search:
   for (const name of new Set(params.keys())) {
     const parameter = declared.find((p) => p.name === name);
     if (!parameter) {
-      const filters = declared.filter((p) => !PAGING.has(p.name)).map((p) => p.name);
-      const paging = declared.filter((p) => PAGING.has(p.name)).map((p) => p.name);
+      const filters = declared.filter((p) => p.role !== 'paging').map((p) => p.name);
+      const paging = declared.filter((p) => p.role === 'paging').map((p) => p.name);
       return error(
         400,
         'malformed_request',

@@ -2,5 +2,5 @@ export { startLocalRK, DEFAULT_PEM_SIZE_LIMIT, DEFAULT_GRAPH_INTERVAL_MS, type L
 export type { AuthOptions } from './auth.js';
 export { REPLY_MODES, type RepliesMode } from './replies.js';
 export type { Storage, Queryable } from './storage.js';
-export { toPythonLiteral, type PyValue } from './python-literal.js';
+export { toPythonLiteral, type PythonValue as PyValue } from 'recordkeeper-client/wire';
 export { supportedStatementsText } from './cypher.js';

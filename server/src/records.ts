@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Queryable, Storage } from './storage.js';
-import { formatTimestamp } from './time.js';
+import { formatTimestamp } from 'recordkeeper-client/wire';
 import type { Artifact, Pem, Report, ReportBody, StoredPem, TagRecord } from './types.js';
 
 /**

@@ -22,6 +22,8 @@ export interface SpecParameter {
   in: 'path' | 'query' | 'header' | 'cookie';
   required: boolean;
   schema: SchemaObject;
+  /** `paging` for list parameters (paging and sorting), `filter` for field filters: the spec's x-rk-role. */
+  role: 'paging' | 'filter';
 }
 
 export interface SpecMedia {
@@ -135,6 +137,7 @@ function toServiceSpec(service: ServiceName, document: Record<string, unknown>):
         ...p,
         required: p.required === true,
         schema: p.schema ?? {},
+        role: (p as { 'x-rk-role'?: unknown })['x-rk-role'] === 'paging' ? ('paging' as const) : ('filter' as const),
       }));
       const body = raw.requestBody as { required?: boolean; content?: Record<string, SpecMedia> } | undefined;
       operations.push({

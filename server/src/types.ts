@@ -1,9 +1,11 @@
-import type { components as ReceiverComponents, operations as ReceiverOperations } from '../../src/generated/receiver.js';
-import type { components as QueryComponents, operations as QueryOperations } from '../../src/generated/query.js';
 import type {
-  components as GraphBuilderComponents,
-  operations as GraphBuilderOperations,
-} from '../../src/generated/graph-builder.js';
+  GraphBuilderComponents,
+  GraphBuilderOperations,
+  QueryComponents,
+  QueryOperations,
+  ReceiverComponents,
+  ReceiverOperations,
+} from 'recordkeeper-client/specs';
 
 /**
  * The server's view of the specs' types: the same generated declarations the client uses, so a

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parsePythonLiteral, parseRows } from '../../src/wire/python-literal.js';
 import { parseOptions } from '../src/cli.js';
 import { parseStatement, tokenize, UnsupportedQueryError } from '../src/cypher.js';
-import { pythonString, toPythonLiteral } from '../src/python-literal.js';
+import { pythonString, toPythonLiteral } from '../../src/wire/python-literal-format.js';
 import { escapeLike } from '../src/records.js';
 import { readSegments } from '../src/base64-path.js';
 

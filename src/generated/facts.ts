@@ -318,19 +318,19 @@ export const query = {
       "query": [
         {
           "name": "pageIndex",
-          "role": "filter",
+          "role": "paging",
           "type": "integer",
           "minimum": 0
         },
         {
           "name": "pageSize",
-          "role": "filter",
+          "role": "paging",
           "type": "integer",
           "minimum": 1
         },
         {
           "name": "sortField",
-          "role": "filter",
+          "role": "paging",
           "type": "string",
           "enum": [
             "ID",
@@ -344,7 +344,7 @@ export const query = {
         },
         {
           "name": "sortOrder",
-          "role": "filter",
+          "role": "paging",
           "type": "string",
           "enum": [
             "asc",
@@ -470,19 +470,19 @@ export const query = {
       "query": [
         {
           "name": "pageIndex",
-          "role": "filter",
+          "role": "paging",
           "type": "integer",
           "minimum": 0
         },
         {
           "name": "pageSize",
-          "role": "filter",
+          "role": "paging",
           "type": "integer",
           "minimum": 1
         },
         {
           "name": "sortField",
-          "role": "filter",
+          "role": "paging",
           "type": "string",
           "enum": [
             "Name",
@@ -491,7 +491,7 @@ export const query = {
         },
         {
           "name": "sortOrder",
-          "role": "filter",
+          "role": "paging",
           "type": "string",
           "enum": [
             "asc",
