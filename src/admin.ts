@@ -8,11 +8,11 @@ import { Service } from './core/service.js';
 import { resolveSettings } from './core/settings.js';
 import { graphBuilder as graphFacts } from './generated/facts.js';
 import type { paths as GraphBuilderPaths } from './generated/graph-builder.js';
-import { runGraphQuery, type GraphRow } from './graph/graph-query.js';
-import { isReportId } from './model/ids.js';
+import { runGraphQuery, type GraphRow } from './query-graph.js';
+import { isReportId } from './wire/ids.js';
 import { readQueryInfo } from './query.js';
 import { queryFacts, queryService, type QueryService } from './query-service.js';
-import type { ConnectionReport, FlushReport, GraphInfo, GraphQueryType, Report } from './types.js';
+import type { ConnectionReport, FlushReport, GraphInfo, GraphQueryType, Report } from './model/types.js';
 
 export interface GraphVerifyOptions {
   checkPems?: boolean;

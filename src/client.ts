@@ -14,7 +14,7 @@ import type { OutboxControl } from './delivery/outbox/outbox.js';
 import { receiver as facts } from './generated/facts.js';
 import type { paths } from './generated/receiver.js';
 import { Pem, prepareArtifact, type PreparePemOptions } from './model/pem.js';
-import type { Artifact, ArtifactProperties, PemPayload, ReceiverInfo } from './types.js';
+import type { Artifact, ArtifactProperties, PemPayload, ReceiverInfo } from './model/types.js';
 import { encodeTagSegment, tagPathSerializer } from './wire/tag-segments.js';
 
 /** What RKClient and its mock (RKClientFactory with RK_MOCK=true) both offer. */

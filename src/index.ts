@@ -1,7 +1,7 @@
 export { RKClient, type RKClientLike } from './client.js';
 export { RKQuery } from './query.js';
 export { RKAdmin, type GraphVerifyOptions } from './admin.js';
-export { RKClientFactory } from './factory.js';
+export { RKClientFactory } from './testing/factory.js';
 export { MockRKClient } from './testing/mock-client.js';
 export { Pem, prepareArtifact, PEM_VERSION, type PreparePemOptions } from './model/pem.js';
 export {
@@ -37,7 +37,7 @@ export type { Result } from './core/result.js';
 export type { ReceiverAck, TagAck } from './core/replies.js';
 export type { RKOptions, CallOptions, RetryOptions, QueueOptions, OutboxOptions } from './core/options.js';
 export type { Logger } from './core/logger.js';
-export type { GraphRow } from './graph/graph-query.js';
+export type { GraphRow } from './query-graph.js';
 export type { PythonValue } from './wire/python-literal.js';
 export { VERSION } from './core/version.js';
 export type {
@@ -61,4 +61,4 @@ export type {
   Report,
   StoredPem,
   TagRecord,
-} from './types.js';
+} from './model/types.js';

@@ -6,9 +6,9 @@ import { expectCount, unexpected } from './core/responses.js';
 import { failure, success, type Result } from './core/result.js';
 import { resolveSettings } from './core/settings.js';
 import { queryService, queryFacts as facts, type QueryService } from './query-service.js';
-import { graphArtifacts, GRAPH_ARTIFACT_COUNT } from './graph/graph-artifacts.js';
-import { runGraphQuery, type GraphRow } from './graph/graph-query.js';
-import { isHexId } from './model/ids.js';
+import { graphArtifacts, GRAPH_ARTIFACT_COUNT } from './query-graph-artifacts.js';
+import { runGraphQuery, type GraphRow } from './query-graph.js';
+import { isHexId } from './wire/ids.js';
 import { encodeTagSegment, tagPathSerializer } from './wire/tag-segments.js';
 import {
   artifactSourceOf,
@@ -22,7 +22,7 @@ import {
   type QueryInfo,
   type StoredPem,
   type TagRecord,
-} from './types.js';
+} from './model/types.js';
 
 /** Reads PEMs, artifacts and tags back from the Record Keeper Query service. */
 export class RKQuery {

@@ -1,5 +1,5 @@
 import { RKInvalidInputError } from './errors.js';
-import { isHexId } from '../model/ids.js';
+import { isHexId } from '../wire/ids.js';
 import { MAX_TIMER_MS } from '../resilience/clock.js';
 
 /** Checks of caller input. Each throws an RKInvalidInputError that says what to pass instead. */

@@ -1,5 +1,5 @@
 import { isPlainObject } from './checks.js';
-import { isHexId } from '../model/ids.js';
+import { isHexId } from '../wire/ids.js';
 
 /**
  * Reading the answers whose body the real Record Keeper never made public: `POST /pem`,

@@ -1,9 +1,9 @@
 import { formatTimestamp, parseTimestamp } from '../wire/timestamps.js';
 import { describe, isPlainObject, requireHexId, requireObject, requireStringRecord, requireText } from '../core/checks.js';
 import { RKInvalidInputError } from '../core/errors.js';
-import { newPemId } from './ids.js';
+import { newPemId } from '../wire/ids.js';
 import type { Logger } from '../core/logger.js';
-import type { Artifact, ArtifactProperties, PemPayload, PemProperties } from '../types.js';
+import type { Artifact, ArtifactProperties, PemPayload, PemProperties } from './types.js';
 
 /** The PEM format this client writes. */
 export const PEM_VERSION: PemPayload['Version'] = '2.0.0';

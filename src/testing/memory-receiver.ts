@@ -1,6 +1,6 @@
 import { VERSION } from '../core/version.js';
 import { receiver as facts } from '../generated/facts.js';
-import type { PemPayload, ReceiverInfo, TagRecord } from '../types.js';
+import type { PemPayload, ReceiverInfo, TagRecord } from '../model/types.js';
 import { decodeTagSegment } from '../wire/tag-segments.js';
 import { formatTimestamp } from '../wire/timestamps.js';
 

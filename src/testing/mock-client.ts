@@ -1,7 +1,7 @@
 import { RKClient } from '../client.js';
 import { requireText } from '../core/checks.js';
 import type { Logger } from '../core/logger.js';
-import type { TagRecord, PemPayload } from '../types.js';
+import type { TagRecord, PemPayload } from '../model/types.js';
 import { MemoryReceiver } from './memory-receiver.js';
 
 export { MOCK_PEM_SIZE_LIMIT } from './memory-receiver.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RKQuery, type RKOptions } from '../../src/index.js';
 import { prismFetch, type PrismFetchOptions } from '../helpers/prism-fetch.js';
-import { GRAPH_ARTIFACT_LIST } from '../../src/graph/graph-artifacts.js';
+import { GRAPH_ARTIFACT_LIST } from '../../src/query-graph-artifacts.js';
 import { expectHttpError, expectNoViolations, expectOk, usePrismMocks } from './mocks.js';
 
 /** RKQuery against a Prism mock of openapi/query.yaml: every call must be one the spec allows. */

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -119,8 +119,18 @@ describe('the npm package', { timeout: TIMEOUT_MS }, () => {
 
   beforeAll(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'rk-pack-'));
-    await runOk('npm', ['run', 'build'], ROOT);
-    await runOk('npm', ['pack', '--pack-destination', tmp], ROOT);
+    // Built and packed from a copy: rebuilding the repository's own dist/ would pull it from under
+    // the suites running beside this one (recordkeeper-local imports the built client).
+    const source = join(tmp, 'source');
+    await mkdir(source);
+    for (const entry of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'tsconfig.json', 'tsconfig.build.json', 'src', 'openapi']) {
+      await cp(join(ROOT, entry), join(source, entry), { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+      });
+    }
+    await symlink(join(ROOT, 'node_modules'), join(source, 'node_modules'), 'dir');
+    await runOk('npm', ['run', 'build'], source);
+    await runOk('npm', ['pack', '--pack-destination', tmp], source);
     const tarballs = (await readdir(tmp)).filter((name) => name.endsWith('.tgz'));
     expect(tarballs).toHaveLength(1);
     const tarball = join(tmp, tarballs[0]!);

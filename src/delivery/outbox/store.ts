@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isHexId } from '../../model/ids.js';
+import { isHexId } from '../../wire/ids.js';
 
 /**
  * The outbox on disk: one file per PEM, written so that a file under its final name is always

@@ -1,11 +1,11 @@
-import { requireText } from '../core/checks.js';
-import { RKInvalidInputError, type RKError } from '../core/errors.js';
-import type { CallOptions } from '../core/options.js';
-import { parseRows, PythonLiteralError, type PythonValue } from '../wire/python-literal.js';
-import { unexpected } from '../core/responses.js';
-import type { Result } from '../core/result.js';
-import { queryFacts, type QueryService } from '../query-service.js';
-import type { GraphQueryType } from '../types.js';
+import { requireText } from './core/checks.js';
+import { RKInvalidInputError, type RKError } from './core/errors.js';
+import type { CallOptions } from './core/options.js';
+import { parseRows, PythonLiteralError, type PythonValue } from './wire/python-literal.js';
+import { unexpected } from './core/responses.js';
+import type { Result } from './core/result.js';
+import { queryFacts, type QueryService } from './query-service.js';
+import type { GraphQueryType } from './model/types.js';
 
 /** One row of a graph query answer. */
 export type GraphRow = PythonValue[];

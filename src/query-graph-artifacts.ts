@@ -1,8 +1,8 @@
-import { RKInvalidInputError } from '../core/errors.js';
-import { unexpected } from '../core/responses.js';
-import type { GraphRow } from './graph-query.js';
-import { failure, success, type Result } from '../core/result.js';
-import type { Artifact, ArtifactFilters, ArtifactListOptions } from '../types.js';
+import { RKInvalidInputError } from './core/errors.js';
+import { unexpected } from './core/responses.js';
+import type { GraphRow } from './query-graph.js';
+import { failure, success, type Result } from './core/result.js';
+import type { Artifact, ArtifactFilters, ArtifactListOptions } from './model/types.js';
 
 /** The statements the reference client sends, verbatim, so any RK graph answers them. */
 export const GRAPH_ARTIFACT_LIST =

@@ -1,6 +1,6 @@
-import { RKClient, type RKClientLike } from './client.js';
-import { MockRKClient } from './testing/mock-client.js';
-import type { RKOptions } from './core/options.js';
+import { RKClient, type RKClientLike } from '../client.js';
+import { MockRKClient } from './mock-client.js';
+import type { RKOptions } from '../core/options.js';
 
 /** Makes the client to use: the real one, or the in-memory mock when `RK_MOCK` is `true` (any case). */
 export const RKClientFactory = {

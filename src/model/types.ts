@@ -1,7 +1,7 @@
-import { RKInvalidInputError } from './core/errors.js';
-import type { components as Receiver } from './generated/receiver.js';
-import type { components as Query, operations as QueryOperations } from './generated/query.js';
-import type { components as GraphBuilder } from './generated/graph-builder.js';
+import { RKInvalidInputError } from '../core/errors.js';
+import type { components as Receiver } from '../generated/receiver.js';
+import type { components as Query, operations as QueryOperations } from '../generated/query.js';
+import type { components as GraphBuilder } from '../generated/graph-builder.js';
 
 /** Domain names for the shapes the specs define; nothing here restates a field. */
 
