@@ -20,5 +20,7 @@ export function toDot(source: LineageGraphSource, options: { name?: string } = {
 }
 
 function quote(text: string): string {
-  return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\r?\n/g, '\\n')}"`;
+  // In a DOT quoted string only \" is an escape; a backslash before a quote or at the end is doubled
+  // so that it cannot swallow the quote.
+  return `"${text.replace(/\\(?=("|$))/g, '\\\\').replace(/"/g, '\\"').replace(/\r?\n/g, '\\n')}"`;
 }

@@ -5,7 +5,7 @@ import type { ArtifactNode, PemNode } from './walk.js';
  * W3C PROV-JSON (the 2013 Member Submission): each PEM is an activity, each artifact version an
  * entity, each emitter a (software) agent; relations `used`, `wasGeneratedBy`, `wasInformedBy`
  * (a PEM informed by its Predecessor) and `wasAssociatedWith` (a PEM and its emitter). Identifiers
- * are qualified names in the `rk` namespace, with Names percent-encoded.
+ * are qualified names in the `rk` namespace, with IDs, Names and emitters percent-encoded.
  */
 
 type Attributes = Record<string, unknown>;
@@ -23,9 +23,11 @@ export interface ProvJson {
 
 export const RK_PROV_NAMESPACE = 'urn:recordkeeper:';
 
-const pemId = (id: string) => `rk:pem_${id}`;
-const entityId = (node: ArtifactNode) => `rk:artifact_${node.producer ?? 'unbound'}_${encodeURIComponent(node.name)}`;
-const agentId = (emitter: string) => `rk:emitter_${encodeURIComponent(emitter)}`;
+/** A QName local part: letters, digits, `_ . -`, everything else percent-encoded (UTF-8). */
+const local = (text: string) => encodeURIComponent(text).replace(/[!'()*~]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
+const pemId = (id: string) => `rk:pem_${local(id)}`;
+const entityId = (node: ArtifactNode) => `rk:artifact_${node.producer === null ? 'unbound' : local(node.producer)}_${local(node.name)}`;
+const agentId = (emitter: string) => `rk:emitter_${local(emitter)}`;
 const qualified = (name: string) => ({ $: name, type: 'prov:QUALIFIED_NAME' });
 
 export function toProvJson(source: LineageGraphSource): ProvJson {
@@ -53,7 +55,7 @@ export function toProvJson(source: LineageGraphSource): ProvJson {
       doc.activity[pemId(node.id)] = activity;
       if (node.emitter) {
         doc.agent[agentId(node.emitter)] ??= { 'prov:type': qualified('prov:SoftwareAgent'), 'prov:label': node.emitter };
-        doc.wasAssociatedWith[`_:assoc_${node.id}`] = { 'prov:activity': pemId(node.id), 'prov:agent': agentId(node.emitter) };
+        doc.wasAssociatedWith[`_:assoc_${local(node.id)}`] = { 'prov:activity': pemId(node.id), 'prov:agent': agentId(node.emitter) };
       }
     } else {
       const entity: Attributes = { 'prov:label': node.name, 'rk:name': node.name };
