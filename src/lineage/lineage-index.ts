@@ -18,7 +18,7 @@ export interface LineagePemInput {
   Predecessor?: string | null;
   Emitter: string;
   TimestampClient: string;
-  /** The Receiver's time of storage; when a PEM carrying a Tag moved it (see tags.ts). */
+  /** The Receiver's time of storage: the refresh watermark (loader.ts), and out-of-order tag arrivals (tags.ts). */
   TimestampReceived?: string;
   Tag?: string;
   TagNamespace?: string;

@@ -5,8 +5,10 @@ import { formatSeconds, toSeconds, type TimeInput } from './time.js';
 /**
  * Tag history, built from what the client can know:
  * - every PEM carries `Tag` and `TagNamespace`; storing it moves that tag to it (what the local RK
- *   does, and what the Receiver's contract says). The move time is its TimestampReceived (the
- *   Receiver's clock); a PEM read without one counts at its TimestampClient. Basis `pem`.
+ *   does, and what the Receiver's contract says). The move counts at the PEM's TimestampClient, the
+ *   same clock that binds artifacts, so one state-at-T answer uses one clock. (The Receiver really
+ *   moves it on arrival: a PEM that arrived after a later-stamped one carrying the same tag is marked
+ *   `arrivedOutOfOrder`, because there the Receiver's tag and this history differ.) Basis `pem`.
  * - `setTag` moves are not in any PEM. `/tags` tells only where each tag points *now* and since
  *   when (`UpdatedAt`): basis `tags`. Earlier setTag moves are lost unless this client recorded them
  *   (`recordTagMove` with the TagRecord setTag resolved with): basis `recorded`.
@@ -36,8 +38,8 @@ export interface TagResolution {
 }
 
 export const ASSUMPTIONS = {
-  pemMovesTag: 'a PEM carrying Tag/TagNamespace moved that tag when the Receiver stored it (TimestampReceived)',
-  pemMovesTagClientTime: 'a PEM carrying Tag/TagNamespace moved that tag at its TimestampClient (no TimestampReceived was read)',
+  pemMovesTag: 'a PEM carrying Tag/TagNamespace moved that tag at its TimestampClient',
+  arrivedOutOfOrder: 'an earlier-stamped PEM carrying the same tag reached the Receiver after this one and moved the tag back on arrival: from then the Receiver pointed there',
   tagsCurrentOnly: '/tags shows where the tag points now and since when; setTag moves before that are unknown unless recorded',
   tagsNotRead: '/tags was not read: setTag moves are unknown (load with tags, or recordTagMove after setTag)',
   clientClocks: "artifact versions are bound by TimestampClient, so they trust the emitters' clocks",
@@ -54,10 +56,18 @@ interface Move {
 
 function moves(index: LineageIndex, namespace: string, tag: string): Move[] {
   const list: Move[] = [];
-  for (const slot of index.tagCarriers(namespace, tag)) {
+  const carriers = [...index.tagCarriers(namespace, tag)].sort((a, b) => index.timeOf(a) - index.timeOf(b) || index.receivedOf(a) - index.receivedOf(b) || a - b);
+  // A later-stamped carrier that the Receiver got before an earlier-stamped one: on that arrival
+  // the Receiver moved the tag back, so from then its tag and this history differ.
+  let maxReceivedBefore = -Infinity;
+  const outOfOrder = new Set<number>();
+  for (const slot of carriers) {
     const received = index.receivedOf(slot);
-    const known = !Number.isNaN(received);
-    list.push({ slotOrId: slot, at: known ? received : index.timeOf(slot), basis: 'pem', assumption: known ? ASSUMPTIONS.pemMovesTag : ASSUMPTIONS.pemMovesTagClientTime });
+    if (maxReceivedBefore > received) outOfOrder.add(slot);
+    if (received > maxReceivedBefore) maxReceivedBefore = received;
+  }
+  for (const slot of carriers) {
+    list.push({ slotOrId: slot, at: index.timeOf(slot), basis: 'pem', assumption: outOfOrder.has(slot) ? ASSUMPTIONS.arrivedOutOfOrder : ASSUMPTIONS.pemMovesTag });
   }
   for (const move of index.knownTagMoves(namespace, tag)) {
     list.push({ slotOrId: move.pem, at: move.at, basis: move.basis, assumption: move.basis === 'tags' ? ASSUMPTIONS.tagsCurrentOnly : null });

@@ -19,11 +19,12 @@ describe('tag history and state at a time', () => {
     expect(() => tagHistory(index, '', 'production')).toThrow(RKInvalidInputError);
   });
 
-  it('moves a tag at TimestampReceived, the Receiver clock, not at TimestampClient', () => {
+  it('moves a tag at the TimestampClient of the PEM carrying it, and marks a carrier that arrived out of order', () => {
     const index = new LineageIndex();
-    index.add(stored('late', { t: 10, lag: 100, tag: 'prod', ns: 'svc' }));
-    expect(resolveTag(index, 'svc', 'prod', { at: at(50) })).toBeNull();
-    expect(resolveTag(index, 'svc', 'prod', { at: at(110) })?.pem).toBe('late');
+    index.add(stored('late', { t: 10, lag: 100, tag: 'prod', ns: 'svc' })); // received at 110
+    index.add(stored('newer', { t: 20, lag: 0, tag: 'prod', ns: 'svc' })); // received at 20, before 'late'
+    expect(resolveTag(index, 'svc', 'prod', { at: at(15) })).toMatchObject({ pem: 'late', assumptions: [ASSUMPTIONS.pemMovesTag, ASSUMPTIONS.tagsNotRead] });
+    expect(resolveTag(index, 'svc', 'prod', { at: at(30) })).toMatchObject({ pem: 'newer', assumptions: [ASSUMPTIONS.arrivedOutOfOrder, ASSUMPTIONS.tagsNotRead] });
   });
 
   it('adds setTag moves from /tags (current state only) and from the client record', () => {
