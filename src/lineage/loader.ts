@@ -27,8 +27,9 @@ import { wireSeconds } from './time.js';
  * has a new TimestampReceived, so it is found. The overlap covers PEMs whose transaction committed
  * after a later one's (their TimestampReceived is older than what was already visible) and the
  * one-second resolution. New arrivals during a refresh only push older PEMs to later pages.
- * A Query service that refuses the TimestampReceived sort (400) is read in full each time
- * (strategy `full-rescan`), adding the PEMs not yet known.
+ * A Query service that refuses the TimestampReceived sort (400), or whose PEMs do not carry
+ * TimestampReceived (the reference client does not read it: it is this project's spec, not known
+ * RK behaviour), is read in full each time (strategy `full-rescan`), adding the PEMs not yet known.
  */
 
 export interface LineageSource {
@@ -108,6 +109,11 @@ export class LineageLoader {
         this.#strategy = 'full-rescan';
         report.strategy = 'full-rescan';
         return this.#readAll(report, call, () => progress(total), {});
+      }
+      // A service whose PEMs carry no TimestampReceived gives no watermark: refresh reads everything.
+      if (sorted === undefined && this.index.size > 0 && this.index.maxReceived === null) {
+        this.#strategy = 'full-rescan';
+        report.strategy = 'full-rescan';
       }
       return sorted;
     });

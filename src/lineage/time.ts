@@ -13,6 +13,7 @@ const WIRE = /^(\d{4})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.\d+)?Z?$/;
 
 /** Parses a wire timestamp quickly (no Date allocation); NaN when it is not one. */
 export function wireSeconds(text: string): number {
+  if (typeof text !== 'string') return Number.NaN;
   const m = WIRE.exec(text);
   if (!m) return Number.NaN;
   return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) / 1000;

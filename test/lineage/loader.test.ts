@@ -175,3 +175,20 @@ describe('RKLineage loading', () => {
     expect(refreshed.ok && refreshed.value).toMatchObject({ strategy: 'full-rescan', added: 1 });
   });
 });
+
+describe('RKLineage against a Query service without TimestampReceived', () => {
+  it('reads everything on each refresh (full-rescan), since there is no watermark to trust', async () => {
+    const query = new FakeQuery();
+    const bare = (pem: StoredPem) => {
+      const { TimestampReceived: _received, ...rest } = pem;
+      return rest as StoredPem;
+    };
+    query.pems.push(...chain(5).map(bare));
+    const lineage = new RKLineage(query, { pageSize: 2, tags: false });
+    const loaded = await lineage.load();
+    expect(loaded.ok && loaded.value).toMatchObject({ strategy: 'full-rescan', added: 5, watermark: null });
+    query.pems.push(bare(stored('p9', { t: 1 })));
+    const refreshed = await lineage.refresh();
+    expect(refreshed.ok && refreshed.value).toMatchObject({ strategy: 'full-rescan', added: 1, read: 6 });
+  });
+});
