@@ -159,6 +159,24 @@ describe('RKLineage loading', () => {
     expect(() => new RKLineage(query, { pageSize: 0 })).toThrow(/pageSize must be a whole number from 1/);
   });
 
+  it('an abort during the load stops between pages and resolves RKAbortError; what was read stays, and the next load completes it', async () => {
+    const query = new FakeQuery();
+    query.pems.push(...chain(30));
+    const controller = new AbortController();
+    query.beforePage = (call) => {
+      if (call === 2) controller.abort();
+    };
+    const lineage = new RKLineage(query, { pageSize: 5, concurrency: 1, tags: false });
+    const progress: number[] = [];
+    const aborted = await lineage.load({ signal: controller.signal, onProgress: (p) => progress.push(p.read) });
+    expect(!aborted.ok && aborted.error).toBeInstanceOf(RKAbortError);
+    expect(query.calls.length).toBe(2);
+    expect(lineage.index.size).toBe(10);
+    query.beforePage = () => undefined;
+    const completed = await lineage.load();
+    expect(completed.ok && completed.value).toMatchObject({ added: 20, size: 30 });
+  });
+
   it('falls back to a full rescan when the Query service refuses the TimestampReceived sort', async () => {
     const pems = chain(3);
     const { fetch, requests } = recordingFetch((request) => {
