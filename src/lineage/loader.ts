@@ -156,10 +156,35 @@ export class LineageLoader {
     const report: LoadReport = { phase, strategy: this.#strategy, read: 0, added: 0, skipped: [], pages: 0, durationMs: 0, watermark: null, tags: null, size: 0 };
     const call: CallOptions = { ...this.settings.call };
     const signal = options.signal ?? this.settings.call.signal;
-    if (signal) call.signal = signal;
     if (signal?.aborted) return { ok: false, error: new RKAbortError(operation, signal.reason) };
-    const progress = (total: number | null) => options.onProgress?.({ phase, read: report.read, added: report.added, total, pages: report.pages });
-    const error = await work(report, call, progress);
+    // One signal for every request of this call: the caller's, or a callback that threw.
+    const stop = new AbortController();
+    const forward = () => stop.abort(signal?.reason);
+    signal?.addEventListener('abort', forward, { once: true });
+    call.signal = stop.signal;
+    let thrown: { error: unknown } | undefined;
+    const progress = (total: number | null) => {
+      if (thrown) return;
+      try {
+        options.onProgress?.({ phase, read: report.read, added: report.added, total, pages: report.pages });
+      } catch (error) {
+        thrown = { error };
+        stop.abort(error);
+      }
+    };
+    let error: RKError | undefined | 'unsupported';
+    try {
+      error = await work(report, call, progress);
+    } catch (cause) {
+      // RKQuery never rejects; a hand-made source might. Its failure is still a Result here.
+      error = cause instanceof RKError ? cause : new RKInvalidInputError(operation, 'source', `rejected instead of resolving a Result: ${cause instanceof Error ? cause.message : String(cause)}`);
+    } finally {
+      signal?.removeEventListener('abort', forward);
+    }
+    if (thrown) {
+      const reason = thrown.error instanceof Error ? thrown.error.message : String(thrown.error);
+      return { ok: false, error: new RKInvalidInputError(operation, 'onProgress', `threw, so loading stopped: ${reason}`) };
+    }
     if (error instanceof RKError) return { ok: false, error };
     if (this.settings.readTags && this.source.getTags) {
       const tags = await this.source.getTags(call);

@@ -177,6 +177,21 @@ describe('RKLineage loading', () => {
     expect(completed.ok && completed.value).toMatchObject({ added: 20, size: 30 });
   });
 
+  it('a progress callback that throws, or a source that rejects, still ends in a Result', async () => {
+    const query = new FakeQuery();
+    query.pems.push(...chain(12));
+    const lineage = new RKLineage(query, { pageSize: 5, concurrency: 1 });
+    const threw = await lineage.load({
+      onProgress: (p) => {
+        if (p.pages === 1) throw new Error('display closed');
+      },
+    });
+    expect(!threw.ok && threw.error.message).toBe('Loading lineage index failed: onProgress threw, so loading stopped: display closed');
+    const rejecting: LineageSource = { getPems: () => Promise.reject(new Error('socket hang up')) };
+    const rejected = await new RKLineage(rejecting).load();
+    expect(!rejected.ok && rejected.error.message).toMatch(/source rejected instead of resolving a Result: socket hang up/);
+  });
+
   it('falls back to a full rescan when the Query service refuses the TimestampReceived sort', async () => {
     const pems = chain(3);
     const { fetch, requests } = recordingFetch((request) => {
