@@ -115,7 +115,6 @@ interface Settings {
   stopEmitter: Matcher;
   stopArtifact: Matcher;
   includeStop: boolean;
-  stopSpec: StopFilter | undefined;
   signal: AbortSignal | undefined;
 }
 
@@ -395,7 +394,6 @@ function settingsFrom(direction: 'upstream' | 'downstream', options: WalkOptions
     stopEmitter: matcher(operation, 'stop.emitter', stop?.emitter),
     stopArtifact: matcher(operation, 'stop.artifact', stop?.artifact),
     includeStop: options.includeStop ?? true,
-    stopSpec: stop,
     signal: options.signal,
   };
 }
