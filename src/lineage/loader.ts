@@ -100,7 +100,7 @@ export class LineageLoader {
     return this.#run('load', options, async (report, call, progress) => {
       let total: number | null = null;
       if (this.source.getPemsCount) {
-        const count = await this.source.getPemsCount({}, call);
+        const count = await settle(this.source.getPemsCount({}, call), 'Loading lineage index');
         if (count.ok) total = count.value;
       }
       progress(total);
@@ -129,7 +129,7 @@ export class LineageLoader {
       const pageSize = this.settings.refreshPageSize;
       for (let pageIndex = 0; ; pageIndex++) {
         if (call.signal?.aborted) return new RKAbortError('Refreshing lineage index', call.signal.reason);
-        const page = await this.source.getPems({ pageIndex, pageSize, sortField: 'TimestampReceived', sortOrder: 'desc' }, call);
+        const page = await settle(this.source.getPems({ pageIndex, pageSize, sortField: 'TimestampReceived', sortOrder: 'desc' }, call), 'Refreshing lineage index');
         if (!page.ok) return page.error;
         report.pages++;
         this.#take(page.value, report);
@@ -176,8 +176,7 @@ export class LineageLoader {
     try {
       error = await work(report, call, progress);
     } catch (cause) {
-      // RKQuery never rejects; a hand-made source might. Its failure is still a Result here.
-      error = cause instanceof RKError ? cause : new RKInvalidInputError(operation, 'source', `rejected instead of resolving a Result: ${cause instanceof Error ? cause.message : String(cause)}`);
+      error = rejected(cause, operation);
     } finally {
       signal?.removeEventListener('abort', forward);
     }
@@ -187,7 +186,7 @@ export class LineageLoader {
     }
     if (error instanceof RKError) return { ok: false, error };
     if (this.settings.readTags && this.source.getTags) {
-      const tags = await this.source.getTags(call);
+      const tags = await settle(this.source.getTags(call), operation);
       if (!tags.ok) return tags;
       this.index.setCurrentTags(tags.value);
       report.tags = tags.value.length;
@@ -204,7 +203,7 @@ export class LineageLoader {
     const { pageSize, concurrency } = this.settings;
     const inFlight: Array<Promise<Page>> = [];
     let next = 0;
-    const request = () => this.source.getPems({ pageIndex: next++, pageSize, ...order }, call);
+    const request = () => settle(this.source.getPems({ pageIndex: next++, pageSize, ...order }, call), 'Loading lineage index');
     for (let i = 0; i < concurrency; i++) inFlight.push(request());
     for (;;) {
       const page = await inFlight.shift()!;
@@ -242,3 +241,13 @@ export class LineageLoader {
   }
 }
 
+/** RKQuery never rejects; a hand-made source might. Its failure is still a Result here. */
+function rejected(cause: unknown, operation: string): RKError {
+  return cause instanceof RKError
+    ? cause
+    : new RKInvalidInputError(operation, 'source', `rejected instead of resolving a Result: ${cause instanceof Error ? cause.message : String(cause)}`);
+}
+
+function settle<T>(pending: Promise<Result<T>>, operation: string): Promise<Result<T>> {
+  return Promise.resolve(pending).catch((cause: unknown) => ({ ok: false as const, error: rejected(cause, operation) }));
+}
