@@ -28,14 +28,16 @@ function importsOf(file: string): string[] {
 function layerOf(file: string): string {
   const path = relative(src, file);
   if (path === 'index.ts') return 'entry';
+  if (path === 'public.ts') return 'public';
   const folder = path.split('/')[0]!;
   return folder.endsWith('.ts') ? 'facade' : folder;
 }
 
 const ALLOWED: Record<string, readonly string[]> = {
-  entry: ['facade', 'testing', 'lineage', 'cli', 'delivery', 'core', 'model', 'resilience', 'wire', 'generated'],
-  lineage: ['entry'],
-  cli: ['entry'],
+  entry: ['public', 'lineage', 'cli'],
+  public: ['facade', 'testing', 'delivery', 'core', 'model', 'resilience', 'wire', 'generated'],
+  lineage: ['public'],
+  cli: ['public'],
   testing: ['facade', 'delivery', 'core', 'model', 'resilience', 'wire', 'generated'],
   facade: ['delivery', 'core', 'model', 'resilience', 'wire', 'generated'],
   delivery: ['core', 'model', 'resilience', 'wire', 'generated'],
