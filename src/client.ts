@@ -1,5 +1,5 @@
 import { requireHexId, requireText, whole } from './core/checks.js';
-import { RKError, RKSizeLimitError, RKUnexpectedResponseError } from './core/errors.js';
+import { RKError, RKInvalidInputError, RKSizeLimitError, RKUnexpectedResponseError } from './core/errors.js';
 import type { CallOptions, RKOptions } from './core/options.js';
 import { pemAckOf, tagAckOf, type TagAck } from './core/replies.js';
 import { expectShape } from './core/responses.js';
@@ -22,7 +22,7 @@ export interface RKClientLike {
   readonly emitterId: string;
   preparePem(type: string, options?: PreparePemOptions): Pem;
   prepareArtifact(name: string, properties?: ArtifactProperties): Artifact;
-  sendPem(pem: Pem | PemPayload, call?: CallOptions): Promise<Result<SendAck>>;
+  sendPem(pem: Pem | PemPayload, call?: SendOptions): Promise<Result<SendAck>>;
   setTag(namespace: string, tagName: string, pem: Pem | string, call?: CallOptions): Promise<Result<TagAck>>;
   getInfo(call?: CallOptions): Promise<Result<ReceiverInfo>>;
   flush(options?: { timeoutMs?: number }): Promise<DeliveryReport>;
@@ -30,6 +30,22 @@ export interface RKClientLike {
   [Symbol.asyncDispose](): Promise<void>;
   stats(): DeliveryStats;
   on<E extends DeliveryEventName>(event: E, listener: DeliveryListener<E>): () => void;
+}
+
+/** One finding of a check run before sending; RKLineage's lint findings are of this shape. */
+export interface LintFindingLike {
+  code: string;
+  severity: 'error' | 'warning' | 'info';
+  message: string;
+}
+
+/** A check of a PEM before it is sent (`lineage.linter()` makes one from an RKLineage index). */
+export type PemLint = (pem: PemPayload) => readonly LintFindingLike[];
+
+/** sendPem's per-call options: CallOptions plus the opt-in lint. */
+export interface SendOptions extends CallOptions {
+  /** Checked before sending; an `error` finding refuses the PEM (nothing is sent), warnings are logged. */
+  lint?: PemLint | undefined;
 }
 
 /** Deadline of each sendPem attempt (connect, headers and body) when `timeoutMs` is not set. */
@@ -76,7 +92,7 @@ export class RKClient implements RKClientLike {
    * ID as `Idempotency-Key`, so a resend is stored once. A PEM larger than the Receiver's
    * `pem_size_limit` is refused before sending; the limit is read from `/info` once per client.
    */
-  async sendPem(pem: Pem | PemPayload, call?: CallOptions): Promise<Result<SendAck>> {
+  async sendPem(pem: Pem | PemPayload, call?: SendOptions): Promise<Result<SendAck>> {
     const operation = 'Sending PEM';
     let prepared: Pem;
     try {
@@ -85,6 +101,10 @@ export class RKClient implements RKClientLike {
       if (error instanceof RKError) return this.#delivery.refuse(error);
       throw error;
     }
+    if (call?.lint !== undefined) {
+      const refused = this.#lint(operation, prepared, call.lint);
+      if (refused) return this.#delivery.refuse(refused, prepared.ID);
+    }
     const json = JSON.stringify(prepared);
     const size = new TextEncoder().encode(json).length;
     return this.#delivery.send({ ID: prepared.ID, json, bytes: size }, call, async (mayAsk, shutdown) => {
@@ -92,6 +112,32 @@ export class RKClient implements RKClientLike {
       const limit = mayAsk ? await this.#pemSizeLimit(call, shutdown) : this.#knownSizeLimit;
       return limit !== undefined && size > limit ? new RKSizeLimitError(operation, size, limit) : undefined;
     });
+  }
+
+  /**
+   * Opt-in checks before sending (`sendPem(pem, { lint: lineage.linter() })`): findings of severity
+   * `error` refuse the PEM with RKInvalidInputError naming each; warnings go to the logger.
+   */
+  #lint(operation: string, pem: Pem, lint: PemLint): RKInvalidInputError | undefined {
+    if (typeof lint !== 'function') {
+      return new RKInvalidInputError(operation, 'lint', 'must be a function of the PEM returning findings, e.g. lineage.linter()');
+    }
+    let findings: readonly LintFindingLike[];
+    try {
+      findings = lint(pem.toJSON());
+    } catch (error) {
+      return new RKInvalidInputError(operation, 'lint', `threw (${error instanceof Error ? error.message : String(error)}); the PEM was not sent`);
+    }
+    for (const finding of findings) {
+      if (finding.severity !== 'error') this.#settings.logger.warn(`lint ${finding.code} for PEM ${pem.ID}: ${finding.message}`);
+    }
+    const errors = findings.filter((finding) => finding.severity === 'error');
+    if (errors.length === 0) return undefined;
+    return new RKInvalidInputError(
+      operation,
+      'pem',
+      `failed lint: ${errors.map((finding) => `${finding.code}: ${finding.message}`).join('; ')}; fix the PEM or send it without lint`,
+    );
   }
 
   /**

@@ -2,7 +2,7 @@
  * The public API of the client without the answers built on it: what lineage/ and cli/ import
  * (they sit above it, so they may not import index.ts, which re-exports them).
  */
-export { RKClient, type RKClientLike } from './client.js';
+export { RKClient, type RKClientLike, type SendOptions, type PemLint, type LintFindingLike } from './client.js';
 export { RKQuery } from './query.js';
 export { RKAdmin, type GraphVerifyOptions } from './admin.js';
 export { RKClientFactory } from './testing/factory.js';

@@ -127,6 +127,11 @@ export class RKLineage {
     return lintPem(pem, this.index, options);
   }
 
+  /** A check for `sendPem(pem, { lint: lineage.linter() })`: each PEM linted against this index as it is then. */
+  linter(options?: LintOptions): (pem: LineagePemInput) => LintFinding[] {
+    return (pem) => lintPem(pem, this.index, options);
+  }
+
   /** Records a tag move this client made, e.g. `lineage.recordTagMove((await rk.setTag(...)).value)`. */
   recordTagMove(record: TagRecord): void {
     this.index.recordTagMove(record);
