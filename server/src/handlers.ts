@@ -190,7 +190,7 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     // Graph Builder
     async getGraphInfo() {
       const counts = await graph.counts();
-      const state = graph.state;
+      const state = graph.state(counts);
       return json(200, {
         version: ctx.versions.graphBuilder,
         pg_pems_count: counts.tablePems,
