@@ -317,6 +317,11 @@ export class Records {
   }
 
   async listArtifacts(selection: ListSelection): Promise<Artifact[]> {
+    if (selection.pageSize === undefined) {
+      const all: Artifact[] = [];
+      for await (const batch of this.streamArtifacts(selection)) all.push(...batch);
+      return all;
+    }
     const rows = await this.#page<ArtifactRow & { seq: number }>('artifacts', ARTIFACT_SELECT, ARTIFACT_COLUMNS, 'contains', selection);
     return rows.map(artifactOf);
   }
