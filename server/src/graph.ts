@@ -1,11 +1,16 @@
-import type { Storage } from './storage.js';
+import type { Queryable, Storage } from './storage.js';
 
 /**
  * The Graph Builder: projects stored PEMs and artifacts into the lineage graph tables
  * (`rk_graph_nodes`, `rk_graph_edges`) in a background loop, as RK's Graph Builder does into
- * Neo4j. A PEM is projected when no PEM node with its ID exists yet, so the loop needs no cursor:
- * it is correct whatever order concurrent transactions commit in, and a rebuild is simply
- * "delete the graph". Every run of the loop, flush and rebuild is serialized by one lock.
+ * Neo4j. The PEMs still to project are the rows of `rk_graph_pending`, which the insert of a PEM
+ * fills in the same statement: finding work is an index scan of that small table, not an
+ * anti-join over every PEM, so an idle loop costs one cheap query per run and the work per PEM
+ * stays flat as the tables grow. It is correct whatever order concurrent transactions commit in
+ * (a row becomes visible with its PEM); a rebuild deletes the graph and queues every PEM again.
+ * A PEM whose projection fails is recorded in `rk_graph_failures` and skipped (see /info and
+ * /verify); a rebuild tries it again. Every run of the loop, flush and rebuild is serialized by
+ * one lock.
  */
 
 const BATCH = 500;
@@ -15,6 +20,9 @@ export interface GraphCounts {
   tableArtifacts: number;
   graphPems: number;
   graphArtifacts: number;
+  /** PEMs the projection failed on, and the first of them. */
+  failedPems: number;
+  firstFailure: { id: string; error: string } | null;
 }
 
 export interface GraphBuilderOptions {
@@ -31,6 +39,8 @@ export class GraphBuilder {
   #rebuildRequested = false;
   #flushesWaiting = 0;
   #error: string | undefined;
+  /** Whether artifacts no PEM refers to may be unprojected (after a start or a rebuild). */
+  #artifactsToScan = true;
 
   constructor(storage: Storage, options: GraphBuilderOptions) {
     this.#storage = storage;
@@ -48,10 +58,20 @@ export class GraphBuilder {
     await this.#chain.catch(() => undefined);
   }
 
-  /** `"True"`/`"False"` for the pending requests, or the error that stopped the last run. */
-  get state(): { shouldRebuild: string; shouldFlush: string } {
+  /**
+   * `"True"`/`"False"` for the pending requests, or the error that stopped the last run. With PEMs
+   * the projection failed on, `shouldFlush` says so after the flag (the field is free text):
+   * `False; 1 PEM could not be projected (see /verify), first <id>: <error>`.
+   */
+  state(counts?: Pick<GraphCounts, 'failedPems' | 'firstFailure'>): { shouldRebuild: string; shouldFlush: string } {
     if (this.#error !== undefined) return { shouldRebuild: this.#error, shouldFlush: this.#error };
-    return { shouldRebuild: pythonBool(this.#rebuildRequested), shouldFlush: pythonBool(this.#flushesWaiting > 0) };
+    let flush = pythonBool(this.#flushesWaiting > 0);
+    if (counts?.failedPems) {
+      const n = counts.failedPems;
+      const first = counts.firstFailure;
+      flush += `; ${n} ${n === 1 ? 'PEM' : 'PEMs'} could not be projected (see /verify)` + (first ? `, first ${first.id}: ${first.error}` : '');
+    }
+    return { shouldRebuild: pythonBool(this.#rebuildRequested), shouldFlush: flush };
   }
 
   /** Asks the loop to drop the graph and project everything again; answers at once. */
@@ -72,7 +92,7 @@ export class GraphBuilder {
       const last = row?.last ?? 0;
       let projected = 0;
       while (!this.#stopped) {
-        const step = await this.#exclusive(() => this.#step(last));
+        const step = await this.#exclusive(() => this.#step(last, true));
         projected += step.pems;
         if (step.pems + step.artifacts === 0) return projected;
       }
@@ -83,66 +103,85 @@ export class GraphBuilder {
   }
 
   async counts(): Promise<GraphCounts> {
-    const [row] = await this.#storage.query<GraphCounts>(
+    const [row] = await this.#storage.query<Omit<GraphCounts, 'firstFailure'> & { first_id: string | null; first_error: string | null }>(
       `SELECT (SELECT count(*)::int FROM rk_pems) AS "tablePems",
               (SELECT count(*)::int FROM rk_artifacts) AS "tableArtifacts",
               (SELECT count(*)::int FROM rk_graph_nodes WHERE label = 'PEM') AS "graphPems",
-              (SELECT count(*)::int FROM rk_graph_nodes WHERE label = 'Artifact') AS "graphArtifacts"`,
+              (SELECT count(*)::int FROM rk_graph_nodes WHERE label = 'Artifact') AS "graphArtifacts",
+              (SELECT count(*)::int FROM rk_graph_failures) AS "failedPems",
+              f.pem_id AS first_id, f.error AS first_error
+       FROM (SELECT 1) one LEFT JOIN (SELECT pem_id, error FROM rk_graph_failures ORDER BY pem_seq LIMIT 1) f ON true`,
     );
-    return row ?? { tablePems: 0, tableArtifacts: 0, graphPems: 0, graphArtifacts: 0 };
+    if (!row) return { tablePems: 0, tableArtifacts: 0, graphPems: 0, graphArtifacts: 0, failedPems: 0, firstFailure: null };
+    const { first_id, first_error, ...counts } = row;
+    return { ...counts, firstFailure: first_id === null ? null : { id: first_id, error: first_error ?? '' } };
   }
 
-  /** A line per difference between the tables and the graph, under a summary line per kind. */
+  /**
+   * A line per difference between the tables and the graph (at most 20 shown per kind), under a
+   * summary line per kind; then the PEMs the projection failed on, with the error. Rows are
+   * compared as tuples (no concatenated text), and only the shown differences are fetched.
+   */
   async verify(checkPems: boolean, checkArtifacts: boolean): Promise<string> {
     const lines: string[] = [];
     if (checkPems) {
-      lines.push(
-        ...(await this.#compare(
-          'PEMs',
-          'PEM',
-          `SELECT id AS key FROM rk_pems`,
-          `SELECT key FROM rk_graph_nodes WHERE label = 'PEM'`,
-        )),
-      );
+      lines.push(...(await this.#compare('PEMs', 'PEM', `SELECT id AS a FROM rk_pems`, `SELECT key FROM rk_graph_nodes WHERE label = 'PEM'`, (r) => r.a)));
       lines.push(
         ...(await this.#compare(
           'Edges',
           'edge',
-          `SELECT CASE role WHEN 'uses' THEN 'USES' ELSE 'PRODUCES' END || ' ' || pem_id || ' -> ' || artifact_name AS key FROM rk_pem_artifacts
-           UNION SELECT 'PREDECESSOR ' || id || ' -> ' || predecessor FROM rk_pems WHERE predecessor IS NOT NULL`,
-          `SELECT rel || ' ' || src || ' -> ' || dst AS key FROM rk_graph_edges`,
+          `SELECT CASE role WHEN 'uses' THEN 'USES' ELSE 'PRODUCES' END AS a, pem_id AS b, artifact_name AS c FROM rk_pem_artifacts
+           UNION SELECT 'PREDECESSOR', id, predecessor FROM rk_pems WHERE predecessor IS NOT NULL`,
+          `SELECT rel, src, dst FROM rk_graph_edges`,
+          (r) => `${r.a} ${r.b} -> ${r.c}`,
         )),
       );
+      const failures = await this.#storage.query<{ pem_id: string; error: string }>(
+        `SELECT pem_id, error FROM rk_graph_failures ORDER BY pem_seq LIMIT 21`,
+      );
+      if (failures.length) {
+        const [count] = await this.#storage.query<{ n: number }>(`SELECT count(*)::int AS n FROM rk_graph_failures`);
+        const n = count?.n ?? failures.length;
+        lines.push(`Not projectable: ${n} ${n === 1 ? 'PEM' : 'PEMs'} the Graph Builder could not project (a rebuild tries again)`);
+        lines.push(...failures.slice(0, 20).map((f) => `  not projectable: PEM ${f.pem_id}: ${f.error}`));
+        if (n > 20) lines.push(`  ... and ${n - 20} more PEMs not projectable`);
+      }
     }
     if (checkArtifacts) {
       lines.push(
-        ...(await this.#compare(
-          'Artifacts',
-          'artifact',
-          `SELECT name AS key FROM rk_artifacts`,
-          `SELECT key FROM rk_graph_nodes WHERE label = 'Artifact'`,
-        )),
+        ...(await this.#compare('Artifacts', 'artifact', `SELECT name AS a FROM rk_artifacts`, `SELECT key FROM rk_graph_nodes WHERE label = 'Artifact'`, (r) => r.a)),
       );
     }
     return lines.length ? lines.join('\n') : 'Nothing to compare: check_pems and check_artifacts are both false';
   }
 
-  async #compare(title: string, noun: string, tableSql: string, graphSql: string): Promise<string[]> {
+  async #compare(title: string, noun: string, tableSql: string, graphSql: string, show: (row: { a: string; b: string; c: string }) => string): Promise<string[]> {
     const shown = 20;
-    const [counts] = await this.#storage.query<{ tables: number; graph: number }>(
-      `SELECT (SELECT count(*)::int FROM (${tableSql}) t) AS tables, (SELECT count(*)::int FROM (${graphSql}) g) AS graph`,
+    const edge = noun === 'edge';
+    const order = edge ? 'a COLLATE "C", b COLLATE "C", c COLLATE "C"' : 'a COLLATE "C"';
+    const [counts] = await this.#storage.query<{ tables: number; graph: number; missing: number; extra: number }>(
+      `WITH t AS MATERIALIZED (${tableSql}), g AS MATERIALIZED (${graphSql})
+       SELECT (SELECT count(*)::int FROM t) AS tables, (SELECT count(*)::int FROM g) AS graph,
+              (SELECT count(*)::int FROM (SELECT * FROM t EXCEPT SELECT * FROM g) d) AS missing,
+              (SELECT count(*)::int FROM (SELECT * FROM g EXCEPT SELECT * FROM t) d) AS extra`,
     );
-    const missing = await this.#storage.query<{ key: string }>(`SELECT key FROM ((${tableSql}) EXCEPT (${graphSql})) d ORDER BY key COLLATE "C"`);
-    const extra = await this.#storage.query<{ key: string }>(`SELECT key FROM ((${graphSql}) EXCEPT (${tableSql})) d ORDER BY key COLLATE "C"`);
-    const lines = [
-      `${title}: ${counts?.tables ?? 0} in tables, ${counts?.graph ?? 0} in graph, ${missing.length} missing, ${extra.length} extra`,
-    ];
-    for (const [list, word] of [
-      [missing, 'missing from the graph'],
-      [extra, 'in the graph only'],
+    const missing = counts?.missing ?? 0;
+    const extra = counts?.extra ?? 0;
+    const lines = [`${title}: ${counts?.tables ?? 0} in tables, ${counts?.graph ?? 0} in graph, ${missing} missing, ${extra} extra`];
+    for (const [n, first, second, word] of [
+      [missing, tableSql, graphSql, 'missing from the graph'],
+      [extra, graphSql, tableSql, 'in the graph only'],
     ] as const) {
-      lines.push(...list.slice(0, shown).map((r) => `  ${word}: ${noun} ${r.key}`));
-      if (list.length > shown) lines.push(`  ... and ${list.length - shown} more ${noun}s ${word}`);
+      if (!n) continue;
+      const rows = await this.#storage.query<Record<string, string>>(
+        `SELECT * FROM ((${first}) EXCEPT (${second})) d(${edge ? 'a, b, c' : 'a'}) ORDER BY ${order} LIMIT ${shown}`,
+      );
+      const named = rows.map((r) => {
+        const [a = '', b = '', c = ''] = Object.values(r);
+        return show({ a, b, c });
+      });
+      lines.push(...named.map((key) => `  ${word}: ${noun} ${key}`));
+      if (n > shown) lines.push(`  ... and ${n - shown} more ${noun}s ${word}`);
     }
     return lines;
   }
@@ -178,80 +217,113 @@ export class GraphBuilder {
   }
 
   /**
-   * One batch: a pending rebuild first, then up to BATCH unprojected PEMs (with `seq <= upTo` when
-   * given) with their artifacts and edges, then artifacts no PEM refers to. Returns how many PEMs
-   * and unreferenced artifacts it projected: none means caught up.
+   * One batch: a pending rebuild first, then up to BATCH pending PEMs (with `seq <= upTo` when
+   * given) with their artifacts and edges, then (after a start, a rebuild or in a flush) artifacts
+   * no PEM refers to. Returns how many PEMs and unreferenced artifacts it took: none means caught
+   * up. A batch that fails is retried PEM by PEM; a PEM that fails alone is recorded in
+   * rk_graph_failures and taken out of the queue, so one bad PEM never stops the others.
    */
-  async #step(upTo: number | undefined): Promise<{ pems: number; artifacts: number }> {
+  async #step(upTo: number | undefined, scanArtifacts = false): Promise<{ pems: number; artifacts: number }> {
     try {
       if (this.#rebuildRequested) {
         this.#rebuildRequested = false;
         await this.#storage.transaction(async (tx) => {
           await tx.query(`DELETE FROM rk_graph_edges`);
           await tx.query(`DELETE FROM rk_graph_nodes`);
+          await tx.query(`DELETE FROM rk_graph_failures`);
+          await tx.query(`INSERT INTO rk_graph_pending (pem_seq) SELECT seq FROM rk_pems ON CONFLICT DO NOTHING`);
         });
+        this.#artifactsToScan = true;
       }
-      const pems = await this.#storage.transaction(async (tx) => {
-        const batch = await tx.query<{ id: string }>(
-          `SELECT p.id FROM rk_pems p
-           WHERE NOT EXISTS (SELECT 1 FROM rk_graph_nodes n WHERE n.label = 'PEM' AND n.key = p.id)
-             AND ($1::int IS NULL OR p.seq <= $1::int)
-           ORDER BY p.seq LIMIT ${BATCH}`,
-          [upTo ?? null],
-        );
-        if (!batch.length) return 0;
-        const ids = batch.map((r) => r.id);
-        await tx.query(
-          `INSERT INTO rk_graph_nodes (label, key, data)
-           SELECT 'Artifact', a.name, jsonb_build_object('properties', a.properties, 'created_at', a.created_at)
-           FROM rk_artifacts a
-           WHERE a.name IN (SELECT artifact_name FROM rk_pem_artifacts WHERE pem_id = ANY($1::text[]))
-           ORDER BY a.name
-           ON CONFLICT (label, key) DO UPDATE SET data = EXCLUDED.data`,
-          [ids],
-        );
-        await tx.query(
-          `INSERT INTO rk_graph_edges (rel, src, dst)
-           SELECT DISTINCT CASE role WHEN 'uses' THEN 'USES' ELSE 'PRODUCES' END, pem_id, artifact_name
-           FROM rk_pem_artifacts WHERE pem_id = ANY($1::text[])
-           ON CONFLICT DO NOTHING`,
-          [ids],
-        );
-        await tx.query(
-          `INSERT INTO rk_graph_edges (rel, src, dst)
-           SELECT 'PREDECESSOR', id, predecessor FROM rk_pems WHERE id = ANY($1::text[]) AND predecessor IS NOT NULL
-           ON CONFLICT DO NOTHING`,
-          [ids],
-        );
-        await tx.query(
-          `INSERT INTO rk_graph_nodes (label, key, data)
-           SELECT 'PEM', p.id, jsonb_build_object('type', p.type, 'emitter', p.emitter, 'timestamp_client', p.timestamp_client,
-                  'timestamp_received', p.timestamp_received, 'properties', p.properties::jsonb, 'tag', p.tag, 'tag_namespace', p.tag_namespace)
-           FROM rk_pems p WHERE p.id = ANY($1::text[]) ORDER BY p.seq`,
-          [ids],
-        );
-        return ids.length;
-      });
-      // Artifacts that no PEM refers to (none arrive through the Receiver, but a database may hold them).
-      const artifacts = await this.#storage.transaction(async (tx) => {
-        const rows = await tx.query<{ name: string }>(
-          `INSERT INTO rk_graph_nodes (label, key, data)
-           SELECT 'Artifact', a.name, jsonb_build_object('properties', a.properties, 'created_at', a.created_at)
-           FROM rk_artifacts a
-           WHERE NOT EXISTS (SELECT 1 FROM rk_graph_nodes n WHERE n.label = 'Artifact' AND n.key = a.name)
-             AND NOT EXISTS (SELECT 1 FROM rk_pem_artifacts l WHERE l.artifact_name = a.name)
-           ORDER BY a.seq LIMIT ${BATCH}
-           RETURNING key`,
-        );
-        return rows.length;
-      });
+      const batch = await this.#storage.query<{ seq: number; id: string | null }>(
+        `SELECT g.pem_seq AS seq, p.id FROM rk_graph_pending g LEFT JOIN rk_pems p ON p.seq = g.pem_seq
+         WHERE ($1::int IS NULL OR g.pem_seq <= $1::int)
+         ORDER BY g.pem_seq LIMIT ${BATCH}`,
+        [upTo ?? null],
+      );
+      if (batch.length) {
+        try {
+          await this.#storage.transaction((tx) => project(tx, batch));
+        } catch {
+          for (const one of batch) {
+            try {
+              await this.#storage.transaction((tx) => project(tx, [one]));
+            } catch (error) {
+              const message = error instanceof Error ? error.message : String(error);
+              await this.#storage.transaction(async (tx) => {
+                await tx.query(
+                  `INSERT INTO rk_graph_failures (pem_seq, pem_id, error, failed_at) VALUES ($1, $2, $3, $4)
+                   ON CONFLICT (pem_seq) DO UPDATE SET error = EXCLUDED.error, failed_at = EXCLUDED.failed_at`,
+                  [one.seq, one.id ?? '', message, new Date().toISOString()],
+                );
+                await tx.query(`DELETE FROM rk_graph_pending WHERE pem_seq = $1`, [one.seq]);
+              });
+            }
+          }
+        }
+      }
+      // Artifacts that no PEM refers to (none arrive through the Receiver, but a database may hold
+      // them): an anti-join over every artifact, so only after a start or a rebuild and in a flush,
+      // never on every run of an idle loop.
+      let artifacts = 0;
+      if (scanArtifacts || this.#artifactsToScan) {
+        artifacts = await this.#storage.transaction(async (tx) => {
+          const rows = await tx.query<{ name: string }>(
+            `INSERT INTO rk_graph_nodes (label, key, data)
+             SELECT 'Artifact', a.name, jsonb_build_object('properties', a.properties, 'created_at', a.created_at)
+             FROM rk_artifacts a
+             WHERE NOT EXISTS (SELECT 1 FROM rk_graph_nodes n WHERE n.label = 'Artifact' AND n.key = a.name)
+               AND NOT EXISTS (SELECT 1 FROM rk_pem_artifacts l WHERE l.artifact_name = a.name)
+             ORDER BY a.seq LIMIT ${BATCH}
+             RETURNING key`,
+          );
+          return rows.length;
+        });
+        if (artifacts === 0 && !batch.length) this.#artifactsToScan = false;
+      }
       this.#error = undefined;
-      return { pems, artifacts };
+      return { pems: batch.length, artifacts };
     } catch (error) {
       this.#error = error instanceof Error ? error.message : String(error);
       throw error;
     }
   }
+}
+
+/** Projects the PEMs of `batch` (their nodes, artifacts and edges) and takes them out of the queue. */
+async function project(tx: Queryable, batch: readonly { seq: number; id: string | null }[]): Promise<void> {
+  const seqs = batch.map((r) => r.seq);
+  await tx.query(`DELETE FROM rk_graph_pending WHERE pem_seq = ANY($1::int[])`, [seqs]);
+  await tx.query(
+    `INSERT INTO rk_graph_nodes (label, key, data)
+     SELECT 'Artifact', a.name, jsonb_build_object('properties', a.properties, 'created_at', a.created_at)
+     FROM rk_artifacts a
+     WHERE a.name IN (SELECT l.artifact_name FROM rk_pem_artifacts l JOIN rk_pems p ON p.id = l.pem_id WHERE p.seq = ANY($1::int[]))
+     ORDER BY a.name
+     ON CONFLICT (label, key_md5) DO UPDATE SET data = EXCLUDED.data`,
+    [seqs],
+  );
+  await tx.query(
+    `INSERT INTO rk_graph_edges (rel, src, dst)
+     SELECT DISTINCT CASE role WHEN 'uses' THEN 'USES' ELSE 'PRODUCES' END, l.pem_id, l.artifact_name
+     FROM rk_pem_artifacts l JOIN rk_pems p ON p.id = l.pem_id WHERE p.seq = ANY($1::int[])
+     ON CONFLICT DO NOTHING`,
+    [seqs],
+  );
+  await tx.query(
+    `INSERT INTO rk_graph_edges (rel, src, dst)
+     SELECT 'PREDECESSOR', id, predecessor FROM rk_pems WHERE seq = ANY($1::int[]) AND predecessor IS NOT NULL
+     ON CONFLICT DO NOTHING`,
+    [seqs],
+  );
+  await tx.query(
+    `INSERT INTO rk_graph_nodes (label, key, data)
+     SELECT 'PEM', p.id, jsonb_build_object('type', p.type, 'emitter', p.emitter, 'timestamp_client', p.timestamp_client,
+            'timestamp_received', p.timestamp_received, 'properties', p.properties::jsonb, 'tag', p.tag, 'tag_namespace', p.tag_namespace)
+     FROM rk_pems p WHERE p.seq = ANY($1::int[]) ORDER BY p.seq
+     ON CONFLICT (label, key_md5) DO UPDATE SET data = EXCLUDED.data`,
+    [seqs],
+  );
 }
 
 function pythonBool(value: boolean): string {

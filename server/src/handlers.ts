@@ -6,6 +6,7 @@ import { queryFacts } from 'recordkeeper-client/specs';
 import { toPythonLiteral } from 'recordkeeper-client/wire';
 import type { ListSelection, Records } from './records.js';
 import { textProblem, findUnstorable } from './validation.js';
+import { StreamedJsonArray, streamedRepliesEnabled } from './stream.js';
 import type { ApiError, ErrorCode, Handlers, ReportBody } from './types.js';
 
 /**
@@ -80,6 +81,10 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     async listPems({ query }) {
       const selection = listSelection(query);
       if ('field' in selection) return problem(422, 'invalid_request', selection.message, selection.field);
+      if (selection.pageSize === undefined && streamedRepliesEnabled()) {
+        // Every match: streamed batch by batch from the database (see stream.ts).
+        return json(200, new StreamedJsonArray(() => records.streamPems(selection)) as unknown as Awaited<ReturnType<Records['listPems']>>);
+      }
       return json(200, await records.listPems(selection));
     },
 
@@ -90,6 +95,9 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     async listArtifacts({ query }) {
       const selection = listSelection(query);
       if ('field' in selection) return problem(422, 'invalid_request', selection.message, selection.field);
+      if (selection.pageSize === undefined && streamedRepliesEnabled()) {
+        return json(200, new StreamedJsonArray(() => records.streamArtifacts(selection)) as unknown as Awaited<ReturnType<Records['listArtifacts']>>);
+      }
       return json(200, await records.listArtifacts(selection));
     },
 
@@ -190,7 +198,7 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     // Graph Builder
     async getGraphInfo() {
       const counts = await graph.counts();
-      const state = graph.state;
+      const state = graph.state(counts);
       return json(200, {
         version: ctx.versions.graphBuilder,
         pg_pems_count: counts.tablePems,

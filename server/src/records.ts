@@ -74,7 +74,10 @@ WITH pem AS (
   INSERT INTO rk_pems (id, type, predecessor, emitter, timestamp_client, timestamp_received, properties, tag, tag_namespace, content_hash)
   VALUES ($1, $2, $3, $4, $5, $6, $7::json, $8, $9, $10)
   ON CONFLICT (id) DO NOTHING
-  RETURNING id
+  RETURNING id, seq
+), pending AS (
+  INSERT INTO rk_graph_pending (pem_seq) SELECT seq FROM pem
+  RETURNING 1
 ), artifacts AS (
   INSERT INTO rk_artifacts (name, properties, created_at)
   SELECT u.name, u.properties::jsonb, $6 FROM pem, unnest($11::text[], $12::text[]) WITH ORDINALITY AS u(name, properties, n)
@@ -93,10 +96,44 @@ WITH pem AS (
 )
 SELECT count(*)::int AS inserted FROM pem`;
 
+const ARTIFACT_SELECT = `SELECT seq, name, properties, created_at FROM rk_artifacts`;
+
+function artifactOf(row: ArtifactRow): Artifact {
+  return { Name: row.name, Properties: row.properties, CreatedAt: row.created_at };
+}
+
 const PEM_SELECT = `SELECT seq, id, type, predecessor, emitter, timestamp_client, timestamp_received, properties, tag, tag_namespace FROM rk_pems`;
 
+/** Columns that may hold NULL: no keyset paging over them (a row comparison with NULL is NULL). */
+const NULLABLE = new Set(['predecessor']);
+
+/** Rows per batch when a full listing is read (and streamed) piece by piece. */
+export const LIST_BATCH = 500;
+
 export class Records {
+  /**
+   * Keyset cursors: where page `pageIndex` of a listing starts (the sort value and seq of the
+   * last row of the page before), learnt when that page was served. Page n+1 after page n then
+   * costs as much as page 0 instead of OFFSET n. Any write of this process clears them, so a page
+   * read through a cursor always equals the OFFSET page. (Another process writing into the same
+   * PostgreSQL database is not seen: run one local RK per database.)
+   */
+  readonly #cursors = new Map<string, { value: string; seq: number }>();
+
   constructor(private readonly storage: Storage) {}
+
+  /** Counts writes; a cursor is kept only when no write began or ended while its page was read. */
+  #generation = 0;
+
+  #written(): void {
+    this.#generation++;
+    this.#cursors.clear();
+  }
+
+  /** Clears the cursors again once the write has committed (or failed). */
+  #afterWrite<T>(write: Promise<T>): Promise<T> {
+    return write.finally(() => this.#written());
+  }
 
   /** For the graph queries, which read the projection tables directly. */
   get db(): Queryable {
@@ -122,6 +159,7 @@ export class Records {
     }
     // Sorted, so that concurrent transactions lock artifact rows in the same order.
     const names = [...merged.keys()].sort();
+    this.#written();
     const [row] = await this.storage.query<{ inserted: number }>(INSERT_PEM, [
       pem.ID,
       pem.Type,
@@ -139,7 +177,10 @@ export class Records {
       links.map((l) => l.position),
       links.map((l) => l.name),
     ]);
-    if (row?.inserted === 1) return { status: 'accepted' };
+    this.#written();
+    if (row?.inserted === 1) {
+      return { status: 'accepted' };
+    }
     // The ID was taken (earlier, or by a request that won a race): same content or not?
     const [stored] = await this.storage.query<{ content_hash: string }>(`SELECT content_hash FROM rk_pems WHERE id = $1`, [pem.ID]);
     if (!stored) throw new Error(`PEM ${pem.ID} was neither stored nor found`);
@@ -152,14 +193,94 @@ export class Records {
   }
 
   async listPems(selection: ListSelection): Promise<StoredPem[]> {
-    const { where, params } = whereClause(PEM_COLUMNS, selection.filters, 'equals');
-    const page = pageClause(selection, params);
-    if (page === undefined) return [];
-    const rows = await this.storage.query<PemRow>(
-      `${PEM_SELECT}${where} ORDER BY ${orderClause(PEM_COLUMNS, selection)}${page}`,
-      params,
-    );
+    if (selection.pageSize === undefined) {
+      // Everything: batch by batch, so no statement binds every ID (issue 13).
+      const all: StoredPem[] = [];
+      for await (const batch of this.streamPems(selection)) all.push(...batch);
+      return all;
+    }
+    const rows = await this.#page<PemRow>('pems', PEM_SELECT, PEM_COLUMNS, 'equals', selection);
     return this.#withArtifacts(rows);
+  }
+
+  /**
+   * A full listing (no pageSize) read in batches of LIST_BATCH by keyset, so memory stays
+   * bounded and other requests run between batches; the same PEMs in the same order as
+   * listPems without pageSize (read batch by batch, not as one snapshot).
+   */
+  async *streamPems(selection: ListSelection): AsyncGenerator<StoredPem[]> {
+    for await (const rows of this.#batches<PemRow>(PEM_SELECT, PEM_COLUMNS, 'equals', selection)) yield this.#withArtifacts(rows);
+  }
+
+  async *streamArtifacts(selection: ListSelection): AsyncGenerator<Artifact[]> {
+    for await (const rows of this.#batches<ArtifactRow & { seq: number }>(ARTIFACT_SELECT, ARTIFACT_COLUMNS, 'contains', selection)) {
+      yield rows.map(artifactOf);
+    }
+  }
+
+  async *#batches<Row extends { seq: number }>(
+    select: string,
+    columns: Readonly<Record<string, string>>,
+    match: 'equals' | 'contains',
+    selection: ListSelection,
+  ): AsyncGenerator<Row[]> {
+    const column = selection.sortField ? columns[selection.sortField] : 'seq';
+    if (!column) throw new Error(`no column for sort field ${selection.sortField}`);
+    let after: { value: string; seq: number } | undefined;
+    for (let index = 0; ; index++) {
+      const { where, params } = whereClause(columns, selection.filters, match);
+      let sql: string;
+      if (NULLABLE.has(column)) {
+        params.push(LIST_BATCH, index * LIST_BATCH);
+        sql = `${select}${where} ORDER BY ${orderClause(columns, selection)} LIMIT $${params.length - 1} OFFSET $${params.length}`;
+      } else {
+        const keyset = after ? keysetCondition(column, selection, after, params) : '';
+        params.push(LIST_BATCH);
+        sql = `${select}${joinWhere(where, keyset)} ORDER BY ${orderClause(columns, selection)} LIMIT $${params.length}`;
+      }
+      const rows = await this.storage.query<Row>(sql, params);
+      if (rows.length) yield rows;
+      if (rows.length < LIST_BATCH) return;
+      const last = rows[rows.length - 1] as Row & Record<string, unknown>;
+      after = { value: String(last[column]), seq: last.seq };
+    }
+  }
+
+  /** One page (or everything without pageSize), through a keyset cursor when one is known. */
+  async #page<Row extends { seq: number }>(
+    kind: string,
+    select: string,
+    columns: Readonly<Record<string, string>>,
+    match: 'equals' | 'contains',
+    selection: ListSelection,
+  ): Promise<Row[]> {
+    const { where, params } = whereClause(columns, selection.filters, match);
+    const order = orderClause(columns, selection);
+    const column = selection.sortField ? columns[selection.sortField]! : 'seq';
+    const pageIndex = selection.pageIndex ?? 0;
+    const size = selection.pageSize;
+    const keyable = size !== undefined && !NULLABLE.has(column);
+    const cursorKey = (index: number) =>
+      JSON.stringify([kind, selection.filters, selection.sortField ?? null, selection.sortOrder ?? 'asc', size, index]);
+    const cursor = keyable && pageIndex > 0 ? this.#cursors.get(cursorKey(pageIndex)) : undefined;
+    let sql: string;
+    if (cursor) {
+      const keyset = keysetCondition(column, selection, cursor, params);
+      params.push(size);
+      sql = `${select}${joinWhere(where, keyset)} ORDER BY ${order} LIMIT $${params.length}`;
+    } else {
+      const page = pageClause(selection, params);
+      if (page === undefined) return [];
+      sql = `${select}${where} ORDER BY ${order}${page}`;
+    }
+    const generation = this.#generation;
+    const rows = await this.storage.query<Row>(sql, params);
+    if (keyable && rows.length === size && generation === this.#generation) {
+      if (this.#cursors.size >= 1000) this.#cursors.clear();
+      const last = rows[rows.length - 1] as Row & Record<string, unknown>;
+      this.#cursors.set(cursorKey(pageIndex + 1), { value: String(last[column]), seq: last.seq });
+    }
+    return rows;
   }
 
   async countPems(filters: Record<string, string>): Promise<number> {
@@ -196,14 +317,13 @@ export class Records {
   }
 
   async listArtifacts(selection: ListSelection): Promise<Artifact[]> {
-    const { where, params } = whereClause(ARTIFACT_COLUMNS, selection.filters, 'contains');
-    const page = pageClause(selection, params);
-    if (page === undefined) return [];
-    const rows = await this.storage.query<ArtifactRow>(
-      `SELECT name, properties, created_at FROM rk_artifacts${where} ORDER BY ${orderClause(ARTIFACT_COLUMNS, selection)}${page}`,
-      params,
-    );
-    return rows.map((row) => ({ Name: row.name, Properties: row.properties, CreatedAt: row.created_at }));
+    if (selection.pageSize === undefined) {
+      const all: Artifact[] = [];
+      for await (const batch of this.streamArtifacts(selection)) all.push(...batch);
+      return all;
+    }
+    const rows = await this.#page<ArtifactRow & { seq: number }>('artifacts', ARTIFACT_SELECT, ARTIFACT_COLUMNS, 'contains', selection);
+    return rows.map(artifactOf);
   }
 
   async countArtifacts(filters: Record<string, string>): Promise<number> {
@@ -215,12 +335,13 @@ export class Records {
   /** Moves the tag to the PEM and records when; refuses a PEM that is not stored. */
   async setTag(namespace: string, tag: string, pemId: string): Promise<TagOutcome> {
     const now = formatTimestamp();
-    return this.storage.transaction(async (tx) => {
+    this.#written();
+    return this.#afterWrite(this.storage.transaction(async (tx) => {
       const [pem] = await tx.query<{ id: string }>(`SELECT id FROM rk_pems WHERE id = $1`, [pemId]);
       if (!pem) return { missingPem: true };
       await upsertTag(tx, namespace, tag, pemId, now);
       return { record: { NamespaceID: namespace, Tag: tag, EventID: pemId, UpdatedAt: now } };
-    });
+    }));
   }
 
   async getTag(namespace: string, tag: string): Promise<string | undefined> {
@@ -270,7 +391,8 @@ export class Records {
 
   /** Removes those of `names` that are still unconnected, from the tables and the graph. */
   async removeUnconnected(names: readonly string[]): Promise<string[]> {
-    return this.storage.transaction(async (tx) => {
+    this.#written();
+    return this.#afterWrite(this.storage.transaction(async (tx) => {
       const removed = await tx.query<{ name: string }>(
         `DELETE FROM rk_artifacts a
          WHERE a.name = ANY($1::text[])
@@ -282,21 +404,32 @@ export class Records {
       await tx.query(`DELETE FROM rk_graph_edges WHERE rel <> 'PREDECESSOR' AND dst = ANY($1::text[])`, [removedNames]);
       await tx.query(`DELETE FROM rk_graph_nodes WHERE label = 'Artifact' AND key = ANY($1::text[])`, [removedNames]);
       return names.filter((n) => removedNames.includes(n));
-    });
+    }));
   }
 
   /** Erases every table and the graph; returns what was there. */
   async clean(): Promise<{ pems: number; artifacts: number; tags: number; reports: number }> {
-    return this.storage.transaction(async (tx) => {
+    this.#written();
+    return this.#afterWrite(this.storage.transaction(async (tx) => {
       const [counts] = await tx.query<{ pems: number; artifacts: number; tags: number; reports: number }>(
         `SELECT (SELECT count(*)::int FROM rk_pems) AS pems, (SELECT count(*)::int FROM rk_artifacts) AS artifacts,
                 (SELECT count(*)::int FROM rk_tags) AS tags, (SELECT count(*)::int FROM rk_reports) AS reports`,
       );
-      for (const table of ['rk_tags', 'rk_pem_artifacts', 'rk_pems', 'rk_artifacts', 'rk_reports', 'rk_graph_edges', 'rk_graph_nodes']) {
+      for (const table of [
+        'rk_tags',
+        'rk_pem_artifacts',
+        'rk_pems',
+        'rk_artifacts',
+        'rk_reports',
+        'rk_graph_edges',
+        'rk_graph_nodes',
+        'rk_graph_pending',
+        'rk_graph_failures',
+      ]) {
         await tx.query(`DELETE FROM ${table}`);
       }
       return counts ?? { pems: 0, artifacts: 0, tags: 0, reports: 0 };
-    });
+    }));
   }
 }
 
@@ -338,7 +471,8 @@ function whereClause(
     if (!column) throw new Error(`no column for filter field ${field}`);
     if (match === 'equals') {
       params.push(value);
-      conditions.push(`${column} = $${params.length}`);
+      // Equality is the same in every deterministic collation; "C" matches the indexes.
+      conditions.push(`${column} COLLATE "C" = $${params.length}`);
     } else {
       params.push(`%${escapeLike(value)}%`);
       conditions.push(`${column} LIKE $${params.length} ESCAPE '\\'`);
@@ -367,4 +501,20 @@ function pageClause(selection: ListSelection, params: unknown[]): string | undef
   if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(selection.pageSize)) return undefined;
   params.push(selection.pageSize, offset);
   return ` LIMIT $${params.length - 1} OFFSET $${params.length}`;
+}
+
+function joinWhere(where: string, condition: string): string {
+  if (!condition) return where;
+  return where ? `${where} AND ${condition}` : ` WHERE ${condition}`;
+}
+
+/** Rows after `after` in the listing's order: `(column, seq) > (value, seq)` (or `<` descending). */
+function keysetCondition(column: string, selection: ListSelection, after: { value: string; seq: number }, params: unknown[]): string {
+  const op = selection.sortOrder === 'desc' ? '<' : '>';
+  if (column === 'seq') {
+    params.push(after.seq);
+    return `seq ${op} $${params.length}`;
+  }
+  params.push(after.value, after.seq);
+  return `(${column} COLLATE "C", seq) ${op} ($${params.length - 1}::text COLLATE "C", $${params.length}::int)`;
 }

@@ -1,12 +1,22 @@
-import type { Storage } from './storage.js';
+import type { Queryable, Storage } from './storage.js';
 
 /**
  * The tables, identical on PGlite and PostgreSQL. Timestamps are stored as the wire text
  * (`YYYY-MM-DD HH:MM:SS`, UTC), which sorts correctly as text. `seq` columns record arrival order
  * and break ties when sorting. Every statement is idempotent, so opening an existing database
- * is the same as creating a new one.
+ * is the same as creating a new one; an older schema version is migrated in place (MIGRATIONS).
+ *
+ * Version 2 (issues 9 and 13): the graph tables are keyed on md5 of their text keys (any stored
+ * Name or ID is projectable, whatever its length), looked up through hash indexes (no length
+ * limit either); PEMs still to project wait in `rk_graph_pending` (filled by the insert itself),
+ * PEMs the Graph Builder could not project are kept in `rk_graph_failures`; every filter and sort
+ * the Query spec allows has an index (`COLLATE "C"`, as the queries sort), and artifact Name
+ * "contains" uses a trigram index where pg_trgm is available.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
+
+/** Filterable and sortable PEM columns, each indexed as `(column COLLATE "C", seq)`. */
+const PEM_INDEXED = ['type', 'predecessor', 'emitter', 'timestamp_client', 'timestamp_received', 'tag', 'tag_namespace', 'id'];
 
 const STATEMENTS = [
   `CREATE TABLE IF NOT EXISTS rk_meta (
@@ -26,12 +36,15 @@ const STATEMENTS = [
      tag_namespace TEXT NOT NULL,
      content_hash TEXT NOT NULL
    )`,
+  ...PEM_INDEXED.map((c) => `CREATE INDEX IF NOT EXISTS rk_pems_by_${c} ON rk_pems (${c} COLLATE "C", seq)`),
   `CREATE TABLE IF NOT EXISTS rk_artifacts (
      seq INTEGER GENERATED ALWAYS AS IDENTITY UNIQUE,
      name TEXT PRIMARY KEY,
      properties JSONB NOT NULL,
      created_at TEXT NOT NULL
    )`,
+  `CREATE INDEX IF NOT EXISTS rk_artifacts_by_name ON rk_artifacts (name COLLATE "C", seq)`,
+  `CREATE INDEX IF NOT EXISTS rk_artifacts_by_created_at ON rk_artifacts (created_at COLLATE "C", seq)`,
   `CREATE TABLE IF NOT EXISTS rk_pem_artifacts (
      pem_id TEXT NOT NULL REFERENCES rk_pems (id) ON DELETE CASCADE,
      role TEXT NOT NULL CHECK (role IN ('uses', 'produces')),
@@ -48,6 +61,7 @@ const STATEMENTS = [
      updated_at TEXT NOT NULL,
      PRIMARY KEY (namespace, tag)
    )`,
+  `CREATE INDEX IF NOT EXISTS rk_tags_by_pem ON rk_tags (pem_id)`,
   `CREATE TABLE IF NOT EXISTS rk_reports (
      seq INTEGER GENERATED ALWAYS AS IDENTITY UNIQUE,
      id TEXT PRIMARY KEY,
@@ -58,29 +72,80 @@ const STATEMENTS = [
    )`,
   // The lineage graph projection: nodes labelled PEM or Artifact (keyed by ID or Name) and
   // edges USES / PRODUCES (PEM to Artifact) and PREDECESSOR (PEM to the PEM it follows).
+  // Unique on md5 of the keys (a B-tree entry holds at most about 2 700 bytes; a hash does not
+  // care), looked up by the text itself through hash indexes.
   `CREATE TABLE IF NOT EXISTS rk_graph_nodes (
      seq INTEGER GENERATED ALWAYS AS IDENTITY UNIQUE,
      label TEXT NOT NULL CHECK (label IN ('PEM', 'Artifact')),
      key TEXT NOT NULL,
+     key_md5 TEXT GENERATED ALWAYS AS (md5(key)) STORED,
      data JSONB NOT NULL,
-     PRIMARY KEY (label, key)
+     PRIMARY KEY (label, key_md5)
    )`,
+  `CREATE INDEX IF NOT EXISTS rk_graph_nodes_by_key ON rk_graph_nodes USING hash (key)`,
   `CREATE TABLE IF NOT EXISTS rk_graph_edges (
      rel TEXT NOT NULL CHECK (rel IN ('USES', 'PRODUCES', 'PREDECESSOR')),
      src TEXT NOT NULL,
      dst TEXT NOT NULL,
-     PRIMARY KEY (rel, src, dst)
+     src_md5 TEXT GENERATED ALWAYS AS (md5(src)) STORED,
+     dst_md5 TEXT GENERATED ALWAYS AS (md5(dst)) STORED,
+     PRIMARY KEY (rel, src_md5, dst_md5)
    )`,
-  `CREATE INDEX IF NOT EXISTS rk_graph_edges_by_dst ON rk_graph_edges (dst, rel)`,
+  `CREATE INDEX IF NOT EXISTS rk_graph_edges_by_src ON rk_graph_edges USING hash (src)`,
+  `CREATE INDEX IF NOT EXISTS rk_graph_edges_by_dst ON rk_graph_edges USING hash (dst)`,
+  // PEMs stored but not yet projected (by seq): the insert adds its row, the Graph Builder takes
+  // rows out as it projects them, a rebuild puts every PEM back. Unlike a high-water mark on seq
+  // this stays right when transactions commit out of seq order.
+  `CREATE TABLE IF NOT EXISTS rk_graph_pending (
+     pem_seq INTEGER PRIMARY KEY
+   )`,
+  // PEMs the projection failed on, with the error: the Graph Builder goes on with the others.
+  `CREATE TABLE IF NOT EXISTS rk_graph_failures (
+     pem_seq INTEGER PRIMARY KEY,
+     pem_id TEXT NOT NULL,
+     error TEXT NOT NULL,
+     failed_at TEXT NOT NULL
+   )`,
 ];
 
+/** Version n-1 to n, run before STATEMENTS in the same transaction. */
+const MIGRATIONS: Record<number, (tx: Queryable) => Promise<void>> = {
+  // 1 -> 2: the graph is a projection; drop it (the new tables are created by STATEMENTS) and
+  // queue every PEM for the Graph Builder, which rebuilds it.
+  2: async (tx) => {
+    await tx.query(`DROP TABLE IF EXISTS rk_graph_edges`);
+    await tx.query(`DROP TABLE IF EXISTS rk_graph_nodes`);
+  },
+};
+
+/** Creates the schema, or migrates an older version in place, in one transaction. */
 export async function migrate(storage: Storage): Promise<void> {
   await storage.transaction(async (tx) => {
-    for (const statement of STATEMENTS) await tx.query(statement);
+    await tx.query(STATEMENTS[0]!);
     const [row] = await tx.query<{ value: string }>(`SELECT value FROM rk_meta WHERE key = 'schema_version'`);
-    if (row && Number(row.value) !== SCHEMA_VERSION) {
-      throw new Error(`recordkeeper-local: the database has schema version ${row.value}; this server uses ${SCHEMA_VERSION}`);
+    const [pemTable] = await tx.query<{ t: string | null }>(`SELECT to_regclass('rk_pems')::text AS t`);
+    // A database made before rk_meta held a version has version 1 if it has tables at all.
+    const from = row ? Number(row.value) : pemTable?.t ? 1 : SCHEMA_VERSION;
+    if (from > SCHEMA_VERSION || !Number.isInteger(from)) {
+      throw new Error(`recordkeeper-local: the database has schema version ${row?.value}; this server uses ${SCHEMA_VERSION}`);
     }
-    if (!row) await tx.query(`INSERT INTO rk_meta (key, value) VALUES ('schema_version', $1)`, [String(SCHEMA_VERSION)]);
+    for (let v = from + 1; v <= SCHEMA_VERSION; v++) await MIGRATIONS[v]?.(tx);
+    for (const statement of STATEMENTS.slice(1)) await tx.query(statement);
+    if (from < 2) {
+      await tx.query(`DELETE FROM rk_graph_pending`);
+      await tx.query(`INSERT INTO rk_graph_pending (pem_seq) SELECT seq FROM rk_pems`);
+    }
+    await tx.query(
+      `INSERT INTO rk_meta (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
+      [String(SCHEMA_VERSION)],
+    );
   });
+  // Optional: a trigram index for artifact Name "contains" (LIKE '%…%'). Outside the transaction
+  // above, since a refused CREATE EXTENSION would abort it.
+  try {
+    await storage.query(`CREATE EXTENSION IF NOT EXISTS pg_trgm`);
+    await storage.query(`CREATE INDEX IF NOT EXISTS rk_artifacts_by_name_trgm ON rk_artifacts USING gin (name gin_trgm_ops)`);
+  } catch {
+    // Without pg_trgm, "contains" scans the artifacts; everything else is the same.
+  }
 }

@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 
 /**
@@ -41,12 +43,12 @@ class PGliteStorage implements Storage {
   }
 
   static async open(dataDir: string | undefined): Promise<PGliteStorage> {
-    if (dataDir === undefined) return new PGliteStorage(await PGlite.create('memory://'), 'PGlite (in memory)');
+    if (dataDir === undefined) return new PGliteStorage(await PGlite.create('memory://', { extensions: { pg_trgm } }), 'PGlite (in memory)');
     const absolute = path.resolve(dataDir);
     mkdirSync(absolute, { recursive: true });
     // relaxedDurability stays false: every statement outside a transaction is written through to
     // the files before its promise resolves. transaction() below syncs after COMMIT itself.
-    return new PGliteStorage(await PGlite.create(absolute, { relaxedDurability: false }), `PGlite (${absolute})`);
+    return new PGliteStorage(await PGlite.create(absolute, { relaxedDurability: false, extensions: { pg_trgm } }), `PGlite (${absolute})`);
   }
 
   async query<Row extends object>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
@@ -93,7 +95,7 @@ class PostgresStorage implements Storage {
   }
 
   async query<Row extends object>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
-    const result = await this.#pool.query(sql, [...params]);
+    const result = await this.#pool.query(prepared(sql, params));
     return result.rows as Row[];
   }
 
@@ -103,7 +105,7 @@ class PostgresStorage implements Storage {
       await client.query('BEGIN');
       const result = await work({
         async query<Row extends object>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
-          return (await client.query(sql, [...params])).rows as Row[];
+          return (await client.query(prepared(sql, params))).rows as Row[];
         },
       });
       await client.query('COMMIT');
@@ -119,4 +121,21 @@ class PostgresStorage implements Storage {
   async close(): Promise<void> {
     await this.#pool.end();
   }
+}
+
+/**
+ * A statement with parameters runs as a named prepared statement: `pg` prepares it once per
+ * connection and PostgreSQL reuses the plan, instead of parsing and planning every insert
+ * (issue 13: 0.34 ms planning of 1.4 ms per PEM). Statements without parameters (DDL, counts)
+ * stay unnamed. The name is a digest of the text, so equal text shares one prepared statement.
+ */
+const names = new Map<string, string>();
+function prepared(sql: string, params: readonly unknown[]): pg.QueryConfig {
+  if (!params.length) return { text: sql };
+  let name = names.get(sql);
+  if (name === undefined) {
+    name = `rk_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`;
+    if (names.size < 10_000) names.set(sql, name);
+  }
+  return { name, text: sql, values: [...params] };
 }

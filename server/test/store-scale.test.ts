@@ -1,0 +1,240 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GraphBuilder } from '../src/graph.js';
+import { LIST_BATCH, Records, type ListSelection } from '../src/records.js';
+import { migrate } from '../src/schema.js';
+import { seedPems } from '../src/seed.js';
+import { openStorage, type Queryable, type Storage } from '../src/storage.js';
+import { StreamedJsonArray, writeStreamed } from '../src/stream.js';
+import { makePem, startHarness, type Harness } from './helpers/harness.js';
+
+/**
+ * The store paths of issues 9 and 13: the Graph Builder's pending queue, keyset cursors, the
+ * isolation of a PEM the projection cannot handle, and streamed full listings. No timings.
+ */
+
+async function memoryStore(): Promise<Storage> {
+  const storage = await openStorage({ memory: true });
+  await migrate(storage);
+  return storage;
+}
+
+describe('the Graph Builder queue (pending PEMs instead of an anti-join)', { timeout: 180_000 }, () => {
+  it('projects next run a PEM stored while a run was going, and a rebuild is still complete', async () => {
+    const storage = await memoryStore();
+    const records = new Records(storage);
+    for (let i = 0; i < 3; i++) await records.sendPem(makePem());
+    let late: ReturnType<typeof makePem> | undefined;
+    // A storage that stores one more PEM right after the run has read its batch of pending PEMs.
+    const racing: Storage = {
+      description: storage.description,
+      close: () => storage.close(),
+      transaction: (work) => storage.transaction(work),
+      async query<Row extends object>(sql: string, params?: readonly unknown[]): Promise<Row[]> {
+        const rows = await storage.query<Row>(sql, params);
+        if (!late && sql.includes('FROM rk_graph_pending g')) {
+          late = makePem();
+          await records.sendPem(late);
+        }
+        return rows;
+      },
+    };
+    const graph = new GraphBuilder(racing, { intervalMs: 60_000 });
+    await graph.flush();
+    expect(late).toBeDefined();
+    const nodes = async () => (await storage.query<{ key: string }>(`SELECT key FROM rk_graph_nodes WHERE label = 'PEM'`)).map((r) => r.key);
+    // The run did not see it (it read its batch first); the next run projects it.
+    expect(await nodes()).not.toContain(late!.ID);
+    expect(await graph.flush()).toBe(1);
+    expect(await nodes()).toContain(late!.ID);
+    expect(await graph.counts()).toMatchObject({ tablePems: 4, graphPems: 4, failedPems: 0 });
+    const pending = await storage.query<{ n: number }>(`SELECT count(*)::int AS n FROM rk_graph_pending`);
+    expect(pending[0]!.n).toBe(0);
+
+    graph.requestRebuild();
+    await graph.flush();
+    expect(await graph.counts()).toMatchObject({ tablePems: 4, tableArtifacts: 4, graphPems: 4, graphArtifacts: 4 });
+    expect(await graph.verify(true, true)).toMatch(/PEMs: 4 in tables, 4 in graph, 0 missing, 0 extra\nEdges: \d+ in tables, \d+ in graph, 0 missing, 0 extra\nArtifacts: 4 in tables, 4 in graph, 0 missing, 0 extra$/);
+    await graph.stop();
+    await storage.close();
+  });
+
+  it('projects a seeded store with chains and fan-ins completely, with names longer than a B-tree entry', async () => {
+    const storage = await memoryStore();
+    const records = new Records(storage);
+    await seedPems(storage, 0, 599);
+    const long = 'n'.repeat(3000);
+    await records.sendPem(makePem({ ID: 'p'.repeat(2000), Predecessor: 'q'.repeat(2900), UsesArtifacts: [{ Name: long, Properties: {}, CreatedAt: null }] }));
+    const graph = new GraphBuilder(storage, { intervalMs: 60_000 });
+    expect(await graph.flush()).toBe(601);
+    const report = await graph.verify(true, true);
+    expect(report).toMatch(/^PEMs: 601 in tables, 601 in graph, 0 missing, 0 extra\n/);
+    expect(report).toMatch(/\nEdges: (\d+) in tables, \1 in graph, 0 missing, 0 extra\n/);
+    expect(report).toMatch(/\nArtifacts: 601 in tables, 601 in graph, 0 missing, 0 extra$/);
+    await graph.stop();
+    await storage.close();
+  });
+});
+
+describe('keyset cursors', { timeout: 180_000 }, () => {
+  let storage: Storage;
+  beforeAll(async () => {
+    storage = await memoryStore();
+    const records = new Records(storage);
+    for (let i = 0; i < 23; i++) {
+      await records.sendPem(makePem({ Type: `t${i % 4}`, TimestampClient: `2026-11-2${i % 3} 10:00:00`, Predecessor: i % 5 ? `p${i % 2}` : null }));
+    }
+  }, 120_000);
+  afterAll(async () => storage?.close());
+
+  const sorts: Pick<ListSelection, 'sortField' | 'sortOrder'>[] = [
+    {},
+    { sortOrder: 'desc' },
+    { sortField: 'Type' },
+    { sortField: 'Type', sortOrder: 'desc' },
+    { sortField: 'TimestampClient', sortOrder: 'desc' },
+    { sortField: 'ID' },
+    { sortField: 'Predecessor' },
+  ];
+
+  it('serves page after page through cursors with the same PEMs as OFFSET paging, also after a write', async () => {
+    for (const sort of sorts) {
+      for (const filters of [{}, { Type: 't1' }] as Record<string, string>[]) {
+        const sequential = new Records(storage);
+        const pages = async (r: Records) => {
+          const out: string[][] = [];
+          for (let pageIndex = 0; pageIndex < 6; pageIndex++) out.push((await r.listPems({ filters, ...sort, pageIndex, pageSize: 5 })).map((p) => p.ID));
+          return out;
+        };
+        const viaCursors = await pages(sequential);
+        // A fresh Records has no cursors: each page of its own is an OFFSET page.
+        const viaOffset: string[][] = [];
+        for (let pageIndex = 0; pageIndex < 6; pageIndex++) {
+          viaOffset.push((await new Records(storage).listPems({ filters, ...sort, pageIndex, pageSize: 5 })).map((p) => p.ID));
+        }
+        expect(viaCursors, JSON.stringify({ sort, filters })).toEqual(viaOffset);
+        expect(viaCursors.flat().length).toBe(filters.Type ? 6 : 23);
+        const all = (await sequential.listPems({ filters, ...sort })).map((p) => p.ID);
+        expect(viaCursors.flat()).toEqual(all);
+      }
+    }
+    // A write through the same Records drops its cursors: the pages still equal OFFSET pages.
+    const records = new Records(storage);
+    const before = await records.listPems({ filters: {}, sortField: 'Type', pageIndex: 0, pageSize: 5 });
+    expect(before).toHaveLength(5);
+    await records.sendPem(makePem({ Type: 't0' }));
+    for (let pageIndex = 1; pageIndex < 5; pageIndex++) {
+      const page = (await records.listPems({ filters: {}, sortField: 'Type', pageIndex, pageSize: 5 })).map((p) => p.ID);
+      const offset = (await new Records(storage).listPems({ filters: {}, sortField: 'Type', pageIndex, pageSize: 5 })).map((p) => p.ID);
+      expect(page).toEqual(offset);
+    }
+  });
+
+  it('pages artifacts through cursors like OFFSET', async () => {
+    const records = new Records(storage);
+    for (const sort of [{}, { sortField: 'Name' }, { sortField: 'CreatedAt', sortOrder: 'desc' as const }]) {
+      const seq: string[] = [];
+      const off: string[] = [];
+      for (let pageIndex = 0; pageIndex < 6; pageIndex++) {
+        seq.push(...(await records.listArtifacts({ filters: {}, ...sort, pageIndex, pageSize: 5 })).map((a) => a.Name));
+        off.push(...(await new Records(storage).listArtifacts({ filters: {}, ...sort, pageIndex, pageSize: 5 })).map((a) => a.Name));
+      }
+      expect(seq).toEqual(off);
+      expect(seq).toEqual((await records.listArtifacts({ filters: {}, ...sort })).map((a) => a.Name));
+    }
+  });
+});
+
+describe('a PEM the projection cannot handle', { timeout: 180_000 }, () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  }, 120_000);
+  afterAll(async () => h?.stop());
+
+  it('is recorded and skipped; the Graph Builder goes on with the others and a rebuild tries again', async () => {
+    const first = makePem();
+    await h.call('receiver', 'POST', '/pem', { body: first });
+    // Straight into storage: json accepts \u0000, but the projection's jsonb does not.
+    const bad = 'bad-pem-' + first.ID.slice(0, 8);
+    await h.rk.storage.transaction(async (tx: Queryable) => {
+      const [row] = await tx.query<{ seq: number }>(
+        `INSERT INTO rk_pems (id, type, predecessor, emitter, timestamp_client, timestamp_received, properties, tag, tag_namespace, content_hash)
+         VALUES ($1, 'ingest', NULL, 'e', '2026-11-27 22:06:40', '2026-11-27 22:06:40', '{"a": "\\u0000"}', '', '', 'x') RETURNING seq`,
+        [bad],
+      );
+      await tx.query(`INSERT INTO rk_graph_pending (pem_seq) VALUES ($1)`, [row!.seq]);
+    });
+    const second = makePem();
+    await h.call('receiver', 'POST', '/pem', { body: second });
+
+    const flushed = await h.call('graph-builder', 'POST', '/flush', { body: {} });
+    expect(flushed.status).toBe(200);
+    const info = (await h.call('graph-builder', 'GET', '/info')).json;
+    expect(info).toMatchObject({ pg_pems_count: 3, neo4j_pems_count: 2 });
+    expect(info.loop_state_should_flush).toMatch(new RegExp(`^False; 1 PEM could not be projected \\(see /verify\\), first ${bad}: `));
+    const verify = (await h.call('graph-builder', 'POST', '/verify', { body: { check_pems: true, check_artifacts: true } })).json.msg;
+    expect(verify).toContain(`missing from the graph: PEM ${bad}`);
+    expect(verify).toMatch(new RegExp(`not projectable: PEM ${bad}: .+`));
+
+    // Later PEMs still reach the graph.
+    const third = makePem();
+    await h.call('receiver', 'POST', '/pem', { body: third });
+    await h.call('graph-builder', 'POST', '/flush', { body: {} });
+    expect((await h.call('graph-builder', 'GET', '/info')).json).toMatchObject({ pg_pems_count: 4, neo4j_pems_count: 3 });
+
+    // Repaired in storage, a rebuild projects it.
+    await h.rk.storage.query(`UPDATE rk_pems SET properties = '{"a": "fixed"}' WHERE id = $1`, [bad]);
+    await h.call('graph-builder', 'POST', '/rebuild', { body: {} });
+    await h.call('graph-builder', 'POST', '/flush', { body: {} });
+    const after = (await h.call('graph-builder', 'GET', '/info')).json;
+    expect(after).toMatchObject({ pg_pems_count: 4, neo4j_pems_count: 4, pems_sync_pct: '100.0', loop_state_should_flush: 'False' });
+    expect(h.validator.violations()).toEqual([]);
+  });
+});
+
+describe('streamed full listings', { timeout: 180_000 }, () => {
+  it('write the same PEMs and artifacts as the array listing, in bounded batches', async () => {
+    const storage = await memoryStore();
+    const records = new Records(storage);
+    await seedPems(storage, 0, 2 * LIST_BATCH + 17);
+    for (let i = 0; i < 3; i++) await records.sendPem(makePem());
+    const server = createServer((req, res) => {
+      const selections: Record<string, ListSelection> = {
+        '/pems': { filters: {} },
+        '/pems-type': { filters: { Type: 'type-3' }, sortField: 'TimestampClient', sortOrder: 'desc' },
+        '/pems-predecessor': { filters: {}, sortField: 'Predecessor' },
+      };
+      if (req.url === '/artifacts') {
+        void writeStreamed(res, 200, new StreamedJsonArray(() => records.streamArtifacts({ filters: {}, sortField: 'Name' })));
+        return;
+      }
+      const selection = selections[req.url ?? '']!;
+      void writeStreamed(res, 200, new StreamedJsonArray(() => records.streamPems(selection)));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const pems = (await (await fetch(`${base}/pems`)).json()) as unknown[];
+      expect(pems).toHaveLength(2 * LIST_BATCH + 21);
+      expect(pems).toEqual(await records.listPems({ filters: {} }));
+      // The array listing reads in batches too; compare with OFFSET pages of a fresh Records.
+      const paged = [];
+      for (let pageIndex = 0; pageIndex * 300 < pems.length; pageIndex++) paged.push(...(await new Records(storage).listPems({ filters: {}, pageIndex, pageSize: 300 })));
+      expect(pems).toEqual(paged);
+      const typed = (await (await fetch(`${base}/pems-type`)).json()) as { ID: string }[];
+      expect(typed.map((p) => p.ID)).toEqual(
+        (await records.listPems({ filters: { Type: 'type-3' }, sortField: 'TimestampClient', sortOrder: 'desc', pageSize: 10_000 })).map((p) => p.ID),
+      );
+      const byPredecessor = await (await fetch(`${base}/pems-predecessor`)).json();
+      expect(byPredecessor).toEqual(await records.listPems({ filters: {}, sortField: 'Predecessor', pageSize: 10_000 }));
+      const artifacts = (await (await fetch(`${base}/artifacts`)).json()) as unknown[];
+      expect(artifacts).toEqual(await records.listArtifacts({ filters: {}, sortField: 'Name', pageSize: 10_000 }));
+      expect(artifacts.length).toBeGreaterThan(2 * LIST_BATCH);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      await storage.close();
+    }
+  });
+});
