@@ -128,6 +128,20 @@ export const receiver = {
       "ID",
       "status"
     ]
+  },
+  "maxLength": {
+    "Artifact": {
+      "Name": 512
+    },
+    "Pem": {
+      "Type": 256,
+      "Emitter": 256,
+      "Tag": 256,
+      "TagNamespace": 256
+    },
+    "Base64Segment": {
+      "": 1368
+    }
   }
 } as const;
 
@@ -725,6 +739,14 @@ export const query = {
       "artifacts",
       "message"
     ]
+  },
+  "maxLength": {
+    "Artifact": {
+      "Name": 512
+    },
+    "Base64Segment": {
+      "": 1368
+    }
   }
 } as const;
 
@@ -852,5 +874,6 @@ export const graphBuilder = {
       "check_pems",
       "check_artifacts"
     ]
-  }
+  },
+  "maxLength": {}
 } as const;
