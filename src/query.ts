@@ -1,4 +1,4 @@
-import { describe, isPlainObject, requireHexId, requireText } from './core/checks.js';
+import { checked, describe, isPlainObject, requireHexId, requireText, snapshotOptions } from './core/checks.js';
 import { RKInvalidInputError, type RKError } from './core/errors.js';
 import { RKNotFoundError } from './core/http-errors.js';
 import type { CallOptions, RKOptions } from './core/options.js';
@@ -106,6 +106,9 @@ export class RKQuery {
   async getArtifacts(options: ArtifactListOptions = {}, call?: CallOptions): Promise<Result<Artifact[]>> {
     const operation = 'Listing artifacts';
     if (!isPlainObject(options)) return failure(new RKInvalidInputError(operation, 'options', 'must be an object like { pageSize: 10 }'));
+    const read = checked(() => snapshotOptions(operation, 'options', options, ['filters']) as ArtifactListOptions, operation, 'options');
+    if (read instanceof RKInvalidInputError) return failure(read);
+    options = read;
     const { source: given, ...list } = options;
     const source = artifactSourceOf(operation, given);
     if (source instanceof RKInvalidInputError) return failure(source);
@@ -135,6 +138,9 @@ export class RKQuery {
     if (!isPlainObject(options)) {
       return failure(new RKInvalidInputError(operation, 'options', 'must be an object like { filters: { Name: "model" } }'));
     }
+    const read = checked(() => snapshotOptions(operation, 'options', options, ['filters']) as ArtifactCountOptions, operation, 'options');
+    if (read instanceof RKInvalidInputError) return failure(read);
+    options = read;
     const source = artifactSourceOf(operation, options.source);
     if (source instanceof RKInvalidInputError) return failure(source);
     if (source === 'graph') {
