@@ -33,6 +33,7 @@ function parameterFacts(p) {
     role: p['x-rk-role'] ?? 'filter',
     type: schema.type ?? 'string',
     ...(schema.minimum !== undefined ? { minimum: schema.minimum } : {}),
+    ...(schema.maximum !== undefined ? { maximum: schema.maximum } : {}),
     ...(Array.isArray(schema.enum) ? { enum: [...schema.enum] } : {}),
   };
 }

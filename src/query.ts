@@ -81,7 +81,9 @@ export class RKQuery {
     const operation = 'Reading artifact';
     if (typeof name !== 'string' || name.trim() === '') return failure(nameError(operation, name, 'dataset-a'));
     // The Name filter matches names that contain it; the exact match is picked here.
-    const list = await this.getArtifacts({ ...options, filters: { Name: name } }, call);
+    const read = checked(() => snapshotOptions(operation, 'options', options) as { source?: ArtifactListOptions['source'] }, operation, 'options');
+    if (read instanceof RKInvalidInputError) return failure(read);
+    const list = await this.getArtifacts({ ...read, filters: { Name: name } }, call);
     if (!list.ok) return list;
     return success(list.value.find((artifact) => artifact.Name === name) ?? null);
   }
@@ -257,14 +259,16 @@ function listQuery<Q extends PemListOptions | Omit<ArtifactListOptions, 'source'
 /** A list parameter checked against what the spec says of it: a whole number from its minimum, or one of its values. */
 function checkListParameter(
   operation: string,
-  parameter: { readonly name: string; readonly type: string; readonly minimum?: number; readonly enum?: readonly string[] },
+  parameter: { readonly name: string; readonly type: string; readonly minimum?: number; readonly maximum?: number; readonly enum?: readonly string[] },
   value: unknown,
 ): unknown {
   if (parameter.type === 'integer') {
     const min = parameter.minimum ?? 0;
+    const max = parameter.maximum ?? Number.MAX_SAFE_INTEGER;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
       throw new RKInvalidInputError(operation, parameter.name, `must be a whole number from ${min}, got ${typeof value === 'number' ? value : describe(value)}`);
     }
+    if (value > max) throw new RKInvalidInputError(operation, parameter.name, `must be a whole number up to ${max} (the spec's maximum), got ${value}`);
   } else if (parameter.enum && !parameter.enum.includes(value as string)) {
     throw new RKInvalidInputError(
       operation,

@@ -134,22 +134,23 @@ export function readCallOptions(operation: string, call: unknown): CallOptions |
   const copy: CallOptions = {};
   if (o.signal !== undefined) {
     if (!(o.signal instanceof AbortSignal)) {
-      throw new RKInvalidInputError(operation, 'call.signal', `must be an AbortSignal (for example new AbortController().signal), got ${describe(o.signal)}`);
+      throw new RKInvalidInputError(operation, 'signal', `must be an AbortSignal (for example new AbortController().signal), got ${describe(o.signal)}`);
     }
     copy.signal = o.signal;
   }
   for (const key of ['timeoutMs', 'totalTimeoutMs'] as const) {
-    const problem = checkMs(operation, `call.${key}`, o[key]);
+    const problem = checkMs(operation, key, o[key]);
     if (problem) throw problem;
     if (o[key] !== undefined) copy[key] = o[key] as number;
   }
-  if (o.idempotencyKey !== undefined) copy.idempotencyKey = headerSafe(operation, 'call.idempotencyKey', o.idempotencyKey);
+  if (o.idempotencyKey !== undefined) copy.idempotencyKey = headerSafe(operation, 'idempotencyKey', o.idempotencyKey);
   return copy;
 }
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null) return false;
-  const proto = Object.getPrototypeOf(value);
+  // A Proxy's getPrototypeOf may throw: then it is no plain object.
+  const proto = safe(() => Object.getPrototypeOf(value) as unknown, undefined);
   return proto === Object.prototype || proto === null;
 }
 
@@ -161,9 +162,13 @@ function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
   if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return value === '' ? 'an empty string' : JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}...` : value);
+  if (typeof value === 'string') {
+    if (value === '') return 'an empty string';
+    // A URL's user:password@ is never repeated, wherever the URL was passed.
+    const shown = value.replace(/\/\/[^/?#@\s]*@/g, '//');
+    return JSON.stringify(shown.length > 60 ? `${shown.slice(0, 60)}...` : shown);
+  }
   if (typeof value === 'object') return Object.getPrototypeOf(value) === null ? 'an object without prototype' : `an instance of ${value.constructor?.name ?? 'Object'}`;
-  if (typeof value === 'function' || typeof value === 'symbol') return `a ${typeof value}`;
   return `${typeof value} ${String(value)}`;
 }
 

@@ -1,6 +1,6 @@
 import { RetryBudget } from '../resilience/budget.js';
 import { systemClock, type Clock } from '../resilience/clock.js';
-import { describe, requireMs, snapshotOptions } from './checks.js';
+import { describe, guarded, requireMs, snapshotOptions } from './checks.js';
 import { RKInvalidInputError } from './errors.js';
 import { consoleLogger, type Logger } from './logger.js';
 import type { RKOptions } from './options.js';
@@ -55,6 +55,10 @@ export function readOptions(creating: string, options: unknown): RKOptions {
 
 export function resolveSettings(creating: string, given: RKOptions, headers: HeaderDefaults): Settings {
   const options = readOptions(creating, given);
+  return guarded(creating, 'options', () => settingsOf(creating, options, headers));
+}
+
+function settingsOf(creating: string, options: RKOptions, headers: HeaderDefaults): Settings {
   const timeoutMs = requireMs(creating, 'timeoutMs', options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const budget = options.retry === false ? false : checkBudgetOptions(creating, options.retry?.budget);
   const signal = options.signal;
@@ -99,8 +103,7 @@ function credentialOf(creating: string, options: RKOptions, defaults: HeaderDefa
 
 function headerName(creating: string, argument: string, value: unknown): string {
   if (typeof value !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(value)) {
-    // Not echoed: a credential put into the header name's option by mistake must not show.
-    throw new RKInvalidInputError(creating, argument, `is not a valid HTTP header name (letters, digits and !#$%&'*+.^_\`|~-), got ${typeof value === 'string' ? `a string of ${value.length} characters` : describe(value)}`);
+    throw new RKInvalidInputError(creating, argument, `${typeof value === 'string' ? JSON.stringify(value.slice(0, 60)) : describe(value)} is not a valid HTTP header name`);
   }
   return value;
 }

@@ -243,13 +243,15 @@ export const query = {
           "name": "pageIndex",
           "role": "paging",
           "type": "integer",
-          "minimum": 0
+          "minimum": 0,
+          "maximum": 2147483647
         },
         {
           "name": "pageSize",
           "role": "paging",
           "type": "integer",
-          "minimum": 1
+          "minimum": 1,
+          "maximum": 1000000
         },
         {
           "name": "sortField",
@@ -334,13 +336,15 @@ export const query = {
           "name": "pageIndex",
           "role": "paging",
           "type": "integer",
-          "minimum": 0
+          "minimum": 0,
+          "maximum": 2147483647
         },
         {
           "name": "pageSize",
           "role": "paging",
           "type": "integer",
-          "minimum": 1
+          "minimum": 1,
+          "maximum": 1000000
         },
         {
           "name": "sortField",
@@ -430,13 +434,15 @@ export const query = {
           "name": "pageIndex",
           "role": "paging",
           "type": "integer",
-          "minimum": 0
+          "minimum": 0,
+          "maximum": 2147483647
         },
         {
           "name": "pageSize",
           "role": "paging",
           "type": "integer",
-          "minimum": 1
+          "minimum": 1,
+          "maximum": 1000000
         },
         {
           "name": "sortField",
@@ -486,13 +492,15 @@ export const query = {
           "name": "pageIndex",
           "role": "paging",
           "type": "integer",
-          "minimum": 0
+          "minimum": 0,
+          "maximum": 2147483647
         },
         {
           "name": "pageSize",
           "role": "paging",
           "type": "integer",
-          "minimum": 1
+          "minimum": 1,
+          "maximum": 1000000
         },
         {
           "name": "sortField",
