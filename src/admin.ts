@@ -97,7 +97,7 @@ export class RKAdmin {
         if (!isPlainObject(options)) throw new RKInvalidInputError(operation, 'options', 'must be an object like { checkPems: true }');
         const flag = (name: keyof GraphVerifyOptions): boolean => {
           const value: unknown = options[name] === undefined ? true : options[name];
-          if (typeof value !== 'boolean') throw new RKInvalidInputError(operation, name, `must be true or false, got ${typeof value === 'string' ? value : describe(value)}`);
+          if (typeof value !== 'boolean') throw new RKInvalidInputError(operation, name, `must be true or false, got ${typeof value === 'object' && value !== null ? describe(value) : String(value)}`);
           return value;
         };
         return { check_pems: flag('checkPems'), check_artifacts: flag('checkArtifacts') };

@@ -230,7 +230,10 @@ async function readBody(options: HttpOptions, operation: SpecOperation, req: Inc
   const sentType = req.headers['content-type'];
   const contentType = sentType === undefined ? undefined : sentType.split(';')[0]!.trim().toLowerCase();
   if (contentType === undefined || (contentType !== 'application/json' && !contentType.endsWith('+json'))) {
-    await collect(req, 0, limit);
+    const { size } = await collect(req, 0, limit);
+    if (size === 0 && spec.required) {
+      return error(422, 'invalid_request', 'body: is required; send a JSON body as application/json (an operation without arguments takes {})', 'body');
+    }
     return malformed(
       operation,
       contentType === undefined ? 'body: has no Content-Type; send it as application/json' : `body: is sent as ${contentType}; send it as application/json`,

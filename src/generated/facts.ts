@@ -243,8 +243,7 @@ export const query = {
           "name": "pageIndex",
           "role": "paging",
           "type": "integer",
-          "minimum": 0,
-          "maximum": 2147483647
+          "minimum": 0
         },
         {
           "name": "pageSize",
@@ -336,8 +335,7 @@ export const query = {
           "name": "pageIndex",
           "role": "paging",
           "type": "integer",
-          "minimum": 0,
-          "maximum": 2147483647
+          "minimum": 0
         },
         {
           "name": "pageSize",
@@ -434,8 +432,7 @@ export const query = {
           "name": "pageIndex",
           "role": "paging",
           "type": "integer",
-          "minimum": 0,
-          "maximum": 2147483647
+          "minimum": 0
         },
         {
           "name": "pageSize",
@@ -492,8 +489,7 @@ export const query = {
           "name": "pageIndex",
           "role": "paging",
           "type": "integer",
-          "minimum": 0,
-          "maximum": 2147483647
+          "minimum": 0
         },
         {
           "name": "pageSize",
