@@ -33,6 +33,7 @@ function parameterFacts(p) {
     role: p['x-rk-role'] ?? 'filter',
     type: schema.type ?? 'string',
     ...(schema.minimum !== undefined ? { minimum: schema.minimum } : {}),
+    ...(schema.maximum !== undefined ? { maximum: schema.maximum } : {}),
     ...(Array.isArray(schema.enum) ? { enum: [...schema.enum] } : {}),
   };
 }
@@ -67,6 +68,16 @@ function factsOf(document) {
   for (const [name, schema] of Object.entries(document.components?.schemas ?? {})) {
     if (Array.isArray(schema.required)) required[name] = [...schema.required];
   }
+  // The longest text each schema property takes (maxLength, in Unicode code points), so a client
+  // refuses what the server would refuse before sending it.
+  /** @type {Record<string, Record<string, number>>} */
+  const maxLength = {};
+  for (const [name, schema] of Object.entries(document.components?.schemas ?? {})) {
+    if (typeof schema.maxLength === 'number') maxLength[name] = { '': schema.maxLength };
+    for (const [property, sub] of Object.entries(schema.properties ?? {})) {
+      if (typeof (/** @type {any} */ (sub).maxLength) === 'number') (maxLength[name] ??= {})[property] = /** @type {any} */ (sub).maxLength;
+    }
+  }
   const schemes = document.components?.securitySchemes ?? {};
   /** @type {Record<string, string>} */
   const headers = {};
@@ -78,7 +89,7 @@ function factsOf(document) {
   }
   const servers = (document.servers ?? []).map((/** @type {{url: string}} */ s) => s.url);
   const prefix = servers.length ? new URL(servers[0]).pathname.replace(/\/$/, '') : '';
-  return { prefix, servers, headers, operations, required };
+  return { prefix, servers, headers, operations, required, maxLength };
 }
 
 /** The source text of facts.ts for the current specs. */

@@ -1,4 +1,4 @@
-import { isPlainObject } from './core/checks.js';
+import { describe, isPlainObject } from './core/checks.js';
 import { RKError, RKInvalidInputError } from './core/errors.js';
 import type { CallOptions, RKOptions } from './core/options.js';
 import { messageOf } from './core/replies.js';
@@ -97,7 +97,7 @@ export class RKAdmin {
         if (!isPlainObject(options)) throw new RKInvalidInputError(operation, 'options', 'must be an object like { checkPems: true }');
         const flag = (name: keyof GraphVerifyOptions): boolean => {
           const value: unknown = options[name] === undefined ? true : options[name];
-          if (typeof value !== 'boolean') throw new RKInvalidInputError(operation, name, `must be true or false, got ${String(value)}`);
+          if (typeof value !== 'boolean') throw new RKInvalidInputError(operation, name, `must be true or false, got ${typeof value === 'object' && value !== null ? describe(value) : String(value)}`);
           return value;
         };
         return { check_pems: flag('checkPems'), check_artifacts: flag('checkArtifacts') };
@@ -159,7 +159,7 @@ function requireReportId(operation: string, reportId: unknown): string {
     throw new RKInvalidInputError(
       operation,
       'reportId',
-      `must be a dashed UUID like "3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f", got ${JSON.stringify(String(reportId))}; pass the id artifactsVerifyConnections returned`,
+      `must be a dashed UUID like "3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f", got ${describe(reportId)}; pass the id artifactsVerifyConnections returned`,
     );
   }
   return reportId;

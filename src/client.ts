@@ -1,11 +1,11 @@
-import { requireHexId, requireText, whole } from './core/checks.js';
+import { checked, guarded, readCallOptions, requireHexId, requireText, whole } from './core/checks.js';
 import { RKError, RKInvalidInputError, RKSizeLimitError, RKUnexpectedResponseError } from './core/errors.js';
 import type { CallOptions, RKOptions } from './core/options.js';
 import { pemAckOf, tagAckOf, type TagAck } from './core/replies.js';
 import { expectShape } from './core/responses.js';
 import { failure, type Result } from './core/result.js';
 import { Service } from './core/service.js';
-import { resolveSettings, type Settings } from './core/settings.js';
+import { readOptions, resolveSettings, type Settings } from './core/settings.js';
 import { VERSION } from './core/version.js';
 import { Delivery, DEFAULT_MAX_IN_FLIGHT, QUEUE_DEFAULTS, type DeliveryReport, type DeliveryStats, type SendAck } from './delivery/delivery.js';
 import type { DeliveryEventName, DeliveryListener } from './delivery/events.js';
@@ -13,7 +13,7 @@ import { resolveOutboxOptions } from './delivery/outbox/options.js';
 import type { OutboxControl } from './delivery/outbox/outbox.js';
 import { receiver as facts } from './generated/facts.js';
 import type { paths } from './generated/receiver.js';
-import { Pem, prepareArtifact, type PreparePemOptions } from './model/pem.js';
+import { limitedText, Pem, prepareArtifact, type PreparePemOptions } from './model/pem.js';
 import type { Artifact, ArtifactProperties, PemPayload, ReceiverInfo } from './model/types.js';
 import { encodeTagSegment, tagPathSerializer } from './wire/tag-segments.js';
 
@@ -71,9 +71,10 @@ export class RKClient implements RKClientLike {
   constructor(receiverUrl: string, emitterId: string, options: RKOptions = {}) {
     const creating = 'Creating RKClient';
     this.emitterId = requireText(creating, 'emitterId', emitterId, 'my-service');
-    this.#settings = resolveSettings(creating, options, facts.headers);
+    const given = readOptions(creating, options);
+    this.#settings = resolveSettings(creating, given, facts.headers);
     this.#receiver = new Service<paths, typeof facts.operations>('Receiver', receiverUrl, facts, this.#settings);
-    this.#delivery = createDelivery(this.#receiver, this.#settings, options);
+    this.#delivery = guarded(creating, 'options', () => createDelivery(this.#receiver, this.#settings, given));
   }
 
   preparePem(type: string, options?: PreparePemOptions): Pem {
@@ -94,17 +95,24 @@ export class RKClient implements RKClientLike {
    */
   async sendPem(pem: Pem | PemPayload, call?: SendOptions): Promise<Result<SendAck>> {
     const operation = 'Sending PEM';
-    let prepared: Pem;
-    try {
-      prepared = Pem.from(pem, this.#settings.logger);
-    } catch (error) {
-      if (error instanceof RKError) return this.#delivery.refuse(error);
-      throw error;
-    }
-    if (call?.lint !== undefined) {
-      const refused = this.#lint(operation, prepared, call.lint);
+    // The whole payload and the call options are checked now, when the PEM is sent: a Pem changed
+    // after preparePem (its ID, its artifacts) is checked again like any wire JSON.
+    const input = checked(
+      () => ({
+        prepared: Pem.from(pem, this.#settings.logger),
+        call: readCallOptions(operation, call),
+        lint: guarded(operation, 'lint', () => (call === undefined ? undefined : (call as SendOptions).lint)),
+      }),
+      operation,
+      'pem',
+    );
+    if (input instanceof RKError) return this.#delivery.refuse(input);
+    const prepared = input.prepared;
+    if (input.lint !== undefined) {
+      const refused = this.#lint(operation, prepared, input.lint);
       if (refused) return this.#delivery.refuse(refused, prepared.ID);
     }
+    call = input.call;
     const json = JSON.stringify(prepared);
     const size = new TextEncoder().encode(json).length;
     return this.#delivery.send({ ID: prepared.ID, json, bytes: size }, call, async (mayAsk, shutdown) => {
@@ -189,8 +197,8 @@ export class RKClient implements RKClientLike {
       operation,
       prepare: () => {
         const sent = {
-          NamespaceID: requireText(operation, 'namespace', namespace, 'my-service'),
-          Tag: requireText(operation, 'tagName', tagName, 'production'),
+          NamespaceID: limitedText(operation, 'namespace', namespace, 'my-service', 'Pem', 'TagNamespace'),
+          Tag: limitedText(operation, 'tagName', tagName, 'production', 'Pem', 'Tag'),
           EventID: requireHexId(operation, 'pem', pem instanceof Pem ? pem.ID : pem),
         };
         return { sent, path: { ns_b64: encodeTagSegment(sent.NamespaceID), tag_b64: encodeTagSegment(sent.Tag), pem_id: sent.EventID } };

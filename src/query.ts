@@ -1,4 +1,4 @@
-import { describe, isPlainObject, requireHexId, requireText } from './core/checks.js';
+import { checked, describe, isPlainObject, requireHexId, requireText, snapshotOptions } from './core/checks.js';
 import { RKInvalidInputError, type RKError } from './core/errors.js';
 import { RKNotFoundError } from './core/http-errors.js';
 import type { CallOptions, RKOptions } from './core/options.js';
@@ -81,7 +81,9 @@ export class RKQuery {
     const operation = 'Reading artifact';
     if (typeof name !== 'string' || name.trim() === '') return failure(nameError(operation, name, 'dataset-a'));
     // The Name filter matches names that contain it; the exact match is picked here.
-    const list = await this.getArtifacts({ ...options, filters: { Name: name } }, call);
+    const read = checked(() => snapshotOptions(operation, 'options', options) as { source?: ArtifactListOptions['source'] }, operation, 'options');
+    if (read instanceof RKInvalidInputError) return failure(read);
+    const list = await this.getArtifacts({ ...read, filters: { Name: name } }, call);
     if (!list.ok) return list;
     return success(list.value.find((artifact) => artifact.Name === name) ?? null);
   }
@@ -106,6 +108,9 @@ export class RKQuery {
   async getArtifacts(options: ArtifactListOptions = {}, call?: CallOptions): Promise<Result<Artifact[]>> {
     const operation = 'Listing artifacts';
     if (!isPlainObject(options)) return failure(new RKInvalidInputError(operation, 'options', 'must be an object like { pageSize: 10 }'));
+    const read = checked(() => snapshotOptions(operation, 'options', options, ['filters']) as ArtifactListOptions, operation, 'options');
+    if (read instanceof RKInvalidInputError) return failure(read);
+    options = read;
     const { source: given, ...list } = options;
     const source = artifactSourceOf(operation, given);
     if (source instanceof RKInvalidInputError) return failure(source);
@@ -135,6 +140,9 @@ export class RKQuery {
     if (!isPlainObject(options)) {
       return failure(new RKInvalidInputError(operation, 'options', 'must be an object like { filters: { Name: "model" } }'));
     }
+    const read = checked(() => snapshotOptions(operation, 'options', options, ['filters']) as ArtifactCountOptions, operation, 'options');
+    if (read instanceof RKInvalidInputError) return failure(read);
+    options = read;
     const source = artifactSourceOf(operation, options.source);
     if (source instanceof RKInvalidInputError) return failure(source);
     if (source === 'graph') {
@@ -251,14 +259,16 @@ function listQuery<Q extends PemListOptions | Omit<ArtifactListOptions, 'source'
 /** A list parameter checked against what the spec says of it: a whole number from its minimum, or one of its values. */
 function checkListParameter(
   operation: string,
-  parameter: { readonly name: string; readonly type: string; readonly minimum?: number; readonly enum?: readonly string[] },
+  parameter: { readonly name: string; readonly type: string; readonly minimum?: number; readonly maximum?: number; readonly enum?: readonly string[] },
   value: unknown,
 ): unknown {
   if (parameter.type === 'integer') {
     const min = parameter.minimum ?? 0;
+    const max = parameter.maximum ?? Number.MAX_SAFE_INTEGER;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
       throw new RKInvalidInputError(operation, parameter.name, `must be a whole number from ${min}, got ${typeof value === 'number' ? value : describe(value)}`);
     }
+    if (value > max) throw new RKInvalidInputError(operation, parameter.name, `must be a whole number up to ${max} (the spec's maximum), got ${value}`);
   } else if (parameter.enum && !parameter.enum.includes(value as string)) {
     throw new RKInvalidInputError(
       operation,

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { SpecOperation, Specs } from './spec.js';
 import type { Principal } from './types.js';
@@ -29,9 +30,9 @@ export class Auth {
   readonly pemRequired: boolean;
   readonly userHeader: string;
   readonly pucHeader: string;
-  readonly #user: Set<string>;
-  readonly #puc: Set<string>;
-  readonly #admin: Set<string>;
+  readonly #user: TokenSet;
+  readonly #puc: TokenSet;
+  readonly #admin: TokenSet;
 
   constructor(specs: Specs, options: AuthOptions) {
     const schemes = specs.receiver.securitySchemes;
@@ -57,11 +58,14 @@ export class Auth {
     let principal: Principal = { kind: 'anonymous', admin: false };
     // When both are sent the user credential counts, as the clients send only that one.
     if (user !== undefined) {
-      if (!this.#user.has(user) && !this.#admin.has(user)) return unknown(this.userHeader);
-      principal = { kind: 'user', admin: this.#admin.has(user) };
+      // Both sets are always compared, each in time independent of where a token differs.
+      const [known, admin] = [this.#user.has(user), this.#admin.has(user)];
+      if (!known && !admin) return unknown(this.userHeader);
+      principal = { kind: 'user', admin };
     } else if (puc !== undefined) {
-      if (!this.#puc.has(puc) && !this.#admin.has(puc)) return unknown(this.pucHeader);
-      principal = { kind: 'puc', admin: this.#admin.has(puc) };
+      const [known, admin] = [this.#puc.has(puc), this.#admin.has(puc)];
+      if (!known && !admin) return unknown(this.pucHeader);
+      principal = { kind: 'puc', admin };
     }
     const optional = operation.security.some((alternative) => Object.keys(alternative).length === 0);
     // The spec lets a PEM be sent without a credential; --pem-auth takes that away.
@@ -90,8 +94,33 @@ function unknown(header: string): AuthOutcome {
   return { ok: false, status: 401, code: 'unauthorized', message: `The credential in ${header} is not known to this Record Keeper` };
 }
 
-function tokenSet(tokens: readonly string[] | undefined): Set<string> {
-  return new Set((tokens ?? []).map((t) => t.trim()).filter((t) => t !== ''));
+/**
+ * Tokens compared in constant time: each is kept as its SHA-256, a candidate is hashed once and
+ * compared with every token with timingSafeEqual (no early exit), so neither a token's content nor
+ * its length shows in the answer's timing.
+ */
+class TokenSet {
+  readonly #digests: Buffer[];
+  constructor(tokens: readonly string[]) {
+    this.#digests = [...new Set(tokens)].map(digest);
+  }
+  get size(): number {
+    return this.#digests.length;
+  }
+  has(candidate: string): boolean {
+    const wanted = digest(candidate);
+    let found = false;
+    for (const known of this.#digests) found = timingSafeEqual(known, wanted) || found;
+    return found;
+  }
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+function tokenSet(tokens: readonly string[] | undefined): TokenSet {
+  return new TokenSet((tokens ?? []).map((t) => t.trim()).filter((t) => t !== ''));
 }
 
 function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {

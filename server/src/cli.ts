@@ -21,9 +21,13 @@ Usage: recordkeeper-local [options]
                            reference answers only the real RK's publicly known forms: POST /pem
                            "Ack getting <Type>", POST /tag an empty 200, /clean, /rebuild and /flush
                            200 "OK", errors as one line of text (same status codes)
+  --cors <origin>          let a browser page on this origin call the server (repeatable; * for any)
+  --allowed-host <name>    accept state changes sent to this host name too (repeatable; default
+                           localhost and the address it listens on)
   -h, --help               show this help
 
-Without tokens no credential is needed and everything, including /clean, is allowed.
+Without tokens no credential is needed and everything, including /clean, is allowed to whoever
+reaches the port: keep --host 127.0.0.1 on a shared network, or set tokens.
 The services are at http://<host>:<port>/receiver, /query and /graph-builder.`;
 
 export class UsageError extends Error {}
@@ -47,6 +51,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): (LocalRKOp
       'pem-auth': { type: 'boolean' },
       'graph-interval': { type: 'string' },
       replies: { type: 'string' },
+      cors: { type: 'string', multiple: true },
+      'allowed-host': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -67,6 +73,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): (LocalRKOp
     adminTokens: [...(values['admin-token'] ?? []), ...list(env.RK_LOCAL_ADMIN_TOKENS)],
     pemAuth: values['pem-auth'] === true,
   };
+  if (values.cors?.length) options.cors = values.cors;
+  if (values['allowed-host']?.length) options.allowedHosts = values['allowed-host'];
   if (interval !== undefined) options.graphIntervalMs = interval * 1000;
   if (values.replies !== undefined) {
     try {

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Auth } from './auth.js';
 import { parseStatement, supportedStatementsText, UnsupportedQueryError } from './cypher.js';
 import type { GraphBuilder } from './graph.js';
-import { queryFacts } from 'recordkeeper-client/specs';
-import { toPythonLiteral } from 'recordkeeper-client/wire';
+import { queryFacts, receiverFacts } from 'recordkeeper-client/specs';
+import { parseTimestamp, toPythonLiteral } from 'recordkeeper-client/wire';
 import type { ListSelection, Records } from './records.js';
 import { textProblem, findUnstorable } from './validation.js';
 import { StreamedJsonArray, streamedRepliesEnabled } from './stream.js';
@@ -51,6 +51,9 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     async sendPem({ body }) {
       const unstorable = findUnstorable(body, 'body');
       if (unstorable) return problem(422, 'invalid_request', unstorable.message, unstorable.field);
+      if (parseTimestamp(body.TimestampClient) === undefined) {
+        return problem(422, 'invalid_request', 'TimestampClient: is not a real UTC time (YYYY-MM-DD HH:MM:SS with a real month, day, hour, minute and second)', 'TimestampClient');
+      }
       const outcome = await records.sendPem(body);
       if (outcome.status === 'conflict') {
         return problem(409, 'conflict', `PEM ${body.ID} is already stored with different content; send it with a new ID`, 'ID');
@@ -132,6 +135,11 @@ export function createHandlers(ctx: HandlerContext): Handlers {
       } catch (error) {
         if (!(error instanceof UnsupportedQueryError)) throw error;
         return unsupported(error);
+      }
+      // Escapes such as \u0000 inside a literal are only seen once it is read.
+      for (const literal of parsed.literals) {
+        const literalProblem = textProblem(literal);
+        if (literalProblem) return problem(422, 'invalid_request', `query: a string literal ${literalProblem}`, 'query');
       }
       try {
         const rows = await parsed.statement.run(records.db, parsed.literals);
@@ -243,10 +251,16 @@ async function finishReport(records: Records, reportId: string, work: () => Prom
   try {
     await records.finishReport(reportId, 'finished', await work());
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    await records.finishReport(reportId, 'failed', { artifacts: [], message: `The report failed: ${message}` }).catch(() => undefined);
+    // The reason is reported without the error's own text, which may quote SQL or stored values.
+    const code = typeof (error as { code?: unknown } | null)?.code === 'string' ? ` (code ${(error as { code: string }).code})` : '';
+    await records
+      .finishReport(reportId, 'failed', { artifacts: [], message: `The report failed: internal error${code}; the server log has a line about it` })
+      .catch(() => undefined);
   }
 }
+
+/** The longest namespace and tag name, as the Pem schema states them. */
+const TAG_TEXT_LIMIT = { ns_b64: receiverFacts.maxLength.Pem.TagNamespace, tag_b64: receiverFacts.maxLength.Pem.Tag } as const;
 
 /** Tag path segments are standard base64 of UTF-8 text; anything else names the segment. */
 export function decodeTagSegment(segment: string, field: 'ns_b64' | 'tag_b64') {
@@ -262,6 +276,11 @@ export function decodeTagSegment(segment: string, field: 'ns_b64' | 'tag_b64') {
   }
   const textIssue = textProblem(text);
   if (textIssue) return problem(422, 'invalid_request', `${field}: ${textIssue}`, field);
+  const limit = TAG_TEXT_LIMIT[field];
+  const length = [...text].length;
+  if (length > limit) {
+    return problem(422, 'invalid_request', `${field}: decodes to ${length} characters; a ${field === 'ns_b64' ? 'namespace' : 'tag'} has at most ${limit} (maxLength)`, field);
+  }
   return text;
 }
 

@@ -3,8 +3,9 @@ import type { Auth } from './auth.js';
 import { matchPath, SERVICES, type SchemaObject, type ServiceName, type SpecOperation, type SpecParameter, type Specs } from './spec.js';
 import { replyShaper, type RepliesMode, type ReplyContext } from './replies.js';
 import type { ApiError, ErrorCode, Handlers, OperationId, Principal, Reply } from './types.js';
-import { SchemaValidator, type Violation } from './validation.js';
+import { SchemaValidator, textProblem, type Violation } from './validation.js';
 import { graphBuilderFacts, queryFacts, receiverFacts } from 'recordkeeper-client/specs';
+import { checkRequestSite, corsHeaders, preflight, type SiteOptions } from './site.js';
 
 /**
  * The HTTP front of the three services on one port, under the path prefixes `/receiver`,
@@ -27,8 +28,6 @@ const IGNORED_BODY = new Set(['setTag']);
 const SIZE_LIMITED = 'sendPem';
 /** Other bodies are small JSON objects; this bounds what a request can make the server buffer. */
 const MAX_OTHER_BODY = 1024 * 1024;
-/** Past this a PEM upload is cut off instead of being read to the end just to be counted. */
-const MAX_COUNTED_BODY = 64 * 1024 * 1024;
 
 export interface HttpOptions {
   specs: Specs;
@@ -37,6 +36,8 @@ export interface HttpOptions {
   pemSizeLimit: number;
   /** How answers are worded (see replies.ts); default rich. */
   replies?: RepliesMode;
+  /** Origins allowed cross-site (CORS) and the host names the server answers state changes for. */
+  site?: SiteOptions;
   onError(error: unknown, request: IncomingMessage): void;
 }
 
@@ -52,18 +53,42 @@ export function createRequestListener(options: HttpOptions): (req: IncomingMessa
     }
   }
   const shape = replyShaper(options.replies ?? 'rich');
+  const site: SiteOptions = options.site ?? { cors: [], allowedHosts: [] };
   return (req, res) => {
     const context: ReplyContext = {};
-    handle(options, validator, req, context)
-      .catch((error: unknown): Reply => {
-        options.onError(error, req);
-        return { status: 500, type: 'application/json', body: { message: `Internal error: ${error instanceof Error ? error.message : String(error)}` } };
+    const cors = corsHeaders(site, req.headers);
+    if (req.method === 'OPTIONS') {
+      const answer = preflight(site, req.headers);
+      send(res, answer.status === 204 ? { status: 204, headers: answer.headers } : error(403, 'forbidden', answer.message));
+      return;
+    }
+    handle(options, validator, req, context, site)
+      .catch((failure: unknown): Reply => {
+        // Neither the answer nor the log line carries the error's text: a database error can
+        // quote SQL, index names and the PEM's values. The log gets its class and SQLSTATE.
+        options.onError(internalError(failure, context.operationId), req);
+        return { status: 500, type: 'application/json', body: { message: 'Internal error; the server log has a line about it' } };
       })
-      .then((reply) => send(res, shape(reply, context)));
+      .then((reply) => {
+        const shaped = shape(reply, context);
+        send(res, cors ? { ...shaped, headers: { ...shaped.headers, ...cors } } : shaped);
+      });
   };
 }
 
+/** What is logged of an unexpected error: where, its class and its database code, nothing of its text. */
+export function internalError(failure: unknown, operationId: string | undefined): Error {
+  const kind = failure instanceof Error ? failure.constructor.name : typeof failure;
+  const code = typeof (failure as { code?: unknown } | null)?.code === 'string' ? ` (code ${(failure as { code: string }).code})` : '';
+  return new Error(`internal error in ${operationId ?? 'routing'}: ${kind}${code}`);
+}
+
 function send(res: ServerResponse, reply: Reply): void {
+  if (reply.status === 204) {
+    res.writeHead(204, reply.headers);
+    res.end();
+    return;
+  }
   const text = reply.body === undefined ? '' : reply.type === 'application/json' ? JSON.stringify(reply.body) : String(reply.body);
   const type = reply.type === 'application/json' ? 'application/json' : `${reply.type ?? 'text/plain'}; charset=utf-8`;
   res.writeHead(reply.status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(text), ...reply.headers });
@@ -81,7 +106,7 @@ function malformed(operation: SpecOperation, message: string, field?: string): R
 }
 
 /** Fills `context` as it learns what the request is, for the reply shaping that follows. */
-async function handle(options: HttpOptions, validator: SchemaValidator, req: IncomingMessage, context: ReplyContext): Promise<Reply> {
+async function handle(options: HttpOptions, validator: SchemaValidator, req: IncomingMessage, context: ReplyContext, site: SiteOptions): Promise<Reply> {
   const { rawPath, search } = splitUrl(req.url ?? '/');
   const service = SERVICES.find((s) => rawPath === SERVICE_PREFIX[s] || rawPath.startsWith(`${SERVICE_PREFIX[s]}/`));
   if (!service) {
@@ -106,6 +131,13 @@ async function handle(options: HttpOptions, validator: SchemaValidator, req: Inc
   }
 
   context.operationId = operation.operationId;
+
+  // A state change from another site (a web page the user has open) or through a host name that
+  // is not this server's (DNS rebinding) is refused before anything else, credential or not.
+  if (operation.method !== 'GET') {
+    const refused = checkRequestSite(site, req.headers);
+    if (refused) return error(403, 'forbidden', refused);
+  }
 
   const auth = options.auth.check(operation, req.headers);
   if (!auth.ok) return error(auth.status, auth.code, auth.message);
@@ -189,18 +221,33 @@ async function readBody(options: HttpOptions, operation: SpecOperation, req: Inc
   const limit = sizeLimited ? options.pemSizeLimit : MAX_OTHER_BODY;
   const declared = Number(req.headers['content-length']);
   if (sizeLimited && Number.isSafeInteger(declared) && declared > limit) return tooLarge(declared, limit);
-  const { chunks, size } = await collect(req, ignored ? 0 : limit, sizeLimited ? MAX_COUNTED_BODY : limit);
-  if (ignored) return { value: undefined };
+  if (ignored) {
+    await collect(req, 0, limit);
+    return { value: undefined };
+  }
+  // JSON endpoints take JSON only, said so by the sender: a missing or other Content-Type is what
+  // an HTML form or a "simple" cross-site fetch sends, and is refused before the body is read.
+  const sentType = req.headers['content-type'];
+  const contentType = sentType === undefined ? undefined : sentType.split(';')[0]!.trim().toLowerCase();
+  if (contentType === undefined || (contentType !== 'application/json' && !contentType.endsWith('+json'))) {
+    const { size } = await collect(req, 0, limit);
+    if (size === 0 && spec.required) {
+      return error(422, 'invalid_request', 'body: is required; send a JSON body as application/json (an operation without arguments takes {})', 'body');
+    }
+    return malformed(
+      operation,
+      contentType === undefined ? 'body: has no Content-Type; send it as application/json' : `body: is sent as ${contentType}; send it as application/json`,
+      'body',
+    );
+  }
+  // Read at most one byte past the limit, with or without Content-Length (chunked uploads too).
+  const { chunks, size } = await collect(req, limit, limit);
   if (size > limit) {
-    if (sizeLimited) return size > MAX_COUNTED_BODY ? tooLarge(`more than ${MAX_COUNTED_BODY}`, limit) : tooLarge(size, limit);
+    if (sizeLimited) return tooLarge(`more than ${limit}`, limit);
     return malformed(operation, `body: is larger than ${limit} bytes`, 'body');
   }
   if (size === 0) {
     return spec.required ? error(422, 'invalid_request', 'body: is required; send a JSON body (an operation without arguments takes {})', 'body') : { value: undefined };
-  }
-  const contentType = (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim().toLowerCase();
-  if (contentType !== 'application/json' && !contentType.endsWith('+json')) {
-    return malformed(operation, `body: is sent as ${contentType}; send it as application/json`, 'body');
   }
   let text: string;
   try {
@@ -270,6 +317,8 @@ function readQuery(operation: SpecOperation, validator: SchemaValidator, search:
     const values = params.getAll(name);
     if (values.length > 1) return error(422, 'invalid_request', `${name}: must be given once, got ${values.length} values`, name);
     const raw = values[0] ?? '';
+    const textIssue = textProblem(raw);
+    if (textIssue) return error(422, 'invalid_request', `${name}: ${textIssue}`, name);
     if (name === 'sortField') {
       const allowed = (parameter.schema.enum as unknown[] | undefined) ?? [];
       if (!allowed.includes(raw)) {

@@ -3,11 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { Auth, assertAuthOperations, type AuthOptions } from './auth.js';
 import { GraphBuilder } from './graph.js';
 import { createHandlers } from './handlers.js';
-import { createRequestListener, SERVICE_PREFIX } from './http.js';
+import { createRequestListener, internalError, SERVICE_PREFIX } from './http.js';
 import { Records } from './records.js';
 import { repliesMode, type RepliesMode } from './replies.js';
 import { migrate } from './schema.js';
 import { constOf, findOperation, loadSpecs } from './spec.js';
+import { normalizeOrigin } from './site.js';
 import { openStorage, type Storage, type StorageOptions } from './storage.js';
 
 export interface LocalRKOptions extends AuthOptions {
@@ -33,6 +34,13 @@ export interface LocalRKOptions extends AuthOptions {
   replies?: RepliesMode;
   /** The OpenAPI directory; default the package's (or the repository's) `openapi/`. */
   specDir?: string;
+  /**
+   * Origins a browser client may call from (CORS), e.g. `['http://localhost:5173']`; `'*'` allows
+   * any. Default none: cross-site requests that change state are refused.
+   */
+  cors?: readonly string[];
+  /** Host names (without port) to accept state changes for, besides localhost and the bound address. */
+  allowedHosts?: readonly string[];
   /** Where unexpected errors are reported; default console.error. */
   onError?: (error: unknown) => void;
 }
@@ -62,6 +70,9 @@ export async function startLocalRK(options: LocalRKOptions = {}): Promise<LocalR
   const chosen = [options.memory ? 'memory' : undefined, options.dataDir === undefined ? undefined : 'dataDir', options.databaseUrl === undefined ? undefined : 'databaseUrl'].filter(Boolean);
   if (chosen.length > 1) throw new Error(`choose one of memory, dataDir and databaseUrl, not ${chosen.join(' and ')}`);
   const replies = repliesMode(options.replies);
+  const cors = checkOrigins(options.cors);
+  const allowedHosts = [...(options.allowedHosts ?? [])];
+  if (allowedHosts.some((h) => typeof h !== 'string' || !/^[A-Za-z0-9.-]+$/.test(h))) throw new Error('allowedHosts must be host names without port');
 
   const specs = await loadSpecs(options.specDir);
   assertAuthOperations(specs);
@@ -88,14 +99,23 @@ export async function startLocalRK(options: LocalRKOptions = {}): Promise<LocalR
       versions: { receiver: specs.receiver.version, query: specs.query.version, graphBuilder: specs['graph-builder'].version, pem: pemVersion },
       background(work) {
         const job: Promise<void> = work()
-          .catch(onError)
+          .catch((error: unknown) => onError(internalError(error, 'a background report')))
           .finally(() => jobs.delete(job));
         jobs.add(job);
       },
     });
-    const listener = createRequestListener({ specs, auth, handlers, pemSizeLimit, replies, onError: (error) => onError(error) });
+    const host = options.host ?? '127.0.0.1';
+    const listener = createRequestListener({
+      specs,
+      auth,
+      handlers,
+      pemSizeLimit,
+      replies,
+      site: { cors, allowedHosts, boundHost: host },
+      onError: (error) => onError(error),
+    });
     server = createServer({ keepAliveTimeout: 5000 }, listener);
-    await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
+    await listen(server, options.port ?? 0, host);
     graph.start();
   } catch (error) {
     await graph?.stop();
@@ -133,6 +153,16 @@ export async function startLocalRK(options: LocalRKOptions = {}): Promise<LocalR
       return stopping;
     },
   };
+}
+
+function checkOrigins(origins: readonly string[] | undefined): string[] {
+  const list = [...(origins ?? [])];
+  for (const origin of list) {
+    if (typeof origin !== 'string' || normalizeOrigin(origin) === undefined) {
+      throw new Error(`cors: ${JSON.stringify(String(origin))} is not an origin; give one like http://localhost:5173, or *`);
+    }
+  }
+  return list;
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -72,6 +72,8 @@ function problemOf(error: ErrorObject): string {
     case 'minLength':
       // The commonest case, a required text sent empty, said as the reference client's tests say it.
       return error.params.limit === 1 ? 'is empty' : `must be at least ${String(error.params.limit)} characters long`;
+    case 'maxLength':
+      return `must be at most ${String(error.params.limit)} characters long (maxLength ${String(error.params.limit)})`;
     case 'maxProperties':
       return error.params.limit === 0 ? 'must be an empty object: send {}' : (error.message ?? 'is not valid');
     case 'type':

@@ -132,7 +132,8 @@ export function defineServerSuite(storage: string, options: () => Promise<LocalR
         const streamed = await refusedWithoutChange(413, () =>
           h.call('receiver', 'POST', '/pem', { raw: chunked, headers: { 'Content-Type': 'application/json' } }),
         );
-        expect(streamed.message).toContain(String(size));
+        // Without Content-Length the body is read only up to the limit, so the size is "more than".
+        expect(streamed.message).toContain('more than 4096');
         // The connection is still usable afterwards.
         expect((await h.call('receiver', 'GET', '/info')).status).toBe(200);
       });

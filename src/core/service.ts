@@ -1,4 +1,4 @@
-import { checked } from './checks.js';
+import { checked, readCallOptions } from './checks.js';
 import { callWithRetries, type CallHeaders } from './call.js';
 import { RKError } from './errors.js';
 import type { CallOptions } from './options.js';
@@ -56,8 +56,11 @@ export class Service<Paths extends {}, Ops extends Readonly<Record<string, Opera
 
   async invoke<I, T>(id: keyof Ops & string, call: CallOptions | undefined, how: Invocation<I, T>): Promise<Result<T>> {
     const facts = this.operations[id]!;
-    const input = checked(how.prepare);
+    const input = checked(how.prepare, how.operation);
     if (input instanceof RKError) return failure(input);
+    const callOptions = checked(() => readCallOptions(how.operation, call), how.operation, 'call');
+    if (callOptions instanceof RKError) return failure(callOptions);
+    call = callOptions;
     const read = how.read ?? ((data: unknown, response: Response) => expectShape<T>(how.operation, facts.response, data, response));
     return callWithRetries<T>(
       this.transport as Transport<{}>,

@@ -1,6 +1,6 @@
 import { RetryBudget } from '../resilience/budget.js';
 import { systemClock, type Clock } from '../resilience/clock.js';
-import { requireMs } from './checks.js';
+import { describe, guarded, requireMs, snapshotOptions } from './checks.js';
 import { RKInvalidInputError } from './errors.js';
 import { consoleLogger, type Logger } from './logger.js';
 import type { RKOptions } from './options.js';
@@ -38,15 +38,38 @@ export interface HeaderDefaults {
   pucAuth: string;
 }
 
-export function resolveSettings(creating: string, options: RKOptions, headers: HeaderDefaults): Settings {
+/** Option objects inside the options, snapshotted with them (see snapshotOptions). */
+const NESTED_OPTIONS = ['retry', 'retry.budget', 'queue', 'outbox'];
+
+/**
+ * A constructor's options as a plain snapshot, read once: a getter or Proxy that throws, a
+ * null-prototype object or a value that is no object at all is an RKInvalidInputError here,
+ * naming the argument, and every later check reads the copy.
+ */
+export function readOptions(creating: string, options: unknown): RKOptions {
   if (typeof options !== 'object' || options === null) {
     throw new RKInvalidInputError(creating, 'options', 'must be an object like { timeoutMs: 5000 }');
   }
+  return snapshotOptions(creating, 'options', options, NESTED_OPTIONS) as RKOptions;
+}
+
+export function resolveSettings(creating: string, given: RKOptions, headers: HeaderDefaults): Settings {
+  const options = readOptions(creating, given);
+  return guarded(creating, 'options', () => settingsOf(creating, options, headers));
+}
+
+function settingsOf(creating: string, options: RKOptions, headers: HeaderDefaults): Settings {
   const timeoutMs = requireMs(creating, 'timeoutMs', options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const budget = options.retry === false ? false : checkBudgetOptions(creating, options.retry?.budget);
   const signal = options.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new RKInvalidInputError(creating, 'signal', 'must be an AbortSignal (for example new AbortController().signal)');
+    throw new RKInvalidInputError(creating, 'signal', `must be an AbortSignal (for example new AbortController().signal), got ${describe(signal)}`);
+  }
+  for (const name of ['random', 'logger', 'clock'] as const) {
+    const value = options[name];
+    if (value !== undefined && typeof value !== (name === 'random' ? 'function' : 'object')) {
+      throw new RKInvalidInputError(creating, name, `must be ${name === 'random' ? 'a function returning [0, 1)' : `an object (see the ${name} option)`}, got ${describe(value)}`);
+    }
   }
   const injected = options.fetch;
   if (injected !== undefined && typeof injected !== 'function') {
@@ -80,7 +103,7 @@ function credentialOf(creating: string, options: RKOptions, defaults: HeaderDefa
 
 function headerName(creating: string, argument: string, value: unknown): string {
   if (typeof value !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(value)) {
-    throw new RKInvalidInputError(creating, argument, `${JSON.stringify(String(value))} is not a valid HTTP header name`);
+    throw new RKInvalidInputError(creating, argument, `${typeof value === 'string' ? JSON.stringify(value.slice(0, 60)) : describe(value)} is not a valid HTTP header name`);
   }
   return value;
 }

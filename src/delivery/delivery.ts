@@ -1,5 +1,5 @@
 import { withRetries } from '../core/call.js';
-import { checkMs } from '../core/checks.js';
+import { checked, checkMs, requireMs, snapshotOptions } from '../core/checks.js';
 import { RKAbortError, RKError, RKQueueFullError, RKShutdownError } from '../core/errors.js';
 import type { CallOptions } from '../core/options.js';
 import type { ReceiverAck } from '../core/replies.js';
@@ -317,7 +317,7 @@ export class Delivery {
    * during the wait are waited for too. Never rejects.
    */
   async flush(options: { timeoutMs?: number } = {}): Promise<DeliveryReport> {
-    const timeoutMs = options.timeoutMs ?? DEFAULT_FLUSH_TIMEOUT_MS;
+    const timeoutMs = this.#timeoutOption('Flushing', options, DEFAULT_FLUSH_TIMEOUT_MS);
     const before = this.#counts();
     const release = holdProcess();
     const scope = new AbortController();
@@ -375,8 +375,22 @@ export class Delivery {
    * fail with RKShutdownError. The same promise for every call.
    */
   close(options: { timeoutMs?: number } = {}): Promise<DeliveryReport> {
-    this.#closed ??= this.#close(options.timeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS);
+    this.#closed ??= this.#close(this.#timeoutOption('Closing', options, DEFAULT_CLOSE_TIMEOUT_MS));
     return this.#closed;
+  }
+
+  /**
+   * flush's and close's `{ timeoutMs }`: they never reject, so a bad argument is reported to the
+   * logger as an RKInvalidInputError naming it, and the default deadline is used.
+   */
+  #timeoutOption(operation: string, options: unknown, fallback: number): number {
+    const read = checked(() => {
+      const o = snapshotOptions(operation, 'options', options);
+      return requireMs(operation, 'options.timeoutMs', o.timeoutMs ?? fallback);
+    }, operation, 'options');
+    if (typeof read === 'number') return read;
+    this.#config.settings.logger.warn(`${read.message}; waiting the default ${fallback} ms instead`);
+    return fallback;
   }
 
   async #close(timeoutMs: number): Promise<DeliveryReport> {

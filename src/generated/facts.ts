@@ -128,6 +128,20 @@ export const receiver = {
       "ID",
       "status"
     ]
+  },
+  "maxLength": {
+    "Artifact": {
+      "Name": 512
+    },
+    "Pem": {
+      "Type": 256,
+      "Emitter": 256,
+      "Tag": 256,
+      "TagNamespace": 256
+    },
+    "Base64Segment": {
+      "": 1368
+    }
   }
 } as const;
 
@@ -235,7 +249,8 @@ export const query = {
           "name": "pageSize",
           "role": "paging",
           "type": "integer",
-          "minimum": 1
+          "minimum": 1,
+          "maximum": 1000000
         },
         {
           "name": "sortField",
@@ -326,7 +341,8 @@ export const query = {
           "name": "pageSize",
           "role": "paging",
           "type": "integer",
-          "minimum": 1
+          "minimum": 1,
+          "maximum": 1000000
         },
         {
           "name": "sortField",
@@ -422,7 +438,8 @@ export const query = {
           "name": "pageSize",
           "role": "paging",
           "type": "integer",
-          "minimum": 1
+          "minimum": 1,
+          "maximum": 1000000
         },
         {
           "name": "sortField",
@@ -478,7 +495,8 @@ export const query = {
           "name": "pageSize",
           "role": "paging",
           "type": "integer",
-          "minimum": 1
+          "minimum": 1,
+          "maximum": 1000000
         },
         {
           "name": "sortField",
@@ -725,6 +743,14 @@ export const query = {
       "artifacts",
       "message"
     ]
+  },
+  "maxLength": {
+    "Artifact": {
+      "Name": 512
+    },
+    "Base64Segment": {
+      "": 1368
+    }
   }
 } as const;
 
@@ -852,5 +878,6 @@ export const graphBuilder = {
       "check_pems",
       "check_artifacts"
     ]
-  }
+  },
+  "maxLength": {}
 } as const;

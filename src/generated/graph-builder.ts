@@ -217,7 +217,7 @@ export type components = {
                 "text/plain": components["schemas"]["ErrorText"];
             };
         };
-        /** @description The request was understood but breaks the schema (a missing field, a wrong type, an ID that is not 32 lowercase hex digits). Text containing U+0000 or unpaired surrogates, and numbers JSON cannot represent, are refused too. The message names the field. Nothing was changed. */
+        /** @description The request was understood but breaks the schema (a missing field, a wrong type, an ID that is not 32 lowercase hex digits, a text longer than its `maxLength`, a timestamp that is not a real time). Text containing U+0000 or unpaired surrogates, and numbers JSON cannot represent, are refused too. The message names the field. Nothing was changed. */
         Unprocessable: {
             headers: {
                 [name: string]: unknown;

@@ -309,7 +309,7 @@ export type components = {
          */
         ReportId: string;
         /**
-         * @description UTC time as `YYYY-MM-DD HH:MM:SS`.
+         * @description UTC time as `YYYY-MM-DD HH:MM:SS`; a time that does not exist (month 13, 25:00) is refused.
          * @example 2026-11-27 22:06:40
          */
         ClientTimestamp: string;
@@ -324,6 +324,7 @@ export type components = {
          *     }
          */
         Artifact: {
+            /** @description At most 512 characters (Unicode code points). Names are keys of the tables and of the graph: 512 characters are at most 2 048 bytes of UTF-8, which fits PostgreSQL's index entries (about 2 700 bytes) with room for the rest of an edge's key, and is long enough for a full object-store URI. */
             Name: string;
             Properties: components["schemas"]["ArtifactProperties"];
             CreatedAt: string | null;
@@ -494,7 +495,7 @@ export type components = {
         };
         /**
          * Format: byte
-         * @description Standard base64 with canonical padding that decodes to UTF-8 text. `format: byte` is what tells the local RK's router that a raw `/` inside the segment may be part of the value.
+         * @description Standard base64 with canonical padding that decodes to UTF-8 text of at most 256 characters (the limit of a PEM's `Tag` and `TagNamespace`; 256 characters of 4-byte UTF-8 are 1 368 base64 characters). `format: byte` is what tells the local RK's router that a raw `/` inside the segment may be part of the value.
          */
         Base64Segment: string;
     };
@@ -568,7 +569,7 @@ export type components = {
                 "text/plain": components["schemas"]["ErrorText"];
             };
         };
-        /** @description The request was understood but breaks the schema (a missing field, a wrong type, an ID that is not 32 lowercase hex digits). Text containing U+0000 or unpaired surrogates, and numbers JSON cannot represent, are refused too. The message names the field. Nothing was changed. */
+        /** @description The request was understood but breaks the schema (a missing field, a wrong type, an ID that is not 32 lowercase hex digits, a text longer than its `maxLength`, a timestamp that is not a real time). Text containing U+0000 or unpaired surrogates, and numbers JSON cannot represent, are refused too. The message names the field. Nothing was changed. */
         Unprocessable: {
             headers: {
                 [name: string]: unknown;

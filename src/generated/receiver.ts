@@ -99,6 +99,7 @@ export type components = {
          *     }
          */
         Artifact: {
+            /** @description At most 512 characters (Unicode code points). Names are keys of the tables and of the graph: 512 characters are at most 2 048 bytes of UTF-8, which fits PostgreSQL's index entries (about 2 700 bytes) with room for the rest of an edge's key, and is long enough for a full object-store URI. */
             Name: string;
             Properties: components["schemas"]["ArtifactProperties"];
             CreatedAt: string | null;
@@ -139,11 +140,11 @@ export type components = {
          */
         Pem: {
             ID: components["schemas"]["HexId"];
-            /** @description What kind of event this is, for example `ingest` or `train`. */
+            /** @description What kind of event this is, for example `ingest` or `train`; at most 256 characters. */
             Type: string;
             /** @description The ID of the PEM this event follows, if any. */
             Predecessor: components["schemas"]["HexId"] | null;
-            /** @description Who emitted the event (a service or pipeline name). */
+            /** @description Who emitted the event (a service or pipeline name); at most 256 characters. */
             Emitter: string;
             TimestampClient: components["schemas"]["ClientTimestamp"];
             Properties: components["schemas"]["Properties"];
@@ -152,9 +153,9 @@ export type components = {
              * @constant
              */
             Version: "2.0.0";
-            /** @description The tag to move to this PEM; empty moves no tag. */
+            /** @description The tag to move to this PEM; empty moves no tag. At most 256 characters, like the namespace: a namespace and a tag together key a tag, and 2 x 256 characters are at most 2 048 bytes of UTF-8, inside PostgreSQL's index entry limit. */
             Tag: string;
-            /** @description The namespace of `Tag`; empty moves no tag. */
+            /** @description The namespace of `Tag`; empty moves no tag. At most 256 characters. */
             TagNamespace: string;
             UsesArtifacts: components["schemas"]["Artifact"][];
             ProducesArtifacts: components["schemas"]["Artifact"][];
@@ -228,7 +229,7 @@ export type components = {
             status: "accepted" | "duplicate";
         };
         /**
-         * @description UTC time as `YYYY-MM-DD HH:MM:SS`.
+         * @description UTC time as `YYYY-MM-DD HH:MM:SS`; a time that does not exist (month 13, 25:00) is refused.
          * @example 2026-11-27 22:06:40
          */
         ClientTimestamp: string;
@@ -252,7 +253,7 @@ export type components = {
         };
         /**
          * Format: byte
-         * @description Standard base64 with canonical padding that decodes to UTF-8 text. `format: byte` is what tells the local RK's router that a raw `/` inside the segment may be part of the value.
+         * @description Standard base64 with canonical padding that decodes to UTF-8 text of at most 256 characters (the limit of a PEM's `Tag` and `TagNamespace`; 256 characters of 4-byte UTF-8 are 1 368 base64 characters). `format: byte` is what tells the local RK's router that a raw `/` inside the segment may be part of the value.
          */
         Base64Segment: string;
     };
@@ -326,7 +327,7 @@ export type components = {
                 "text/plain": components["schemas"]["ErrorText"];
             };
         };
-        /** @description The request was understood but breaks the schema (a missing field, a wrong type, an ID that is not 32 lowercase hex digits). Text containing U+0000 or unpaired surrogates, and numbers JSON cannot represent, are refused too. The message names the field. Nothing was changed. */
+        /** @description The request was understood but breaks the schema (a missing field, a wrong type, an ID that is not 32 lowercase hex digits, a text longer than its `maxLength`, a timestamp that is not a real time). Text containing U+0000 or unpaired surrogates, and numbers JSON cannot represent, are refused too. The message names the field. Nothing was changed. */
         Unprocessable: {
             headers: {
                 [name: string]: unknown;

@@ -1,5 +1,6 @@
 import { formatTimestamp, parseTimestamp } from '../wire/timestamps.js';
-import { describe, isPlainObject, requireHexId, requireObject, requireStringRecord, requireText } from '../core/checks.js';
+import { describe, guarded, isPlainObject, requireHexId, requireObject, requireStringRecord, requireText, snapshotOptions } from '../core/checks.js';
+import { receiver as receiverFacts } from '../generated/facts.js';
 import { RKInvalidInputError } from '../core/errors.js';
 import { newPemId } from '../wire/ids.js';
 import type { Logger } from '../core/logger.js';
@@ -52,20 +53,25 @@ export class Pem implements PemPayload {
   }
 
   /** A new PEM with a fresh ID and the current UTC time. Throws RKInvalidInputError on bad input. */
-  static prepare(emitterId: string, type: string, options: PreparePemOptions = {}, logger?: Logger): Pem {
+  static prepare(emitterId: string, type: string, given: PreparePemOptions = {}, logger?: Logger): Pem {
     const op = 'Preparing PEM';
-    if (!isPlainObject(options)) requireObject(op, 'options', options);
+    if (!isPlainObject(given)) requireObject(op, 'options', given);
+    const options = snapshotOptions(op, 'options', given) as PreparePemOptions;
+    return guarded(op, 'options', () => Pem.#prepare(op, emitterId, type, options, logger));
+  }
+
+  static #prepare(op: string, emitterId: string, type: string, options: PreparePemOptions, logger?: Logger): Pem {
     const predecessor = options.predecessor instanceof Pem ? options.predecessor.ID : (options.predecessor ?? null);
     return new Pem(
       {
         ID: newPemId(),
-        Type: requireText(op, 'type', type, 'ingest'),
+        Type: limitedText(op, 'type', type, 'ingest', 'Pem', 'Type'),
         Predecessor: predecessor === null ? null : requireHexId(op, 'predecessor', predecessor),
-        Emitter: requireText(op, 'emitterId', emitterId, 'my-service'),
+        Emitter: limitedText(op, 'emitterId', emitterId, 'my-service', 'Pem', 'Emitter'),
         TimestampClient: formatTimestamp(new Date()),
         Properties: structuredCloneJson(op, 'properties', options.properties ?? {}),
-        Tag: requireText(op, 'tagName', options.tagName ?? DEFAULT_TAG, DEFAULT_TAG),
-        TagNamespace: requireText(op, 'tagNamespace', options.tagNamespace ?? emitterId, 'my-service'),
+        Tag: limitedText(op, 'tagName', options.tagName ?? DEFAULT_TAG, DEFAULT_TAG, 'Pem', 'Tag'),
+        TagNamespace: limitedText(op, 'tagNamespace', options.tagNamespace ?? emitterId, 'my-service', 'Pem', 'TagNamespace'),
       },
       logger,
     );
@@ -76,22 +82,26 @@ export class Pem implements PemPayload {
    * Throws RKInvalidInputError naming the first field that is wrong.
    */
   static from(payload: PemPayload | Pem, logger?: Logger): Pem {
-    if (payload instanceof Pem) return payload;
     const op = 'Reading PEM';
-    const fields = requireObject(op, 'pem', payload);
+    return guarded(op, 'pem', () => Pem.#from(op, payload, logger));
+  }
+
+  static #from(op: string, payload: PemPayload | Pem, logger?: Logger): Pem {
+    // A Pem is checked like wire JSON too: its fields can be changed after preparePem.
+    const fields = payload instanceof Pem ? { ...payload.toJSON() } : requireObject(op, 'pem', payload);
     if (fields.Version !== PEM_VERSION) {
       throw new RKInvalidInputError(op, 'pem.Version', `must be "${PEM_VERSION}", got ${JSON.stringify(fields.Version)}`);
     }
     const pem = new Pem(
       {
         ID: requireHexId(op, 'pem.ID', fields.ID),
-        Type: requireText(op, 'pem.Type', fields.Type, 'ingest'),
+        Type: limitedText(op, 'pem.Type', fields.Type, 'ingest', 'Pem', 'Type'),
         Predecessor: fields.Predecessor === null ? null : requireHexId(op, 'pem.Predecessor', fields.Predecessor),
-        Emitter: requireText(op, 'pem.Emitter', fields.Emitter, 'my-service'),
+        Emitter: limitedText(op, 'pem.Emitter', fields.Emitter, 'my-service', 'Pem', 'Emitter'),
         TimestampClient: requireTimestamp(op, 'pem.TimestampClient', fields.TimestampClient),
         Properties: structuredCloneJson(op, 'pem.Properties', fields.Properties),
-        Tag: requireText(op, 'pem.Tag', fields.Tag, DEFAULT_TAG),
-        TagNamespace: requireText(op, 'pem.TagNamespace', fields.TagNamespace, 'my-service'),
+        Tag: limitedText(op, 'pem.Tag', fields.Tag, DEFAULT_TAG, 'Pem', 'Tag'),
+        TagNamespace: limitedText(op, 'pem.TagNamespace', fields.TagNamespace, 'my-service', 'Pem', 'TagNamespace'),
       },
       logger,
     );
@@ -110,7 +120,7 @@ export class Pem implements PemPayload {
 
   /** Records that this event used the artifact. A Name already in the list is skipped with a warning. */
   usesArtifact(artifact: Artifact): this {
-    const checkedArtifact = checkArtifact('Adding a used artifact', 'artifact', artifact);
+    const checkedArtifact = guarded('Adding a used artifact', 'artifact', () => checkArtifact('Adding a used artifact', 'artifact', artifact));
     if (this.UsesArtifacts.some((a) => a.Name === checkedArtifact.Name)) {
       this.#logger?.warn(`PEM ${this.ID} already uses artifact "${checkedArtifact.Name}"; the repeat is skipped`);
       return this;
@@ -121,7 +131,7 @@ export class Pem implements PemPayload {
 
   /** Records that this event produced the artifact. Repeats are kept, as in the reference client. */
   producesArtifact(artifact: Artifact): this {
-    this.ProducesArtifacts.push(checkArtifact('Adding a produced artifact', 'artifact', artifact));
+    this.ProducesArtifacts.push(guarded('Adding a produced artifact', 'artifact', () => checkArtifact('Adding a produced artifact', 'artifact', artifact)));
     return this;
   }
 
@@ -146,11 +156,30 @@ export class Pem implements PemPayload {
 /** A new artifact as a client sends it (`CreatedAt` null: the Receiver sets it). */
 export function prepareArtifact(name: string, properties: ArtifactProperties = {}): Artifact {
   const op = 'Preparing artifact';
-  return {
-    Name: requireText(op, 'name', name, 'dataset-a'),
+  return guarded(op, 'properties', () => ({
+    Name: limitedText(op, 'name', name, 'dataset-a', 'Artifact', 'Name'),
     Properties: { ...requireStringRecord(op, 'properties', properties) },
     CreatedAt: null,
-  };
+  }));
+}
+
+type Limited = { [S in keyof typeof receiverFacts.maxLength]: keyof (typeof receiverFacts.maxLength)[S] };
+
+/**
+ * A non-empty text within the spec's maxLength (counted in Unicode code points, as the Receiver
+ * counts): the Receiver would answer 422 for a longer one, so it is refused before sending.
+ */
+export function limitedText<S extends keyof Limited>(operation: string, argument: string, value: unknown, example: string, schema: S, property: Limited[S]): string {
+  const text = requireText(operation, argument, value, example);
+  const limit = (receiverFacts.maxLength[schema] as Record<string, number>)[property as string];
+  if (limit !== undefined) {
+    let length = 0;
+    for (const _ of text) if (++length > limit) break;
+    if (length > limit) {
+      throw new RKInvalidInputError(operation, argument, `is longer than ${limit} characters, the most the Receiver takes (${schema}.${String(property)} maxLength ${limit}); shorten it`);
+    }
+  }
+  return text;
 }
 
 function checkArtifact(operation: string, argument: string, value: unknown): Artifact {
@@ -160,7 +189,7 @@ function checkArtifact(operation: string, argument: string, value: unknown): Art
     throw new RKInvalidInputError(operation, `${argument}.CreatedAt`, 'must be null or a string; use prepareArtifact(name, properties)');
   }
   return {
-    Name: requireText(operation, `${argument}.Name`, artifact.Name, 'dataset-a'),
+    Name: limitedText(operation, `${argument}.Name`, artifact.Name, 'dataset-a', 'Artifact', 'Name'),
     Properties: { ...requireStringRecord(operation, `${argument}.Properties`, artifact.Properties ?? {}) },
     CreatedAt: createdAt,
   };

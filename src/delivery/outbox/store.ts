@@ -77,6 +77,9 @@ export class OutboxStore {
 
   /** A new entry's name: it sorts after every entry named before it (by this or another process). */
   nameFor(id: string, enqueuedAt: number): string {
+    // The only part of a name that comes from a PEM is its ID, and only when it is 32 hex digits:
+    // nothing a caller passes can make a path outside the folder.
+    if (!isHexId(id)) throw new Error('outbox: an entry needs a PEM ID of 32 lowercase hex digits');
     return `${pad(Math.max(0, Math.floor(enqueuedAt)), 18)}-${pad(process.pid, 10)}-${pad(this.#seq++ % 1e8, 8)}-${id}${ENTRY_SUFFIX}`;
   }
 
