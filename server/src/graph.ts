@@ -39,6 +39,9 @@ export class GraphBuilder {
   #rebuildRequested = false;
   #flushesWaiting = 0;
   #error: string | undefined;
+  /** PEMs projected since the last ANALYZE, and how many the graph held then. */
+  #projectedSinceAnalyze = 0;
+  #sizeAtAnalyze = 0;
   /** Whether artifacts no PEM refers to may be unprojected (after a start or a rebuild). */
   #artifactsToScan = true;
 
@@ -280,6 +283,14 @@ export class GraphBuilder {
           return rows.length;
         });
         if (artifacts === 0 && !batch.length) this.#artifactsToScan = false;
+      }
+      this.#projectedSinceAnalyze += batch.length;
+      if (!batch.length && this.#projectedSinceAnalyze >= Math.max(1000, this.#sizeAtAnalyze / 5)) {
+        // Caught up after much growth: refresh the planner's statistics, or the lineage walks and
+        // lookups keep plans made for small tables (PGlite has no autovacuum to do it).
+        this.#sizeAtAnalyze += this.#projectedSinceAnalyze;
+        this.#projectedSinceAnalyze = 0;
+        await this.#storage.query(`ANALYZE rk_graph_nodes, rk_graph_edges, rk_graph_pending, rk_pems, rk_artifacts, rk_pem_artifacts, rk_tags`);
       }
       this.#error = undefined;
       return { pems: batch.length, artifacts };
