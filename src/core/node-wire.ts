@@ -51,17 +51,57 @@ export class NodeWire {
     return this.#loading.catch(() => {});
   }
 
+  /**
+   * One request through `Pool.dispatch` with a handler of our own: no stream per answer (as
+   * `Pool.request` makes), no signal handed to undici; the caller's signal aborts the dispatch
+   * through its controller. Rejects with undici's error (the caller reshapes it).
+   */
   async request(request: WireRequest): Promise<WireAnswer> {
     const pool = this.#pools.get(request.origin) ?? (await this.#pool(request.origin));
-    const answer: Dispatcher.ResponseData = await pool.request({
-      path: request.path,
-      method: request.method as Dispatcher.HttpMethod,
-      headers: request.headers,
-      body: request.body,
-      signal: request.signal,
+    const { signal } = request;
+    if (signal.aborted) throw signal.reason;
+    return new Promise<WireAnswer>((resolve, reject) => {
+      let control: Dispatcher.DispatchController | undefined;
+      let status = 0;
+      let statusText = '';
+      let headers: WireAnswer['headers'] = {};
+      const chunks: Buffer[] = [];
+      let settled = false;
+      const finish = (error: unknown, answer?: WireAnswer) => {
+        if (settled) return;
+        settled = true;
+        signal.removeEventListener('abort', onAbort);
+        if (answer) resolve(answer);
+        else reject(error);
+      };
+      const onAbort = () => {
+        control?.abort(signal.reason as Error);
+        finish(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      const handler: Dispatcher.DispatchHandler = {
+        onRequestStart(controller) {
+          control = controller;
+          if (signal.aborted) controller.abort(signal.reason as Error);
+        },
+        onResponseStart(_controller, statusCode, responseHeaders, statusMessage) {
+          status = statusCode;
+          headers = responseHeaders;
+          statusText = statusMessage ?? '';
+        },
+        onResponseData(_controller, chunk) {
+          chunks.push(chunk);
+        },
+        onResponseEnd() {
+          const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+          finish(undefined, { status, statusText, headers, text });
+        },
+        onResponseError(_controller, error) {
+          finish(error);
+        },
+      };
+      pool.dispatch({ path: request.path, method: request.method as Dispatcher.HttpMethod, headers: request.headers, body: request.body }, handler);
     });
-    const text = await answer.body.text();
-    return { status: answer.statusCode, statusText: answer.statusText ?? '', headers: answer.headers, text };
   }
 
   async #pool(origin: string): Promise<Pool> {
