@@ -145,7 +145,8 @@ export class Transport<Paths extends {}> {
     };
     const init: SendInit = { signal: controller.signal, fetch };
     if (this.#wire?.ready) {
-      const all: Record<string, string> = { 'User-Agent': userAgent };
+      // The whole header set of a direct request, built once (the body's type is added there).
+      const all: Record<string, string> = { 'Content-Type': 'application/json', 'User-Agent': userAgent };
       if (credential) all[credential.header] = credential.value;
       if (headers) for (const name in headers) all[name] = headers[name]!;
       init[DIRECT] = { headers: all, seen: (response) => (seen = response) };
@@ -186,7 +187,7 @@ export class Transport<Paths extends {}> {
   async #direct(path: string, init: PostOptions & { [DIRECT]: DirectContext }): Promise<RawOutcome> {
     const context = init[DIRECT];
     const body = String(init.bodySerializer!(init.body));
-    const headers: Record<string, string> = { 'Content-Type': 'application/json', ...context.headers };
+    const headers = context.headers;
     let answer;
     try {
       answer = await this.#wire!.request({ origin: this.#origin, path: `${this.#prefix}${path}`, method: 'POST', headers, body, signal: init.signal! });
