@@ -86,9 +86,16 @@ if (args.child === 'receiver' || args.child === 'pages') {
   const query = new RKQuery(args.url, { logger: { warn: () => {} } });
   let n = 0;
   let pages = 0;
+  const heap = () => {
+    globalThis.gc?.();
+    return process.memoryUsage().heapUsed / 2 ** 20;
+  };
+  const rssBefore = process.memoryUsage().rss / 2 ** 20;
+  const heapBefore = heap();
   const t = performance.now();
   for await (const pem of query.pems({ pageSize: 500, onProgress: (p) => (pages = p.pages) })) if (pem.ID) n++;
-  console.log(JSON.stringify({ items: n, pages, ms: performance.now() - t, maxRssMiB: process.resourceUsage().maxRSS / 1024 }));
+  const ms = performance.now() - t;
+  console.log(JSON.stringify({ items: n, pages, ms, rssBeforeMiB: rssBefore, heapBeforeMiB: heapBefore, heapAfterMiB: heap(), maxRssMiB: process.resourceUsage().maxRSS / 1024 }));
 }
 
 function startChild(role, extra = []) {
@@ -98,7 +105,7 @@ function startChild(role, extra = []) {
 
 function runChild(role, extra = []) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', role, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', role, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop())) : reject(new Error(`${role} exited ${code}`))));
@@ -232,7 +239,11 @@ async function main() {
   console.log(`heap after GC (gc exposed: ${h.gcExposed}): ${h.beforeMiB} MiB before, ${h.afterMiB} MiB after ${h.sends} sends with a client signal (${h.bytesPerPem} B/PEM); listeners left on the client signal: ${h.listenersOnClientSignal}`);
   console.log(`import of the client (in-process, median of 5 fresh processes): ${results.importMs} ms`);
   const l = results.listing;
-  console.log(`listing ${l.items} PEMs with RKQuery.pems({ pageSize: 500 }) (${l.pages} pages, bare page server): ${Math.round(l.ms)} ms, peak RSS of the listing process ${l.maxRssMiB.toFixed(1)} MiB`);
+  console.log(
+    `listing ${l.items} PEMs with RKQuery.pems({ pageSize: 500 }) (${l.pages} pages, bare page server): ${Math.round(l.ms)} ms, ` +
+      `peak RSS of the listing process ${l.maxRssMiB.toFixed(1)} MiB (${l.rssBeforeMiB.toFixed(1)} MiB before the first page), ` +
+      `heap after GC ${l.heapBeforeMiB.toFixed(1)} MiB before, ${l.heapAfterMiB.toFixed(1)} MiB after`,
+  );
 }
 
 async function cpuPerPem(clientOne, floorOne, n, prepare) {

@@ -31,9 +31,11 @@ function client(url: string, options: RKOptions = {}): RKClient {
 describe('a burst within the queue bound', () => {
   it('10 000 sendPem calls at once all succeed: waiting for an in-flight slot is not counted against totalTimeoutMs', async () => {
     receiver = await startScriptableReceiver();
-    // A total deadline far shorter than draining 10 000 PEMs 8 at a time takes: before the fix,
-    // every PEM still queued when it passed failed with RKTimeoutError and 0 retries.
-    const rk = client(receiver.url, { retry: { totalTimeoutMs: 1500 } });
+    // Each answer takes at least 5 ms, so 10 000 PEMs 8 at a time take at least 6.25 s: longer
+    // than the total deadline, which before the fix every PEM still queued when it passed failed
+    // with RKTimeoutError and 0 retries. One request itself stays far inside it.
+    receiver.setRule(() => ({ default: true, delayMs: 5 }));
+    const rk = client(receiver.url, { retry: { totalTimeoutMs: 3000 } });
     const pems = Array.from({ length: 10_000 }, () => rk.preparePem('train'));
     const results = await Promise.all(pems.map((pem) => rk.sendPem(pem)));
     const failed = results.filter((r) => !r.ok);
