@@ -89,9 +89,10 @@ describe('the outbox keeps up under faults', () => {
     expect(maxInFlight).toBe(concurrency);
     expect(answered).toBeGreaterThanOrEqual(120);
     // Failures back off their own entries, not the drainer: most deliveries happen at full
-    // concurrency (about 5 in 6 here; each pass ends with a tail and starts with one probe). The
+    // concurrency (5 in 6 alone, half in a loaded full run; each pass ends with a tail and starts
+    // with one probe). The
     // drainer that backed off after every failure sent fewer than 1 in 3 that way.
-    expect(atFull / answered).toBeGreaterThan(0.6);
+    expect(atFull / answered).toBeGreaterThan(0.4);
   }, 180_000);
 });
 
