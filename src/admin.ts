@@ -4,6 +4,7 @@ import type { CallOptions, RKOptions } from './core/options.js';
 import { messageOf } from './core/replies.js';
 import { expectShape } from './core/responses.js';
 import { success, type Result } from './core/result.js';
+import type { CallEventName, CallListener, CallStats } from './core/observer.js';
 import { Service } from './core/service.js';
 import { resolveSettings } from './core/settings.js';
 import { graphBuilder as graphFacts } from './generated/facts.js';
@@ -151,6 +152,16 @@ export class RKAdmin {
         this.#query.api.POST(queryFacts.operations.removeUnconnectedArtifacts.path, { params: { path }, body: {}, ...init }),
       read: (data, response) => reportIdOf(operation, queryFacts.operations.removeUnconnectedArtifacts.response, data, response),
     });
+  }
+
+  /** Subscribes to `retry` events of this client's calls (Query and Graph Builder alike); returns the unsubscribe. */
+  on(event: CallEventName, listener: CallListener): () => void {
+    return this.#query.on(event, listener);
+  }
+
+  /** Requests made, retries, retries the budget refused, tokens left in the retry budget (both services share them). */
+  stats(): CallStats {
+    return this.#query.stats();
   }
 }
 

@@ -5,6 +5,8 @@ import type { CallOptions, RKOptions } from './core/options.js';
 import { expectCount, unexpected } from './core/responses.js';
 import { failure, success, type Result } from './core/result.js';
 import { resolveSettings } from './core/settings.js';
+import type { CallEventName, CallListener, CallStats } from './core/observer.js';
+import { DEFAULT_PAGE_SIZE, pagesOf, type PageOptions } from './core/pages.js';
 import { queryService, queryFacts as facts, type QueryService } from './query-service.js';
 import { graphArtifacts, GRAPH_ARTIFACT_COUNT } from './query-graph-artifacts.js';
 import { runGraphQuery, type GraphRow } from './query-graph.js';
@@ -218,6 +220,41 @@ export class RKQuery {
   /** Runs a Cypher statement (`type` `r` or `read` to read, `rw` or `write` to write) and returns its rows. */
   queryGraph(query: string, type: GraphQueryType = 'r', call?: CallOptions): Promise<Result<GraphRow[]>> {
     return runGraphQuery(this.#query, query, type, call);
+  }
+
+  /**
+   * Every PEM matching `filters`, page by page with one page in memory at a time:
+   * `for await (const pem of query.pems({ pageSize: 500, filters: { Type: 'train' } }))`. Each page
+   * is one `getPems` call (with its retries); a page that fails is thrown as its RKError, and
+   * `call.signal` stops the listing (RKAbortError). `onProgress` hears after each page.
+   */
+  pems(options: Omit<PemListOptions, 'pageIndex'> & PageOptions = {}, call?: CallOptions): AsyncGenerator<StoredPem, void, undefined> {
+    const { onProgress, pageSize = DEFAULT_PAGE_SIZE, ...list } = options;
+    return pagesOf('Listing PEMs', pageSize, call, onProgress, (pageIndex) => this.getPems({ ...list, pageSize, pageIndex }, call));
+  }
+
+  /** Every artifact matching `filters` (tables or graph), page by page like `pems`. */
+  artifacts(options: Omit<ArtifactListOptions, 'pageIndex'> & PageOptions = {}, call?: CallOptions): AsyncGenerator<Artifact, void, undefined> {
+    const { onProgress, pageSize = DEFAULT_PAGE_SIZE, ...list } = options;
+    return pagesOf('Listing artifacts', pageSize, call, onProgress, (pageIndex) => this.getArtifacts({ ...list, pageSize, pageIndex }, call));
+  }
+
+  /**
+   * Every tag. The Query service does not page tags (GET /tags takes no paging parameters), so this
+   * is one request whatever `pageSize`; it iterates like `pems` so callers need not care.
+   */
+  tags(options: Pick<PageOptions, 'onProgress'> = {}, call?: CallOptions): AsyncGenerator<TagRecord, void, undefined> {
+    return pagesOf('Listing tags', Number.POSITIVE_INFINITY, call, options.onProgress, () => this.getTags(call));
+  }
+
+  /** Subscribes to `retry` events of this client's calls (the same as RKClient's for sendPem); returns the unsubscribe. */
+  on(event: CallEventName, listener: CallListener): () => void {
+    return this.#query.on(event, listener);
+  }
+
+  /** Requests made, retries, retries the budget refused, tokens left in the retry budget. */
+  stats(): CallStats {
+    return this.#query.stats();
   }
 }
 

@@ -1,6 +1,7 @@
 import { parseRetryAfter, retryDelay } from '../resilience/backoff.js';
 import type { RetryBudget } from '../resilience/budget.js';
-import type { Clock } from '../resilience/clock.js';
+import { rest, type Clock } from '../resilience/clock.js';
+import { abortedOf, linkSignals } from '../resilience/signals.js';
 import { holdProcess } from '../resilience/keep-alive.js';
 import { checkMs } from './checks.js';
 import { RKAbortError, RKTimeoutError, type RKError } from './errors.js';
@@ -8,6 +9,7 @@ import { RKHttpError } from './http-errors.js';
 import type { CallOptions } from './options.js';
 import { failure, type Result } from './result.js';
 import { isRetryable, mayHaveBeenProcessed, type RetryPolicy } from './retry-policy.js';
+import { observerOf } from './observer.js';
 import type { OperationFacts, RawOutcome, SendInit, Transport } from './transport.js';
 
 /** What one attempt is given. */
@@ -16,8 +18,8 @@ export interface AttemptInput {
   attempt: number;
   /** This attempt's deadline: the per-attempt timeout, or less when the call has less time left. */
   timeoutMs: number;
-  /** Aborts when the call's total deadline passes or a caller signal fires. */
-  signal: AbortSignal;
+  /** The caller's signals (the call's, the client's, the client's close): any of them stops it. */
+  signals: readonly AbortSignal[];
 }
 
 
@@ -33,7 +35,10 @@ export interface RetryRun<T> {
   /** Named in timeout messages. */
   url: string;
   policy: RetryPolicy;
-  /** The whole call; usually policy.totalTimeoutMs, or the caller's override. */
+  /**
+   * The whole call: every attempt and every backoff wait. Usually policy.totalTimeoutMs, or the
+   * caller's override. Time spent in `admit` (waiting for an in-flight slot) does not count.
+   */
   totalTimeoutMs: number;
   attemptTimeoutMs: number;
   clock: Clock;
@@ -43,9 +48,17 @@ export interface RetryRun<T> {
   signals: readonly AbortSignal[];
   /** Whether sending the request twice is harmless: the call site knows (a GET, a PEM, a key). */
   idempotent: boolean;
+  /**
+   * Waits for the right to make the next attempt (an in-flight slot) and resolves with its release.
+   * The wait is queueing, not the receiver's fault: it is bounded by the caller's signals (and the
+   * queue's own bounds), never by totalTimeoutMs, whose clock stops meanwhile.
+   */
+  admit?: (signals: readonly AbortSignal[]) => Promise<() => void>;
   attempt: (input: AttemptInput) => Promise<Result<T>>;
   onRetry?: (info: RetryInfo) => void;
   onBudgetDenied?: (error: RKError) => void;
+  /** One line per retry (logger.debug), when debugging is on. */
+  debug?: (line: string) => void;
 }
 
 export interface RetryOutcome<T> {
@@ -60,64 +73,87 @@ export interface RetryOutcome<T> {
  * The single retry wrapper of the library: every call of RKQuery and RKAdmin and every sendPem
  * without an outbox goes through it. Runs attempts until one succeeds, a failure is not worth retrying, the attempts or the retry
  * budget run out, or the total deadline passes. Never rejects.
+ *
+ * It sets no timer of its own: each attempt's deadline is cut to the time the call has left, and a
+ * backoff is never longer than that, so the attempt's one timer also enforces the total. Caller
+ * signals are passed through as they are (no AbortSignal.any): each wait links and unlinks them.
  */
 export async function withRetries<T>(run: RetryRun<T>): Promise<RetryOutcome<T>> {
-  const { clock, policy } = run;
-  const scope = new AbortController();
-  const total = clock.timeout(run.totalTimeoutMs, scope.signal);
-  const deadlineAt = clock.now() + run.totalTimeoutMs;
-  const stop = AbortSignal.any([total, ...run.signals]);
-  const aborted = () => run.signals.find((s) => s.aborted);
+  const { clock, policy, signals } = run;
+  let deadlineAt = clock.now() + run.totalTimeoutMs;
   const totalTimeout = () =>
     failure(new RKTimeoutError(run.operation, run.url, run.totalTimeoutMs, 'totalTimeoutMs'));
+  const abortedBy = (caller: AbortSignal) => failure(new RKAbortError(run.operation, caller.reason));
   let ambiguous = false;
   let attempts = 0;
-  try {
-    for (let attempt = 1; ; attempt++) {
-      const caller = aborted();
-      if (caller) return { result: failure(new RKAbortError(run.operation, caller.reason)), attempts, ambiguous };
-      const remaining = deadlineAt - clock.now();
-      if (remaining <= 0 || total.aborted) return { result: totalTimeout(), attempts, ambiguous };
-
-      attempts = attempt;
-      const result = await run.attempt({
-        attempt,
-        timeoutMs: Math.min(run.attemptTimeoutMs, remaining),
-        signal: stop,
-      });
-      if (result.ok) {
-        run.budget?.onSuccess();
-        return { result, attempts, ambiguous };
-      }
-      const error = result.error;
-      if (aborted()) return { result, attempts, ambiguous };
-      const outOfTime = total.aborted || clock.now() >= deadlineAt;
-      if (outOfTime && (error instanceof RKTimeoutError || error instanceof RKAbortError)) {
-        return { result: totalTimeout(), attempts, ambiguous: ambiguous || mayHaveBeenProcessed(error) };
-      }
-      ambiguous ||= mayHaveBeenProcessed(error);
-      if (attempt >= policy.maxAttempts || !isRetryable(error, run.idempotent)) {
-        return { result, attempts, ambiguous };
-      }
-      const retryAfter = error instanceof RKHttpError ? parseRetryAfter(error.headers.get('retry-after'), clock.now()) : undefined;
-      const delayMs = retryDelay(attempt, policy, run.random, retryAfter);
-      // Waiting past the deadline cannot help: report the failure now.
-      if (clock.now() + delayMs >= deadlineAt) return { result, attempts, ambiguous };
-      if (run.budget && !run.budget.tryAcquire()) {
-        run.onBudgetDenied?.(error);
-        return { result, attempts, ambiguous };
-      }
-      run.onRetry?.({ attempt: attempt + 1, delayMs, error });
+  for (let attempt = 1; ; attempt++) {
+    const caller = abortedOf(signals);
+    if (caller) return { result: abortedBy(caller), attempts, ambiguous };
+    let release: (() => void) | undefined;
+    if (run.admit) {
+      const queued = clock.now();
       try {
-        await clock.sleep(delayMs, stop);
+        release = await run.admit(signals);
       } catch {
-        const cancelled = aborted();
-        if (cancelled) return { result: failure(new RKAbortError(run.operation, cancelled.reason)), attempts, ambiguous };
-        return { result: totalTimeout(), attempts, ambiguous };
+        const cancelled = abortedOf(signals);
+        return { result: cancelled ? abortedBy(cancelled) : totalTimeout(), attempts, ambiguous };
       }
+      // The deadline's clock stops while the call waits its turn.
+      deadlineAt += clock.now() - queued;
     }
+    let result: Result<T>;
+    // The attempt's deadline is cut to the call's: then its timeout is the call's.
+    let cut: boolean;
+    try {
+      const remaining = deadlineAt - clock.now();
+      if (remaining <= 0) return { result: totalTimeout(), attempts, ambiguous };
+      attempts = attempt;
+      cut = remaining <= run.attemptTimeoutMs;
+      result = await run.attempt({ attempt, timeoutMs: Math.min(run.attemptTimeoutMs, remaining), signals });
+    } finally {
+      release?.();
+    }
+    if (result.ok) {
+      run.budget?.onSuccess();
+      return { result, attempts, ambiguous };
+    }
+    const error = result.error;
+    if (abortedOf(signals)) return { result, attempts, ambiguous };
+    const outOfTime = (cut && error instanceof RKTimeoutError) || clock.now() >= deadlineAt;
+    if (outOfTime && (error instanceof RKTimeoutError || error instanceof RKAbortError)) {
+      return { result: totalTimeout(), attempts, ambiguous: ambiguous || mayHaveBeenProcessed(error) };
+    }
+    ambiguous ||= mayHaveBeenProcessed(error);
+    if (attempt >= policy.maxAttempts || !isRetryable(error, run.idempotent)) {
+      return { result, attempts, ambiguous };
+    }
+    const retryAfter = error instanceof RKHttpError ? parseRetryAfter(error.headers.get('retry-after'), clock.now()) : undefined;
+    const delayMs = retryDelay(attempt, policy, run.random, retryAfter);
+    // Waiting past the deadline cannot help: report the failure now.
+    if (clock.now() + delayMs >= deadlineAt) return { result, attempts, ambiguous };
+    if (run.budget && !run.budget.tryAcquire()) {
+      run.onBudgetDenied?.(error);
+      return { result, attempts, ambiguous };
+    }
+    run.debug?.(`retry ${attempt + 1} of ${policy.maxAttempts} (${run.operation}) in ${delayMs} ms after: ${error.message}`);
+    run.onRetry?.({ attempt: attempt + 1, delayMs, error });
+    if (!(await pause(clock, delayMs, signals))) {
+      const cancelled = abortedOf(signals);
+      return { result: cancelled ? abortedBy(cancelled) : totalTimeout(), attempts, ambiguous };
+    }
+  }
+}
+
+/** A backoff wait that any of `signals` cuts short (false then); listeners gone when it ends. */
+async function pause(clock: Clock, ms: number, signals: readonly AbortSignal[]): Promise<boolean> {
+  if (signals.length === 0) return rest(clock, ms);
+  if (signals.length === 1) return rest(clock, ms, signals[0]);
+  const stop = new AbortController();
+  const unlink = linkSignals(signals, (reason) => stop.abort(reason));
+  try {
+    return await rest(clock, ms, stop.signal);
   } finally {
-    scope.abort();
+    unlink();
   }
 }
 
@@ -159,7 +195,9 @@ export async function callWithRetries<T>(
   const key = call?.idempotencyKey;
   const fixed: Record<string, string> = key === undefined ? {} : { [headers.idempotencyKey]: key };
   const policy = settings.retry;
+  const observer = observerOf(settings);
   if (spec.retry === false || policy.maxAttempts === 1) {
+    observer.attempts++;
     return transport.attempt(operation, spec.facts, { timeoutMs, signals, headers: fixed }, send, read);
   }
   // A backoff wait has no socket open: without a hold the process could exit mid-call.
@@ -176,8 +214,16 @@ export async function callWithRetries<T>(
       budget: settings.budget,
       signals,
       idempotent: spec.idempotent || key !== undefined,
-      attempt: ({ attempt, timeoutMs: attemptMs, signal }) =>
-        transport.attempt(operation, spec.facts, { timeoutMs: attemptMs, signals: [signal], headers: { ...fixed, [headers.attempt]: String(attempt) } }, send, read),
+      attempt: ({ attempt, timeoutMs: attemptMs, signals: callerSignals }) => {
+        observer.attempts++;
+        if (attempt > 1) observer.retries++;
+        return transport.attempt(operation, spec.facts, { timeoutMs: attemptMs, signals: callerSignals, headers: { ...fixed, [headers.attempt]: String(attempt) } }, send, read);
+      },
+      onRetry: ({ attempt, delayMs, error }) => {
+        if (observer.listening) observer.emit({ operation, attempt, delayMs, error });
+      },
+      onBudgetDenied: () => observer.retriesDenied++,
+      debug: settings.debug,
     });
     return outcome.result;
   } finally {

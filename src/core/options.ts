@@ -85,8 +85,13 @@ export interface RKOptions {
   userAgent?: string;
   /** A fetch implementation to use instead of the global one (tests, proxies, instrumentation). */
   fetch?: typeof globalThis.fetch;
-  /** Receives warnings; defaults to console.warn. */
+  /** Receives warnings; defaults to console.warn. With debugging on, `logger.debug` (default console.debug) gets one line per request and per retry. */
   logger?: Logger;
+  /**
+   * One line per request (method, URL without credentials, status, duration) and per retry, through
+   * `logger.debug`. Default: on when the environment has RK_LOG=debug; `false` turns it off.
+   */
+  debug?: boolean;
   /** Aborts every call of this client when it fires. */
   signal?: AbortSignal;
   /**

@@ -1,6 +1,7 @@
 import { checked, readCallOptions } from './checks.js';
 import { callWithRetries, type CallHeaders } from './call.js';
 import { RKError } from './errors.js';
+import { observerOf, type CallEventName, type CallListener, type CallStats } from './observer.js';
 import type { CallOptions } from './options.js';
 import { expectShape, type ResponseShape } from './responses.js';
 import { failure, type Result } from './result.js';
@@ -48,6 +49,16 @@ export class Service<Paths extends {}, Ops extends Readonly<Record<string, Opera
     this.transport = new Transport<Paths>(name, baseUrl, settings);
     this.operations = facts.operations;
     this.#headers = facts.headers;
+  }
+
+  /** `retry` events of every call of the client these settings belong to. */
+  on(event: CallEventName, listener: CallListener): () => void {
+    return observerOf(this.transport.settings).on(event, listener);
+  }
+
+  /** The counters of the client's calls (shared by every service of one client). */
+  stats(): CallStats {
+    return observerOf(this.transport.settings).stats();
   }
 
   get api(): Transport<Paths>['api'] {

@@ -30,6 +30,15 @@ export interface Settings {
   userAgent: string;
   /** The one credential header sent, if any: the user credential wins, as in the reference client. */
   credential: { header: string; value: string } | undefined;
+  /**
+   * Node and no injected fetch: the transport may send its hot path (POST /pem) with undici
+   * directly. Elsewhere (other runtimes, an injected fetch) every request goes through fetch.
+   */
+  nodeWire: boolean;
+  /** TLS certificate checks off for this client (`insecure: true`). */
+  insecure: boolean;
+  /** With `debug: true` or RK_LOG=debug: one line per request and per retry; otherwise undefined. */
+  debug: ((line: string) => void) | undefined;
 }
 
 /** Header names the user may override; defaults from the specs' security schemes. */
@@ -76,6 +85,7 @@ function settingsOf(creating: string, options: RKOptions, headers: HeaderDefault
     throw new RKInvalidInputError(creating, 'fetch', 'must be a fetch function');
   }
   const base = injected ?? ((input, init) => globalThis.fetch(input, init));
+  const logger = options.logger ?? consoleLogger;
   return {
     timeoutMs,
     timeoutGiven: options.timeoutMs !== undefined,
@@ -83,15 +93,36 @@ function settingsOf(creating: string, options: RKOptions, headers: HeaderDefault
     budget: budget === false ? undefined : new RetryBudget(budget),
     random: options.random ?? Math.random,
     clock: options.clock ?? systemClock,
-    logger: options.logger ?? consoleLogger,
+    logger,
     signal,
     fetch: options.insecure ? insecureFetch(base, injected !== undefined) : base,
     userAgent: headerValue(creating, 'userAgent', options.userAgent ?? `recordkeeper-client-${VERSION}`),
     credential: credentialOf(creating, options, headers),
+    nodeWire: injected === undefined && onNode(),
+    insecure: options.insecure === true,
+    debug: debugging(options) ? debugLine(logger) : undefined,
   };
 }
 
 export const DEFAULT_TIMEOUT_MS = 5000;
+
+/** Node itself (not Deno or Bun, which also define process.versions.node). */
+function onNode(): boolean {
+  const g = globalThis as { process?: { versions?: { node?: unknown } }; Deno?: unknown; Bun?: unknown };
+  return typeof g.process?.versions?.node === 'string' && g.Deno === undefined && g.Bun === undefined;
+}
+
+function debugging(options: RKOptions): boolean {
+  if (options.debug !== undefined) return options.debug === true;
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  return env?.RK_LOG?.toLowerCase() === 'debug';
+}
+
+/** Debug lines go to the logger's `debug`, or console.debug when it has none. */
+function debugLine(logger: Logger): (line: string) => void {
+  if (typeof logger.debug === 'function') return (line) => logger.debug!(line);
+  return (line) => console.debug(`[recordkeeper-client] ${line}`);
+}
 
 function credentialOf(creating: string, options: RKOptions, defaults: HeaderDefaults): Settings['credential'] {
   const userHeader = headerName(creating, 'userAuthHeader', options.userAuthHeader ?? defaults.userAuth);

@@ -4,6 +4,9 @@ import { httpErrorFor } from './http-errors.js';
 import { failure, success, type Result } from './result.js';
 import type { Settings } from './settings.js';
 import { withoutCredentials } from './url-text.js';
+import { startTimer, timeoutError } from '../resilience/clock.js';
+import { abortedOf, linkSignals } from '../resilience/signals.js';
+import { NodeWire, WireResponse } from './node-wire.js';
 
 type FetchFn = typeof globalThis.fetch;
 
@@ -14,10 +17,19 @@ export interface RawOutcome {
   response: Response;
 }
 
+/** The request as the transport has built it, for the direct (Node) path; never enumerated by openapi-fetch. */
+const DIRECT: unique symbol = Symbol('rk.direct');
+
+interface DirectContext {
+  headers: Record<string, string>;
+  seen: (response: Response) => void;
+}
+
 /** Passed to each openapi-fetch call: the attempt's signal and the fetch that sends it. */
 export type SendInit = {
   signal: AbortSignal;
   fetch: FetchFn;
+  [DIRECT]?: DirectContext;
 };
 
 /** The facts of one operation the transport needs: from src/generated/facts.ts. */
@@ -36,11 +48,29 @@ export interface AttemptInput {
   sizeBytes?: number;
 }
 
+/** What the direct path reads of an openapi-fetch call's options. */
+interface PostOptions {
+  body?: unknown;
+  bodySerializer?: (body: unknown) => unknown;
+  params?: unknown;
+  headers?: unknown;
+  pathSerializer?: unknown;
+  parseAs?: string;
+  signal?: AbortSignal;
+  [DIRECT]?: DirectContext;
+}
+
 /**
  * Exactly one request to one service, and the only module that knows openapi-fetch: the deadline
  * on the client's clock, the caller's signals, the User-Agent and credential header, and every
  * failure turned into an RKError (a non-2xx through the one status map). Retries are not here:
  * `call.ts` wraps attempts.
+ *
+ * Per request: one AbortController, one timer (cleared, never aborted to clear it), one listener
+ * per caller signal (removed when the request ends: a long-lived client signal retains nothing).
+ * On Node without an injected fetch, a POST of a body already serialized to a path without
+ * parameters (POST /pem) skips openapi-fetch, Headers and Request and goes to an undici Pool
+ * (node-wire.ts); the answer takes the same status map and the same error classes as fetch's.
  */
 export class Transport<Paths extends {}> {
   readonly api: Client<Paths>;
@@ -49,12 +79,28 @@ export class Transport<Paths extends {}> {
   /** The base URL as messages show it: never with credentials. */
   readonly shownUrl: string;
   readonly settings: Settings;
+  readonly #wire: NodeWire | undefined;
+  readonly #origin: string;
+  readonly #prefix: string;
 
   constructor(service: string, baseUrl: string, settings: Settings) {
     this.baseUrl = checkBaseUrl(`Creating the ${service} client`, service, baseUrl);
     this.shownUrl = withoutCredentials(this.baseUrl);
     this.settings = settings;
-    this.api = createClient<Paths>({ baseUrl: this.baseUrl });
+    const url = new URL(this.baseUrl);
+    this.#origin = url.origin;
+    this.#prefix = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
+    const api = createClient<Paths>({ baseUrl: this.baseUrl });
+    if (settings.nodeWire) {
+      this.#wire = new NodeWire(settings.insecure);
+      // Loaded in the background from the start: the first send rarely waits for it.
+      void this.#wire.load();
+      const post = api.POST.bind(api) as unknown as (path: string, init?: PostOptions) => Promise<RawOutcome>;
+      const direct = (path: string, init?: PostOptions) => (isDirect(init) ? this.#direct(path, init) : post(path, init));
+      this.api = { ...api, POST: direct } as unknown as Client<Paths>;
+    } else {
+      this.api = api;
+    }
   }
 
   /**
@@ -69,12 +115,21 @@ export class Transport<Paths extends {}> {
     read: (data: unknown, response: Response) => T | RKError,
   ): Promise<Result<T>> {
     const { timeoutMs, signals } = input;
-    const alreadyAborted = signals.find((s) => s.aborted);
+    const alreadyAborted = abortedOf(signals);
     if (alreadyAborted) return failure(new RKAbortError(operation, alreadyAborted.reason));
-    const scope = new AbortController();
-    const deadline = this.settings.clock.timeout(timeoutMs, scope.signal);
-    const signal = signals.length ? AbortSignal.any([deadline, ...signals]) : deadline;
-    const { userAgent, credential } = this.settings;
+    const settings = this.settings;
+    // Loading undici is not the service's time: the deadline starts once it is there.
+    if (this.#wire && !this.#wire.ready && !this.#wire.failed) await this.#wire.load();
+    const controller = new AbortController();
+    let timedOut = false;
+    const cancelTimer = startTimer(settings.clock, timeoutMs, () => {
+      timedOut = true;
+      controller.abort(timeoutError(timeoutMs));
+    });
+    const unlink = linkSignals(signals, (reason) => controller.abort(reason));
+    const debug = settings.debug;
+    const started = debug ? performance.now() : 0;
+    const { userAgent, credential } = settings;
     const headers = input.headers;
     // openapi-fetch parses 2xx bodies itself; remembering the response lets a body that fails to
     // parse still be reported with its status.
@@ -83,14 +138,24 @@ export class Transport<Paths extends {}> {
       if (request instanceof Request) {
         request.headers.set('User-Agent', userAgent);
         if (credential) request.headers.set(credential.header, credential.value);
-        for (const [name, value] of Object.entries(headers ?? {})) request.headers.set(name, value);
+        if (headers) for (const name in headers) request.headers.set(name, headers[name]!);
       }
-      seen = await this.settings.fetch(request, init);
+      seen = await settings.fetch(request, init);
       return seen;
     };
+    const init: SendInit = { signal: controller.signal, fetch };
+    if (this.#wire?.ready) {
+      // The whole header set of a direct request, built once (the body's type is added there).
+      const all: Record<string, string> = { 'Content-Type': 'application/json', 'User-Agent': userAgent };
+      if (credential) all[credential.header] = credential.value;
+      if (headers) for (const name in headers) all[name] = headers[name]!;
+      init[DIRECT] = { headers: all, seen: (response) => (seen = response) };
+    }
+    let outcomeText = '';
     try {
-      const outcome = await send({ signal, fetch });
+      const outcome = await send(init);
       const { response } = outcome;
+      if (debug) outcomeText = String(response.status);
       if (!response.ok) {
         const body = outcome.error === undefined ? '' : outcome.error;
         const url = withoutCredentials(response.url || `${this.baseUrl}${facts.path}`);
@@ -100,17 +165,67 @@ export class Transport<Paths extends {}> {
       const value = read(outcome.data, response);
       return value instanceof RKError ? failure(value) : success(value);
     } catch (error) {
-      const aborted = signals.find((s) => s.aborted);
+      const aborted = abortedOf(signals);
+      if (debug) outcomeText = aborted ? 'aborted' : timedOut ? 'timeout' : seen ? String(seen.status) : 'connection failed';
       if (aborted) return failure(new RKAbortError(operation, aborted.reason));
-      if (deadline.aborted) return failure(new RKTimeoutError(operation, this.shownUrl, timeoutMs));
+      if (timedOut) return failure(new RKTimeoutError(operation, this.shownUrl, timeoutMs));
       if (seen?.ok && error instanceof SyntaxError) {
         return failure(new RKUnexpectedResponseError(operation, seen.status, `not valid JSON (${error.message})`, undefined, error));
       }
       return failure(new RKConnectionError(operation, this.shownUrl, error));
     } finally {
-      scope.abort();
+      cancelTimer();
+      unlink();
+      if (debug) {
+        const url = withoutCredentials(seen?.url || `${this.baseUrl}${facts.path}`);
+        debug(`${facts.method} ${url} ${outcomeText} ${(performance.now() - started).toFixed(1)} ms (${operation})`);
+      }
     }
   }
+
+  /** POST of a body already serialized, straight to undici: what openapi-fetch would do, without its objects. */
+  async #direct(path: string, init: PostOptions & { [DIRECT]: DirectContext }): Promise<RawOutcome> {
+    const context = init[DIRECT];
+    const body = String(init.bodySerializer!(init.body));
+    const headers = context.headers;
+    let answer;
+    try {
+      answer = await this.#wire!.request({ origin: this.#origin, path: `${this.#prefix}${path}`, method: 'POST', headers, body, signal: init.signal! });
+    } catch (error) {
+      // fetch's shape of a network failure, so both paths give the same RKConnectionError.
+      if (init.signal?.aborted) throw init.signal.reason;
+      throw new TypeError('fetch failed', { cause: error });
+    }
+    const response = new WireResponse(answer, `${this.baseUrl}${path}`) as unknown as Response;
+    context.seen(response);
+    // No body (a 204, Content-Length 0, an empty chunked answer): nothing to parse, as openapi-fetch.
+    const empty = answer.text === '';
+    if (response.ok) {
+      if (empty) return { data: undefined, response };
+      return { data: init.parseAs === 'text' ? answer.text : answer.text ? JSON.parse(answer.text) : undefined, response };
+    }
+    if (empty) return { error: undefined, response };
+    let error: unknown = answer.text;
+    try {
+      error = JSON.parse(answer.text);
+    } catch {
+      // text it stays, as openapi-fetch keeps it
+    }
+    return { error, response };
+  }
+}
+
+/** A request the direct path carries: the transport's context, a serialized body, nothing to fill in. */
+function isDirect(init: PostOptions | undefined): init is PostOptions & { [DIRECT]: DirectContext } {
+  return (
+    init !== undefined &&
+    init[DIRECT] !== undefined &&
+    typeof init.bodySerializer === 'function' &&
+    init.params === undefined &&
+    init.headers === undefined &&
+    init.pathSerializer === undefined &&
+    (init.parseAs === 'text' || init.parseAs === undefined || init.parseAs === 'json')
+  );
 }
 
 function checkBaseUrl(operation: string, service: string, baseUrl: unknown): string {

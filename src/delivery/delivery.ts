@@ -204,22 +204,19 @@ export class Delivery {
       signals: [...callerSignals, this.#shutdown.signal],
       // The PEM's ID makes every resend of it harmless.
       idempotent: true,
-      attempt: async ({ attempt, timeoutMs, signal }) => {
-        let release: () => void;
-        try {
-          release = await this.#limiter.acquire(signal);
-        } catch {
-          return failure(new RKAbortError(config.operation, signal.reason));
-        }
-        try {
-          this.#tally.attempts++;
-          if (attempt > 1) this.#tally.retries++;
-          return await config.post(pem, attempt, timeoutMs, [signal]);
-        } finally {
-          release();
-        }
+      // Waiting for one of the in-flight slots is queueing, not a failure of the Receiver: it is
+      // bounded by the queue (maxEntries, maxBytes), the caller's signal and close(), never by
+      // totalTimeoutMs, whose clock starts with the first request and stops while queued again.
+      admit: (signals) => this.#limiter.acquire(signals),
+      attempt: ({ attempt, timeoutMs, signals }) => {
+        this.#tally.attempts++;
+        if (attempt > 1) this.#tally.retries++;
+        return config.post(pem, attempt, timeoutMs, signals);
       },
-      onRetry: ({ attempt, delayMs, error }) => this.#emitter.emit('retry', { ID: pem.ID, attempt, delayMs, error }),
+      onRetry: ({ attempt, delayMs, error }) => {
+        if (this.#emitter.listening('retry')) this.#emitter.emit('retry', { ID: pem.ID, attempt, delayMs, error });
+      },
+      debug: settings.debug,
       onBudgetDenied: () => this.#tally.retriesDenied++,
     });
     const { result } = outcome;
@@ -229,7 +226,9 @@ export class Delivery {
       const ack: ReceiverAck = result.value.status === 'duplicate' && outcome.ambiguous ? { ...result.value, status: 'accepted' } : result.value;
       this.#tally.delivered++;
       if (ack.status === 'duplicate') this.#tally.duplicates++;
-      this.#emitter.emit('delivered', { ID: pem.ID, status: ack.status, attempts: outcome.attempts, fromOutbox: false });
+      if (this.#emitter.listening('delivered')) {
+        this.#emitter.emit('delivered', { ID: pem.ID, status: ack.status, attempts: outcome.attempts, fromOutbox: false });
+      }
       return success(ack);
     }
     let error = result.error;

@@ -70,6 +70,11 @@ export class DeliveryEmitter {
     };
   }
 
+  /** Whether anyone listens: callers skip building an event nobody receives. */
+  listening(name: DeliveryEventName): boolean {
+    return (this.#listeners.get(name)?.size ?? 0) > 0;
+  }
+
   emit<E extends DeliveryEventName>(name: E, event: DeliveryEvents[E]): void {
     for (const listener of this.#listeners.get(name) ?? []) {
       try {

@@ -14,6 +14,20 @@ export interface Clock {
    * the timer is cleared (pass a per-scope signal so finished scopes leave no timers behind).
    */
   timeout(ms: number, cancel?: AbortSignal): AbortSignal;
+  /**
+   * Optional: calls `fire` after `ms` and returns the function that cancels it. The hot path uses
+   * it for its one timer per request (no AbortController, no abort to clear it); clocks without it
+   * get the same through `timeout` (see `startTimer`).
+   */
+  timer?(ms: number, fire: () => void): () => void;
+}
+
+/** One timer on `clock`: `fire` after `ms` unless the returned cancel is called first. */
+export function startTimer(clock: Clock, ms: number, fire: () => void): () => void {
+  if (clock.timer) return clock.timer(ms, fire);
+  const cancel = new AbortController();
+  clock.timeout(ms, cancel.signal).addEventListener('abort', fire, { once: true });
+  return () => cancel.abort();
 }
 
 /** setTimeout's limit: longer delays fire at once, so every delay is clamped below it. */
@@ -60,6 +74,11 @@ export const systemClock: Clock = {
     timer.unref();
     cancel?.addEventListener('abort', onCancel, { once: true });
     return controller.signal;
+  },
+  timer(ms, fire) {
+    const timer = setTimeout(fire, clampDelay(ms));
+    timer.unref();
+    return () => clearTimeout(timer);
   },
 };
 

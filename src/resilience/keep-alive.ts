@@ -5,18 +5,19 @@
  * unsettled top-level await). One ref'd handle while anything holds it, process-wide.
  */
 let holders = 0;
+/** Made once and ref'd or unref'd as holders come and go: no timer is created per call. */
 let handle: ReturnType<typeof setInterval> | undefined;
 
 /** Keeps the process alive until the returned release is called (calling it twice is harmless). */
 export function holdProcess(): () => void {
-  if (holders++ === 0) handle = setInterval(() => {}, 2 ** 30);
+  if (holders++ === 0) {
+    if (handle === undefined) handle = setInterval(() => {}, 2 ** 30);
+    else handle.ref?.();
+  }
   let released = false;
   return () => {
     if (released) return;
     released = true;
-    if (--holders === 0) {
-      clearInterval(handle);
-      handle = undefined;
-    }
+    if (--holders === 0) handle?.unref?.();
   };
 }

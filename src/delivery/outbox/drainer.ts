@@ -2,6 +2,7 @@ import type { RKError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { retryDelay } from '../../resilience/backoff.js';
 import { rest, type Clock } from '../../resilience/clock.js';
+import { linkSignals } from '../../resilience/signals.js';
 import { Notifier, type DeliveryEmitter } from '../events.js';
 import { OutboxLock } from './lock.js';
 import type { ResolvedOutboxOptions } from './options.js';
@@ -37,8 +38,9 @@ export interface DrainTarget {
  * picked up.
  *
  * Each entry has its own backoff, so one PEM the Receiver keeps failing never holds back the
- * younger ones (FIFO where it is free, not head-of-line). A transient failure also backs the whole
- * drainer off until a probe succeeds (when the Receiver is down, it is down for every entry alike);
+ * younger ones (FIFO where it is free, not head-of-line), and the drainer keeps `concurrency`
+ * requests in flight while some fail. Failures in a row (or a Retry-After) back the whole drainer
+ * off until a probe succeeds (when the Receiver is down, it is down for every entry alike);
  * the probe is the due entry that has failed least, never the one that keeps failing, and any
  * success ends the backoff. A 401 / 403, or a 404 / 405 for the route itself (a wrong base URL),
  * pauses it until `resume()`; nothing is discarded while paused.
@@ -50,6 +52,8 @@ export class Drainer {
   #lock: OutboxLock | undefined;
   #loop: Promise<void> | undefined;
   #failures = 0;
+  /** Transient failures since the last success, whichever entries they were. */
+  #streak = 0;
   #backoffUntil = 0;
   #paused: RKError | undefined;
 
@@ -89,6 +93,7 @@ export class Drainer {
   }
 
   reportSuccess(): void {
+    this.#streak = 0;
     if (this.#failures === 0 && this.#backoffUntil === 0) return;
     this.#failures = 0;
     this.#backoffUntil = 0;
@@ -96,17 +101,29 @@ export class Drainer {
   }
 
   /**
-   * A transient failure (here or in a send's first attempt). Failures that arrive while already
-   * backing off belong to the same outage: they only lengthen the wait when the server asks for more.
+   * A transient failure (here or in a send's first attempt). The entry that failed waits out its
+   * own backoff (the outbox keeps it); the drainer as a whole backs off only when the Receiver
+   * looks down: as many failures in a row, with no success between them, as requests it keeps in
+   * flight (at least 3), or a Retry-After, which asks every request to wait. So a Receiver that
+   * fails some requests (a flaky proxy, one bad node) is drained at full concurrency, while one
+   * that is down gets a single probe at a time. Failures that arrive while already backing off
+   * belong to the same outage: they only lengthen the wait when the server asks for more.
    */
   reportFailure(retryAfterMs: number | undefined): void {
     const now = this.#outbox.clock.now();
+    this.#streak++;
     if (this.backoffMs === 0) {
+      if (retryAfterMs === undefined && this.#streak < this.#downAfter()) return;
       this.#failures++;
       this.#backoffUntil = now + this.#delay(retryAfterMs);
     } else if (retryAfterMs !== undefined) {
       this.#backoffUntil = Math.max(this.#backoffUntil, now + Math.min(retryAfterMs, this.#outbox.options.maxBackoffMs));
     }
+  }
+
+  /** Failures in a row that mean "down". */
+  #downAfter(): number {
+    return Math.max(3, this.#outbox.options.concurrency);
   }
 
   pause(error: RKError, fix: 'credential' | 'url'): void {
@@ -150,9 +167,13 @@ export class Drainer {
   /** Waits `ms` of clock time, or less when nudged or stopped. */
   async #idle(ms: number): Promise<void> {
     const cut = new AbortController();
-    const stop = this.#stop.signal;
-    await Promise.race([rest(this.#outbox.clock, ms, AbortSignal.any([stop, cut.signal])), this.#wake.wait(AbortSignal.any([stop, cut.signal]))]);
-    cut.abort();
+    const unlink = linkSignals([this.#stop.signal], (reason) => cut.abort(reason));
+    try {
+      await Promise.race([rest(this.#outbox.clock, ms, cut.signal), this.#wake.wait(cut.signal)]);
+    } finally {
+      unlink();
+      cut.abort();
+    }
   }
 
   /**
@@ -237,7 +258,8 @@ export class Drainer {
       const name = names[next++];
       if (name === undefined) return;
       const outcome = await outbox.deliver(name, stop);
-      if (outcome === 'transient' || outcome === 'paused' || outcome === 'stopped') halt = true;
+      // A transient failure backs off that entry only; the drainer halts when it backs off as a whole.
+      if (outcome === 'paused' || outcome === 'stopped') halt = true;
     };
     // After a failure, one probe before opening up again.
     if (this.#failures > 0) {
