@@ -6,6 +6,7 @@ import type { ApiError, ErrorCode, Handlers, OperationId, Principal, Reply } fro
 import { SchemaValidator, textProblem, type Violation } from './validation.js';
 import { graphBuilderFacts, queryFacts, receiverFacts } from 'recordkeeper-client/specs';
 import { checkRequestSite, corsHeaders, preflight, type SiteOptions } from './site.js';
+import { enableStreamedReplies, sendStreamed } from './stream.js';
 
 /**
  * The HTTP front of the three services on one port, under the path prefixes `/receiver`,
@@ -42,6 +43,8 @@ export interface HttpOptions {
 }
 
 export function createRequestListener(options: HttpOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  // Full listings are written from a database cursor in batches, never built as one array.
+  enableStreamedReplies();
   const validator = new SchemaValidator();
   // Compile every schema now, so a spec Ajv cannot read fails at startup, not on a request.
   for (const service of SERVICES) {
@@ -84,6 +87,7 @@ export function internalError(failure: unknown, operationId: string | undefined)
 }
 
 function send(res: ServerResponse, reply: Reply): void {
+  if (sendStreamed(res, reply)) return;
   if (reply.status === 204) {
     res.writeHead(204, reply.headers);
     res.end();
