@@ -64,10 +64,10 @@ export const info: Command = {
         return;
       }
       if (!result.ok) {
+        // The failure itself goes to stderr, with what to do.
         worse(result.error);
-        out.line(`  ${out.paint('red', result.error.message)}`);
-        const hint = hintFor(result.error, ctx.config.settingFor(service));
-        if (hint) out.line(`  ${out.paint('dim', hint)}`);
+        out.line(`  ${out.paint('red', 'no answer (see the error)')}`);
+        out.error(result.error.message, hintFor(result.error, ctx.config.settingFor(service)));
         return;
       }
       out.pairs(Object.entries(result.value).map(([k, v]) => [`  ${k}`, formatValue(v)] as const));
