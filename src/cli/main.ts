@@ -127,6 +127,11 @@ function usageFailure(out: Output, error: UsageError, usage: string | undefined)
 
 /** Runs `rk` on this process's arguments and streams, and sets its exit code. */
 export async function run(): Promise<void> {
+  // `rk pems --all | head` closes the pipe early: that is the reader's choice, not a failure.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(EXIT.ok);
+    throw error;
+  });
   try {
     process.exitCode = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env });
   } catch (error) {
