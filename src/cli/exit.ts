@@ -64,6 +64,8 @@ export function hintFor(error: RKError, setting?: { flag: string; env: string })
       if (status === 403) return 'The credential is known but not allowed to do this; ask your RK admin.';
       return undefined;
     }
+    case 'unexpected_response':
+      return `It answered, but not as Record Keeper does there: is ${where} the right service's base URL (…/receiver, …/query, …/graph-builder)?`;
     case 'size_limit':
       return 'Move large content out of Properties (store it elsewhere and reference it by URI).';
     default:

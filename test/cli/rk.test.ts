@@ -52,6 +52,14 @@ describe.each(REPLY_MODES)('rk against the local Record Keeper (%s replies)', { 
       expect(document.graphBuilder).toMatchObject({ url: rk.graphBuilderUrl, pems_sync_pct: expect.any(String) });
     });
 
+    it('rk info with one service\'s URL given for another: exit 1, and the hint says which setting to check', async () => {
+      const outcome = await run(['info', '--receiver', rk.queryUrl]);
+      expect(outcome.code).toBe(1);
+      expect(outcome.stdout).toContain('Query service');
+      expect(outcome.stderr).toContain('Reading Receiver info failed: HTTP 200 with an unexpected body');
+      expect(outcome.stderr).toContain("is --receiver or RK_RECEIVER the right service's base URL");
+    });
+
     it('rk info with nothing configured is a usage error naming the variables', async () => {
       const outcome = await runRk(main, ['info']);
       expect(outcome.code).toBe(2);
