@@ -2,9 +2,7 @@
  * An ML pipeline reporting its provenance to Record Keeper: ingest, train, evaluate and deploy,
  * each a PEM with the artifacts it uses and produces, the deployment tagged `production`. Then the
  * Query service is asked what is deployed and where it came from, and the lineage is printed as a
- * chain. With no Record Keeper given it starts an embedded local one (in memory) and stops it; run
- * as a command with RK_RECEIVER, RK_QUERY and RK_GRAPH_BUILDER set (`rk local` prints them) it
- * uses that one.
+ * chain. With no Record Keeper given it starts an embedded local one (in memory) and stops it.
  *
  *   npm run build --workspace recordkeeper-local && node server/dist/examples/pipeline.js
  */
@@ -122,15 +120,8 @@ export function lineageChain(rows: unknown[][]): string {
   return [source, ...steps.flatMap((step) => [step[2] ?? '?', step[6].join(' + ') || '(nothing)'])].join(' -> ');
 }
 
-/** The Record Keeper named by RK_RECEIVER, RK_QUERY and RK_GRAPH_BUILDER (what `rk local` prints), if all are set. */
-function urlsFromEnvironment(env: NodeJS.ProcessEnv): PipelineOptions['urls'] {
-  const { RK_RECEIVER: receiverUrl, RK_QUERY: queryUrl, RK_GRAPH_BUILDER: graphBuilderUrl } = env;
-  return receiverUrl && queryUrl && graphBuilderUrl ? { receiverUrl, queryUrl, graphBuilderUrl } : undefined;
-}
-
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const urls = urlsFromEnvironment(process.env);
-  runPipeline(urls ? { urls } : {}).catch((error: unknown) => {
+  runPipeline().catch((error: unknown) => {
     console.error(error);
     process.exitCode = 1;
   });
