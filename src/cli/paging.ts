@@ -2,7 +2,7 @@ import type { Result } from '../index.js';
 import { stringFlag, type Context, type OptionSpec } from './command.js';
 import { failWith, UsageError } from './exit.js';
 import type { Column } from './output.js';
-import { startProgress } from './progress.js';
+import { during, startProgress } from './progress.js';
 
 /** The paging and sorting flags every listing takes; the library does the paging. */
 export const PAGING_OPTIONS: Record<string, OptionSpec> = {
@@ -60,7 +60,7 @@ export async function runListing<T>(ctx: Context, listing: Listing<T>, setting: 
   if (!all) {
     const paging = { pageIndex: pageIndex ?? 0, pageSize: limit ?? DEFAULT_LIMIT };
     ctx.verbose(`listing ${listing.noun[1]}, page ${paging.pageIndex} of ${paging.pageSize}`);
-    const result = await listing.page(paging);
+    const result = await during(out.stderr, `Listing ${listing.noun[1]}...`, listing.page(paging));
     if (!result.ok) failWith(result.error, setting);
     if (out.json) {
       out.document(result.value);
@@ -71,7 +71,7 @@ export async function runListing<T>(ctx: Context, listing: Listing<T>, setting: 
       return;
     }
     out.table(listing.columns, result.value.map(listing.row));
-    const total = listing.count ? await listing.count() : undefined;
+    const total = listing.count ? await during(out.stderr, `Counting ${listing.noun[1]}...`, listing.count()) : undefined;
     const first = paging.pageIndex * paging.pageSize;
     if (total?.ok) {
       const last = first + result.value.length;

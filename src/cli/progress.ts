@@ -50,3 +50,13 @@ export function startProgress(stderr: Stream, text: string, options: { delayMs?:
     },
   };
 }
+
+/** Waits for `work` with a spinner showing `text` if it takes more than a second. */
+export async function during<T>(stderr: Stream, text: string, work: Promise<T>): Promise<T> {
+  const progress = startProgress(stderr, text);
+  try {
+    return await work;
+  } finally {
+    progress.stop();
+  }
+}

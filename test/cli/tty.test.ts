@@ -95,6 +95,10 @@ describe.skipIf(!hasScript && process.env.CI !== 'true')('rk on a terminal (scri
     const written = await readFile(file, 'utf8');
     expect(written).toBe('No PEMs match.\n');
 
+    // Any wait over a second, not only --all: one slow page.
+    const onePage = await inTerminal(`${quote(process.execPath)} ${quote(main)} pems --query ${quote(slowUrl)}`, env);
+    expect(onePage.screen).toContain('Listing PEMs...');
+
     // Not a terminal at all: no progress anywhere.
     const piped = await runRk(main, ['pems', '--all', '--query', slowUrl]);
     expect(piped).toEqual({ code: 0, stdout: 'No PEMs match.\n', stderr: '' });

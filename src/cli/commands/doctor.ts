@@ -3,6 +3,7 @@ import type { Command, Context } from '../command.js';
 import { SERVICE_NAMES, type Service } from '../config.js';
 import { EXIT, exitCodeOf, hintFor } from '../exit.js';
 import { bytes } from '../output.js';
+import { during } from '../progress.js';
 import { readInfo } from './info.js';
 
 /**
@@ -46,7 +47,7 @@ export const doctor: Command = {
     const checks: Check[] = [];
     const infos: Partial<Record<Service, Result<object>>> = {};
     for (const service of ['receiver', 'query', 'graph-builder'] as const) {
-      const result = await readInfo(ctx, service, timing);
+      const result = await during(ctx.out.stderr, `Asking the ${SERVICE_NAMES[service]}...`, readInfo(ctx, service, timing));
       const setting = ctx.config.settingFor(service);
       if (!result) {
         checks.push({ check: SERVICE_NAMES[service], status: 'fail', detail: 'no URL configured', fix: `pass ${setting.flag} <url> or set ${setting.env} ("rk local" prints them)`, code: EXIT.usage });
@@ -121,7 +122,7 @@ async function credentialCheck(ctx: Context, receiver: ReceiverInfo | undefined,
   }
   const name = `${credential.kind === 'user' ? 'user' : 'PUC'} credential from ${credential.from}`;
   if (!ctx.config.url('query')) return { check: 'credential', status: 'skip', detail: `${name}; not tried without the Query service` };
-  const tried = await ctx.config.query().getTagsCount();
+  const tried = await during(ctx.out.stderr, 'Trying the credential...', ctx.config.query().getTagsCount());
   if (tried.ok) return { check: 'credential', status: 'ok', detail: `${name} is accepted${required ? '' : ' (none is needed here)'}` };
   if (tried.error.kind === 'http') {
     return { check: 'credential', status: 'fail', detail: `${name} is refused: ${tried.error.message}`, fix: 'check the token; get a new one from the RK Dashboard or your RK admin' };

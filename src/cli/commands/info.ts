@@ -2,6 +2,7 @@ import { RKAdmin, type Result, type RKError } from '../../index.js';
 import type { Command, Context } from '../command.js';
 import { SERVICE_NAMES, type Service } from '../config.js';
 import { EXIT, exitCodeOf, hintFor, UsageError } from '../exit.js';
+import { during } from '../progress.js';
 
 const SERVICES: readonly Service[] = ['receiver', 'query', 'graph-builder'];
 
@@ -33,7 +34,7 @@ export const info: Command = {
     if (!configured.length) {
       throw new UsageError('no service URL is configured', 'pass --receiver, --query and --graph-builder, or set RK_RECEIVER, RK_QUERY and RK_GRAPH_BUILDER ("rk local" prints them)');
     }
-    const results = await Promise.all(SERVICES.map(async (s) => [s, await readInfo(ctx, s)] as const));
+    const results = await during(ctx.out.stderr, 'Asking the services...', Promise.all(SERVICES.map(async (s) => [s, await readInfo(ctx, s)] as const)));
     let code: number = EXIT.ok;
     const worse = (error: RKError) => {
       const c = exitCodeOf(error);

@@ -3,6 +3,7 @@ import { stringFlag, type Command, type Context, type OptionSpec } from '../comm
 import { CliError, EXIT, failWith, UsageError } from '../exit.js';
 import { clip, humanTime, parseRkTime, relativeTime } from '../output.js';
 import { PAGING_OPTIONS, runListing, sortOptions, wholeFlag } from '../paging.js';
+import { during } from '../progress.js';
 import { parsePemId } from '../targets.js';
 
 /** Flag -> PEM field; typed against the library's PemFilters, so a field the spec drops fails to compile. */
@@ -78,7 +79,7 @@ export const pem: Command = {
   async run(ctx) {
     const id = parsePemId(ctx.positionals[0]!);
     ctx.verbose(`GET PEM ${id} from ${ctx.config.url('query')}`);
-    const result = await ctx.config.query().getPem(id);
+    const result = await during(ctx.out.stderr, 'Reading the PEM...', ctx.config.query().getPem(id));
     if (!result.ok) {
       if (result.error.kind === 'http' && (result.error as { status?: number }).status === 404) {
         throw new CliError(EXIT.refused, result.error.message, `no PEM ${id} is stored; "rk pems" lists them`);
@@ -160,7 +161,7 @@ export const tags: Command = {
     const pemId = pemFilter === undefined ? undefined : parsePemId(pemFilter);
     const limit = wholeFlag(ctx, 'limit', 1);
     ctx.verbose(`GET tags from ${ctx.config.url('query')}`);
-    const result = await ctx.config.query().getTags();
+    const result = await during(ctx.out.stderr, 'Listing tags...', ctx.config.query().getTags());
     if (!result.ok) failWith(result.error, ctx.config.settingFor('query'));
     const selected = result.value.filter((t: TagRecord) => (namespace === undefined || t.NamespaceID === namespace) && (pemId === undefined || t.EventID === pemId));
     const shown = limit === undefined ? selected : selected.slice(0, limit);

@@ -5,6 +5,7 @@ import { stringFlag, type Command, type Context, type OptionSpec } from '../comm
 import { CliError, EXIT, UsageError } from '../exit.js';
 import { clip, humanTime } from '../output.js';
 import { wholeFlag } from '../paging.js';
+import { during } from '../progress.js';
 
 /**
  * `rk outbox`: the durable outbox a service keeps (`outbox: { dir }`), through the library's
@@ -87,7 +88,7 @@ export const outboxReplay: Command = {
         ctx.out.warn(`${ctx.positionals.length - moved} of the named files are not dead letters in ${outbox.dir}`);
       }
       let report: Awaited<ReturnType<RKClient['flush']>> | undefined;
-      if (send && moved) report = await client.flush({ timeoutMs: waitS * 1000 });
+      if (send && moved) report = await during(ctx.out.stderr, `Sending ${moved} PEM${moved === 1 ? '' : 's'}...`, client.flush({ timeoutMs: waitS * 1000 }));
       const left = await outbox.size();
       const dead = (await outbox.deadLetters()).length;
       if (ctx.out.json) {

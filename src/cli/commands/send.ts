@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { ArtifactProperties, Pem, PemPayload, PemProperties, RKClient } from '../../index.js';
 import { listFlag, stringFlag, type Command, type Context } from '../command.js';
 import { failWith, UsageError } from '../exit.js';
+import { during } from '../progress.js';
 import { parsePemId, parseTagRef } from '../targets.js';
 
 /**
@@ -52,7 +53,7 @@ export const send: Command = {
     const sent: { ID: string; Type: string; status: string }[] = [];
     for (const pem of pems) {
       ctx.verbose(`POST PEM ${pem.ID} (${pem.Type}) to ${ctx.config.url('receiver')}`);
-      const result = await client!.sendPem(pem);
+      const result = await during(ctx.out.stderr, `Sending ${pem.Type} PEM ${pem.ID}...`, client!.sendPem(pem));
       if (!result.ok) {
         if (sent.length) ctx.out.note(`${sent.length} PEM${sent.length === 1 ? ' was' : 's were'} sent before this failure: ${sent.map((s) => s.ID).join(', ')}`);
         failWith(result.error, ctx.config.settingFor('receiver'));

@@ -1,6 +1,7 @@
 import type { Command } from '../command.js';
 import { CliError, EXIT, failWith } from '../exit.js';
 import { humanTime } from '../output.js';
+import { during } from '../progress.js';
 import { parsePemId, parseTagRef } from '../targets.js';
 import { tags } from './lists.js';
 
@@ -17,7 +18,7 @@ export const tagSet: Command = {
     const { namespace, name } = parseTagRef(ctx.positionals[0]!, ctx.config.emitter);
     const id = parsePemId(ctx.positionals[1]!);
     ctx.verbose(`POST tag ${namespace}/${name} -> ${id} to ${ctx.config.url('receiver')}`);
-    const result = await ctx.config.client().setTag(namespace, name, id);
+    const result = await during(ctx.out.stderr, 'Setting the tag...', ctx.config.client().setTag(namespace, name, id));
     if (!result.ok) {
       if (result.error.kind === 'http' && (result.error as { status?: number }).status === 404) {
         throw new CliError(EXIT.refused, result.error.message, `no PEM ${id} is stored; "rk pems" lists them`);
@@ -40,7 +41,7 @@ export const tagGet: Command = {
   async run(ctx) {
     const { namespace, name } = parseTagRef(ctx.positionals[0]!, ctx.config.emitter);
     ctx.verbose(`GET tag ${namespace}/${name} from ${ctx.config.url('query')}`);
-    const result = await ctx.config.query().getTag(namespace, name);
+    const result = await during(ctx.out.stderr, 'Reading the tag...', ctx.config.query().getTag(namespace, name));
     if (!result.ok) failWith(result.error, ctx.config.settingFor('query'));
     if (result.value === null) throw new CliError(EXIT.refused, `no tag ${namespace}/${name}`, '"rk tags" lists the tags; "rk tag set" sets one');
     if (ctx.out.json) ctx.out.document({ namespace, tag: name, pemId: result.value });
