@@ -71,10 +71,11 @@ export const send: Command = {
 type Prepare = (type: string, options: Parameters<RKClient['preparePem']>[1]) => Pem;
 
 function preparer(ctx: Context, client: RKClient | null): Prepare {
+  let maker = client;
   return (type, options) => {
     try {
       // Without a client (a dry run with no Receiver), one on a placeholder URL prepares offline.
-      const maker = client ?? ctx.config.clientFor('http://127.0.0.1:9/');
+      maker ??= ctx.config.clientFor('http://127.0.0.1:9/');
       return maker.preparePem(type, options);
     } catch (error) {
       throw new UsageError(error instanceof Error ? error.message : String(error));
