@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { repliesMode } from './replies.js';
 import { DEFAULT_GRAPH_INTERVAL_MS, DEFAULT_PEM_SIZE_LIMIT, startLocalRK, type LocalRKOptions } from './server.js';
 
 const HELP = `recordkeeper-local: a local Record Keeper (Receiver, Query, Graph Builder) on one port.
@@ -16,6 +17,10 @@ Usage: recordkeeper-local [options]
   --admin-token <token>    accept this admin credential, which may also erase everything (repeatable; env RK_LOCAL_ADMIN_TOKENS)
   --pem-auth               sending a PEM needs a credential too (needs a token)
   --graph-interval <s>     seconds between two runs of the Graph Builder loop (default ${DEFAULT_GRAPH_INTERVAL_MS / 1000})
+  --replies <mode>         how answers are worded: rich (default) answers JSON acks and JSON errors;
+                           reference answers only the real RK's publicly known forms: POST /pem
+                           "Ack getting <Type>", POST /tag an empty 200, /clean, /rebuild and /flush
+                           200 "OK", errors as one line of text (same status codes)
   -h, --help               show this help
 
 Without tokens no credential is needed and everything, including /clean, is allowed.
@@ -41,6 +46,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): (LocalRKOp
       'admin-token': { type: 'string', multiple: true },
       'pem-auth': { type: 'boolean' },
       'graph-interval': { type: 'string' },
+      replies: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -62,6 +68,13 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): (LocalRKOp
     pemAuth: values['pem-auth'] === true,
   };
   if (interval !== undefined) options.graphIntervalMs = interval * 1000;
+  if (values.replies !== undefined) {
+    try {
+      options.replies = repliesMode(values.replies, '--replies');
+    } catch (error) {
+      throw new UsageError(error instanceof Error ? error.message : String(error));
+    }
+  }
   if (databaseUrl) options.databaseUrl = databaseUrl;
   else if (values.memory) options.memory = true;
   else options.dataDir = values['data-dir'] ?? './.rk-data';
@@ -106,7 +119,7 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   const auth = options.userTokens?.length || options.pucTokens?.length || options.adminTokens?.length ? 'credentials required' : 'no credentials required';
-  console.log(`Record Keeper (local) on ${rk.storage.description}, ${auth}`);
+  console.log(`Record Keeper (local) on ${rk.storage.description}, ${auth}${rk.replies === 'reference' ? ', reference replies' : ''}`);
   console.log(`  Receiver:      ${rk.receiverUrl}`);
   console.log(`  Query:         ${rk.queryUrl}`);
   console.log(`  Graph Builder: ${rk.graphBuilderUrl}`);

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Auth } from './auth.js';
 import { matchPath, SERVICES, type SchemaObject, type ServiceName, type SpecOperation, type SpecParameter, type Specs } from './spec.js';
-import type { ApiError, ErrorCode, Handlers, OperationId, Principal } from './types.js';
+import { replyShaper, type RepliesMode, type ReplyContext } from './replies.js';
+import type { ApiError, ErrorCode, Handlers, OperationId, Principal, Reply } from './types.js';
 import { SchemaValidator, type Violation } from './validation.js';
 
 /**
@@ -28,18 +29,13 @@ const MAX_OTHER_BODY = 1024 * 1024;
 const MAX_COUNTED_BODY = 64 * 1024 * 1024;
 const PAGING = new Set(['pageIndex', 'pageSize', 'sortField', 'sortOrder']);
 
-export interface Reply {
-  status: number;
-  type?: string;
-  body?: unknown;
-  headers?: Record<string, string>;
-}
-
 export interface HttpOptions {
   specs: Specs;
   auth: Auth;
   handlers: Handlers;
   pemSizeLimit: number;
+  /** How answers are worded (see replies.ts); default rich. */
+  replies?: RepliesMode;
   onError(error: unknown, request: IncomingMessage): void;
 }
 
@@ -54,13 +50,15 @@ export function createRequestListener(options: HttpOptions): (req: IncomingMessa
       if (schema && !IGNORED_BODY.has(operation.operationId)) validator.compile(schema);
     }
   }
+  const shape = replyShaper(options.replies ?? 'rich');
   return (req, res) => {
-    handle(options, validator, req)
+    const context: ReplyContext = {};
+    handle(options, validator, req, context)
       .catch((error: unknown): Reply => {
         options.onError(error, req);
         return { status: 500, type: 'application/json', body: { message: `Internal error: ${error instanceof Error ? error.message : String(error)}` } };
       })
-      .then((reply) => send(res, reply));
+      .then((reply) => send(res, shape(reply, context)));
   };
 }
 
@@ -81,7 +79,8 @@ function malformed(operation: SpecOperation, message: string, field?: string): R
   return operation.responses['400'] ? error(400, 'malformed_request', message, field) : error(422, 'invalid_request', message, field);
 }
 
-async function handle(options: HttpOptions, validator: SchemaValidator, req: IncomingMessage): Promise<Reply> {
+/** Fills `context` as it learns what the request is, for the reply shaping that follows. */
+async function handle(options: HttpOptions, validator: SchemaValidator, req: IncomingMessage, context: ReplyContext): Promise<Reply> {
   const { rawPath, search } = splitUrl(req.url ?? '/');
   const service = SERVICES.find((s) => rawPath === SERVICE_PREFIX[s] || rawPath.startsWith(`${SERVICE_PREFIX[s]}/`));
   if (!service) {
@@ -89,32 +88,39 @@ async function handle(options: HttpOptions, validator: SchemaValidator, req: Inc
   }
   const rest = rawPath.slice(SERVICE_PREFIX[service].length);
   const operations = options.specs[service].operations;
-  const match = matchPath(operations, rest);
-  if (!match) {
+  const matches = matchPath(operations, rest);
+  if (!matches.length) {
     return error(
       404,
       'not_found',
       `No ${service} operation at ${rest || '/'}; the paths are ${[...new Set(operations.map((o) => o.template))].join(', ')}` +
-        (rest.startsWith('/tag/') ? ". A base64 segment that holds '/' must be percent-encoded as %2F" : ''),
+        (rest.startsWith('/tag/') ? ". A raw '/' inside a base64 segment fitted no reading of the path; percent-encode it as %2F" : ''),
     );
   }
-  const operation = match.candidates.find((o) => o.method === req.method);
-  if (!operation) {
-    const allowed = match.candidates.map((o) => o.method).join(', ');
-    return { ...error(405, 'malformed_request', `${req.method} is not allowed on ${match.template}; use ${allowed}`), headers: { Allow: allowed } };
+  const match = matches.find((m) => m.candidates.some((o) => o.method === req.method));
+  const operation = match?.candidates.find((o) => o.method === req.method);
+  if (!match || !operation) {
+    const allowed = [...new Set(matches.flatMap((m) => m.candidates.map((o) => o.method)))].join(', ');
+    return { ...error(405, 'malformed_request', `${req.method} is not allowed on ${matches[0]!.template}; use ${allowed}`), headers: { Allow: allowed } };
   }
+
+  context.operationId = operation.operationId;
 
   const auth = options.auth.check(operation, req.headers);
   if (!auth.ok) return error(auth.status, auth.code, auth.message);
 
   const body = await readBody(options, operation, req);
   if ('status' in body) return body;
+  context.body = body.value;
 
+  if (match.readings.length > 1) return ambiguous(operation, rest, match.readings);
+  const rawParams = match.readings[0] ?? {};
   const path: Record<string, unknown> = {};
   for (const parameter of operation.parameters.filter((p) => p.in === 'path')) {
     let value: string;
     try {
-      value = decodeURIComponent(match.rawParams[parameter.name] ?? '');
+      // Not URLSearchParams-style decoding: in a path '+' is a '+' (base64's), never a space.
+      value = decodeURIComponent(rawParams[parameter.name] ?? '');
     } catch {
       return malformed(operation, `${parameter.name}: is not valid percent-encoding`, parameter.name);
     }
@@ -139,6 +145,21 @@ async function handle(options: HttpOptions, validator: SchemaValidator, req: Inc
     principal: Principal;
   }) => Promise<Reply>;
   return handler({ path, query: query.value, body: body.value, principal: auth.principal });
+}
+
+/** A raw '/' in base64 segments that can be read more than one way: the client must say which. */
+function ambiguous(operation: SpecOperation, rawPath: string, readings: Record<string, string>[]): Reply {
+  // Only the parameters the readings disagree on (the namespace and the tag, not the PEM id).
+  const names = Object.keys(readings[0] ?? {}).filter((name) => new Set(readings.map((r) => r[name])).size > 1);
+  const shown = readings
+    .slice(0, 3)
+    .map((reading) => names.map((name) => `${name}=${reading[name]}`).join(' '))
+    .join('; ');
+  return malformed(
+    operation,
+    `The path ${rawPath} is ambiguous: its raw '/' can be read ${readings.length} ways (${shown}${readings.length > 3 ? '; …' : ''}); ` +
+      "percent-encode each '/' inside a base64 segment as %2F",
+  );
 }
 
 function invalid(violation: Violation): Reply {

@@ -66,6 +66,8 @@ interface ReportRow {
 /**
  * A new PEM with everything that comes with it, as one statement. When the ID is already taken
  * the PEM row is not inserted and, since every other part selects FROM that row, nothing is.
+ * An empty Tag or TagNamespace (the reference client's constructor default) moves no tag, as the
+ * Pem schema says: there is no tag to name, and the path form of a tag cannot be empty either.
  */
 const INSERT_PEM = `
 WITH pem AS (
@@ -85,7 +87,7 @@ WITH pem AS (
   RETURNING 1
 ), tag AS (
   INSERT INTO rk_tags (namespace, tag, pem_id, updated_at)
-  SELECT $9, $8, pem.id, $6 FROM pem
+  SELECT $9, $8, pem.id, $6 FROM pem WHERE $8::text <> '' AND $9::text <> ''
   ON CONFLICT (namespace, tag) DO UPDATE SET pem_id = EXCLUDED.pem_id, updated_at = EXCLUDED.updated_at
   RETURNING 1
 )

@@ -5,6 +5,7 @@ import { GraphBuilder } from './graph.js';
 import { createHandlers } from './handlers.js';
 import { createRequestListener, SERVICE_PREFIX } from './http.js';
 import { Records } from './records.js';
+import { repliesMode, type RepliesMode } from './replies.js';
 import { migrate } from './schema.js';
 import { constOf, findOperation, loadSpecs } from './spec.js';
 import { openStorage, type Storage, type StorageOptions } from './storage.js';
@@ -24,6 +25,12 @@ export interface LocalRKOptions extends AuthOptions {
   pemSizeLimit?: number;
   /** Milliseconds between two runs of the Graph Builder loop; default 1000. */
   graphIntervalMs?: number;
+  /**
+   * How answers are worded: `rich` (default) answers the JSON acknowledgements and JSON errors the
+   * specs describe first; `reference` answers only the publicly known forms of the real RK
+   * (`Ack getting <Type>`, `OK`, an empty tag reply, one-line text errors). See replies.ts.
+   */
+  replies?: RepliesMode;
   /** The OpenAPI directory; default the package's (or the repository's) `openapi/`. */
   specDir?: string;
   /** Where unexpected errors are reported; default console.error. */
@@ -36,6 +43,8 @@ export interface LocalRK {
   queryUrl: string;
   graphBuilderUrl: string;
   port: number;
+  /** How this server words its answers. */
+  replies: RepliesMode;
   /** The database the server uses, for tests and tools. */
   storage: Storage;
   /** Stops listening, waits for requests and reports in progress, stops the loop, closes the database. */
@@ -52,6 +61,7 @@ export async function startLocalRK(options: LocalRKOptions = {}): Promise<LocalR
   if (!Number.isFinite(graphIntervalMs) || graphIntervalMs < 10) throw new Error(`graphIntervalMs must be at least 10, got ${graphIntervalMs}`);
   const chosen = [options.memory ? 'memory' : undefined, options.dataDir === undefined ? undefined : 'dataDir', options.databaseUrl === undefined ? undefined : 'databaseUrl'].filter(Boolean);
   if (chosen.length > 1) throw new Error(`choose one of memory, dataDir and databaseUrl, not ${chosen.join(' and ')}`);
+  const replies = repliesMode(options.replies);
 
   const specs = await loadSpecs(options.specDir);
   assertAuthOperations(specs);
@@ -83,7 +93,7 @@ export async function startLocalRK(options: LocalRKOptions = {}): Promise<LocalR
         jobs.add(job);
       },
     });
-    const listener = createRequestListener({ specs, auth, handlers, pemSizeLimit, onError: (error) => onError(error) });
+    const listener = createRequestListener({ specs, auth, handlers, pemSizeLimit, replies, onError: (error) => onError(error) });
     server = createServer({ keepAliveTimeout: 5000 }, listener);
     await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
     graph.start();
@@ -105,6 +115,7 @@ export async function startLocalRK(options: LocalRKOptions = {}): Promise<LocalR
     queryUrl: `${origin}${SERVICE_PREFIX.query}`,
     graphBuilderUrl: `${origin}${SERVICE_PREFIX['graph-builder']}`,
     port: address.port,
+    replies,
     storage,
     stop() {
       stopping ??= (async () => {

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundle, createConfig } from '@redocly/openapi-core';
+import { readSegments, type TemplateSegment } from './base64-path.js';
 
 /**
  * The three RK APIs as the server sees them: each spec file bundled and fully dereferenced by
@@ -38,8 +39,11 @@ export interface SpecOperation {
   method: string;
   /** The path template as written in the spec, e.g. `/tag/{ns_b64}/{tag_b64}`. */
   template: string;
-  /** The template split on `/`: literal text or `{name}` for a parameter. */
-  segments: ({ literal: string } | { param: string })[];
+  /**
+   * The template split on `/`: literal text or `{name}` for a parameter; `base64` marks a
+   * parameter whose schema is `format: byte`, whose value may hold a raw `/`.
+   */
+  segments: TemplateSegment[];
   parameters: SpecParameter[];
   requestBody: { required: boolean; content: Record<string, SpecMedia> } | undefined;
   responses: Record<string, SpecResponse>;
@@ -141,9 +145,11 @@ function toServiceSpec(service: ServiceName, document: Record<string, unknown>):
         segments: template
           .split('/')
           .slice(1)
-          .map((segment) => {
-            const match = /^\{(.+)\}$/.exec(segment);
-            return match?.[1] ? { param: match[1] } : { literal: segment };
+          .map((segment): TemplateSegment => {
+            const name = /^\{(.+)\}$/.exec(segment)?.[1];
+            if (!name) return { literal: segment };
+            const schema = parameters.find((p) => p.in === 'path' && p.name === name)?.schema;
+            return { param: name, base64: schema?.format === 'byte' };
           }),
         parameters,
         requestBody: body ? { required: body.required === true, content: body.content ?? {} } : undefined,
@@ -161,30 +167,36 @@ function toServiceSpec(service: ServiceName, document: Record<string, unknown>):
   };
 }
 
+export interface PathMatch {
+  template: string;
+  /** The operations of the template, one per method. */
+  candidates: SpecOperation[];
+  /** The raw (still percent-encoded) parameter values of each valid reading; more than one is ambiguous. */
+  readings: Record<string, string>[];
+}
+
 /**
  * Matches a request path (already stripped of the service prefix) against the operations' path
- * templates. Segments are compared raw, so a `%2F` inside a parameter never splits it; parameter
- * values are percent-decoded afterwards (a raw base64 segment without `/` decodes to itself).
+ * templates, and answers every template that fits: templates fitted without splitting a base64
+ * value first, and the caller picks by method (`GET /tag/a/b/c` may fit `/tag/{ns}/{tag}` with a
+ * raw `/` and also `/tag/{ns}/{tag}/{pem_id}` segment for segment).
+ *
+ * Segments are compared raw, so a `%2F` inside a parameter never splits it; parameter values are
+ * percent-decoded afterwards. A raw `/` inside a base64 parameter (the reference client sends
+ * base64 unencoded) is read by base64's structure, see base64-path.ts.
  */
-export function matchPath(
-  operations: readonly SpecOperation[],
-  rawPath: string,
-): { template: string; candidates: SpecOperation[]; rawParams: Record<string, string> } | undefined {
+export function matchPath(operations: readonly SpecOperation[], rawPath: string): PathMatch[] {
   const parts = rawPath.split('/').slice(1);
+  const exact: PathMatch[] = [];
+  const split: PathMatch[] = [];
   for (const operation of operations) {
-    if (operation.segments.length !== parts.length) continue;
-    const rawParams: Record<string, string> = {};
-    const fits = operation.segments.every((segment, i) => {
-      const part = parts[i] ?? '';
-      if ('literal' in segment) return part === segment.literal;
-      rawParams[segment.param] = part;
-      return true;
-    });
-    if (fits) {
-      return { template: operation.template, candidates: operations.filter((o) => o.template === operation.template), rawParams };
-    }
+    if (exact.some((m) => m.template === operation.template) || split.some((m) => m.template === operation.template)) continue;
+    const readings = readSegments(operation.segments, parts);
+    if (!readings.length) continue;
+    const match = { template: operation.template, candidates: operations.filter((o) => o.template === operation.template), readings };
+    (operation.segments.length === parts.length ? exact : split).push(match);
   }
-  return undefined;
+  return [...exact, ...split];
 }
 
 /** The constant the spec fixes for a schema property, e.g. the PEM `Version`. */

@@ -37,6 +37,14 @@ type Params<Op, Where extends 'path' | 'query'> = Op extends { parameters: { [K 
   ? [P] extends [never | undefined] ? Record<string, never> : NonNullable<P>
   : Record<string, never>;
 
+/** An answer as the HTTP layer writes it: JSON when `type` is application/json, else text. */
+export interface Reply {
+  status: number;
+  type?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
 /** Who is calling: the credential's kind, or anonymous when none was needed or sent. */
 export interface Principal {
   kind: 'anonymous' | 'user' | 'puc';

@@ -69,6 +69,9 @@ function problemOf(error: ErrorObject): string {
       return `must be ${JSON.stringify(error.params.allowedValue)}`;
     case 'enum':
       return `must be one of ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'minLength':
+      // The commonest case, a required text sent empty, said as the reference client's tests say it.
+      return error.params.limit === 1 ? 'is empty' : `must be at least ${String(error.params.limit)} characters long`;
     case 'maxProperties':
       return error.params.limit === 0 ? 'must be an empty object: send {}' : (error.message ?? 'is not valid');
     case 'type':

@@ -91,6 +91,7 @@ describe('no credentials configured', { timeout: 60_000 }, () => {
   afterAll(async () => h?.stop());
 
   it('needs none, ignores any sent, and allows /clean', async () => {
+    expect(h.rk.replies).toBe('rich'); // the default reply mode
     expect((await h.call('receiver', 'GET', '/info')).json).toMatchObject({ auth_required: false, pem_auth_required: false });
     expect((await h.call('query', 'GET', '/info', { headers: { 'X-RK-User-Auth': 'anything' } })).json).toMatchObject({ auth_required: false });
     expect((await h.call('query', 'POST', '/clean', { body: {} })).status).toBe(200);
@@ -100,5 +101,50 @@ describe('no credentials configured', { timeout: 60_000 }, () => {
   it('refuses --pem-auth without a credential to check', async () => {
     const { startLocalRK } = await import('../src/index.js');
     await expect(startLocalRK({ memory: true, pemAuth: true })).rejects.toThrow(/--pem-auth needs at least one credential/);
+  });
+});
+
+describe('auth with reference replies', { timeout: 60_000 }, () => {
+  let h: Harness;
+  const textType = 'text/plain; charset=utf-8';
+  beforeAll(async () => {
+    h = await startHarness({ userTokens: ['user-secret'], adminTokens: ['admin-secret'], replies: 'reference' });
+  }, 120_000);
+  afterAll(async () => h?.stop());
+  afterEach(() => expect(h.validator.violations()).toEqual([]));
+
+  it('answers 401 and 403 as one line of text', async () => {
+    const missing = await h.call('query', 'GET', '/pems');
+    expect({ status: missing.status, type: missing.headers.get('content-type'), text: missing.text }).toEqual({
+      status: 401,
+      type: textType,
+      text: 'A credential is required: send X-RK-User-Auth or X-RK-PUC-Auth',
+    });
+    const forbidden = await h.call('query', 'POST', '/clean', { body: {}, headers: { 'X-RK-User-Auth': 'user-secret' } });
+    expect({ status: forbidden.status, type: forbidden.headers.get('content-type'), text: forbidden.text }).toEqual({
+      status: 403,
+      type: textType,
+      text: 'This operation needs an admin credential',
+    });
+    const cleaned = await h.call('query', 'POST', '/clean', { body: {}, headers: { 'X-RK-User-Auth': 'admin-secret' } });
+    expect({ status: cleaned.status, text: cleaned.text }).toEqual({ status: 200, text: 'OK' });
+  });
+});
+
+describe('a credential that is sent is checked wherever it is sent', { timeout: 60_000 }, () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ pucTokens: ['machine'] });
+  }, 120_000);
+  afterAll(async () => h?.stop());
+  afterEach(() => expect(h.validator.violations()).toEqual([]));
+
+  it('refuses an unknown one even where none is needed, so a mistyped token shows at once', async () => {
+    expect((await h.call('receiver', 'GET', '/info')).json).toMatchObject({ auth_required: true, pem_auth_required: false });
+    const info = await h.call('receiver', 'GET', '/info', { headers: { 'X-RK-PUC-Auth': 'typo' } });
+    expect({ status: info.status, message: info.json.message }).toEqual({ status: 401, message: 'The credential in X-RK-PUC-Auth is not known to this Record Keeper' });
+    const pem = makePem();
+    expect((await h.call('receiver', 'POST', '/pem', { body: pem, headers: { 'X-RK-PUC-Auth': 'typo' } })).status).toBe(401);
+    expect((await h.call('receiver', 'POST', '/pem', { body: pem })).status).toBe(200);
   });
 });

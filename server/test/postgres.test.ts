@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { createDatabase, postgresUnavailable, startPostgres, type TestPostgres } from './helpers/postgres.js';
+import { defineReferenceRequestsSuite } from './reference-requests-suite.js';
 import { defineServerSuite } from './server-suite.js';
 
 /**
@@ -29,5 +30,10 @@ if (unavailable && process.env.CI !== 'true') {
   defineServerSuite('PostgreSQL 15', async () => {
     if (!postgres) throw new Error('PostgreSQL did not start');
     return { databaseUrl: await createDatabase(postgres.url, 'rk_suite') };
+  });
+
+  defineReferenceRequestsSuite('PostgreSQL 15', async (replies) => {
+    if (!postgres) throw new Error('PostgreSQL did not start');
+    return { databaseUrl: await createDatabase(postgres.url, `rk_requests_${replies}`) };
   });
 }

@@ -4,6 +4,7 @@ import { parseOptions } from '../src/cli.js';
 import { parseStatement, tokenize, UnsupportedQueryError } from '../src/cypher.js';
 import { pythonString, toPythonLiteral } from '../src/python-literal.js';
 import { escapeLike } from '../src/records.js';
+import { readSegments } from '../src/base64-path.js';
 
 describe('Python literal writer', () => {
   it('writes what repr() writes', () => {
@@ -66,5 +67,39 @@ describe('command line', () => {
     expect(() => parseOptions(['--memory'], { RK_DATABASE_URL: 'postgres://x' })).toThrow(/choose one of/);
     expect(() => parseOptions(['--graph-interval', '0'], {})).toThrow(/--graph-interval/);
     expect(() => parseOptions(['--nope'], {})).toThrow();
+    expect(() => parseOptions(['--replies', 'json'], {})).toThrow(/--replies must be one of rich, reference, got "json"/);
+  });
+
+  it('takes the reply mode, rich unless told', () => {
+    expect(parseOptions([], {})).not.toHaveProperty('replies'); // startLocalRK's default, rich
+    expect(parseOptions(['--replies', 'reference'], {})).toMatchObject({ replies: 'reference' });
+    expect(parseOptions(['--replies', 'rich'], {})).toMatchObject({ replies: 'rich' });
+  });
+});
+
+describe('reading base64 path segments that hold a raw /', () => {
+  const getTag = [{ literal: 'tag' }, { param: 'ns', base64: true }, { param: 'tag', base64: true }];
+  const setTag = [...getTag, { param: 'id', base64: false }];
+  const read = (segments: typeof setTag, path: string) => readSegments(segments, path.split('/'));
+  const id = '0192f3a4b5c67d8e9f0a1b2c3d4e5f60';
+
+  it('takes one segment per parameter as it is, for validation to judge', () => {
+    expect(read(getTag, 'tag/abc/d')).toEqual([{ ns: 'abc', tag: 'd' }]);
+    expect(read(setTag, `tag/Pz8%2F/dA%3D%3D/${id}`)).toEqual([{ ns: 'Pz8%2F', tag: 'dA%3D%3D', id }]);
+  });
+
+  it('splits by length and padding, the last segment of a tag move being the PEM id', () => {
+    expect(read(getTag, 'tag/Pz8//dA==')).toEqual([{ ns: 'Pz8/', tag: 'dA==' }]);
+    expect(read(setTag, `tag/bg==/Pz8//${id}`)).toEqual([{ ns: 'bg==', tag: 'Pz8/', id }]);
+    expect(read(setTag, `tag/Pz8/Pz8//Pz4//${id}`)).toEqual([{ ns: 'Pz8/Pz8/', tag: 'Pz4/', id }]);
+    expect(read(setTag, `tag/Pz8/x/dA==/${id}`)).toEqual([]);
+    expect(read(getTag, 'tag/YQ==/Yg==/Yw==')).toEqual([]); // '=' inside a value
+  });
+
+  it('prefers the only reading that decodes to UTF-8 text, and reports several otherwise', () => {
+    // AAAA + BBB/CCCC and AAAA/BBB + CCCC both have base64's structure; neither is UTF-8.
+    expect(read(getTag, 'tag/AAAA/BBB/CCCC')).toEqual([{ ns: 'AAAA', tag: 'BBB/CCCC' }, { ns: 'AAAA/BBB', tag: 'CCCC' }]);
+    // YWJj + YWJ/ZGVm is 'abc' + 'ab\x7fdef'; YWJj/YWJ starts a quad with '/' (a byte from 0xFC), never UTF-8.
+    expect(read(getTag, 'tag/YWJj/YWJ/ZGVm')).toEqual([{ ns: 'YWJj', tag: 'YWJ/ZGVm' }]);
   });
 });

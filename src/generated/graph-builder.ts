@@ -112,6 +112,11 @@ export type components = {
             field?: string;
         };
         /**
+         * @description Why a request was refused, as one line of text: the form of a service that does not answer JSON errors (a local RK started with `--replies reference`; the real RK's error bodies are not public). A client reports it as the server's explanation.
+         * @example PEM is not valid: Type: is empty
+         */
+        ErrorText: string;
+        /**
          * @description `"True"`, `"False"`, or the text of the error that stopped the loop.
          * @example False
          */
@@ -160,7 +165,7 @@ export type components = {
         };
     };
     responses: {
-        /** @description The request could not be understood: the body is not valid JSON, or it names a sort field, filter or query the service does not support. Nothing was changed. */
+        /** @description The request could not be understood: the body is not valid JSON, it names a sort field, filter or query the service does not support, or a raw `/` in a base64 tag segment leaves more than one way to split the path. Nothing was changed. */
         BadRequest: {
             headers: {
                 [name: string]: unknown;
@@ -174,6 +179,8 @@ export type components = {
                  *     }
                  */
                 "application/json": components["schemas"]["Error"];
+                /** @example Unknown filter field 'Colour'; filterable fields are ID, Type, Predecessor, Emitter, TimestampClient, Tag, TagNamespace */
+                "text/plain": components["schemas"]["ErrorText"];
             };
         };
         /** @description A credential is needed and none was sent, or the one sent is not known. */
@@ -189,6 +196,8 @@ export type components = {
                  *     }
                  */
                 "application/json": components["schemas"]["Error"];
+                /** @example A credential is required: send X-RK-User-Auth or X-RK-PUC-Auth */
+                "text/plain": components["schemas"]["ErrorText"];
             };
         };
         /** @description The credential is known but does not allow this operation. */
@@ -204,6 +213,8 @@ export type components = {
                  *     }
                  */
                 "application/json": components["schemas"]["Error"];
+                /** @example This operation needs an admin credential */
+                "text/plain": components["schemas"]["ErrorText"];
             };
         };
         /** @description The request was understood but breaks the schema (a missing field, a wrong type, an ID that is not 32 lowercase hex digits). Text containing U+0000 or unpaired surrogates, and numbers JSON cannot represent, are refused too. The message names the field. Nothing was changed. */
@@ -220,6 +231,8 @@ export type components = {
                  *     }
                  */
                 "application/json": components["schemas"]["Error"];
+                /** @example ID: must match pattern ^[0-9a-f]{32}$ */
+                "text/plain": components["schemas"]["ErrorText"];
             };
         };
     };
@@ -238,6 +251,7 @@ export type components = {
 };
 export type Message = components['schemas']['Message'];
 export type Error = components['schemas']['Error'];
+export type ErrorText = components['schemas']['ErrorText'];
 export type LoopState = components['schemas']['LoopState'];
 export type SyncPercent = components['schemas']['SyncPercent'];
 export type GraphInfo = components['schemas']['GraphInfo'];
@@ -258,7 +272,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The projection's state. */
+            /** @description Known: the reference client reads this object. The projection's state. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -280,7 +294,7 @@ export interface operations {
         };
         requestBody: components["requestBodies"]["NoArguments"];
         responses: {
-            /** @description The rebuild has been requested. */
+            /** @description Ours: the reference client never reads this body, so any 2xx means the rebuild has been requested. The JSON message is what a local RK answers by default and is optional for a client. */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -298,6 +312,16 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             422: components["responses"]["Unprocessable"];
+            /** @description Ours: any other 2xx also means the rebuild has been requested, whatever the body; a local RK with `--replies reference` answers 200 with `OK` as text. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example OK */
+                    "text/plain": string;
+                };
+            };
         };
     };
     flushGraph: {
@@ -309,7 +333,7 @@ export interface operations {
         };
         requestBody: components["requestBodies"]["NoArguments"];
         responses: {
-            /** @description The graph holds every PEM stored before the call. */
+            /** @description Ours: the reference client never reads this body (it reports how long the call took), so any 2xx means the graph holds every PEM stored before the call. The JSON message is what a local RK answers by default and is optional for a client. A local RK with `--replies reference` answers `OK` as text. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -321,6 +345,8 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Message"];
+                    /** @example OK */
+                    "text/plain": string;
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -348,7 +374,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The comparison, as a multi-line report. */
+            /** @description Known: the reference client reads `msg`, the comparison as a multi-line report. */
             200: {
                 headers: {
                     [name: string]: unknown;

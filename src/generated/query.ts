@@ -73,7 +73,7 @@ export type paths = {
         };
         /**
          * Count PEMs
-         * @description How many PEMs match every filter.
+         * @description How many PEMs match every filter. The list parameters are accepted and ignored, because the reference client forwards them to the count too.
          */
         get: operations["countPems"];
         put?: never;
@@ -113,7 +113,7 @@ export type paths = {
         };
         /**
          * Count artifacts
-         * @description How many artifacts have a Name that contains the `Name` filter.
+         * @description How many artifacts have a Name that contains the `Name` filter. The list parameters are accepted and ignored, because the reference client forwards them to the count too.
          */
         get: operations["countArtifacts"];
         put?: never;
@@ -133,7 +133,7 @@ export type paths = {
         };
         /**
          * Read where a tag points
-         * @description The ID of the PEM the tag points at, as bare text. Clients should also accept a JSON string, which older services send.
+         * @description The ID of the PEM the tag points at, as bare text. Clients should also accept a JSON string, which older services send. A raw `/` in the base64 segments that leaves more than one way to split the path into a namespace and a tag is refused with 400: percent-encode `/` as `%2F`.
          */
         get: operations["getTag"];
         put?: never;
@@ -402,6 +402,11 @@ export type components = {
             field?: string;
         };
         /**
+         * @description Why a request was refused, as one line of text: the form of a service that does not answer JSON errors (a local RK started with `--replies reference`; the real RK's error bodies are not public). A client reports it as the server's explanation.
+         * @example PEM is not valid: Type: is empty
+         */
+        ErrorText: string;
+        /**
          * @description What a Query service is.
          * @example {
          *       "version": "3.5.0",
@@ -487,11 +492,14 @@ export type components = {
         ArtifactProperties: {
             [key: string]: string;
         };
-        /** @description Standard base64 with canonical padding that decodes to UTF-8 text. */
+        /**
+         * Format: byte
+         * @description Standard base64 with canonical padding that decodes to UTF-8 text. `format: byte` is what tells the local RK's router that a raw `/` inside the segment may be part of the value.
+         */
         Base64Segment: string;
     };
     responses: {
-        /** @description The request could not be understood: the body is not valid JSON, or it names a sort field, filter or query the service does not support. Nothing was changed. */
+        /** @description The request could not be understood: the body is not valid JSON, it names a sort field, filter or query the service does not support, or a raw `/` in a base64 tag segment leaves more than one way to split the path. Nothing was changed. */
         BadRequest: {
             headers: {
                 [name: string]: unknown;
@@ -505,6 +513,8 @@ export type components = {
                  *     }
                  */
                 "application/json": components["schemas"]["Error"];
+                /** @example Unknown filter field 'Colour'; filterable fields are ID, Type, Predecessor, Emitter, TimestampClient, Tag, TagNamespace */
+                "text/plain": components["schemas"]["ErrorText"];
             };
         };
         /** @description A credential is needed and none was sent, or the one sent is not known. */
@@ -520,6 +530,8 @@ export type components = {
                  *     }
                  */
                 "application/json": components["schemas"]["Error"];
+                /** @example A credential is required: send X-RK-User-Auth or X-RK-PUC-Auth */
+                "text/plain": components["schemas"]["ErrorText"];
             };
         };
         /** @description The credential is known but does not allow this operation. */
@@ -535,6 +547,8 @@ export type components = {
                  *     }
                  */
                 "application/json": components["schemas"]["Error"];
+                /** @example This operation needs an admin credential */
+                "text/plain": components["schemas"]["ErrorText"];
             };
         };
         /** @description The thing named in the path does not exist. */
@@ -550,6 +564,8 @@ export type components = {
                  *     }
                  */
                 "application/json": components["schemas"]["Error"];
+                /** @example No PEM with ID 0192f3a4b5c67d8e9f0a1b2c3d4e5f60 */
+                "text/plain": components["schemas"]["ErrorText"];
             };
         };
         /** @description The request was understood but breaks the schema (a missing field, a wrong type, an ID that is not 32 lowercase hex digits). Text containing U+0000 or unpaired surrogates, and numbers JSON cannot represent, are refused too. The message names the field. Nothing was changed. */
@@ -566,6 +582,8 @@ export type components = {
                  *     }
                  */
                 "application/json": components["schemas"]["Error"];
+                /** @example ID: must match pattern ^[0-9a-f]{32}$ */
+                "text/plain": components["schemas"]["ErrorText"];
             };
         };
     };
@@ -581,12 +599,12 @@ export type components = {
          */
         Attempt: number;
         /**
-         * @description The tag namespace: standard base64 (not URL-safe) of its UTF-8 bytes, percent-encoded as a path segment (`/` is sent as `%2F`). A raw segment is accepted when it holds no `/`.
+         * @description The tag namespace: standard base64 (not URL-safe) of its UTF-8 bytes. Send it as the reference client does, raw (`=` and `+` as they are; `+` is never a space in a path), and percent-encode only `/`, as `%2F`. A server also accepts `%3D`, `%2B` and `%2F`, and a raw `/` where base64's structure (a length that is a multiple of 4, `=` only at the end) leaves one way to split the path; when it leaves more than one the request is refused with 400.
          * @example bXktc2VydmljZQ==
          */
         TagNamespaceB64: components["schemas"]["Base64Segment"];
         /**
-         * @description The tag name: standard base64 of its UTF-8 bytes, percent-encoded as a path segment.
+         * @description The tag name: standard base64 of its UTF-8 bytes, in the same form as the namespace (raw, with `/` percent-encoded as `%2F`).
          * @example bGF0ZXN0
          */
         TagNameB64: components["schemas"]["Base64Segment"];
@@ -615,6 +633,31 @@ export type components = {
          * @example CreatedAt
          */
         ArtifactSortField: "Name" | "CreatedAt";
+        /**
+         * @description Accepted and ignored (a count has no pages); validated as on the lists.
+         * @example 0
+         */
+        IgnoredPageIndex: number;
+        /**
+         * @description Accepted and ignored (a count has no pages); validated as on the lists.
+         * @example 50
+         */
+        IgnoredPageSize: number;
+        /**
+         * @description Accepted and ignored (a count has no order); validated as on the lists.
+         * @example desc
+         */
+        IgnoredSortOrder: "asc" | "desc";
+        /**
+         * @description Accepted and ignored (a count has no order); validated as on the PEM list, so a field outside this list is refused with 400 `malformed_request`.
+         * @example TimestampClient
+         */
+        IgnoredPemSortField: "ID" | "Type" | "Emitter" | "TimestampClient" | "TimestampReceived" | "Tag" | "TagNamespace";
+        /**
+         * @description Accepted and ignored (a count has no order); validated as on the artifact list, so a field outside this list is refused with 400 `malformed_request`.
+         * @example CreatedAt
+         */
+        IgnoredArtifactSortField: "Name" | "CreatedAt";
         /** @description Only the PEM with this ID. */
         PemIdFilter: components["schemas"]["HexId"];
         /**
@@ -667,6 +710,7 @@ export type StoredPem = components['schemas']['StoredPem'];
 export type TagRecord = components['schemas']['TagRecord'];
 export type Message = components['schemas']['Message'];
 export type Error = components['schemas']['Error'];
+export type ErrorText = components['schemas']['ErrorText'];
 export type QueryInfo = components['schemas']['QueryInfo'];
 export type GraphQuery = components['schemas']['GraphQuery'];
 export type ReportStarted = components['schemas']['ReportStarted'];
@@ -689,6 +733,11 @@ export type ParameterPageSize = components['parameters']['PageSize'];
 export type ParameterSortOrder = components['parameters']['SortOrder'];
 export type ParameterPemSortField = components['parameters']['PemSortField'];
 export type ParameterArtifactSortField = components['parameters']['ArtifactSortField'];
+export type ParameterIgnoredPageIndex = components['parameters']['IgnoredPageIndex'];
+export type ParameterIgnoredPageSize = components['parameters']['IgnoredPageSize'];
+export type ParameterIgnoredSortOrder = components['parameters']['IgnoredSortOrder'];
+export type ParameterIgnoredPemSortField = components['parameters']['IgnoredPemSortField'];
+export type ParameterIgnoredArtifactSortField = components['parameters']['IgnoredArtifactSortField'];
 export type ParameterPemIdFilter = components['parameters']['PemIdFilter'];
 export type ParameterPemTypeFilter = components['parameters']['PemTypeFilter'];
 export type ParameterPemPredecessorFilter = components['parameters']['PemPredecessorFilter'];
@@ -709,7 +758,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The Query service's configuration. */
+            /** @description Known: the reference client reads this object. The Query service's configuration. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -743,7 +792,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The PEM. */
+            /** @description Known: the reference client reads this PEM (artifacts as names). */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -814,7 +863,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description One page of PEMs. */
+            /** @description Known: the reference client reads this list. One page of PEMs. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -832,6 +881,26 @@ export interface operations {
     countPems: {
         parameters: {
             query?: {
+                /**
+                 * @description Accepted and ignored (a count has no pages); validated as on the lists.
+                 * @example 0
+                 */
+                pageIndex?: components["parameters"]["IgnoredPageIndex"];
+                /**
+                 * @description Accepted and ignored (a count has no pages); validated as on the lists.
+                 * @example 50
+                 */
+                pageSize?: components["parameters"]["IgnoredPageSize"];
+                /**
+                 * @description Accepted and ignored (a count has no order); validated as on the PEM list, so a field outside this list is refused with 400 `malformed_request`.
+                 * @example TimestampClient
+                 */
+                sortField?: components["parameters"]["IgnoredPemSortField"];
+                /**
+                 * @description Accepted and ignored (a count has no order); validated as on the lists.
+                 * @example desc
+                 */
+                sortOrder?: components["parameters"]["IgnoredSortOrder"];
                 /** @description Only the PEM with this ID. */
                 ID?: components["parameters"]["PemIdFilter"];
                 /**
@@ -865,7 +934,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The count. */
+            /** @description Known: the reference client reads this count. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -922,7 +991,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description One page of artifacts. */
+            /** @description Known: the reference client reads this list. One page of artifacts. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -952,6 +1021,26 @@ export interface operations {
         parameters: {
             query?: {
                 /**
+                 * @description Accepted and ignored (a count has no pages); validated as on the lists.
+                 * @example 0
+                 */
+                pageIndex?: components["parameters"]["IgnoredPageIndex"];
+                /**
+                 * @description Accepted and ignored (a count has no pages); validated as on the lists.
+                 * @example 50
+                 */
+                pageSize?: components["parameters"]["IgnoredPageSize"];
+                /**
+                 * @description Accepted and ignored (a count has no order); validated as on the artifact list, so a field outside this list is refused with 400 `malformed_request`.
+                 * @example CreatedAt
+                 */
+                sortField?: components["parameters"]["IgnoredArtifactSortField"];
+                /**
+                 * @description Accepted and ignored (a count has no order); validated as on the lists.
+                 * @example desc
+                 */
+                sortOrder?: components["parameters"]["IgnoredSortOrder"];
+                /**
                  * @description Only artifacts whose Name contains this string.
                  * @example model
                  */
@@ -963,7 +1052,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The count. */
+            /** @description Known: the reference client reads this count. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -991,12 +1080,12 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The tag namespace: standard base64 (not URL-safe) of its UTF-8 bytes, percent-encoded as a path segment (`/` is sent as `%2F`). A raw segment is accepted when it holds no `/`.
+                 * @description The tag namespace: standard base64 (not URL-safe) of its UTF-8 bytes. Send it as the reference client does, raw (`=` and `+` as they are; `+` is never a space in a path), and percent-encode only `/`, as `%2F`. A server also accepts `%3D`, `%2B` and `%2F`, and a raw `/` where base64's structure (a length that is a multiple of 4, `=` only at the end) leaves one way to split the path; when it leaves more than one the request is refused with 400.
                  * @example bXktc2VydmljZQ==
                  */
                 ns_b64: components["parameters"]["TagNamespaceB64"];
                 /**
-                 * @description The tag name: standard base64 of its UTF-8 bytes, percent-encoded as a path segment.
+                 * @description The tag name: standard base64 of its UTF-8 bytes, in the same form as the namespace (raw, with `/` percent-encoded as `%2F`).
                  * @example bGF0ZXN0
                  */
                 tag_b64: components["parameters"]["TagNameB64"];
@@ -1005,7 +1094,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The tagged PEM's ID. */
+            /** @description Known: the reference client reads the tagged PEM's ID, as bare 32-hex text or as a JSON string; a client accepts both. A local RK answers bare text in both reply modes. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1017,6 +1106,7 @@ export interface operations {
                     "application/json": components["schemas"]["HexId"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -1032,7 +1122,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Every tag. */
+            /** @description Known: the reference client reads this list. Every tag. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1054,7 +1144,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The count. */
+            /** @description Known: the reference client reads this count. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1104,7 +1194,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The rows, as a Python literal. */
+            /** @description Known: the reference client reads the rows, as a Python literal. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1128,7 +1218,7 @@ export interface operations {
         };
         requestBody: components["requestBodies"]["NoArguments"];
         responses: {
-            /** @description The check has started. */
+            /** @description Known: the reference client reads the report id. The check has started. */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -1158,7 +1248,7 @@ export interface operations {
         };
         requestBody: components["requestBodies"]["NoArguments"];
         responses: {
-            /** @description The removal has started. */
+            /** @description Known: the reference client reads the report id. The removal has started. */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -1189,7 +1279,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The report. */
+            /** @description Known: the reference client reads `report` and `status`; the `status` values and `kind` are ours. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1213,7 +1303,7 @@ export interface operations {
         };
         requestBody: components["requestBodies"]["NoArguments"];
         responses: {
-            /** @description Everything was erased. */
+            /** @description Ours: the reference client never reads this body, so any 2xx means everything was erased. The JSON message is what a local RK answers by default and is optional for a client. A local RK with `--replies reference` answers `OK` as text. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1225,6 +1315,8 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Message"];
+                    /** @example OK */
+                    "text/plain": string;
                 };
             };
             400: components["responses"]["BadRequest"];

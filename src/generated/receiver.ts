@@ -65,9 +65,12 @@ export type paths = {
         /**
          * Move a tag to a PEM
          * @description Points the tag (namespace and name, each base64 in the path) at the PEM and records when.
-         *     The body is ignored and accepted under any content type: the reference Python client sends
-         *     the base64 tag name as raw text under an `application/json` header; this client sends it as
-         *     `text/plain`.
+         *
+         *     The body is the base64 tag name as raw text (not a JSON string) under
+         *     `Content-Type: application/json`. That is not valid JSON, but it is exactly what the
+         *     reference Python client sends and the real Record Keeper is known to accept it, so a client
+         *     that wants to work with the real RK sends the same. The body carries nothing the path does
+         *     not, so a local RK ignores it and accepts it under any content type, or none.
          */
         post: operations["setTag"];
         delete?: never;
@@ -101,7 +104,7 @@ export type components = {
             CreatedAt: string | null;
         };
         /**
-         * @description A PEM (provenance event message) as a client sends it: one event with the artifacts it uses and produces. `Tag` (default `latest`) in `TagNamespace` (default: the emitter) is moved to this PEM when it is stored.
+         * @description A PEM (provenance event message) as a client sends it: one event with the artifacts it uses and produces. `Tag` (default `latest`) in `TagNamespace` (default: the emitter) is moved to this PEM when it is stored. An empty `Tag` or `TagNamespace` (what the reference client's PEM constructor sends by default) is accepted and stored as sent, and moves no tag.
          * @example {
          *       "ID": "0192f3a4b5c67d8e9f0a1b2c3d4e5f60",
          *       "Type": "train",
@@ -149,7 +152,9 @@ export type components = {
              * @constant
              */
             Version: "2.0.0";
+            /** @description The tag to move to this PEM; empty moves no tag. */
             Tag: string;
+            /** @description The namespace of `Tag`; empty moves no tag. */
             TagNamespace: string;
             UsesArtifacts: components["schemas"]["Artifact"][];
             ProducesArtifacts: components["schemas"]["Artifact"][];
@@ -184,6 +189,11 @@ export type components = {
             field?: string;
         };
         /**
+         * @description Why a request was refused, as one line of text: the form of a service that does not answer JSON errors (a local RK started with `--replies reference`; the real RK's error bodies are not public). A client reports it as the server's explanation.
+         * @example PEM is not valid: Type: is empty
+         */
+        ErrorText: string;
+        /**
          * @description What a Receiver is and what it accepts.
          * @example {
          *       "version": "3.5.0",
@@ -200,9 +210,9 @@ export type components = {
             pem_version: string;
             /** @description The largest PEM it accepts, in bytes of UTF-8 JSON. */
             pem_size_limit: number;
-            /** @description Whether calls other than sending a PEM need a credential. */
+            /** @description Whether credentials are configured: then setting a tag and every Query and Graph Builder call need one. This `/info` never does. */
             auth_required: boolean;
-            /** @description Whether sending a PEM needs a credential. */
+            /** @description Whether sending a PEM needs a credential too (never without `auth_required`). */
             pem_auth_required: boolean;
         };
         /**
@@ -240,11 +250,14 @@ export type components = {
         ArtifactProperties: {
             [key: string]: string;
         };
-        /** @description Standard base64 with canonical padding that decodes to UTF-8 text. */
+        /**
+         * Format: byte
+         * @description Standard base64 with canonical padding that decodes to UTF-8 text. `format: byte` is what tells the local RK's router that a raw `/` inside the segment may be part of the value.
+         */
         Base64Segment: string;
     };
     responses: {
-        /** @description The request could not be understood: the body is not valid JSON, or it names a sort field, filter or query the service does not support. Nothing was changed. */
+        /** @description The request could not be understood: the body is not valid JSON, it names a sort field, filter or query the service does not support, or a raw `/` in a base64 tag segment leaves more than one way to split the path. Nothing was changed. */
         BadRequest: {
             headers: {
                 [name: string]: unknown;
@@ -258,6 +271,8 @@ export type components = {
                  *     }
                  */
                 "application/json": components["schemas"]["Error"];
+                /** @example Unknown filter field 'Colour'; filterable fields are ID, Type, Predecessor, Emitter, TimestampClient, Tag, TagNamespace */
+                "text/plain": components["schemas"]["ErrorText"];
             };
         };
         /** @description A credential is needed and none was sent, or the one sent is not known. */
@@ -273,6 +288,8 @@ export type components = {
                  *     }
                  */
                 "application/json": components["schemas"]["Error"];
+                /** @example A credential is required: send X-RK-User-Auth or X-RK-PUC-Auth */
+                "text/plain": components["schemas"]["ErrorText"];
             };
         };
         /** @description The credential is known but does not allow this operation. */
@@ -288,6 +305,8 @@ export type components = {
                  *     }
                  */
                 "application/json": components["schemas"]["Error"];
+                /** @example This operation needs an admin credential */
+                "text/plain": components["schemas"]["ErrorText"];
             };
         };
         /** @description The thing named in the path does not exist. */
@@ -303,6 +322,8 @@ export type components = {
                  *     }
                  */
                 "application/json": components["schemas"]["Error"];
+                /** @example No PEM with ID 0192f3a4b5c67d8e9f0a1b2c3d4e5f60 */
+                "text/plain": components["schemas"]["ErrorText"];
             };
         };
         /** @description The request was understood but breaks the schema (a missing field, a wrong type, an ID that is not 32 lowercase hex digits). Text containing U+0000 or unpaired surrogates, and numbers JSON cannot represent, are refused too. The message names the field. Nothing was changed. */
@@ -319,6 +340,8 @@ export type components = {
                  *     }
                  */
                 "application/json": components["schemas"]["Error"];
+                /** @example ID: must match pattern ^[0-9a-f]{32}$ */
+                "text/plain": components["schemas"]["ErrorText"];
             };
         };
     };
@@ -334,12 +357,12 @@ export type components = {
          */
         Attempt: number;
         /**
-         * @description The tag namespace: standard base64 (not URL-safe) of its UTF-8 bytes, percent-encoded as a path segment (`/` is sent as `%2F`). A raw segment is accepted when it holds no `/`.
+         * @description The tag namespace: standard base64 (not URL-safe) of its UTF-8 bytes. Send it as the reference client does, raw (`=` and `+` as they are; `+` is never a space in a path), and percent-encode only `/`, as `%2F`. A server also accepts `%3D`, `%2B` and `%2F`, and a raw `/` where base64's structure (a length that is a multiple of 4, `=` only at the end) leaves one way to split the path; when it leaves more than one the request is refused with 400.
          * @example bXktc2VydmljZQ==
          */
         TagNamespaceB64: components["schemas"]["Base64Segment"];
         /**
-         * @description The tag name: standard base64 of its UTF-8 bytes, percent-encoded as a path segment.
+         * @description The tag name: standard base64 of its UTF-8 bytes, in the same form as the namespace (raw, with `/` percent-encoded as `%2F`).
          * @example bGF0ZXN0
          */
         TagNameB64: components["schemas"]["Base64Segment"];
@@ -353,6 +376,7 @@ export type Artifact = components['schemas']['Artifact'];
 export type Pem = components['schemas']['Pem'];
 export type TagRecord = components['schemas']['TagRecord'];
 export type Error = components['schemas']['Error'];
+export type ErrorText = components['schemas']['ErrorText'];
 export type ReceiverInfo = components['schemas']['ReceiverInfo'];
 export type PemAck = components['schemas']['PemAck'];
 export type ClientTimestamp = components['schemas']['ClientTimestamp'];
@@ -379,7 +403,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The Receiver's configuration. */
+            /** @description Known: the reference client reads this object. The Receiver's configuration. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -449,7 +473,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The PEM is stored (or was already stored with identical content). */
+            /** @description Ours: the reference client never reads this body, so any 2xx means the PEM is stored (or was already stored with identical content). The JSON acknowledgement is what a local RK answers by default; it is optional for a client, which builds the acknowledgement from the PEM it sent when the body is anything else. The `text/plain` form, `Ack getting <Type>`, is the publicly known one (the reference client's test mocks), answered by a local RK with `--replies reference`. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -462,6 +486,8 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["PemAck"];
+                    /** @example Ack getting ingest */
+                    "text/plain": string;
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -481,6 +507,8 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Error"];
+                    /** @example PEM 0192f3a4b5c67d8e9f0a1b2c3d4e5f60 is already stored with different content; send it with a new ID */
+                    "text/plain": components["schemas"]["ErrorText"];
                 };
             };
             /** @description The PEM is larger than `pem_size_limit`. Nothing was stored. */
@@ -496,6 +524,8 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Error"];
+                    /** @example The PEM is 2097152 bytes; this Receiver accepts at most 1048576 bytes (pem_size_limit) */
+                    "text/plain": components["schemas"]["ErrorText"];
                 };
             };
             422: components["responses"]["Unprocessable"];
@@ -507,12 +537,12 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The tag namespace: standard base64 (not URL-safe) of its UTF-8 bytes, percent-encoded as a path segment (`/` is sent as `%2F`). A raw segment is accepted when it holds no `/`.
+                 * @description The tag namespace: standard base64 (not URL-safe) of its UTF-8 bytes. Send it as the reference client does, raw (`=` and `+` as they are; `+` is never a space in a path), and percent-encode only `/`, as `%2F`. A server also accepts `%3D`, `%2B` and `%2F`, and a raw `/` where base64's structure (a length that is a multiple of 4, `=` only at the end) leaves one way to split the path; when it leaves more than one the request is refused with 400.
                  * @example bXktc2VydmljZQ==
                  */
                 ns_b64: components["parameters"]["TagNamespaceB64"];
                 /**
-                 * @description The tag name: standard base64 of its UTF-8 bytes, percent-encoded as a path segment.
+                 * @description The tag name: standard base64 of its UTF-8 bytes, in the same form as the namespace (raw, with `/` percent-encoded as `%2F`).
                  * @example bGF0ZXN0
                  */
                 tag_b64: components["parameters"]["TagNameB64"];
@@ -524,15 +554,16 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description The base64 tag name as raw text, sent under `application/json` like the reference client does; ignored. */
         requestBody?: {
             content: {
+                "application/json": unknown;
                 /** @example cHJvZHVjdGlvbg== */
                 "text/plain": string;
-                "application/json": unknown;
             };
         };
         responses: {
-            /** @description The tag now points at the PEM. */
+            /** @description Ours: the reference client never reads this body, so any 2xx means the tag now points at the PEM. The tag record is what a local RK answers by default; it is optional for a client, which builds the result from what it sent when the body is anything else. A local RK with `--replies reference` answers an empty body (`text/plain`). */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -547,6 +578,8 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["TagRecord"];
+                    /** @example  */
+                    "text/plain": string;
                 };
             };
             400: components["responses"]["BadRequest"];

@@ -57,8 +57,9 @@ export class SpecResponseValidator {
     const service = SERVICES.find((s) => url.startsWith(`${this.#bases[s]}/`));
     if (!service) return [`${url} is under none of the services`];
     const rest = new URL(url).pathname.slice(new URL(this.#bases[service]).pathname.length);
-    const match = matchPath(this.#specs[service].operations, rest);
-    const operation = match?.candidates.find((o) => o.method === method);
+    const operation = matchPath(this.#specs[service].operations, rest)
+      .flatMap((m) => m.candidates)
+      .find((o) => o.method === method);
     if (!operation) return [`${method} ${rest} is no operation of the ${service} spec`];
     const documented = operation.responses[String(response.status)] ?? operation.responses[`${String(response.status)[0]}XX`] ?? operation.responses.default;
     if (!documented) {
