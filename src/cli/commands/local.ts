@@ -27,7 +27,7 @@ export const local: Command = {
     'data-dir': { type: 'string', value: '<dir>', description: 'keep the data in this directory (default: in memory)' },
     'user-token': { type: 'string', multiple: true, value: '<token>', description: 'require credentials and accept this user token' },
   },
-  examples: ['rk local', 'rk local --port 0 --data-dir ./.rk-data', 'eval "$(rk local --port 9000 & sleep 3)"  # or paste the export lines'],
+  examples: ['rk local', 'rk local --port 0 --data-dir ./.rk-data', 'rk local --port 0 --json   # one JSON line with the three URLs, for scripts'],
   async run(ctx) {
     const port = wholeFlag(ctx, 'port', 0) ?? 8082;
     if (port > 65535) throw new UsageError(`--port must be at most 65535, got ${port}`);
