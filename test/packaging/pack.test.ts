@@ -197,6 +197,17 @@ describe('the npm package', { timeout: TIMEOUT_MS }, () => {
     expect(printed.failure).toEqual([true, expect.stringMatching(/^Reading Receiver info failed: could not reach http:\/\/127\.0\.0\.1:1\/receiver/)]);
   });
 
+  it('installs the rk command, which runs from the installed package', async () => {
+    expect(files).toContain('bin/rk.js');
+    expect(files).toContain('dist/cli/main.js');
+    const rk = join(project, 'node_modules', '.bin', 'rk');
+    const version = await run(rk, ['--version'], project);
+    expect(version).toEqual({ code: 0, stdout: `${JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')).version}\n`, stderr: '' });
+    const unreachable = await run(rk, ['pems', '--query', 'http://127.0.0.1:1/query'], project);
+    expect(unreachable.code).toBe(3);
+    expect(unreachable.stderr).toContain('could not reach http://127.0.0.1:1/query');
+  });
+
   it('exposes only the package entry point', async () => {
     const outcome = await run(process.execPath, ['--input-type=module', '-e', "import 'recordkeeper-client/dist/client.js';"], project);
     expect(outcome.code).not.toBe(0);

@@ -1,0 +1,32 @@
+import type { Command } from '../command.js';
+import { doctor } from './doctor.js';
+import { info } from './info.js';
+import { artifacts, pem, pems, tags } from './lists.js';
+import { local } from './local.js';
+import { outboxLs, outboxPurge, outboxReplay } from './outbox.js';
+import { send } from './send.js';
+import { tagGet, tagLs, tagSet } from './tag.js';
+
+/** Every command, in the order `rk --help` lists them. */
+export const COMMANDS: readonly Command[] = [
+  local,
+  info,
+  doctor,
+  send,
+  tagSet,
+  tagGet,
+  tagLs,
+  pems,
+  pem,
+  artifacts,
+  tags,
+  outboxLs,
+  outboxReplay,
+  outboxPurge,
+];
+
+/** Commands with subcommands: `rk tag set`, `rk outbox ls`. */
+export const GROUPS: Record<string, string> = {
+  tag: 'set, read and list tags',
+  outbox: "look at, replay and purge a durable outbox's dead letters",
+};

@@ -1,0 +1,106 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RKClient } from '../../src/index.js';
+import { startLocalRK, type LocalRK } from '../../server/src/index.js';
+import { buildRk, cleanEnv, runRk } from './helpers.js';
+
+/**
+ * `rk` in a real pseudo-terminal, made by util-linux `script`: colour and the progress indicator
+ * appear on a terminal, and never with NO_COLOR, never in a pipe, never on a redirected stdout.
+ */
+const ESC = '\u001b[';
+const hasScript = await new Promise<boolean>((resolve) => execFile('script', ['--version'], (error) => resolve(!error)));
+
+/** Runs a shell command line inside a pseudo-terminal; resolves with everything the terminal showed. */
+function inTerminal(commandLine: string, env: NodeJS.ProcessEnv): Promise<{ code: number; screen: string }> {
+  return new Promise((resolve) => {
+    execFile('script', ['-qfec', commandLine, '/dev/null'], { env, timeout: 30_000 }, (error, stdout) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, screen: stdout });
+    });
+  });
+}
+
+const quote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
+
+// On CI a missing `script` fails the suite (the spawn fails) rather than skipping it.
+describe.skipIf(!hasScript && process.env.CI !== 'true')('rk on a terminal (script pseudo-terminal)', { timeout: 60_000 }, () => {
+  let main: string;
+  let rk: LocalRK;
+  let slow: Server;
+  let slowUrl: string;
+  let tmp: string;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    main = await buildRk('cli-tty');
+    rk = await startLocalRK({ memory: true });
+    const client = new RKClient(rk.receiverUrl, 'tty');
+    expect((await client.sendPem(client.preparePem('train'))).ok).toBe(true);
+    await client.close();
+    // A Query service that takes 1.5 s per page: long enough for the progress indicator.
+    slow = createServer((request, response) => {
+      setTimeout(() => {
+        response.writeHead(200, { 'Content-Type': 'application/json' });
+        response.end(request.url?.startsWith('/query/pems_count') ? '{"pems_count": 0}' : '[]');
+      }, 1500);
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    slowUrl = `http://127.0.0.1:${(slow.address() as AddressInfo).port}/query`;
+    tmp = await mkdtemp(join(tmpdir(), 'rk-tty-'));
+    env = cleanEnv({ RK_RECEIVER: rk.receiverUrl, RK_QUERY: rk.queryUrl, RK_GRAPH_BUILDER: rk.graphBuilderUrl, TERM: 'xterm-256color' });
+  }, 120_000);
+
+  afterAll(async () => {
+    await rk?.stop();
+    await new Promise((resolve) => (slow ? slow.close(resolve) : resolve(undefined)));
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('colours a table on a terminal', async () => {
+    const { code, screen } = await inTerminal(`${quote(process.execPath)} ${quote(main)} pems`, env);
+    expect(code).toBe(0);
+    expect(screen).toContain(`${ESC}1mID${ESC}22m`);
+    expect(screen).toContain(`${ESC}1mtrain${ESC}22m`);
+  });
+
+  it('no colour with NO_COLOR, nor when piped', async () => {
+    const noColour = await inTerminal(`${quote(process.execPath)} ${quote(main)} pems`, { ...env, NO_COLOR: '1' });
+    expect(noColour.code).toBe(0);
+    expect(noColour.screen).toMatch(/ID\s+TYPE/);
+    expect(noColour.screen).not.toContain(ESC);
+    const piped = await runRk(main, ['pems'], { env: { RK_QUERY: rk.queryUrl, TERM: 'xterm-256color' } });
+    expect(piped.code).toBe(0);
+    expect(piped.stdout).toMatch(/ID\s+TYPE/);
+    expect(piped.stdout + piped.stderr).not.toContain(ESC);
+  });
+
+  it('shows progress on the terminal for a slow --all listing, erases it, and never writes it to stdout or a pipe', async () => {
+    const shown = await inTerminal(`${quote(process.execPath)} ${quote(main)} pems --all --query ${quote(slowUrl)}`, env);
+    expect(shown.code).toBe(0);
+    expect(shown.screen).toContain('Listing PEMs...');
+    expect(shown.screen).toContain(`\r${ESC}2K`);
+    expect(shown.screen).toContain('No PEMs match.');
+
+    // stdout redirected to a file, stderr still the terminal: progress on the terminal only.
+    const file = join(tmp, 'out.txt');
+    const redirected = await inTerminal(`${quote(process.execPath)} ${quote(main)} pems --all --query ${quote(slowUrl)} > ${quote(file)}`, env);
+    expect(redirected.code).toBe(0);
+    expect(redirected.screen).toContain('Listing PEMs...');
+    const written = await readFile(file, 'utf8');
+    expect(written).toBe('No PEMs match.\n');
+
+    // Any wait over a second, not only --all: one slow page.
+    const onePage = await inTerminal(`${quote(process.execPath)} ${quote(main)} pems --query ${quote(slowUrl)}`, env);
+    expect(onePage.screen).toContain('Listing PEMs...');
+
+    // Not a terminal at all: no progress anywhere.
+    const piped = await runRk(main, ['pems', '--all', '--query', slowUrl]);
+    expect(piped).toEqual({ code: 0, stdout: 'No PEMs match.\n', stderr: '' });
+  });
+});
