@@ -1,4 +1,7 @@
-import type { RKError } from '../public.js';
+import { RKAuthError, RKNotFoundError, type RKError } from '../public.js';
+
+/** The one auth status that means "known but not allowed" rather than "no credential". */
+const FORBIDDEN = 403;
 
 /** The exit codes of `rk`, one meaning each, so scripts can branch on them. */
 export const EXIT = Object.freeze({
@@ -58,12 +61,12 @@ export function hintFor(error: RKError, setting?: { flag: string; env: string })
       return `Is Record Keeper running there? Check ${where}, or start one with "rk local".`;
     case 'timeout':
       return 'The service is slow or stuck: try again, or raise --timeout (milliseconds).';
-    case 'http': {
-      const status = (error as RKError & { status?: number }).status;
-      if (status === 401) return 'Give a credential: --user-auth or RK_USER_AUTH (personal, from the RK Dashboard), or --puc-auth or RK_PUC_AUTH (a machine credential from your RK admin).';
-      if (status === 403) return 'The credential is known but not allowed to do this; ask your RK admin.';
-      return undefined;
-    }
+    case 'auth':
+      return error instanceof RKAuthError && error.status === FORBIDDEN
+        ? 'The credential is known but not allowed to do this; ask your RK admin.'
+        : 'Give a credential: --user-auth or RK_USER_AUTH (personal, from the RK Dashboard), or --puc-auth or RK_PUC_AUTH (a machine credential from your RK admin).';
+    case 'not_found':
+      return error instanceof RKNotFoundError && error.wrongUrl ? `There is no such route: check ${where} (…/receiver, …/query, …/graph-builder).` : undefined;
     case 'unexpected_response':
       return `It answered, but not as Record Keeper does there: is ${where} the right service's base URL (…/receiver, …/query, …/graph-builder)?`;
     case 'size_limit':

@@ -1,4 +1,5 @@
 import type { Artifact, ArtifactFilters, ArtifactListOptions, ArtifactSource, PemFilters, PemListOptions, StoredPem, TagRecord } from '../../public.js';
+import { RKNotFoundError } from '../../public.js';
 import { stringFlag, type Command, type Context, type OptionSpec } from '../command.js';
 import { CliError, EXIT, failWith, UsageError } from '../exit.js';
 import { clip, humanTime, parseRkTime, relativeTime } from '../output.js';
@@ -81,7 +82,7 @@ export const pem: Command = {
     ctx.verbose(`GET PEM ${id} from ${ctx.config.url('query')}`);
     const result = await during(ctx.out.stderr, 'Reading the PEM...', ctx.config.query().getPem(id));
     if (!result.ok) {
-      if (result.error.kind === 'http' && (result.error as { status?: number }).status === 404) {
+      if (result.error instanceof RKNotFoundError && !result.error.wrongUrl) {
         throw new CliError(EXIT.refused, result.error.message, `no PEM ${id} is stored; "rk pems" lists them`);
       }
       failWith(result.error, ctx.config.settingFor('query'));

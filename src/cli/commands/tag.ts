@@ -1,3 +1,4 @@
+import { RKNotFoundError } from '../../public.js';
 import type { Command } from '../command.js';
 import { CliError, EXIT, failWith } from '../exit.js';
 import { humanTime } from '../output.js';
@@ -20,7 +21,7 @@ export const tagSet: Command = {
     ctx.verbose(`POST tag ${namespace}/${name} -> ${id} to ${ctx.config.url('receiver')}`);
     const result = await during(ctx.out.stderr, 'Setting the tag...', ctx.config.client().setTag(namespace, name, id));
     if (!result.ok) {
-      if (result.error.kind === 'http' && (result.error as { status?: number }).status === 404) {
+      if (result.error instanceof RKNotFoundError && !result.error.wrongUrl) {
         throw new CliError(EXIT.refused, result.error.message, `no PEM ${id} is stored; "rk pems" lists them`);
       }
       failWith(result.error, ctx.config.settingFor('receiver'));
