@@ -42,6 +42,7 @@ export interface DeliveryReport {
   timedOut: boolean;
 }
 
+/** What `rk.stats()` returns: this client's delivery counters. */
 export interface DeliveryStats {
   attempts: number;
   retries: number;

@@ -18,6 +18,7 @@ export class MemoryQuery {
   /** The base URL MockRKQuery is given; nothing listens there. */
   static readonly url = 'http://mock.invalid/mock-query';
 
+  /** The service as a `fetch`, for the `fetch` option of an RKQuery. */
   readonly fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const request = input instanceof Request ? input : new Request(input, init);
     const url = new URL(request.url);

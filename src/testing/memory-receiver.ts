@@ -43,6 +43,7 @@ export class MemoryReceiver {
     return this;
   }
 
+  /** The Receiver as a `fetch`, for the `fetch` option of an RKClient. */
   readonly fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const request = input instanceof Request ? input : new Request(input, init);
     const path = new URL(request.url).pathname.replace(/^\/mock-receiver/, '');
