@@ -9,7 +9,7 @@ import { holdProcess } from '../resilience/keep-alive.js';
 import { Limiter } from '../resilience/limiter.js';
 import { DeliveryEmitter, Notifier, type DeliveryEventName, type DeliveryListener, type DropReason } from './events.js';
 import type { ResolvedOutboxOptions } from './outbox/options.js';
-import { Outbox, type OutboxControl, type OutboxStats } from './outbox/outbox.js';
+import { Outbox, type OutboxControl, type OutboxStats } from './outbox/lazy.js'; // loaded on first use: no node:fs in the core
 import { dropReasonOf } from './pem-failures.js';
 import { Tally } from './tally.js';
 import { holdPendingSend } from './exit-warning.js';
