@@ -36,7 +36,8 @@ export class MemoryReceiver {
    * Makes the next request(s) fail, in the order injected: `{ status: 503 }` answers that status,
    * `{ timeout: true }` never answers (the client's own deadline or signal ends the request),
    * `{ rejectPem: 'why' }` refuses the next PEM with 422 as a Receiver does. `times` (default 1)
-   * repeats it; `only` limits it to one operation (`sendPem`, `setTag`, `getReceiverInfo`).
+   * repeats it. It applies to the next sendPem or setTag request; `only` limits it to one operation
+   * (`sendPem`, `setTag`, or `getReceiverInfo`, which the client also reads once before its first send).
    */
   inject(failure: InjectedFailure): this {
     this.#failures.push({ failure, left: failure.times ?? 1 });
@@ -54,7 +55,8 @@ export class MemoryReceiver {
         : request.method === ops.getReceiverInfo.method && path === ops.getReceiverInfo.path
           ? 'getReceiverInfo'
           : 'setTag';
-    const injected = this.#failures.find((entry) => entry.failure.only === undefined || entry.failure.only === operation);
+    // Without `only`, the client's own read of /info (the size limit, before its first send) is left alone.
+    const injected = this.#failures.find((entry) => (entry.failure.only === undefined ? operation !== 'getReceiverInfo' : entry.failure.only === operation));
     if (injected) {
       if (--injected.left <= 0) this.#failures.splice(this.#failures.indexOf(injected), 1);
       return answerInjected(injected.failure, request);
@@ -99,7 +101,7 @@ export type InjectedFailure = (
 ) & {
   /** How many requests fail this way. Default 1. */
   times?: number | undefined;
-  /** Only requests of this operation fail. Default any. */
+  /** Only requests of this operation fail. Default: sendPem and setTag. */
   only?: 'sendPem' | 'setTag' | 'getReceiverInfo' | undefined;
 };
 
