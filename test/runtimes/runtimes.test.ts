@@ -7,14 +7,14 @@ import { packedProject, ROOT, run, type PackedProject } from '../packaging/packe
 
 /**
  * The runtime matrix: the packed package, installed into a fresh project, sends, tags and reads
- * back a PEM against the local RK on each runtime. Node 20 is the one running the tests; the
+ * back a PEM against the local RK on each runtime. the Node running the tests is one (20 in CI, then 22); the
  * others come from their npm packages (`node scripts/fetch-runtimes.mjs`, which .ci/run calls).
  * A runtime not fetched is skipped here and reported as such; CI sets RK_RUNTIMES_REQUIRED=1 so
  * a missing one fails instead.
  */
 const DIR = process.env.RK_RUNTIMES_DIR ?? join(ROOT, 'node_modules/.cache/rk-runtimes');
 const RUNTIMES = [
-  { name: 'node20', bin: process.execPath, esm: (f: string) => [f], cjs: true },
+  { name: `node${process.versions.node.split('.')[0]}-current`, bin: process.execPath, esm: (f: string) => [f], cjs: true },
   { name: 'node22', bin: join(DIR, 'node22/package/bin/node'), esm: (f: string) => [f], cjs: true },
   { name: 'node24', bin: join(DIR, 'node24/package/bin/node'), esm: (f: string) => [f], cjs: true },
   { name: 'bun', bin: join(DIR, 'bun/package/bin/bun'), esm: (f: string) => ['run', f], cjs: true },
