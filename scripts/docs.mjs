@@ -1,5 +1,6 @@
-// Builds the API reference: one self-contained Redoc page per spec and an
-// index that links them. docs/ is build output (gitignored).
+// Builds the API reference: one self-contained Redoc page per spec, the TypeScript reference
+// (TypeDoc, into docs/api; an undocumented public symbol fails the build) and an index that links
+// them. docs/ is build output (gitignored).
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { APIS, REDOCLY_ENV, ROOT, bin, run } from './apis.mjs';
@@ -42,6 +43,12 @@ async function buildOne(api) {
   return { ...api, title };
 }
 
+/** TypeDoc with typedoc.config.mjs; validation warnings (an undocumented export) are errors. */
+async function buildTypeScriptReference() {
+  const code = await run(bin('typedoc'), ['--options', path.join(ROOT, 'typedoc.config.mjs'), '--treatValidationWarningsAsErrors']);
+  if (code !== 0) throw new Error(`docs: typedoc failed (exit ${code}): every public export needs a doc comment`);
+}
+
 function indexPage(pages) {
   const items = pages
     .map(
@@ -60,6 +67,11 @@ function indexPage(pages) {
   <ul>
 ${items}
   </ul>
+  <h2>TypeScript</h2>
+  <ul>
+    <li><a href="./api/index.html">recordkeeper-client API reference</a> — RKClient, RKQuery, RKAdmin, the error classes,
+    the options and the test kit (<code>recordkeeper-client/testing</code>), from the doc comments in <code>src/</code>.</li>
+  </ul>
 </body>
 </html>
 `;
@@ -70,8 +82,9 @@ try {
   // One at a time: each build-docs takes a few hundred MB, and their logs stay readable.
   const pages = [];
   for (const api of APIS) pages.push(await buildOne(api));
+  await buildTypeScriptReference();
   await fs.writeFile(path.join(OUT, 'index.html'), indexPage(pages));
-  console.log(`docs: wrote ${path.relative(ROOT, OUT)}/index.html and ${APIS.map((a) => `${a.name}.html`).join(', ')}`);
+  console.log(`docs: wrote ${path.relative(ROOT, OUT)}/index.html, ${APIS.map((a) => `${a.name}.html`).join(', ')} and api/`);
 } catch (err) {
   console.error(err instanceof Error ? err.message : err);
   process.exit(1);

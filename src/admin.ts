@@ -15,6 +15,7 @@ import { readQueryInfo } from './query.js';
 import { queryFacts, queryService, type QueryService } from './query-service.js';
 import type { ConnectionReport, FlushReport, GraphInfo, GraphQueryType, Report } from './model/types.js';
 
+/** What graphVerify compares between the SQL database and the graph. */
 export interface GraphVerifyOptions {
   checkPems?: boolean;
   checkArtifacts?: boolean;

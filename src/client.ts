@@ -20,15 +20,25 @@ import { encodeTagSegment, tagPathSerializer } from './wire/tag-segments.js';
 /** What RKClient and its mock (RKClientFactory with RK_MOCK=true) both offer. */
 export interface RKClientLike {
   readonly emitterId: string;
+  /** A new PEM of this event type from this emitter, with a fresh ID; add artifacts, then send it. Throws RKInvalidInputError for bad input. */
   preparePem(type: string, options?: PreparePemOptions): Pem;
+  /** An artifact for `pem.usesArtifact` / `pem.producesArtifact`; properties are strings. */
   prepareArtifact(name: string, properties?: ArtifactProperties): Artifact;
+  /** Sends a PEM (with retries, and through the outbox when there is one); resolves with the acknowledgement or a typed error, never rejects. */
   sendPem(pem: Pem | PemPayload, call?: SendOptions): Promise<Result<SendAck>>;
+  /** Points the tag `tagName` in `namespace` at this PEM (or PEM ID). */
   setTag(namespace: string, tagName: string, pem: Pem | string, call?: CallOptions): Promise<Result<TagAck>>;
+  /** The Receiver's version, PEM size limit and whether it needs a credential. */
   getInfo(call?: CallOptions): Promise<Result<ReceiverInfo>>;
+  /** Waits until every pending PEM is settled, or `timeoutMs`; never rejects. */
   flush(options?: { timeoutMs?: number }): Promise<DeliveryReport>;
+  /** Stops accepting PEMs, flushes, and at the deadline cancels what is left. */
   close(options?: { timeoutMs?: number }): Promise<DeliveryReport>;
+  /** close(), for `await using`. */
   [Symbol.asyncDispose](): Promise<void>;
+  /** Counters of this client: attempts, retries, deliveries, drops by reason, outbox size. */
   stats(): DeliveryStats;
+  /** Listens to 'retry', 'persisted', 'delivered' or 'drop'; returns the function that stops listening. */
   on<E extends DeliveryEventName>(event: E, listener: DeliveryListener<E>): () => void;
 }
 
@@ -77,10 +87,12 @@ export class RKClient implements RKClientLike {
     this.#delivery = guarded(creating, 'options', () => createDelivery(this.#receiver, this.#settings, given));
   }
 
+  /** A new PEM of this event type from this emitter, with a fresh ID. Throws RKInvalidInputError for bad input. */
   preparePem(type: string, options?: PreparePemOptions): Pem {
     return Pem.prepare(this.emitterId, type, options, this.#settings.logger);
   }
 
+  /** An artifact for `pem.usesArtifact` / `pem.producesArtifact`; properties are strings. */
   prepareArtifact(name: string, properties?: ArtifactProperties): Artifact {
     return prepareArtifact(name, properties);
   }

@@ -38,6 +38,7 @@ export type { RetryBudgetOptions } from './resilience/budget.js';
 export { systemClock, type Clock } from './resilience/clock.js';
 export { closeOnSignals, type CloseOnSignalsOptions, type Closable } from './delivery/shutdown.js';
 export type { Result } from './core/result.js';
+export { asFailure, type RKFailure } from './core/failure.js';
 export type { ReceiverAck, TagAck } from './core/replies.js';
 export type { RKOptions, CallOptions, RetryOptions, QueueOptions, OutboxOptions } from './core/options.js';
 export type { Logger } from './core/logger.js';

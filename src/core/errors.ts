@@ -16,6 +16,7 @@ export type RKErrorKind =
   | 'queue_full'
   | 'shutdown';
 
+/** The base of every error the library returns: `kind` says which case it is, `operation` what was being done. See RKFailure for the union of the concrete classes. */
 export abstract class RKError extends Error {
   abstract readonly kind: RKErrorKind;
   /** What was being done, in words: "Sending PEM", "Reading tag". */

@@ -1,6 +1,6 @@
 import { checked, readCallOptions } from './checks.js';
 import { callWithRetries, type CallHeaders } from './call.js';
-import { RKError } from './errors.js';
+import { RKError, RKTimeoutError } from './errors.js';
 import { observerOf, type CallEventName, type CallListener, type CallStats } from './observer.js';
 import type { CallOptions } from './options.js';
 import { expectShape, type ResponseShape } from './responses.js';
@@ -73,7 +73,7 @@ export class Service<Paths extends {}, Ops extends Readonly<Record<string, Opera
     if (callOptions instanceof RKError) return failure(callOptions);
     call = callOptions;
     const read = how.read ?? ((data: unknown, response: Response) => expectShape<T>(how.operation, facts.response, data, response));
-    return callWithRetries<T>(
+    const result = await callWithRetries<T>(
       this.transport as Transport<{}>,
       this.#headers,
       { operation: how.operation, facts, idempotent: facts.method === 'GET' || how.idempotent === true, ...(how.retry === false ? { retry: false } : {}) },
@@ -81,5 +81,24 @@ export class Service<Paths extends {}, Ops extends Readonly<Record<string, Opera
       (init) => how.send(input, init),
       (data, response) => read(data, response, input),
     );
+    if (!result.ok && result.error instanceof RKTimeoutError && pagesBy(facts)) suggestPaging(result.error);
+    return result;
   }
+}
+
+/** A list operation: one the spec gives a `pageSize` parameter. */
+function pagesBy(facts: OperationSpec): boolean {
+  const query = (facts as { query?: readonly { name: string }[] }).query;
+  return query?.some((parameter) => parameter.name === 'pageSize') === true;
+}
+
+/**
+ * A list that does not arrive in time is usually too long for one answer: waiting longer only
+ * postpones the next timeout, fetching it in pages does not. The hint says so first.
+ */
+function suggestPaging(error: RKTimeoutError): void {
+  error.message = error.message.replace(
+    /raise (\w+) if the service is slow$/,
+    'a list this slow is usually too long for one answer: fetch it in pages ({ pageSize: 1000, pageIndex: 0, 1, ... }), or raise $1',
+  );
 }

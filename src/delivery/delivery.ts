@@ -9,9 +9,10 @@ import { holdProcess } from '../resilience/keep-alive.js';
 import { Limiter } from '../resilience/limiter.js';
 import { DeliveryEmitter, Notifier, type DeliveryEventName, type DeliveryListener, type DropReason } from './events.js';
 import type { ResolvedOutboxOptions } from './outbox/options.js';
-import { Outbox, type OutboxControl, type OutboxStats } from './outbox/outbox.js';
+import { Outbox, type OutboxControl, type OutboxStats } from './outbox/lazy.js'; // loaded on first use: no node:fs in the core
 import { dropReasonOf } from './pem-failures.js';
 import { Tally } from './tally.js';
+import { holdPendingSend } from './exit-warning.js';
 
 /**
  * How PEMs travel once sendPem has checked them: the bounded queue, the in-flight limit, the direct
@@ -41,6 +42,7 @@ export interface DeliveryReport {
   timedOut: boolean;
 }
 
+/** What `rk.stats()` returns: this client's delivery counters. */
 export interface DeliveryStats {
   attempts: number;
   retries: number;
@@ -170,7 +172,7 @@ export class Delivery {
     if (this.#pendingBytes + pem.bytes > queue.maxBytes) return this.#drop(new RKQueueFullError(operation, 'memory', `${queue.maxBytes} bytes`), pem.ID);
     this.#pending++;
     this.#pendingBytes += pem.bytes;
-    const release = holdProcess();
+    const release = holdPendingSend(); // also warns if the process exits before this send settles
     try {
       const refused = await preflight(this.#outbox === undefined || this.#outbox.healthy, this.#shutdown.signal);
       if (refused) return this.#drop(refused, pem.ID);

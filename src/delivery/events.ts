@@ -33,6 +33,7 @@ export type DropReason =
   | 'http'
   | 'unexpected_response';
 
+/** The events RKClient.on listens to, with what each carries. */
 export interface DeliveryEvents {
   /** A sendPem attempt failed and another follows after `delayMs`. */
   retry: { ID: string; attempt: number; delayMs: number; error: RKError };
@@ -48,7 +49,9 @@ export interface DeliveryEvents {
   resumed: Record<string, never>;
 }
 
+/** One of the event names of DeliveryEvents. */
 export type DeliveryEventName = keyof DeliveryEvents;
+/** A listener for one event. */
 export type DeliveryListener<E extends DeliveryEventName> = (event: DeliveryEvents[E]) => void;
 
 /** A small typed emitter: a listener that throws is reported to the logger, never to the sender. */

@@ -1,8 +1,10 @@
 /** Anything with a close that flushes: RKClient. */
 export interface Closable {
+  /** Closes it, waiting up to `timeoutMs`. */
   close(options?: { timeoutMs?: number }): Promise<unknown>;
 }
 
+/** Options of closeOnSignals. */
 export interface CloseOnSignalsOptions {
   /** Default SIGTERM and SIGINT. */
   signals?: readonly NodeJS.Signals[];

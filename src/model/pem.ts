@@ -10,6 +10,7 @@ import type { Artifact, ArtifactProperties, PemPayload, PemProperties } from './
 export const PEM_VERSION: PemPayload['Version'] = '2.0.0';
 export const DEFAULT_TAG = 'latest';
 
+/** The optional parts of a new PEM: predecessor, properties and the tag it moves. */
 export interface PreparePemOptions {
   /** The PEM this event follows: a PEM made by preparePem or its ID. */
   predecessor?: Pem | string | null;

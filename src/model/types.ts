@@ -15,19 +15,23 @@ export type ArtifactProperties = Artifact['Properties'];
 export type PemProperties = PemPayload['Properties'];
 /** The Receiver's acknowledgement of a PEM: `accepted`, or `duplicate` for an identical resend. */
 export type PemAck = Receiver['schemas']['PemAck'];
+/** The Receiver's `/info`: version, PEM version, size limit, whether credentials are needed. */
 export type ReceiverInfo = Receiver['schemas']['ReceiverInfo'];
 /** Where a tag points and since when. */
 export type TagRecord = Receiver['schemas']['TagRecord'];
 
 /** A PEM as the Query service reads it back: artifacts by Name, with the time it was received. */
 export type StoredPem = Query['schemas']['StoredPem'];
+/** The Query service's `/info`: version and whether it needs a credential. */
 export type QueryInfo = Query['schemas']['QueryInfo'];
+/** A maintenance report (artifact connections), read with getReport. */
 export type Report = Query['schemas']['Report'];
 /** `r` reads, `rw` may write: the wire values. */
 export type GraphQueryWireType = Query['schemas']['GraphQuery']['type'];
 /** How a graph statement is run: `read` (alias `r`) or `write` (alias `rw`). */
 export type GraphQueryType = GraphQueryWireType | 'read' | 'write';
 
+/** The Graph Builder's `/info`: version and how many PEMs each database holds. */
 export type GraphInfo = GraphBuilder['schemas']['GraphInfo'];
 
 type ListQuery<Op extends { parameters: { query?: unknown } }> = NonNullable<Op['parameters']['query']>;
@@ -43,6 +47,7 @@ export type ListOptions<Op extends { parameters: { query?: unknown } }, Filters>
   filters?: Filters;
 };
 
+/** Paging, sorting and filters of getPems, typed from the spec. */
 export type PemListOptions = ListOptions<QueryOperations['listPems'], PemFilters>;
 /**
  * Where artifacts are read from: the tables (`'tables'`, the default) or the lineage graph
@@ -56,9 +61,11 @@ export function artifactSourceOf(operation: string, source: unknown): 'tables' |
   if (source === 'graph' || source === 'graphdb') return 'graph';
   return new RKInvalidInputError(operation, 'source', `must be "tables" (or "sqldb") or "graph" (or "graphdb"), got ${JSON.stringify(String(source))}`);
 }
+/** Paging, sorting, filters and the database (`sqldb` or `graphdb`) of getArtifacts. */
 export type ArtifactListOptions = ListOptions<QueryOperations['listArtifacts'], ArtifactFilters> & {
   source?: ArtifactSource;
 };
+/** Filters and the database of getArtifactsCount. */
 export type ArtifactCountOptions = { filters?: ArtifactFilters; source?: ArtifactSource };
 
 /** What `RKAdmin.checkConnections` reports when both services answer. */

@@ -59,7 +59,7 @@ export const systemClock: Clock = {
         signal?.removeEventListener('abort', onAbort);
         resolve();
       }, clampDelay(ms));
-      timer.unref();
+      (timer as { unref?: () => void }).unref?.(); // a number in browsers, which have no unref
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   },
@@ -71,7 +71,7 @@ export const systemClock: Clock = {
       cancel?.removeEventListener('abort', onCancel);
       controller.abort(timeoutError(ms));
     }, clampDelay(ms));
-    timer.unref();
+    (timer as { unref?: () => void }).unref?.();
     cancel?.addEventListener('abort', onCancel, { once: true });
     return controller.signal;
   },

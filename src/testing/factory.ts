@@ -4,6 +4,7 @@ import type { RKOptions } from '../core/options.js';
 
 /** Makes the client to use: the real one, or the in-memory mock when `RK_MOCK` is `true` (any case). */
 export const RKClientFactory = {
+  /** An RKClient, or a MockRKClient (no I/O) when the environment variable RK_MOCK is `true` in any case. */
   get(receiverUrl: string, emitterId: string, options: RKOptions = {}): RKClientLike {
     if (isMockRequested()) return new MockRKClient(emitterId, options.logger ? { logger: options.logger } : {});
     return new RKClient(receiverUrl, emitterId, options);

@@ -30,10 +30,37 @@ export class MemoryReceiver {
     pem_auth_required: false,
   };
 
+  readonly #failures: { failure: InjectedFailure; left: number }[] = [];
+
+  /**
+   * Makes the next request(s) fail, in the order injected: `{ status: 503 }` answers that status,
+   * `{ timeout: true }` never answers (the client's own deadline or signal ends the request),
+   * `{ rejectPem: 'why' }` refuses the next PEM with 422 as a Receiver does. `times` (default 1)
+   * repeats it. It applies to the next sendPem or setTag request; `only` limits it to one operation
+   * (`sendPem`, `setTag`, or `getReceiverInfo`, which the client also reads once before its first send).
+   */
+  inject(failure: InjectedFailure): this {
+    this.#failures.push({ failure, left: failure.times ?? 1 });
+    return this;
+  }
+
+  /** The Receiver as a `fetch`, for the `fetch` option of an RKClient. */
   readonly fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const request = input instanceof Request ? input : new Request(input, init);
     const path = new URL(request.url).pathname.replace(/^\/mock-receiver/, '');
     const ops = facts.operations;
+    const operation =
+      request.method === ops.sendPem.method && path === ops.sendPem.path
+        ? 'sendPem'
+        : request.method === ops.getReceiverInfo.method && path === ops.getReceiverInfo.path
+          ? 'getReceiverInfo'
+          : 'setTag';
+    // Without `only`, the client's own read of /info (the size limit, before its first send) is left alone.
+    const injected = this.#failures.find((entry) => (entry.failure.only === undefined ? operation !== 'getReceiverInfo' : entry.failure.only === operation));
+    if (injected) {
+      if (--injected.left <= 0) this.#failures.splice(this.#failures.indexOf(injected), 1);
+      return answerInjected(injected.failure, request);
+    }
     if (request.method === ops.getReceiverInfo.method && path === ops.getReceiverInfo.path) return json(200, this.info);
     if (request.method === ops.sendPem.method && path === ops.sendPem.path) return this.#storePem(await request.text());
     const tag = TAG_ROUTE.exec(path);
@@ -66,6 +93,33 @@ export class MemoryReceiver {
   }
 }
 
+/** A failure for MemoryReceiver.inject (and MockRKClient.inject). */
+export type InjectedFailure = (
+  | { /** Answer this HTTP status, with `body` (default a JSON error naming the status). */ status: number; body?: unknown }
+  | { /** Never answer: the request ends by the client's timeout or signal. */ timeout: true }
+  | { /** Refuse the PEM with 422 and this message, as a Receiver refusing its content does. */ rejectPem: string }
+) & {
+  /** How many requests fail this way. Default 1. */
+  times?: number | undefined;
+  /** Only requests of this operation fail. Default: sendPem and setTag. */
+  only?: 'sendPem' | 'setTag' | 'getReceiverInfo' | undefined;
+};
+
+function answerInjected(failure: InjectedFailure, request: Request): Promise<Response> {
+  if ('timeout' in failure) {
+    return new Promise((_, reject) => {
+      const signal = request.signal;
+      if (signal.aborted) reject(signal.reason);
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    });
+  }
+  if ('rejectPem' in failure) return Promise.resolve(json(422, { message: failure.rejectPem, code: 'invalid_request' }));
+  const body = failure.body ?? { message: `injected failure: HTTP ${failure.status}`, code: CODES[failure.status] ?? 'invalid_request' };
+  return Promise.resolve(json(failure.status, body));
+}
+
 function json(status: number, body: unknown): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
 }
+
+const CODES: Record<number, string> = { 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 409: 'conflict', 413: 'pem_too_large' };

@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto';
-
 const HEX_ID = /^[0-9a-f]{32}$/;
 const REPORT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -20,7 +18,8 @@ let counter = 0;
  * address. A 12-bit counter keeps IDs made in the same millisecond in order within a process.
  */
 export function newPemId(now: number = Date.now()): string {
-  const random = randomBytes(10);
+  // Web Crypto, not node:crypto or Buffer: the same code runs in Node, Bun, Deno, browsers and edge runtimes.
+  const random = globalThis.crypto.getRandomValues(new Uint8Array(10));
   if (now > lastMs) {
     lastMs = now;
     counter = (random[0]! << 4) & 0x7ff; // start low so a burst has room before it borrows a millisecond
@@ -31,11 +30,21 @@ export function newPemId(now: number = Date.now()): string {
       counter = 0;
     }
   }
-  const bytes = Buffer.alloc(16);
-  bytes.writeUIntBE(lastMs, 0, 6);
+  const bytes = new Uint8Array(16);
+  // 48-bit milliseconds, big-endian; two steps because bitwise operators stop at 32 bits.
+  const high = Math.floor(lastMs / 2 ** 32);
+  const low = lastMs >>> 0;
+  bytes[0] = (high >>> 8) & 0xff;
+  bytes[1] = high & 0xff;
+  bytes[2] = (low >>> 24) & 0xff;
+  bytes[3] = (low >>> 16) & 0xff;
+  bytes[4] = (low >>> 8) & 0xff;
+  bytes[5] = low & 0xff;
   bytes[6] = 0x70 | (counter >> 8);
   bytes[7] = counter & 0xff;
   bytes[8] = 0x80 | (random[1]! & 0x3f);
-  random.copy(bytes, 9, 2, 9);
-  return bytes.toString('hex');
+  bytes.set(random.subarray(2, 9), 9);
+  let hex = '';
+  for (const byte of bytes) hex += byte.toString(16).padStart(2, '0');
+  return hex;
 }

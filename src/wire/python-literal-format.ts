@@ -5,6 +5,7 @@
 
 import type { PythonValue } from './python-literal.js';
 
+/** A value written as Python's `repr` writes it, as the reference servers answer graph queries. */
 export function toPythonLiteral(value: PythonValue): string {
   if (value === null) return 'None';
   if (value === true) return 'True';

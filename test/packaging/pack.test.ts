@@ -80,12 +80,12 @@ if (sent.ok) {
 const info: Result<ReceiverInfo> = await rk.getInfo();
 const limit: number | undefined = info.ok ? info.value.pem_size_limit : undefined;
 
-const query = new RKQuery('http://127.0.0.1:8083/query/', { pucAuth: 'puc' });
+const query = new RKQuery('http://127.0.0.1:8082/query/', { pucAuth: 'puc' });
 const pems: Result<StoredPem[]> = await query.getPems({ pageSize: 10, sortField: 'TimestampClient', sortOrder: 'desc', filters: { Type: 'train' } });
 const latest: Result<Artifact | null> = await query.getArtifactLatest('model');
 const count: Result<number> = await query.getArtifactsCount({ source: 'graphdb' });
 
-const admin = new RKAdmin('http://127.0.0.1:8083/query/', 'http://127.0.0.1:8084/graph-builder/');
+const admin = new RKAdmin('http://127.0.0.1:8082/query/', 'http://127.0.0.1:8082/graph-builder/');
 const flushed = await admin.graphFlush({ timeoutMs: 60_000 });
 const ms: number | undefined = flushed.ok ? flushed.value.durationMs : undefined;
 
@@ -103,11 +103,37 @@ const rk = new RKClient('http://127.0.0.1:8082/receiver/', 'consumer');
 // @ts-expect-error the event type is a string
 rk.preparePem(42);
 // @ts-expect-error sortField is one of the fields the spec lists
-await new RKQuery('http://127.0.0.1:8083/query/').getPems({ sortField: 'Colour' });
+await new RKQuery('http://127.0.0.1:8082/query/').getPems({ sortField: 'Colour' });
 // @ts-expect-error a result must be narrowed with ok before its value is read
 (await rk.getInfo()).value.version;
 // @ts-expect-error artifact properties are strings
 rk.prepareArtifact('dataset-a', { rows: 3 });
+`;
+
+/** exactOptionalPropertyTypes: options built from possibly-undefined values, as tsc --init's defaults check them. */
+const STRICT_TS = `
+import { RKClient, RKQuery, asFailure, type RKOptions } from 'recordkeeper-client';
+import { MockRKClient, MockRKQuery } from 'recordkeeper-client/testing';
+import { toPythonLiteral } from 'recordkeeper-client/wire';
+
+const puc: string | undefined = process.env.RK_PUC;
+const options: RKOptions = { pucAuth: puc, userAuth: undefined, timeoutMs: undefined, retry: { maxAttempts: undefined } };
+const rk = new RKClient('http://127.0.0.1:8082/receiver', 'strict', options);
+const query = new RKQuery('http://127.0.0.1:8082/query', { pucAuth: puc });
+const info = await query.getInfo();
+if (!info.ok) {
+  const error = asFailure(info.error);
+  if (error.kind === 'auth') console.log(error.status);
+  else if (error.kind === 'timeout') console.log(error.timeoutMs);
+}
+const mock = new MockRKClient('strict', { retry: false }).inject({ status: 503, times: 2 });
+console.log(rk, new MockRKQuery(mock), toPythonLiteral);
+`;
+
+const CJS_TS = `
+import rkclient = require('recordkeeper-client');
+const rk: rkclient.RKClient = new rkclient.RKClient('http://127.0.0.1:8082/receiver', 'cjs');
+console.log(typeof rkclient.RKQuery, typeof rk.sendPem);
 `;
 
 const TSC_ARGS = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022'];
@@ -116,24 +142,17 @@ describe('the npm package', { timeout: TIMEOUT_MS }, () => {
   let tmp: string;
   let project: string;
   let files: string[];
+  let tarballPath: string;
 
   beforeAll(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'rk-pack-'));
-    // Built and packed from a copy: rebuilding the repository's own dist/ would pull it from under
-    // the suites running beside this one (recordkeeper-local imports the built client).
-    const source = join(tmp, 'source');
-    await mkdir(source);
-    for (const entry of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'tsconfig.json', 'tsconfig.build.json', 'src', 'openapi']) {
-      await cp(join(ROOT, entry), join(source, entry), { recursive: true }).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== 'ENOENT') throw error;
-      });
-    }
-    await symlink(join(ROOT, 'node_modules'), join(source, 'node_modules'), 'dir');
-    await runOk('npm', ['run', 'build'], source);
-    await runOk('npm', ['pack', '--pack-destination', tmp], source);
+    // No rebuild here: the test command has just built dist/, and removing it while other suites
+    // (the README's, the runtimes', the server's) read it made them fail at random.
+    await runOk('npm', ['pack', '--ignore-scripts', '--pack-destination', tmp], ROOT);
     const tarballs = (await readdir(tmp)).filter((name) => name.endsWith('.tgz'));
     expect(tarballs).toHaveLength(1);
     const tarball = join(tmp, tarballs[0]!);
+    tarballPath = tarball;
     files = (await runOk('tar', ['-tzf', tarball], tmp))
       .split('\n')
       .filter(Boolean)
@@ -156,6 +175,10 @@ describe('the npm package', { timeout: TIMEOUT_MS }, () => {
   it('ships the build, its types and the specs', () => {
     for (const file of [
       'package.json',
+      'LICENSE',
+      'CHANGELOG.md',
+      'dist/testing/index.js',
+      'dist/testing/index.d.ts',
       'dist/index.js',
       'dist/index.d.ts',
       'openapi/common.yaml',
@@ -165,6 +188,44 @@ describe('the npm package', { timeout: TIMEOUT_MS }, () => {
     ]) {
       expect(files).toContain(file);
     }
+  });
+
+  it('ships no source maps (the sources are not shipped for them to point at)', () => {
+    expect(files.filter((file) => file.endsWith('.map'))).toEqual([]);
+  });
+
+  it('passes publint and @arethetypeswrong/cli (ESM-only profile: require() is Node\'s require(esm), checked below)', async () => {
+    const publint = await run(join(ROOT, 'node_modules', '.bin', 'publint'), ['run', tarballPath, '--strict'], ROOT);
+    expect(publint.stdout + publint.stderr).toContain('All good!');
+    expect(publint.code).toBe(0);
+    const attw = await run(join(ROOT, 'node_modules', '.bin', 'attw'), [tarballPath, '--profile', 'esm-only', '--format', 'ascii'], ROOT);
+    expect(attw.code, attw.stdout + attw.stderr).toBe(0);
+    expect(attw.stdout).not.toMatch(/💀|❌/);
+  });
+
+  it('type-checks a consumer with exactOptionalPropertyTypes under module node16, nodenext and preserve + bundler', { timeout: 240_000 }, async () => {
+    await writeFile(join(project, 'strict.ts'), STRICT_TS);
+    const variants = [
+      ['--module', 'node16', '--moduleResolution', 'node16'],
+      ['--module', 'nodenext', '--moduleResolution', 'nodenext'],
+      ['--module', 'preserve', '--moduleResolution', 'bundler'],
+    ];
+    const outcomes = await Promise.all(
+      variants.map((args) =>
+        // skipLibCheck as tsc --init sets it: the consumer's code is checked against our .d.ts, @types/node is not re-checked three times.
+        run(TSC, ['--noEmit', '--strict', '--exactOptionalPropertyTypes', '--noUncheckedIndexedAccess', '--skipLibCheck', '--target', 'es2022', '--types', 'node', ...args, 'strict.ts'], project),
+      ),
+    );
+    expect(outcomes.map((o) => o.stdout + o.stderr)).toEqual(['', '', '']);
+  });
+
+  it('type-checks and runs a CommonJS consumer (require of the ESM build, TypeScript 5.8+ and Node 20.19+)', async () => {
+    await writeFile(join(project, 'consumer.cts'), CJS_TS);
+    const check = await run(TSC, ['--strict', '--skipLibCheck', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node', 'consumer.cts'], project);
+    expect(check.stdout + check.stderr).toBe('');
+    const ran = await run(process.execPath, ['consumer.cjs'], project);
+    expect(ran.stderr).toBe('');
+    expect(ran.stdout.trim()).toBe('function function');
   });
 
   it('ships no tests, sources, local server or dependencies', () => {

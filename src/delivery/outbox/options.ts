@@ -1,4 +1,3 @@
-import { resolve } from 'node:path';
 import { whole } from '../../core/checks.js';
 import { RKInvalidInputError } from '../../core/errors.js';
 import type { OutboxOptions } from '../../core/options.js';
@@ -44,7 +43,7 @@ export function resolveOutboxOptions(operation: string, options: OutboxOptions, 
   const n = (name: keyof typeof OUTBOX_DEFAULTS, min: number, max: number) =>
     whole(operation, `outbox.${name}`, options[name as keyof OutboxOptions] ?? OUTBOX_DEFAULTS[name], min, max);
   return {
-    dir: resolve(options.dir),
+    dir: absoluteDir(options.dir),
     maxEntries: n('maxEntries', 1, 1e9),
     maxBytes: n('maxBytes', 1, Number.MAX_SAFE_INTEGER),
     maxAgeMs: n('maxAgeMs', 1, Number.MAX_SAFE_INTEGER),
@@ -58,3 +57,20 @@ export function resolveOutboxOptions(operation: string, options: OutboxOptions, 
   };
 }
 
+
+/**
+ * The folder as an absolute, normalized path, as node:path's `resolve` makes it on POSIX, without
+ * importing node:path: this module is part of the core client, which also loads in browsers.
+ * Elsewhere (Windows, or no `process.cwd`) the path is kept as given; the file system resolves it.
+ */
+function absoluteDir(dir: string): string {
+  const proc = (globalThis as { process?: { platform?: string; cwd?(): string } }).process;
+  if (proc?.platform === 'win32' || (!dir.startsWith('/') && typeof proc?.cwd !== 'function')) return dir;
+  const parts: string[] = [];
+  for (const part of `${dir.startsWith('/') ? '' : proc!.cwd!()}/${dir}`.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') parts.pop();
+    else parts.push(part);
+  }
+  return `/${parts.join('/')}`;
+}

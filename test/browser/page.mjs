@@ -1,0 +1,22 @@
+// Bundled for the browser (esbuild, platform browser) and run in headless Chromium: sends a PEM,
+// tags it and reads both back through the page's own origin, which proxies to the local RK.
+import { RKClient, RKQuery } from 'recordkeeper-client';
+
+async function main() {
+  const base = window.location.origin;
+  const rk = new RKClient(`${base}/receiver`, 'browser-smoke', { retry: false });
+  const pem = rk.preparePem('browser', { properties: { agent: 'chromium' } }).producesArtifact(rk.prepareArtifact('browser-artifact'));
+  const sent = await rk.sendPem(pem);
+  if (!sent.ok) return { error: sent.error.message };
+  const tagged = await rk.setTag('browser-smoke', 'production', pem);
+  if (!tagged.ok) return { error: tagged.error.message };
+  const query = new RKQuery(`${base}/query`, { retry: false });
+  const back = await query.getPem(pem.ID);
+  if (!back.ok) return { error: back.error.message };
+  const tag = await query.getTag('browser-smoke', 'production');
+  if (!tag.ok) return { error: tag.error.message };
+  await rk.close();
+  return { status: sent.value.status, produces: back.value.ProducesArtifacts, properties: back.value.Properties, tagged: tag.value === pem.ID };
+}
+
+window.rkResult = main().catch((error) => ({ error: String(error) }));
