@@ -387,6 +387,8 @@ export class Delivery {
   #timeoutOption(operation: string, options: unknown, fallback: number): number {
     const read = checked(() => {
       const o = snapshotOptions(operation, 'options', options);
+      // 0: do not wait (close at once, flush only what has settled).
+      if (o.timeoutMs === 0) return 0;
       return requireMs(operation, 'options.timeoutMs', o.timeoutMs ?? fallback);
     }, operation, 'options');
     if (typeof read === 'number') return read;

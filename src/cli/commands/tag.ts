@@ -27,7 +27,11 @@ export const tagSet: Command = {
       failWith(result.error, ctx.config.settingFor('receiver'));
     }
     if (ctx.out.json) ctx.out.document(result.value);
-    else ctx.out.line(`Tagged ${ctx.out.paint('bold', `${result.value.NamespaceID}/${result.value.Tag}`)} -> ${result.value.EventID} at ${humanTime(result.value.UpdatedAt)}`);
+    // The Receiver says when only in our rich replies; the reference's empty reply leaves it out.
+    else {
+      const when = result.value.UpdatedAt === undefined ? '' : ` at ${humanTime(result.value.UpdatedAt)}`;
+      ctx.out.line(`Tagged ${ctx.out.paint('bold', `${result.value.NamespaceID}/${result.value.Tag}`)} -> ${result.value.EventID}${when}`);
+    }
   },
 };
 
