@@ -1,13 +1,15 @@
 /**
  * An ML pipeline reporting its provenance to Record Keeper: ingest, train, evaluate and deploy,
- * each a PEM with the artifacts it uses and produces, the deployment tagged `production`. Then the
- * Query service is asked what is deployed and where it came from, and the lineage is printed as a
- * chain. With no Record Keeper given it starts an embedded local one (in memory) and stops it.
+ * then, two days later, a new export is ingested, the model retrained and deployed again. Each
+ * step is a PEM with the artifacts it uses and produces; each deploy carries the tag
+ * `production`. Then RKLineage loads what Record Keeper holds and answers the two questions:
+ * why does production run what it runs (explain), and what was the state just before the last
+ * deploy (stateAt). With no Record Keeper given it starts an embedded local one (in memory).
  *
  *   npm run build --workspace recordkeeper-local && node server/dist/examples/pipeline.js
  */
 import { pathToFileURL } from 'node:url';
-import { RKAdmin, RKClient, RKQuery, type Result } from '../src/index.js';
+import { Pem, RKClient, RKLineage, RKQuery, type Explanation, type PlatformState, type Result } from '../src/index.js';
 import { startLocalRK } from '../server/src/index.js';
 
 export interface PipelineOptions {
@@ -19,15 +21,26 @@ export interface PipelineOptions {
 
 export interface PipelineOutcome {
   deployedPemId: string;
-  /** The deployed model's lineage, e.g. `raw/customers.csv -> ingest -> ... -> deployment/churn-prod`. */
-  chain: string;
+  /** The PEM of the first deploy, which production ran before the last one. */
+  previousDeployPemId: string;
+  /** Why production runs what it runs. */
+  explanation: Explanation;
+  /** The platform one second before the last deploy. */
+  stateBefore: PlatformState;
 }
 
 const EMITTER = 'churn-pipeline';
+const HOUR = 3600_000;
+const DAY = 24 * HOUR;
 
 function value<T>(result: Result<T>): T {
   if (!result.ok) throw result.error;
   return result.value;
+}
+
+/** The wire time of `ms` (UTC, seconds). */
+function wireTime(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
 }
 
 export async function runPipeline(options: PipelineOptions = {}): Promise<PipelineOutcome> {
@@ -37,51 +50,80 @@ export async function runPipeline(options: PipelineOptions = {}): Promise<Pipeli
   if (local) print(`Started a local Record Keeper: ${local.receiverUrl}, ${local.queryUrl}, ${local.graphBuilderUrl}`);
   const client = new RKClient(urls.receiverUrl, EMITTER);
   const query = new RKQuery(urls.queryUrl);
-  const admin = new RKAdmin(urls.queryUrl, urls.graphBuilderUrl);
   try {
-    // 1. Ingest: raw export in, cleaned data set out.
-    const ingest = client
-      .preparePem('ingest', { properties: { source: 'crm-export', rows: 48_210 } })
-      .usesArtifact(client.prepareArtifact('raw/customers.csv', { uri: 's3://lake/raw/customers-2026-11-27.csv' }))
-      .producesArtifact(client.prepareArtifact('dataset/customers-v1', { uri: 's3://lake/clean/customers-v1.parquet', rows: '48210' }));
-    // 2. Train on it.
-    const train = client
-      .preparePem('train', { predecessor: ingest, properties: { algorithm: 'gradient-boosting', epochs: 40, learning_rate: 0.05 } })
-      .usesArtifact(client.prepareArtifact('dataset/customers-v1'))
-      .producesArtifact(client.prepareArtifact('model/churn-v1', { uri: 's3://models/churn/v1.bin', framework: 'xgboost' }));
-    // 3. Evaluate the model on the data set.
-    const evaluate = client
-      .preparePem('evaluate', { predecessor: train, properties: { auc: 0.91, threshold: 0.42 } })
-      .usesArtifact(client.prepareArtifact('model/churn-v1'))
-      .usesArtifact(client.prepareArtifact('dataset/customers-v1'))
-      .producesArtifact(client.prepareArtifact('report/churn-v1-evaluation', { uri: 's3://reports/churn-v1.html', auc: '0.91' }));
-    // 4. Deploy it, and say so with a tag.
-    const deploy = client
-      .preparePem('deploy', { predecessor: evaluate, properties: { approved_by: 'ml-oncall' }, tagName: 'release-2026-11' })
-      .usesArtifact(client.prepareArtifact('model/churn-v1'))
-      .producesArtifact(client.prepareArtifact('deployment/churn-prod', { endpoint: 'https://ml.example.com/churn' }));
-    for (const pem of [ingest, train, evaluate, deploy]) {
-      const ack = value(await client.sendPem(pem));
-      print(`Sent ${pem.Type.padEnd(8)} PEM ${pem.ID}: ${ack.status}`);
-    }
-    value(await client.setTag(EMITTER, 'production', deploy));
-    print(`Tagged ${EMITTER}/production -> ${deploy.ID}`);
+    // The steps happened over three days; a live pipeline would keep preparePem's "now". Each PEM
+    // is stamped with its step's time, so "just before the last deploy" is a distinct second.
+    const start = Math.floor(Date.now() / DAY) * DAY - 3 * DAY;
+    const day = (n: number, hour: number) => start + n * DAY + hour * HOUR;
+    const stamp = (pem: Pem, ms: number) => Pem.from({ ...pem.toJSON(), TimestampClient: wireTime(ms) });
+    const raw1 = `raw/customers-${wireTime(day(0, 0)).slice(0, 10)}.csv`;
+    const raw2 = `raw/customers-${wireTime(day(2, 0)).slice(0, 10)}.csv`;
+    const artifact = (name: string, properties: Record<string, string> = {}) => client.prepareArtifact(name, properties);
 
-    // What is in production, and where did it come from?
+    // Day 0: ingest the CRM export, train, evaluate, deploy.
+    const ingest = stamp(
+      client.preparePem('ingest', { properties: { source: 'crm-export', rows: 48_210 } }).usesArtifact(artifact(raw1, { uri: `s3://lake/${raw1}` })).producesArtifact(artifact('dataset/customers', { uri: 's3://lake/clean/customers-1.parquet', rows: '48210' })),
+      day(0, 9),
+    );
+    const train = stamp(
+      client.preparePem('train', { predecessor: ingest, properties: { algorithm: 'gradient-boosting', epochs: 40 } }).usesArtifact(artifact('dataset/customers')).producesArtifact(artifact('model/churn', { uri: 's3://models/churn/1.bin', framework: 'xgboost' })),
+      day(0, 10),
+    );
+    const evaluate = stamp(
+      client.preparePem('evaluate', { predecessor: train, properties: { auc: 0.91 } }).usesArtifact(artifact('model/churn')).usesArtifact(artifact('dataset/customers')).producesArtifact(artifact('report/churn-evaluation', { auc: '0.91' })),
+      day(0, 11),
+    );
+    const deploy = stamp(
+      client.preparePem('deploy', { predecessor: evaluate, properties: { approved_by: 'ml-oncall' }, tagName: 'production' }).usesArtifact(artifact('model/churn')).producesArtifact(artifact('deployment/churn-prod', { endpoint: 'https://ml.example.com/churn' })),
+      day(0, 12),
+    );
+    // Day 2: a new export arrives; retrain on it, evaluate, deploy again.
+    const ingest2 = stamp(
+      client.preparePem('ingest', { properties: { source: 'crm-export', rows: 51_034 } }).usesArtifact(artifact(raw2, { uri: `s3://lake/${raw2}` })).producesArtifact(artifact('dataset/customers', { uri: 's3://lake/clean/customers-2.parquet', rows: '51034' })),
+      day(2, 9),
+    );
+    const retrain = stamp(
+      client.preparePem('retrain', { predecessor: ingest2, properties: { algorithm: 'gradient-boosting', epochs: 60, warm_start: true } }).usesArtifact(artifact('dataset/customers')).usesArtifact(artifact('model/churn')).producesArtifact(artifact('model/churn', { uri: 's3://models/churn/2.bin' })),
+      day(2, 10),
+    );
+    const evaluate2 = stamp(
+      client.preparePem('evaluate', { predecessor: retrain, properties: { auc: 0.93 } }).usesArtifact(artifact('model/churn')).usesArtifact(artifact('dataset/customers')).producesArtifact(artifact('report/churn-evaluation', { auc: '0.93' })),
+      day(2, 11),
+    );
+    const deploy2 = stamp(
+      client.preparePem('deploy', { predecessor: evaluate2, properties: { approved_by: 'ml-oncall' }, tagName: 'production' }).usesArtifact(artifact('model/churn')).producesArtifact(artifact('deployment/churn-prod')),
+      day(2, 12),
+    );
+    for (const pem of [ingest, train, evaluate, deploy, ingest2, retrain, evaluate2, deploy2]) {
+      const ack = value(await client.sendPem(pem));
+      print(`Sent ${pem.Type.padEnd(8)} PEM ${pem.ID} (${pem.TimestampClient}): ${ack.status}`);
+    }
+
+    // Load what Record Keeper holds into the lineage index, then ask.
+    const lineage = new RKLineage(query);
+    const loaded = value(await lineage.load());
+    print(`\nLoaded ${loaded.added} PEMs and ${loaded.tags ?? 0} tags into the lineage index in ${loaded.durationMs.toFixed(0)} ms`);
+
     const deployedId = value(await query.getTag(EMITTER, 'production'));
     if (!deployedId) throw new Error(`the tag ${EMITTER}/production is not set`);
-    const deployed = value(await query.getPem(deployedId));
-    const model = deployed.UsesArtifacts[0] ?? '(no model)';
-    print(`\nProduction runs PEM ${deployed.ID} (${deployed.Type}, ${deployed.TimestampClient} UTC), deploying ${model}`);
-    print(`Record Keeper holds ${value(await query.getPemsCount({ Emitter: EMITTER }))} PEMs from ${EMITTER} and ${value(await query.getArtifactsCount())} artifacts`);
+    const explanation = lineage.explain({ namespace: EMITTER, tag: 'production' });
+    print(`\nWhy does production run what it runs? explain(${EMITTER}/production) = PEM ${deployedId}`);
+    for (const step of explanation.steps) {
+      const uses = step.uses.map((u) => (u.producer ? u.name : `${u.name} (source)`)).join(', ') || '-';
+      print(`  ${step.time}  ${step.type.padEnd(8)} ${step.pem}  uses ${uses}  produces ${step.produces.join(', ') || '-'}`);
+    }
+    for (const model of explanation.models) {
+      print(`  model ${model.name}: produced by PEM ${model.producer}, trained by ${model.trainedBy.emitters.join(', ')} in PEM ${model.trainedBy.pems.join(', ')}`);
+    }
+    print(`  data sources: ${explanation.sources.map((s) => s.name).join(', ') || 'none'}`);
+    print(`  gaps: ${explanation.gaps.length ? explanation.gaps.map((g) => `${g.kind} ${'artifact' in g ? g.artifact : g.predecessor}`).join(', ') : 'none'}`);
 
-    value(await admin.graphFlush({ timeoutMs: 60_000 }));
-    const rows = value(await query.queryGraph(`CALL rk.lineage.upstream('PEM', '${deployed.ID}')`));
-    const chain = lineageChain(rows);
-    print(`\nLineage of the deployed model:\n  ${chain}`);
-    const evaluation = rows.find((row) => row[2] === 'evaluate');
-    if (evaluation) print(`  (evaluated by PEM ${String(evaluation[1])}, producing ${(evaluation[6] as string[]).join(', ')})`);
-    return { deployedPemId: deployed.ID, chain };
+    const before = wireTime(day(2, 12) - 1000);
+    const stateBefore = lineage.stateAt(before, { namespaces: EMITTER });
+    print(`\nState just before the last deploy, stateAt(${before}):`);
+    for (const tag of stateBefore.tags.filter((t) => t.tag === 'production')) print(`  tag ${tag.namespace}/${tag.tag} -> PEM ${tag.pem} (since ${tag.since})`);
+    for (const current of stateBefore.artifacts) print(`  ${current.name.padEnd(24)} <- ${current.type.padEnd(8)} PEM ${current.producer} (${current.producedAt})`);
+    return { deployedPemId: deployedId, previousDeployPemId: deploy.ID, explanation, stateBefore };
   } finally {
     await client.close();
     if (local) {
@@ -89,35 +131,6 @@ export async function runPipeline(options: PipelineOptions = {}): Promise<Pipeli
       print('Stopped the local Record Keeper.');
     }
   }
-}
-
-type LineageRow = [number, string, string | null, string | null, string | null, string[], string[]];
-
-/**
- * Walks the upstream lineage rows (`[depth, pem_id, type, emitter, timestamp, uses, produces]`)
- * from the deploying PEM back along "produced by" to the first input, as
- * `input -> step -> output -> step -> ...`.
- */
-export function lineageChain(rows: unknown[][]): string {
-  const pems = rows as LineageRow[];
-  const producerOf = new Map<string, LineageRow>();
-  for (const row of pems) for (const name of row[6]) if (!producerOf.has(name)) producerOf.set(name, row);
-  const start = pems.find((row) => row[0] === 0);
-  if (!start) return '(no lineage)';
-  const steps: LineageRow[] = [];
-  const seen = new Set<string>();
-  let source = '(no input)';
-  for (let step: LineageRow | undefined = start; step && !seen.has(step[1]); ) {
-    seen.add(step[1]);
-    steps.unshift(step);
-    const input: string | undefined = step[5].find((name) => producerOf.has(name));
-    if (!input) {
-      source = step[5].join(' + ') || '(no input)';
-      break;
-    }
-    step = producerOf.get(input);
-  }
-  return [source, ...steps.flatMap((step) => [step[2] ?? '?', step[6].join(' + ') || '(nothing)'])].join(' -> ');
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -56,3 +56,8 @@ export type {
   StoredPem,
   TagRecord,
 } from './types.js';
+
+// lineage: why-did-X-happen and state-at-time answers over the Query API (src/lineage/README.md).
+// src/lineage imports only this file's public exports.
+export * from './lineage/index.js';
+// end lineage

@@ -1,4 +1,5 @@
 import type { PyValue } from './python-literal.js';
+import { bindProducer, ChainReader, type TimedPem } from './lineage-binding.js';
 import type { Queryable } from './storage.js';
 
 /**
@@ -208,9 +209,13 @@ function pythonJsonDumps(properties: Record<string, string>): string {
 }
 
 /**
- * Breadth-first walk of the graph. Upstream of a PEM: the PEM it follows and the PEMs that
- * produced what it uses. Downstream: the PEMs that follow it and the PEMs that use what it
- * produced. Each PEM appears once, at its smallest depth; a starting PEM has depth 0.
+ * Breadth-first walk of the graph with time-correct binding (lineage-binding.ts). Upstream of a
+ * PEM: the PEM it follows and, for each artifact it uses, the producer that use binds to (the
+ * latest at or before it, never one that came after). Downstream: the PEMs that follow it and the
+ * PEMs whose use of what it produced binds to it. From an artifact: its latest version (the
+ * latest producer), whose producer is at depth 1 upstream; downstream, the users bound to that
+ * version (to no producer, for an artifact none produced) are at depth 1. Each PEM appears once,
+ * at its smallest depth; a starting PEM has depth 0.
  */
 async function lineage(db: Queryable, direction: 'upstream' | 'downstream', label: string, key: string): Promise<PyValue[][]> {
   if (label !== 'PEM' && label !== 'Artifact') {
@@ -219,19 +224,16 @@ async function lineage(db: Queryable, direction: 'upstream' | 'downstream', labe
   const [start] = await db.query<{ key: string }>(`SELECT key FROM rk_graph_nodes WHERE label = $1 AND key = $2`, [label, key]);
   if (!start) return [];
   const up = direction === 'upstream';
+  const chains = new ChainReader(db);
   let frontier: string[];
   let depth: number;
   if (label === 'PEM') {
     frontier = [key];
     depth = 0;
   } else {
-    const first = await db.query<{ id: string }>(
-      up
-        ? `SELECT src AS id FROM rk_graph_edges WHERE rel = 'PRODUCES' AND dst = $1`
-        : `SELECT src AS id FROM rk_graph_edges WHERE rel = 'USES' AND dst = $1`,
-      [key],
-    );
-    frontier = first.map((r) => r.id);
+    const latest: TimedPem = { id: '', time: '\uffff' };
+    const producer = await bindProducer(latest, (await producersOf(db, [key])).get(key) ?? [], chains);
+    frontier = up ? (producer ? [producer] : []) : await boundUsers(db, key, producer, chains);
     depth = 1;
   }
   const seen = new Set<string>();
@@ -241,20 +243,74 @@ async function lineage(db: Queryable, direction: 'upstream' | 'downstream', labe
     if (!frontier.length) break;
     frontier.forEach((id) => seen.add(id));
     rows.push(...(await describePems(db, frontier, depth)));
-    const next = await db.query<{ id: string }>(
-      up
-        ? `SELECT dst AS id FROM rk_graph_edges WHERE rel = 'PREDECESSOR' AND src = ANY($1::text[])
-           UNION SELECT p.src FROM rk_graph_edges u JOIN rk_graph_edges p ON p.rel = 'PRODUCES' AND p.dst = u.dst
-           WHERE u.rel = 'USES' AND u.src = ANY($1::text[])`
-        : `SELECT src AS id FROM rk_graph_edges WHERE rel = 'PREDECESSOR' AND dst = ANY($1::text[])
-           UNION SELECT u.src FROM rk_graph_edges p JOIN rk_graph_edges u ON u.rel = 'USES' AND u.dst = p.dst
-           WHERE p.rel = 'PRODUCES' AND p.src = ANY($1::text[])`,
-      [frontier],
-    );
-    frontier = next.map((r) => r.id);
+    frontier = up ? await upstreamStep(db, frontier, chains) : await downstreamStep(db, frontier, chains);
     depth++;
   }
   return rows;
+}
+
+async function upstreamStep(db: Queryable, ids: string[], chains: ChainReader): Promise<string[]> {
+  const next = (
+    await db.query<{ id: string }>(`SELECT dst AS id FROM rk_graph_edges WHERE rel = 'PREDECESSOR' AND src = ANY($1::text[]) ORDER BY dst`, [ids])
+  ).map((r) => r.id);
+  const uses = await db.query<{ src: string; dst: string }>(`SELECT src, dst FROM rk_graph_edges WHERE rel = 'USES' AND src = ANY($1::text[])`, [ids]);
+  const producers = await producersOf(db, [...new Set(uses.map((u) => u.dst))]);
+  const times = await timesOf(db, ids);
+  for (const use of uses) {
+    const bound = await bindProducer({ id: use.src, time: times.get(use.src) ?? '' }, producers.get(use.dst) ?? [], chains);
+    if (bound) next.push(bound);
+  }
+  return next;
+}
+
+async function downstreamStep(db: Queryable, ids: string[], chains: ChainReader): Promise<string[]> {
+  const next = (
+    await db.query<{ id: string }>(`SELECT src AS id FROM rk_graph_edges WHERE rel = 'PREDECESSOR' AND dst = ANY($1::text[]) ORDER BY src`, [ids])
+  ).map((r) => r.id);
+  const produced = await db.query<{ src: string; dst: string }>(`SELECT DISTINCT src, dst FROM rk_graph_edges WHERE rel = 'PRODUCES' AND src = ANY($1::text[])`, [ids]);
+  for (const edge of produced) next.push(...(await boundUsers(db, edge.dst, edge.src, chains)));
+  return next;
+}
+
+/** The PEMs whose use of `name` binds to `producer` (null: to no producer). */
+async function boundUsers(db: Queryable, name: string, producer: string | null, chains: ChainReader): Promise<string[]> {
+  const users = await db.query<{ id: string; time: string | null }>(
+    `SELECT e.src AS id, n.data->>'timestamp_client' AS time FROM rk_graph_edges e
+     JOIN rk_graph_nodes n ON n.label = 'PEM' AND n.key = e.src
+     WHERE e.rel = 'USES' AND e.dst = $1 ORDER BY n.seq`,
+    [name],
+  );
+  const producers = (await producersOf(db, [name])).get(name) ?? [];
+  const bound: string[] = [];
+  for (const user of users) {
+    if ((await bindProducer({ id: user.id, time: user.time ?? '' }, producers, chains)) === producer) bound.push(user.id);
+  }
+  return bound;
+}
+
+/** By artifact Name: its producers with their TimestampClient. */
+async function producersOf(db: Queryable, names: string[]): Promise<Map<string, TimedPem[]>> {
+  const rows = await db.query<{ name: string; id: string; time: string | null }>(
+    `SELECT e.dst AS name, e.src AS id, n.data->>'timestamp_client' AS time FROM rk_graph_edges e
+     JOIN rk_graph_nodes n ON n.label = 'PEM' AND n.key = e.src
+     WHERE e.rel = 'PRODUCES' AND e.dst = ANY($1::text[])`,
+    [names],
+  );
+  const byName = new Map<string, TimedPem[]>();
+  for (const row of rows) {
+    const list = byName.get(row.name) ?? [];
+    list.push({ id: row.id, time: row.time ?? '' });
+    byName.set(row.name, list);
+  }
+  return byName;
+}
+
+async function timesOf(db: Queryable, ids: string[]): Promise<Map<string, string>> {
+  const rows = await db.query<{ key: string; time: string | null }>(
+    `SELECT key, data->>'timestamp_client' AS time FROM rk_graph_nodes WHERE label = 'PEM' AND key = ANY($1::text[])`,
+    [ids],
+  );
+  return new Map(rows.map((r) => [r.key, r.time ?? '']));
 }
 
 /** Rows for PEMs at one depth, in arrival order; a PEM referred to but never stored has None fields. */

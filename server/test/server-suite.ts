@@ -555,6 +555,33 @@ export function defineServerSuite(storage: string, options: () => Promise<LocalR
         expect(wrongKind.status).toBe(400);
       });
 
+      it('binds each use to the producer at or before the user: a producer that came after it is not listed', async () => {
+        const n = hexId().slice(0, 6);
+        const artifact = (name: string) => [{ Name: `${name}-${n}`, Properties: {}, CreatedAt: null }];
+        const train1 = makePem({ Type: 'train', TimestampClient: '2026-11-27 10:00:10', UsesArtifacts: artifact('data'), ProducesArtifacts: artifact('model') });
+        const deploy = makePem({ Type: 'deploy', TimestampClient: '2026-11-27 10:00:20', UsesArtifacts: artifact('model'), ProducesArtifacts: [] });
+        // Retrained after the deploy: the deploy did not use this version.
+        const train2 = makePem({ Type: 'train', TimestampClient: '2026-11-27 10:00:30', UsesArtifacts: artifact('data'), ProducesArtifacts: artifact('model') });
+        // Same second as the deploy but following it on the Predecessor chain: also after it.
+        const patch = makePem({ Type: 'patch', Predecessor: deploy.ID, TimestampClient: '2026-11-27 10:00:20', UsesArtifacts: [], ProducesArtifacts: artifact('model') });
+        for (const pem of [train1, deploy, train2, patch]) await h.call('receiver', 'POST', '/pem', { body: pem });
+        await h.call('graph-builder', 'POST', '/flush', { body: {} });
+        const query = async (text: string) => parseRows((await h.call('query', 'POST', '/query', { body: { query: text, type: 'r' } })).text);
+        expect((await query(`CALL rk.lineage.upstream('PEM', '${deploy.ID}')`)).map((r) => [r[0], r[1]])).toEqual([
+          [0, deploy.ID],
+          [1, train1.ID],
+        ]);
+        expect((await query(`CALL rk.lineage.downstream('PEM', '${train1.ID}')`)).map((r) => [r[0], r[1]])).toEqual([
+          [0, train1.ID],
+          [1, deploy.ID],
+          [2, patch.ID],
+        ]);
+        expect((await query(`CALL rk.lineage.downstream('PEM', '${train2.ID}')`)).map((r) => r[1])).toEqual([train2.ID]);
+        // From the artifact: its latest version.
+        expect((await query(`CALL rk.lineage.upstream('Artifact', 'model-${n}')`)).map((r) => [r[0], r[1]])).toEqual([[1, train2.ID]]);
+        expect((await query(`CALL rk.lineage.downstream('Artifact', 'data-${n}')`)).filter((r) => r[0] === 1).map((r) => r[1]).sort()).toEqual([train1.ID, train2.ID].sort());
+      });
+
       it('erases everything on /clean', async () => {
         await h.call('receiver', 'POST', '/pem', { body: makePem() });
         const cleaned = await h.call('query', 'POST', '/clean', { body: {} });

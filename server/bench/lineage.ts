@@ -1,0 +1,233 @@
+/**
+ * `npm run bench:lineage`: RKLineage on stores shaped like pipelines, loaded into the local
+ * Record Keeper. Prints index load time and PEMs/s, memory per PEM, refresh() after 1 000 new PEMs,
+ * and upstream / explain at 5 and 20 hops (median and p99, warm). Figures only; nothing asserts.
+ *
+ * The store: P pipelines, each a chain of rounds ingest -> train -> evaluate -> deploy (Predecessor
+ * chains across rounds), every train warm-starting from the pipeline's previous model (retraining:
+ * one model Name, many versions), fan-in (train also uses a shared feature set and, every fifth
+ * round, the next pipeline's data set), fan-out (the shared feature set feeds every train), and a
+ * `production` tag moved by every deploy. PEMs are seeded straight into the server's tables (the
+ * same rows the Receiver writes, one multi-row INSERT per batch), because seeding 100 000 PEMs over
+ * HTTP would measure the Receiver, not the lineage; the 1 000 PEMs for refresh() go through
+ * RKClient.sendPem like any PEM.
+ *
+ * The server runs in this process (to seed through its storage), so its work and garbage share the
+ * heap: memory per PEM is measured on a second index built from the same PEMs fetched once more,
+ * as the JS heap after GC with that index minus before it (the fetched PEMs alive in both) plus
+ * the index's typed-array bytes (off the heap, counted exactly). PGlite in memory unless RK_DATABASE_URL names a PostgreSQL.
+ *
+ *   node --expose-gc server/dist/server/bench/lineage.js [--sizes 10000,100000] [--samples 200] [--json]
+ */
+import { parseArgs } from 'node:util';
+import { LineageIndex, Pem, RKClient, RKLineage, RKQuery } from '../../src/index.js';
+import { startLocalRK, type LocalRK } from '../src/index.js';
+
+const { values: args } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '10000,100000' },
+    samples: { type: 'string', default: '200' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const SIZES = args.sizes.split(',').map((s) => Number(s.trim()));
+const SAMPLES = Number(args.samples);
+const ROUND = 4; // PEMs per round
+const ROUNDS_PER_PIPELINE = 25;
+const T0 = Date.UTC(2026, 0, 1, 0, 0, 0);
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+function wire(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+function hex(n: number, salt: number): string {
+  return (salt.toString(16).padStart(8, '0') + n.toString(16).padStart(24, '0')).slice(0, 32);
+}
+
+interface Row {
+  id: string;
+  type: string;
+  predecessor: string | null;
+  emitter: string;
+  time: string;
+  tag: string;
+  namespace: string;
+  uses: string[];
+  produces: string[];
+}
+
+/** PEM number i of a store with `pipelines` pipelines, interleaved round-robin in time. */
+function synthetic(i: number, pipelines: number, salt: number): Row {
+  const step = Math.floor(i / pipelines); // global step of pipeline p
+  const p = i % pipelines;
+  const round = Math.floor(step / ROUND);
+  const kind = step % ROUND;
+  const name = `pipeline-${p}`;
+  const id = hex(i, salt);
+  const previous = step > 0 ? hex(i - pipelines, salt) : null;
+  const time = wire(T0 + i * 1000);
+  const base = { id, predecessor: previous, emitter: name, time, tag: 'latest', namespace: name };
+  if (kind === 0) return { ...base, type: 'ingest', uses: [`raw/${name}/export-${round}.csv`], produces: [`data/${name}`] };
+  if (kind === 1) {
+    const uses = [`data/${name}`, 'features/shared'];
+    if (round > 0) uses.push(`model/${name}`);
+    if (round % 5 === 4) uses.push(`data/pipeline-${(p + 1) % pipelines}`);
+    return { ...base, type: round > 0 ? 'retrain' : 'train', emitter: `trainer-${p % 7}`, uses, produces: [`model/${name}`] };
+  }
+  if (kind === 2) return { ...base, type: 'evaluate', uses: [`model/${name}`, `data/${name}`], produces: [`report/${name}`] };
+  return { ...base, type: 'deploy', tag: 'production', uses: [`model/${name}`], produces: [`service/${name}`] };
+}
+
+async function seed(rk: LocalRK, count: number, pipelines: number, salt: number): Promise<number> {
+  const started = performance.now();
+  // Received at 100 PEMs a second, ending an hour ago: a refresh re-reads only its overlap.
+  const end = Date.now() - 3600_000;
+  const receivedOf = (i: number) => wire(end - Math.ceil((count - i) / 100) * 1000);
+  const receivedAt = wire(end);
+  const BATCH = 2000;
+  const artifacts = new Set<string>();
+  const tags = new Map<string, string>();
+  for (let from = 0; from < count; from += BATCH) {
+    const rows = Array.from({ length: Math.min(BATCH, count - from) }, (_, k) => synthetic(from + k, pipelines, salt));
+    const links = rows.flatMap((r) => [
+      ...r.uses.map((name, position) => [r.id, 'uses', position, name] as const),
+      ...r.produces.map((name, position) => [r.id, 'produces', position, name] as const),
+    ]);
+    const fresh = [...new Set(rows.flatMap((r) => [...r.uses, ...r.produces]))].filter((name) => !artifacts.has(name)).sort();
+    fresh.forEach((name) => artifacts.add(name));
+    for (const r of rows) tags.set(`${r.namespace}\u0000${r.tag}`, r.id);
+    await rk.storage.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO rk_pems (id, type, predecessor, emitter, timestamp_client, timestamp_received, properties, tag, tag_namespace, content_hash)
+         SELECT id, type, predecessor, emitter, tc, tr, '{}'::json, tag, ns, 'bench'
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) AS u(id, type, predecessor, emitter, tc, tag, tr, ns)`,
+        [rows.map((r) => r.id), rows.map((r) => r.type), rows.map((r) => r.predecessor), rows.map((r) => r.emitter), rows.map((r) => r.time), rows.map((r) => r.tag), rows.map((_, k) => receivedOf(from + k)), rows.map((r) => r.namespace)],
+      );
+      if (fresh.length) {
+        await tx.query(`INSERT INTO rk_artifacts (name, properties, created_at) SELECT n, '{}'::jsonb, $2 FROM unnest($1::text[]) AS u(n) ON CONFLICT DO NOTHING`, [fresh, receivedAt]);
+      }
+      await tx.query(
+        `INSERT INTO rk_pem_artifacts (pem_id, role, position, artifact_name) SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[])`,
+        [links.map((l) => l[0]), links.map((l) => l[1]), links.map((l) => l[2]), links.map((l) => l[3])],
+      );
+    });
+  }
+  const keys = [...tags.entries()].map(([key, id]) => [...key.split('\u0000'), id] as [string, string, string]);
+  await rk.storage.query(
+    `INSERT INTO rk_tags (namespace, tag, pem_id, updated_at) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
+     ON CONFLICT (namespace, tag) DO UPDATE SET pem_id = EXCLUDED.pem_id, updated_at = EXCLUDED.updated_at`,
+    [keys.map((k) => k[0]), keys.map((k) => k[1]), keys.map((k) => k[2]), keys.map(() => receivedAt)],
+  );
+  return (performance.now() - started) / 1000;
+}
+
+function quantiles(values: number[]): { median: number; p99: number } {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN;
+  return { median: at(0.5), p99: at(0.99) };
+}
+
+function heap(): number {
+  gc?.();
+  gc?.();
+  return process.memoryUsage().heapUsed;
+}
+
+async function run(size: number) {
+  const rk = await startLocalRK({ ...(process.env.RK_DATABASE_URL ? { databaseUrl: process.env.RK_DATABASE_URL } : { memory: true }), graphIntervalMs: 3_600_000 });
+  try {
+    const [existing] = await rk.storage.query<{ n: number }>(`SELECT count(*)::int AS n FROM rk_pems`);
+    if (existing && existing.n > 0) throw new Error(`the database holds ${existing.n} PEMs: give the benchmark an empty one (createdb), it seeds its own`);
+    const pipelines = Math.max(1, Math.round(size / (ROUND * ROUNDS_PER_PIPELINE)));
+    const salt = 0xbe000000 + size;
+    const seedSeconds = await seed(rk, size, pipelines, salt);
+
+    const query = new RKQuery(rk.queryUrl, { timeoutMs: 600_000 });
+    const lineage = new RKLineage(query, { pageSize: 5000, concurrency: 4 });
+    const loaded = await lineage.load();
+    if (!loaded.ok) throw loaded.error;
+
+    // refresh() after 1 000 new PEMs sent through the Receiver: the next rounds of the pipelines.
+    const client = new RKClient(rk.receiverUrl, 'bench', { timeoutMs: 60_000 });
+    const sendStarted = performance.now();
+    const newer: Pem[] = [];
+    for (let k = 0; k < 1000; k++) {
+      const r = synthetic(size + k, pipelines, salt);
+      newer.push(Pem.from({ ID: r.id, Type: r.type, Predecessor: r.predecessor, Emitter: r.emitter, TimestampClient: r.time, Properties: {}, Version: '2.0.0', Tag: r.tag, TagNamespace: r.namespace, UsesArtifacts: r.uses.map((Name) => ({ Name, Properties: {}, CreatedAt: null })), ProducesArtifacts: r.produces.map((Name) => ({ Name, Properties: {}, CreatedAt: null })) }));
+    }
+    const sent = await Promise.all(newer.map((pem) => client.sendPem(pem)));
+    const failed = sent.filter((s) => !s.ok).length;
+    const sendSeconds = (performance.now() - sendStarted) / 1000;
+    await client.close();
+    const refreshed = await lineage.refresh();
+    if (!refreshed.ok) throw refreshed.error;
+
+    // Targets: the latest deploy of pipelines spread over the store.
+    const deploys: string[] = [];
+    for (let i = size + 999; i >= 0 && deploys.length < SAMPLES; i--) {
+      const r = synthetic(i, pipelines, salt);
+      if (r.type === 'deploy' && lineage.index.has(r.id)) deploys.push(r.id);
+    }
+    const walks: Record<string, { median: number; p99: number; nodes: number }> = {};
+    for (const hops of [5, 20]) {
+      for (const kind of ['upstream', 'explain'] as const) {
+        const options = { maxHops: hops, maxNodes: 1_000_000 };
+        const one = (id: string) => (kind === 'upstream' ? lineage.upstream(id, options).nodes.length : lineage.explain(id, options).lineage.nodes.length);
+        for (const id of deploys.slice(0, 20)) one(id); // warm
+        const times: number[] = [];
+        const nodes: number[] = [];
+        for (const id of deploys) {
+          const t = performance.now();
+          nodes.push(one(id));
+          times.push(performance.now() - t);
+        }
+        walks[`${kind} ${hops} hops`] = { ...quantiles(times), nodes: quantiles(nodes).median };
+      }
+    }
+    // After the walks (so their timings do not pay for its garbage): the client's own share of loading: the same PEMs, fetched once, indexed from memory.
+    const all = await query.getPems({ sortField: 'TimestampReceived', sortOrder: 'asc' });
+    if (!all.ok) throw all.error;
+    const beforeIndex = heap();
+    const buildStarted = performance.now();
+    const measured = new LineageIndex();
+    measured.addAll(all.value);
+    const buildSeconds = (performance.now() - buildStarted) / 1000;
+    // Memory: heap after GC with the index minus before it (the PEMs themselves stay referenced
+    // in both), plus its typed arrays, which live off the heap.
+    const indexHeap = heap() - beforeIndex;
+    const measuredStats = measured.stats();
+    const bytesPerPem = (indexHeap + measuredStats.columnBytes) / measuredStats.pems;
+
+    return {
+      size,
+      storage: rk.storage.description,
+      pipelines,
+      seedSeconds,
+      load: { seconds: loaded.value.durationMs / 1000, pemsPerSecond: loaded.value.added / (loaded.value.durationMs / 1000), pages: loaded.value.pages, indexOnlyPemsPerSecond: all.value.length / buildSeconds },
+      memory: { bytesPerPem, heapDeltaBytes: indexHeap, columnBytes: measuredStats.columnBytes, artifacts: measuredStats.artifacts, pems: measuredStats.pems },
+      refresh: { sendSeconds, sendFailed: failed, ms: refreshed.value.durationMs, added: refreshed.value.added, pages: refreshed.value.pages },
+      walks,
+    };
+  } finally {
+    await rk.stop();
+  }
+}
+
+if (!gc) console.warn('run with node --expose-gc for memory figures after GC (npm run bench:lineage does)');
+const results = [];
+for (const size of SIZES) {
+  const result = await run(size);
+  results.push(result);
+  if (!args.json) {
+    console.log(`\n${result.size} PEMs (${result.pipelines} pipelines, ${result.memory.artifacts} artifact Names) on ${result.storage}; seeded in ${result.seedSeconds.toFixed(1)} s`);
+    console.log(`  load        ${result.load.seconds.toFixed(2)} s, ${Math.round(result.load.pemsPerSecond)} PEMs/s (${result.load.pages} pages of 5000, 4 in flight); indexing alone ${Math.round(result.load.indexOnlyPemsPerSecond)} PEMs/s`);
+    console.log(`  memory      ${Math.round(result.memory.bytesPerPem)} B/PEM (heap after GC +${(result.memory.heapDeltaBytes / 1048576).toFixed(1)} MiB, typed arrays ${(result.memory.columnBytes / 1048576).toFixed(1)} MiB)`);
+    console.log(`  refresh     ${result.refresh.ms.toFixed(0)} ms for ${result.refresh.added} new PEMs (${result.refresh.pages} pages; sending them took ${result.refresh.sendSeconds.toFixed(1)} s, ${result.refresh.sendFailed} failed)`);
+    for (const [name, walk] of Object.entries(result.walks)) {
+      console.log(`  ${name.padEnd(18)} median ${walk.median.toFixed(2)} ms, p99 ${walk.p99.toFixed(2)} ms (median ${walk.nodes} nodes, ${SAMPLES} targets, warm)`);
+    }
+  }
+}
+if (args.json) console.log(JSON.stringify(results, null, 2));

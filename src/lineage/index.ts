@@ -1,0 +1,33 @@
+// The lineage module's public surface; src/index.ts re-exports it in its `// lineage` block.
+export { RKLineage, type RKLineageOptions } from './rk-lineage.js';
+export { LineageIndex, type LineagePemInput, type IndexedPem, type IndexStats, type KnownTagMove } from './lineage-index.js';
+export type { LineageSource, LoadOptions, LoadProgress, LoadReport } from './loader.js';
+export {
+  walkUpstream,
+  walkDownstream,
+  resumeWalk,
+  type WalkOptions,
+  type StopFilter,
+  type LineageVia,
+  type LineageResult,
+  type LineageNode,
+  type PemNode,
+  type ArtifactNode,
+  type LineageEdge,
+  type LineageGap,
+  type Truncation,
+} from './walk.js';
+export type { LineageStart } from './start.js';
+export { explainLineage, type ExplainOptions, type Explanation, type ExplainStep, type ModelFinding, type SourceFinding } from './explain.js';
+export { DEFAULT_ROLES, type LineageRoles } from './roles.js';
+export { stateAt, type PlatformState, type TagState, type ArtifactState, type StateAtOptions } from './state.js';
+export { tagHistory, resolveTag, ASSUMPTIONS, type TagMove, type TagMoveBasis, type TagResolution } from './tags.js';
+export { diffLineage, type DiffSide, type DiffOptions, type LineageDiff, type ArtifactVersion } from './diff.js';
+export { lintPem, lintPems, type LintCode, type LintFinding, type LintOptions } from './lint.js';
+export { toMermaid } from './export-mermaid.js';
+export { toDot } from './export-dot.js';
+export { toProvJson, RK_PROV_NAMESPACE, type ProvJson } from './export-prov.js';
+export { toCytoscape, type CytoscapeJson } from './export-cytoscape.js';
+export type { LineageGraphSource } from './export-graph.js';
+export type { NamePattern } from './patterns.js';
+export type { TimeInput } from './time.js';
