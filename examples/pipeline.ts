@@ -4,7 +4,8 @@
  * step is a PEM with the artifacts it uses and produces; each deploy carries the tag
  * `production`. Then RKLineage loads what Record Keeper holds and answers the two questions:
  * why does production run what it runs (explain), and what was the state just before the last
- * deploy (stateAt). With no Record Keeper given it starts an embedded local one (in memory).
+ * deploy (stateAt). With no Record Keeper given it starts an embedded local one (in memory); as a
+ * command with RK_RECEIVER, RK_QUERY and RK_GRAPH_BUILDER set (what `rk local` prints) it uses that one.
  *
  *   npm run build --workspace recordkeeper-local && node server/dist/examples/pipeline.js
  */
@@ -133,8 +134,15 @@ export async function runPipeline(options: PipelineOptions = {}): Promise<Pipeli
   }
 }
 
+/** The Record Keeper named by RK_RECEIVER, RK_QUERY and RK_GRAPH_BUILDER (what `rk local` prints), when all three are set. */
+function urlsFromEnvironment(env: NodeJS.ProcessEnv): PipelineOptions['urls'] {
+  const { RK_RECEIVER: receiverUrl, RK_QUERY: queryUrl, RK_GRAPH_BUILDER: graphBuilderUrl } = env;
+  return receiverUrl && queryUrl && graphBuilderUrl ? { receiverUrl, queryUrl, graphBuilderUrl } : undefined;
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  runPipeline().catch((error: unknown) => {
+  const urls = urlsFromEnvironment(process.env);
+  runPipeline(urls ? { urls } : {}).catch((error: unknown) => {
     console.error(error);
     process.exitCode = 1;
   });

@@ -37,7 +37,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   entry: ['public', 'lineage', 'cli'],
   public: ['facade', 'testing', 'delivery', 'core', 'model', 'resilience', 'wire', 'generated'],
   lineage: ['public'],
-  cli: ['public'],
+  cli: ['public', 'lineage'],
   testing: ['facade', 'delivery', 'core', 'model', 'resilience', 'wire', 'generated'],
   facade: ['delivery', 'core', 'model', 'resilience', 'wire', 'generated'],
   delivery: ['core', 'model', 'resilience', 'wire', 'generated'],

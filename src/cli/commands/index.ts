@@ -2,6 +2,7 @@ import type { Command } from '../command.js';
 import { doctor } from './doctor.js';
 import { info } from './info.js';
 import { artifacts, pem, pems, tags } from './lists.js';
+import { diffCommand, explainCommand, exportCommand, lineageCommand, stateAtCommand } from './lineage.js';
 import { local } from './local.js';
 import { outboxLs, outboxPurge, outboxReplay } from './outbox.js';
 import { send } from './send.js';
@@ -20,6 +21,11 @@ export const COMMANDS: readonly Command[] = [
   pem,
   artifacts,
   tags,
+  lineageCommand,
+  explainCommand,
+  stateAtCommand,
+  diffCommand,
+  exportCommand,
   outboxLs,
   outboxReplay,
   outboxPurge,

@@ -1,0 +1,155 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runPipeline, type PipelineOutcome } from '../../examples/pipeline.js';
+import { startLocalRK, type LocalRK } from '../../server/src/index.js';
+import { buildRk, runRk, type RkRun } from './helpers.js';
+
+/**
+ * `rk lineage`, `explain`, `state-at`, `diff` and `export` against a local Record Keeper holding
+ * the example pipeline (ingest, train, evaluate, deploy; two days later a retrain and a second
+ * deploy, both deploys tagged churn-pipeline/production).
+ */
+const REPLY_MODES = ['rich', 'reference'] as const;
+
+/** Every PEM of one RK, sent as wire JSON to another RK's Receiver. */
+async function copyPems(queryUrl: string, receiverUrl: string): Promise<void> {
+  const stored = (await (await fetch(`${queryUrl}/pems`)).json()) as Array<Record<string, unknown> & { UsesArtifacts: string[]; ProducesArtifacts: string[] }>;
+  const artifact = (Name: string) => ({ Name, Properties: {}, CreatedAt: null });
+  for (const { TimestampReceived: _received, ...pem } of stored) {
+    const wire = { ...pem, Version: '2.0.0', UsesArtifacts: pem.UsesArtifacts.map(artifact), ProducesArtifacts: pem.ProducesArtifacts.map(artifact) };
+    const response = await fetch(`${receiverUrl}/pem`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(wire) });
+    if (!response.ok) throw new Error(`copying PEM ${String(pem.ID)}: HTTP ${response.status} ${await response.text()}`);
+  }
+}
+
+let main: string;
+beforeAll(async () => {
+  main = await buildRk('cli-lineage');
+}, 120_000);
+
+describe.each(REPLY_MODES)('rk lineage commands (%s replies)', { timeout: 60_000 }, (mode) => {
+  let rk: LocalRK;
+  let env: Record<string, string>;
+  let pipeline: PipelineOutcome;
+  const run = (args: string[], options: RkRun = {}) => runRk(main, args, { ...options, env: { ...env, ...options.env } });
+
+  beforeAll(async () => {
+    rk = await startLocalRK({ memory: true, replies: mode });
+    env = { RK_RECEIVER: rk.receiverUrl, RK_QUERY: rk.queryUrl, RK_GRAPH_BUILDER: rk.graphBuilderUrl };
+    if (mode === 'rich') pipeline = await runPipeline({ urls: rk, print: () => {} });
+    else {
+      // The pipeline's client needs rich acks at this base: run it on a rich RK, then send the
+      // same PEMs to this one over plain HTTP, in arrival order. The lineage commands only read.
+      const rich = await startLocalRK({ memory: true });
+      try {
+        pipeline = await runPipeline({ urls: rich, print: () => {} });
+        await copyPems(rich.queryUrl, rk.receiverUrl);
+      } finally {
+        await rich.stop();
+      }
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    await rk?.stop();
+  });
+
+  it('rk lineage <ns/tag> draws the deployed model\'s upstream tree', async () => {
+    const outcome = await run(['lineage', 'churn-pipeline/production']);
+    expect(outcome.stderr).toBe('');
+    expect(outcome.code).toBe(0);
+    const lines = outcome.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(new RegExp(`^deploy ${pipeline.deployedPemId}  churn-pipeline  \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC \\(`));
+    expect(outcome.stdout).toMatch(/[├└]── uses model\/churn\n/);
+    expect(outcome.stdout).toMatch(/[├└]── produced by retrain [0-9a-f]{32}  churn-pipeline/);
+    expect(outcome.stdout).toMatch(/[├└]── follows evaluate [0-9a-f]{32}/);
+    expect(outcome.stdout).toMatch(/raw\/customers-\d{4}-\d\d-\d\d\.csv {2}\(no known producer\)/);
+    const json = JSON.parse((await run(['lineage', 'churn-pipeline/production', '--json'])).stdout);
+    expect(json).toMatchObject({ direction: 'upstream', start: `pem:${pipeline.deployedPemId}` });
+    // deploy, evaluate, retrain, the second ingest, and through model/churn the first train and ingest.
+    expect(json.nodes.filter((n: { kind: string }) => n.kind === 'pem')).toHaveLength(6);
+  });
+
+  it('rk lineage --down from an artifact, --hops limits the walk, --at picks the tag of that time', async () => {
+    const down = await run(['lineage', 'dataset/customers', '--down', '--json']);
+    expect(down.code).toBe(0);
+    expect(JSON.parse(down.stdout).direction).toBe('downstream');
+    const human = await run(['lineage', 'dataset/customers', '--down']);
+    expect(human.stdout).toMatch(/used by (train|retrain|evaluate) [0-9a-f]{32}/);
+    const short = await run(['lineage', 'churn-pipeline/production', '--hops', '1']);
+    expect(short.code).toBe(0);
+    expect(short.stdout).toMatch(/truncated \(maxHops\).*raise --hops/);
+    const before = await run(['lineage', 'churn-pipeline/production', '--at', pipeline.stateBefore.at, '--json']);
+    expect(JSON.parse(before.stdout).start).toBe(`pem:${pipeline.previousDeployPemId}`);
+    const byId = await run(['lineage', pipeline.previousDeployPemId, '--json']);
+    expect(JSON.parse(byId.stdout).start).toBe(`pem:${pipeline.previousDeployPemId}`);
+  });
+
+  it('rk explain says which model, trained by whom, on which sources', async () => {
+    const outcome = await run(['explain', 'churn-pipeline/production']);
+    expect(outcome.stderr).toBe('');
+    expect(outcome.code).toBe(0);
+    expect(outcome.stdout).toMatch(new RegExp(`^Why deploy ${pipeline.deployedPemId}`));
+    expect(outcome.stdout).toContain('Steps, oldest first:');
+    expect(outcome.stdout).toMatch(/ 1\. ingest [0-9a-f]{32}  churn-pipeline/);
+    expect(outcome.stdout).toMatch(/Models:\n {2}model\/churn: produced by [0-9a-f]{32}; trained by churn-pipeline/);
+    expect(outcome.stdout).toMatch(/Data sources:\n {2}raw\/customers-/);
+    const json = JSON.parse((await run(['explain', 'churn-pipeline/production', '--json'])).stdout);
+    expect(json.target).toBe(`pem:${pipeline.deployedPemId}`);
+    expect(json.models.map((m: { name: string }) => m.name)).toContain('model/churn');
+    expect(json.steps.length).toBe(pipeline.explanation.steps.length);
+  });
+
+  it('rk state-at <time> shows where the tags pointed and which versions were current', async () => {
+    const outcome = await run(['state-at', pipeline.stateBefore.at, '--namespace', 'churn-pipeline']);
+    expect(outcome.code).toBe(0);
+    expect(outcome.stdout).toContain(`State at ${pipeline.stateBefore.at} UTC`);
+    expect(outcome.stdout).toMatch(new RegExp(`churn-pipeline/production\\s+${pipeline.previousDeployPemId}`));
+    expect(outcome.stdout).toMatch(/model\/churn\s+[0-9a-f]{32}\s+retrain/);
+    const json = JSON.parse((await run(['state-at', pipeline.stateBefore.at, '--json'])).stdout);
+    expect(json.at).toBe(pipeline.stateBefore.at);
+    expect(json.tags.find((t: { tag: string }) => t.tag === 'production').pem).toBe(pipeline.previousDeployPemId);
+    expect((await run(['state-at', 'yesterday-ish'])).code).toBe(2);
+    expect((await run(['state-at', '1 h ago'])).code).toBe(0);
+  });
+
+  it('rk diff compares two ancestries', async () => {
+    const outcome = await run(['diff', `pem:${pipeline.previousDeployPemId}`, 'churn-pipeline/production']);
+    expect(outcome.code).toBe(0);
+    expect(outcome.stdout).toMatch(/^\+ raw\/customers-\d{4}-\d\d-\d\d\.csv \(no known producer\)$/m);
+    expect(outcome.stdout).toMatch(/^~ model\/churn: versions only in a: none; only in b: retrain [0-9a-f]{32}$/m);
+    expect(outcome.stdout).toMatch(/^PEMs: 4 only in b, 2 only in a$/m);
+    const json = JSON.parse((await run(['diff', 'churn-pipeline/production', 'churn-pipeline/production', '--at-a', pipeline.stateBefore.at, '--json'])).stdout);
+    expect(json.rebound.map((r: { name: string }) => r.name)).toContain('model/churn');
+    expect((await run(['diff', 'churn-pipeline/production', 'churn-pipeline/production'])).stdout).toBe('No difference in the ancestry.\n');
+    expect((await run(['diff', 'only-one'])).code).toBe(2);
+  });
+
+  it('rk export writes Mermaid, DOT, PROV-JSON, Cytoscape and JSON', async () => {
+    const mermaid = await run(['export', 'churn-pipeline/production', '--format', 'mermaid']);
+    expect(mermaid.code).toBe(0);
+    expect(mermaid.stdout).toMatch(/^flowchart LR\n/);
+    expect((await run(['export', 'churn-pipeline/production'])).stdout).toBe(mermaid.stdout);
+    expect((await run(['export', 'churn-pipeline/production', '--format', 'dot'])).stdout).toMatch(/^digraph/);
+    const prov = JSON.parse((await run(['export', 'churn-pipeline/production', '--format', 'prov-json'])).stdout);
+    expect(Object.keys(prov.activity).length).toBe(6);
+    const cytoscape = JSON.parse((await run(['export', 'churn-pipeline/production', '--format', 'cytoscape'])).stdout);
+    expect(cytoscape.elements.nodes.length).toBeGreaterThan(6);
+    const json = JSON.parse((await run(['export', 'model/churn', '--down', '--format', 'json'])).stdout);
+    expect(json.direction).toBe('downstream');
+    const bad = await run(['export', 'churn-pipeline/production', '--format', 'png']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--format must be one of mermaid, dot, prov-json, cytoscape, json');
+  });
+
+  it('an unknown target is 1 with where to look, bad flags 2, an unreachable Query service 3', async () => {
+    const unknown = await run(['lineage', 'no-such/thing']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('"rk pems", "rk artifacts" and "rk tags" list what there is');
+    expect((await run(['explain', '0'.repeat(32)])).code).toBe(1);
+    expect((await run(['lineage', 'churn-pipeline/production', '--hops', 'many'])).code).toBe(2);
+    expect((await run(['lineage'])).code).toBe(2);
+    const down = await run(['lineage', 'churn-pipeline/production'], { env: { RK_QUERY: 'http://127.0.0.1:1/query' } });
+    expect(down.code).toBe(3);
+    expect(down.stderr).toContain('could not reach http://127.0.0.1:1/query');
+  });
+});
