@@ -6,8 +6,8 @@ import path from 'node:path';
 import pg from 'pg';
 
 /**
- * A throwaway PostgreSQL 15 server for the benchmark (a copy of server/test/helpers/postgres.ts, which the
- * build does not compile): initdb into a temporary directory, `postgres` on a
+ * A throwaway PostgreSQL 15 server for the benchmark and the tests (here, in bench/, because the
+ * build compiles bench/ and not test/): initdb into a temporary directory, `postgres` on a
  * free loopback port with its socket in that directory, stopped by its pid. PostgreSQL refuses to
  * run as root, so as root the cluster belongs to the `postgres` user and both programs run as it.
  */

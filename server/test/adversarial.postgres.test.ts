@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { defineAdversarialSuite } from './adversarial-suite.js';
-import { createDatabase, postgresUnavailable, startPostgres, type TestPostgres } from './helpers/postgres.js';
+import { createDatabase, postgresUnavailable, startPostgres, type TestPostgres } from '../bench/postgres.js';
 
 /** Hostile input on a PostgreSQL 15 this file starts and stops by pid (skipped without the binaries, except on CI). */
 const unavailable = postgresUnavailable();

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { createDatabase, postgresUnavailable, startPostgres, type TestPostgres } from './helpers/postgres.js';
+import { createDatabase, postgresUnavailable, startPostgres, type TestPostgres } from '../bench/postgres.js';
 import { defineReferenceRequestsSuite } from './reference-requests-suite.js';
 import { defineServerSuite } from './server-suite.js';
 
