@@ -77,7 +77,7 @@ export const systemClock: Clock = {
   },
   timer(ms, fire) {
     const timer = setTimeout(fire, clampDelay(ms));
-    timer.unref();
+    (timer as { unref?: () => void }).unref?.(); // a number in browsers, which have no unref
     return () => clearTimeout(timer);
   },
 };
