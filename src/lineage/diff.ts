@@ -13,12 +13,14 @@ import { walkUpstream, type WalkOptions } from './walk.js';
 
 export type DiffSide = LineageStart | { at: TimeInput };
 
+/** An artifact version: its Name and the PEM that produced it. */
 export interface ArtifactVersion {
   name: string;
   /** null: no known PEM produced it. */
   producer: string | null;
 }
 
+/** How two ancestries differ: artifacts added, removed or rebound to another producer, and PEMs. */
 export interface LineageDiff {
   /** Names only in b's ancestry, with their versions there. */
   added: ArtifactVersion[];
@@ -62,6 +64,7 @@ function ancestry(index: LineageIndex, side: DiffSide, options: DiffOptions, arg
   return { versions, pems, truncated: walk.truncated !== null };
 }
 
+/** Compares the ancestries of a and b (PEMs, or the platform at a time) artifact by artifact. */
 export function diffLineage(index: LineageIndex, a: DiffSide, b: DiffSide, options: DiffOptions = {}): LineageDiff {
   const before = ancestry(index, a, options, 'a');
   const after = ancestry(index, b, options, 'b');

@@ -14,6 +14,7 @@ export interface ExplainOptions extends WalkOptions {
   roles?: LineageRoles;
 }
 
+/** One PEM in an explanation, with each use bound to the PEM whose version it used. */
 export interface ExplainStep {
   pem: string;
   type: string;
@@ -26,6 +27,7 @@ export interface ExplainStep {
   produces: string[];
 }
 
+/** A model artifact upstream of the target, with its producer and the trainings behind it. */
 export interface ModelFinding {
   name: string;
   /** The PEM that produced this version of the model. */
@@ -35,6 +37,7 @@ export interface ModelFinding {
   trainedBy: { pems: string[]; emitters: string[] };
 }
 
+/** A data source upstream of the target: an artifact with no known producer, or one the roles call a source. */
 export interface SourceFinding {
   name: string;
   /** Which PEMs in the answer used it. */
@@ -44,6 +47,7 @@ export interface SourceFinding {
   reason: 'no-producer' | 'source-name' | 'source-type';
 }
 
+/** The answer to "why did this happen": ordered steps, models, trainings, sources, gaps and assumptions. */
 export interface Explanation {
   /** Key of the target node (`pem:<id>` or `artifact:<producer>:<name>`). */
   target: string;
@@ -60,6 +64,7 @@ export interface Explanation {
   lineage: LineageResult;
 }
 
+/** Explains target from the index: walks upstream and tells the steps, models, trainings, sources and gaps. */
 export function explainLineage(index: LineageIndex, target: LineageStart, options: ExplainOptions = {}): Explanation {
   const roles = roleMatchers('Explaining lineage', options.roles);
   const { roles: _roles, ...walkOptions } = options;

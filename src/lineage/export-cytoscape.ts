@@ -8,6 +8,7 @@ export interface CytoscapeJson {
   };
 }
 
+/** The lineage result or explanation as Cytoscape.js elements JSON. */
 export function toCytoscape(source: LineageGraphSource): CytoscapeJson {
   const { nodes, edges } = graphOf(source);
   const known = new Set(nodes.map((node) => node.key));

@@ -10,6 +10,7 @@ import type { ArtifactNode, PemNode } from './walk.js';
 
 type Attributes = Record<string, unknown>;
 
+/** A W3C PROV-JSON document: PEMs as activities, artifact versions as entities, emitters as agents. */
 export interface ProvJson {
   prefix: Record<string, string>;
   activity: Record<string, Attributes>;
@@ -21,6 +22,7 @@ export interface ProvJson {
   wasAssociatedWith: Record<string, Attributes>;
 }
 
+/** The namespace URI of the `rk:` prefix in PROV-JSON exports. */
 export const RK_PROV_NAMESPACE = 'urn:recordkeeper:';
 
 /** A QName local part: letters, digits, `_ . -`, everything else percent-encoded (UTF-8). */
@@ -30,6 +32,7 @@ const entityId = (node: ArtifactNode) => `rk:artifact_${node.producer === null ?
 const agentId = (emitter: string) => `rk:emitter_${local(emitter)}`;
 const qualified = (name: string) => ({ $: name, type: 'prov:QUALIFIED_NAME' });
 
+/** The lineage result or explanation as a W3C PROV-JSON document. */
 export function toProvJson(source: LineageGraphSource): ProvJson {
   const { nodes, edges } = graphOf(source);
   const doc: ProvJson = {

@@ -52,6 +52,7 @@ export interface KnownTagMove {
   basis: 'tags' | 'recorded';
 }
 
+/** Size of a LineageIndex: PEMs, missing predecessors, artifacts and column bytes. */
 export interface IndexStats {
   /** PEMs loaded. */
   pems: number;
@@ -64,6 +65,7 @@ export interface IndexStats {
 
 const OPERATION = 'Indexing PEM';
 
+/** The in-memory lineage index: loaded PEMs in columns, one slot per PEM, with artifact producers and users sorted by time. */
 export class LineageIndex {
   readonly #ids = new Interner();
   readonly #strings = new Interner();
@@ -182,6 +184,7 @@ export class LineageIndex {
 
   // ---- reading by ID -------------------------------------------------------------------------
 
+  /** How many PEMs are loaded (not counting predecessors only named). */
   get size(): number {
     return this.#count;
   }
@@ -196,20 +199,24 @@ export class LineageIndex {
     return formatSeconds(this.#maxReceived);
   }
 
+  /** Whether `/tags` has been read into the index (otherwise setTag moves are unknown). */
   get tagsRead(): boolean {
     return this.#tagsRead;
   }
 
+  /** Whether the PEM with this ID is loaded (not just named as a Predecessor). */
   has(id: string): boolean {
     const slot = this.#ids.find(id);
     return slot >= 0 && this.#loaded.get(slot) === 1;
   }
 
+  /** The loaded PEM with this ID, or undefined. */
   pem(id: string): IndexedPem | undefined {
     const slot = this.#ids.find(id);
     return slot >= 0 && this.isLoaded(slot) ? this.describe(slot) : undefined;
   }
 
+  /** Whether some PEM used or produced an artifact with this Name. */
   hasArtifact(name: string): boolean {
     return this.#artifacts.find(name) >= 0;
   }
@@ -226,6 +233,7 @@ export class LineageIndex {
     for (let slot = 0; slot < this.#ids.size; slot++) if (this.isLoaded(slot)) yield this.#ids.value(slot);
   }
 
+  /** How many PEMs and artifacts the index holds, and the bytes its columns take. */
   stats(): IndexStats {
     let columnBytes = this.#links.bytes;
     for (const column of [this.#type, this.#emitter, this.#tag, this.#namespace, this.#predecessor, this.#linkStart, this.#usesCount, this.#producesCount, this.#time, this.#received, this.#loaded, this.#firstChild, this.#nextSibling]) {
@@ -236,27 +244,35 @@ export class LineageIndex {
 
   // ---- slot-level reads for the walks (fast, allocation-free) --------------------------------
 
+  /** Slot of the PEM ID (loaded or only named as a Predecessor), or -1. */
   slotOf(id: string): number {
     return this.#ids.find(id);
   }
+  /** PEM ID of the slot. */
   idOf(slot: number): string {
     return this.#ids.value(slot);
   }
+  /** Whether the slot's PEM is loaded, not only named as a Predecessor. */
   isLoaded(slot: number): boolean {
     return this.#loaded.get(slot) === 1;
   }
+  /** TimestampClient of the slot's PEM, in seconds since the epoch. */
   timeOf(slot: number): number {
     return this.#time.get(slot);
   }
+  /** TimestampReceived of the slot's PEM, in seconds since the epoch (NaN when the source did not give it). */
   receivedOf(slot: number): number {
     return this.#received.get(slot);
   }
+  /** Type of the slot's PEM; empty when it is not loaded. */
   typeOf(slot: number): string {
     return this.isLoaded(slot) ? this.#strings.value(this.#type.get(slot)) : '';
   }
+  /** Emitter of the slot's PEM; empty when it is not loaded. */
   emitterOf(slot: number): string {
     return this.isLoaded(slot) ? this.#strings.value(this.#emitter.get(slot)) : '';
   }
+  /** Slot of the PEM's Predecessor, or -1 for none. */
   predecessorOf(slot: number): number {
     return this.#predecessor.get(slot);
   }
@@ -266,24 +282,31 @@ export class LineageIndex {
     for (let c = this.#firstChild.get(slot); c >= 0; c = this.#nextSibling.get(c)) list.push(c);
     return list;
   }
+  /** How many artifacts the slot's PEM uses. */
   usesCount(slot: number): number {
     return this.#usesCount.get(slot);
   }
+  /** Artifact number of the slot's i-th used artifact. */
   useAt(slot: number, i: number): number {
     return this.#links.data[this.#linkStart.get(slot) + i]!;
   }
+  /** How many artifacts the slot's PEM produces. */
   producesCount(slot: number): number {
     return this.#producesCount.get(slot);
   }
+  /** Artifact number of the slot's i-th produced artifact. */
   produceAt(slot: number, i: number): number {
     return this.#links.data[this.#linkStart.get(slot) + this.#usesCount.get(slot) + i]!;
   }
+  /** Artifact number of the Name, or -1 when no PEM names it. */
   artifactId(name: string): number {
     return this.#artifacts.find(name);
   }
+  /** Name of the artifact number. */
   artifactName(artifact: number): string {
     return this.#artifacts.value(artifact);
   }
+  /** How many distinct artifact Names the index holds. */
   get artifactCount(): number {
     return this.#artifacts.size;
   }
@@ -305,10 +328,12 @@ export class LineageIndex {
     for (const move of this.#knownMoves) keys.add(`${move.namespace}\u0000${move.tag}`);
     return [...keys].map((key) => key.split('\u0000') as [string, string]);
   }
+  /** Moves of the tag known beside the PEMs: read from `/tags` or recorded after setTag. */
   knownTagMoves(namespace: string, tag: string): KnownTagMove[] {
     return this.#knownMoves.filter((move) => move.namespace === namespace && move.tag === tag);
   }
 
+  /** The slot's PEM read back as IDs, wire times and artifact Names. */
   describe(slot: number): IndexedPem {
     const uses: string[] = [];
     const produces: string[] = [];

@@ -25,6 +25,7 @@ export type LintCode =
   /** It could not be read as a PEM at all. */
   | 'invalid';
 
+/** A problem lint found in a PEM: its code, severity, message and the artifact or PEM involved. */
 export interface LintFinding {
   code: LintCode;
   pem: string;
@@ -35,6 +36,7 @@ export interface LintFinding {
   related?: string;
 }
 
+/** Options of lint: the Receiver's PEM size limit. */
 export interface LintOptions {
   /** Largest JSON size in bytes (the Receiver's `pem_size_limit`); default 1 MiB. */
   sizeLimit?: number;

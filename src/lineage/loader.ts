@@ -31,12 +31,17 @@ import { wireSeconds } from './time.js';
  * RK behaviour), is read in full each time (strategy `full-rescan`), adding the PEMs not yet known.
  */
 
+/** Where RKLineage reads PEMs from: an RKQuery, or anything with its getPems (getPemsCount and getTags optional). */
 export interface LineageSource {
+  /** One page of stored PEMs, sorted and filtered as options say. */
   getPems(options?: PemListOptions, call?: CallOptions): Promise<Result<StoredPem[]>>;
+  /** How many PEMs match the filters; lets a full load fetch pages in parallel and report a total. */
   getPemsCount?(filters?: PemFilters, call?: CallOptions): Promise<Result<number>>;
+  /** Where each tag points now and since when (`/tags`); the only source of setTag moves. */
   getTags?(call?: CallOptions): Promise<Result<TagRecord[]>>;
 }
 
+/** Progress of a load or refresh, passed to LoadOptions.onProgress after each page. */
 export interface LoadProgress {
   phase: 'load' | 'refresh';
   /** PEMs read so far in this call (including ones already known). */
@@ -48,11 +53,14 @@ export interface LoadProgress {
   pages: number;
 }
 
+/** Options of one load or refresh: an abort signal and a progress callback. */
 export interface LoadOptions {
   signal?: AbortSignal;
+  /** Called after each page with the PEMs read and added so far. */
   onProgress?: (progress: LoadProgress) => void;
 }
 
+/** What a load or refresh did: PEMs read, added and skipped, pages, time taken, and the new watermark. */
 export interface LoadReport {
   phase: 'load' | 'refresh';
   strategy: 'received' | 'full-rescan';

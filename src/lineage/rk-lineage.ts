@@ -11,6 +11,7 @@ import { resolveTag, tagHistory, type TagMove, type TagResolution } from './tags
 import type { TimeInput } from './time.js';
 import { resumeWalk, walkDownstream, walkUpstream, type LineageResult, type WalkOptions } from './walk.js';
 
+/** Settings for RKLineage: page sizes and concurrency of the load and refresh, the refresh overlap, whether to read `/tags`, and explain roles. */
 export interface RKLineageOptions {
   /** PEMs per page of the full load; default 5000. */
   pageSize?: number;
@@ -80,14 +81,17 @@ export class RKLineage {
     return this.index.maxReceived;
   }
 
+  /** How many PEMs and artifacts the index holds, and the memory its columns take. */
   stats(): IndexStats {
     return this.index.stats();
   }
 
+  /** The PEMs and artifacts upstream of start, hop by hop, within options.maxHops and maxNodes. */
   upstream(start: LineageStart, options?: WalkOptions): LineageResult {
     return walkUpstream(this.index, start, options);
   }
 
+  /** The PEMs and artifacts downstream of start (what it fed), hop by hop, within options.maxHops and maxNodes. */
   downstream(start: LineageStart, options?: WalkOptions): LineageResult {
     return walkDownstream(this.index, start, options);
   }
@@ -97,22 +101,27 @@ export class RKLineage {
     return resumeWalk(this.index, cursor, options);
   }
 
+  /** Why target happened: its upstream steps, the models and who trained them, the data sources and the gaps. */
   explain(target: LineageStart, options: ExplainOptions = {}): Explanation {
     return explainLineage(this.index, target, this.#roles && !options.roles ? { ...options, roles: this.#roles } : options);
   }
 
+  /** Where each tag pointed and which version of each artifact was current at time. */
   stateAt(time: TimeInput, options?: StateAtOptions): PlatformState {
     return stateAt(this.index, time, options);
   }
 
+  /** Every known move of the tag, oldest first, with what each move rests on. */
   tagHistory(namespace: string, tag: string): TagMove[] {
     return tagHistory(this.index, namespace, tag);
   }
 
+  /** The PEM the tag pointed to (now, or at options.at), or null when it pointed nowhere. */
   resolveTag(namespace: string, tag: string, options?: { at?: TimeInput }): TagResolution | null {
     return resolveTag(this.index, namespace, tag, options);
   }
 
+  /** How the ancestries of a and b differ: artifacts added, removed or bound to another producer, and PEMs. */
   diffLineage(a: DiffSide, b: DiffSide, options?: DiffOptions): LineageDiff {
     return diffLineage(this.index, a, b, options);
   }

@@ -19,6 +19,7 @@ export interface TagState {
   assumptions: string[];
 }
 
+/** The version of an artifact current at a time: the PEM that last produced it by then. */
 export interface ArtifactState {
   name: string;
   /** The PEM that produced the version current at that time. */
@@ -29,6 +30,7 @@ export interface ArtifactState {
   producedAt: string;
 }
 
+/** The platform at a time: where each tag pointed and the current version of each artifact, with assumptions. */
 export interface PlatformState {
   at: string;
   tags: TagState[];
@@ -36,6 +38,7 @@ export interface PlatformState {
   assumptions: string[];
 }
 
+/** Which artifacts and tag namespaces a stateAt answer covers. */
 export interface StateAtOptions {
   /** Only artifacts with these Names (default all). */
   artifacts?: NamePattern | readonly NamePattern[];
@@ -43,6 +46,7 @@ export interface StateAtOptions {
   namespaces?: NamePattern | readonly NamePattern[];
 }
 
+/** Where each tag pointed and which version of each artifact was current at time, from the index alone. */
 export function stateAt(index: LineageIndex, time: TimeInput, options: StateAtOptions = {}): PlatformState {
   const operation = 'Reading state at a time';
   const at = toSeconds(operation, 'time', time);

@@ -17,6 +17,7 @@ import { formatSeconds, toSeconds, type TimeInput } from './time.js';
 
 export type TagMoveBasis = 'pem' | 'tags' | 'recorded';
 
+/** One move of a tag to a PEM, with when it happened and what it is known from. */
 export interface TagMove {
   namespace: string;
   tag: string;
@@ -28,6 +29,7 @@ export interface TagMove {
   assumption: string | null;
 }
 
+/** Where a tag pointed (at a time), since when, and the assumptions behind the answer. */
 export interface TagResolution {
   pem: string;
   /** Since when the tag pointed there. */
@@ -37,6 +39,7 @@ export interface TagResolution {
   assumptions: string[];
 }
 
+/** The assumptions lineage answers can rest on, as the sentences they report. */
 export const ASSUMPTIONS = {
   pemMovesTag: 'a PEM carrying Tag/TagNamespace moved that tag at its TimestampClient',
   arrivedOutOfOrder: 'an earlier-stamped PEM carrying the same tag reached the Receiver after this one and moved the tag back on arrival: from then the Receiver pointed there',

@@ -13,6 +13,7 @@ import { resolveStart, type LineageStart } from './start.js';
 
 export type LineageVia = 'artifacts' | 'predecessor';
 
+/** Where a walk ends: PEMs of these Types or Emitters, or artifacts of these Names, are not gone past. */
 export interface StopFilter {
   /** PEMs of these Types end the walk there. */
   type?: NamePattern | readonly NamePattern[];
@@ -21,6 +22,7 @@ export interface StopFilter {
   artifact?: NamePattern | readonly NamePattern[];
 }
 
+/** Limits of a lineage walk: hops, which edges to follow, where to stop, node budget and abort signal. */
 export interface WalkOptions {
   /** Hops from the start; default 10. */
   maxHops?: number;
@@ -34,6 +36,7 @@ export interface WalkOptions {
   signal?: AbortSignal;
 }
 
+/** A PEM in a lineage result, at its hop from the start (missing when only named as a Predecessor). */
 export interface PemNode {
   kind: 'pem';
   /** `pem:<id>`; edges refer to nodes by key. */
@@ -64,6 +67,7 @@ export interface ArtifactNode {
   stopped?: true;
 }
 
+/** A node of a lineage result: a PEM or an artifact version. */
 export type LineageNode = PemNode | ArtifactNode;
 
 /** Edges point forward in time: predecessor to follower, producer to artifact, artifact to user. */
@@ -73,6 +77,7 @@ export interface LineageEdge {
   to: string;
 }
 
+/** Where lineage could not be followed: an unbound use, a missing Predecessor or a Predecessor cycle. */
 export type LineageGap =
   /** A use that binds to no producer: the artifact came from outside what RK knows. */
   | { kind: 'unbound-use'; pem: string; artifact: string }
@@ -81,12 +86,14 @@ export type LineageGap =
   /** Following Predecessor from this PEM comes back to it. */
   | { kind: 'predecessor-cycle'; pem: string; predecessor: string };
 
+/** Why a walk stopped early and which PEMs were left unexpanded (resume from the cursor). */
 export interface Truncation {
   reason: 'maxNodes' | 'maxHops' | 'aborted';
   /** PEMs whose neighbours were not (all) visited: resume from the cursor to visit them. */
   pending: string[];
 }
 
+/** A lineage walk: the PEM and artifact nodes, the edges between them, the gaps, and a cursor when truncated. */
 export interface LineageResult {
   direction: 'upstream' | 'downstream';
   /** Key of the start node. */
