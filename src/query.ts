@@ -318,7 +318,7 @@ function checkListParameter(
 
 function filterQuery<F extends PemFilters | ArtifactFilters>(operation: string, id: FilterOperation, filters: F): F {
   if (!isPlainObject(filters)) throw new RKInvalidInputError(operation, 'filters', 'must be an object like { Type: "train" }');
-  const paging = pagingKeys(id === 'countPems' ? 'listPems' : id === 'countArtifacts' ? 'listArtifacts' : id);
+  const paging = pagingKeys(id);
   for (const [key, value] of Object.entries(filters)) {
     if (paging.includes(key)) {
       throw new RKInvalidInputError(operation, `filters.${key}`, 'is a list option, not a field filter; pass it beside "filters"');

@@ -1,3 +1,4 @@
+import { withoutUserinfo } from './url-text.js';
 import { RKInvalidInputError } from './errors.js';
 import { isHexId } from '../wire/ids.js';
 import { MAX_TIMER_MS } from '../resilience/clock.js';
@@ -165,7 +166,7 @@ function describeValue(value: unknown): string {
   if (typeof value === 'string') {
     if (value === '') return 'an empty string';
     // A URL's user:password@ is never repeated, wherever the URL was passed.
-    const shown = value.replace(/\/\/[^/?#@\s]*@/g, '//');
+    const shown = withoutUserinfo(value);
     return JSON.stringify(shown.length > 60 ? `${shown.slice(0, 60)}...` : shown);
   }
   if (typeof value === 'object') return Object.getPrototypeOf(value) === null ? 'an object without prototype' : `an instance of ${value.constructor?.name ?? 'Object'}`;

@@ -12,6 +12,11 @@ export function withoutCredentials(url: string): string {
     // URL adds a slash to a bare origin; keep the caller's form otherwise.
     return url.endsWith('/') || !text.endsWith('/') ? text : text.slice(0, -1);
   } catch {
-    return url.replace(/\/\/[^/@]*@/, '//');
+    return withoutUserinfo(url);
   }
+}
+
+/** Any text with the `user:password@` of every URL in it removed (for text that is not one URL). */
+export function withoutUserinfo(text: string): string {
+  return text.replace(/\/\/[^/?#@\s]*@/g, '//');
 }
