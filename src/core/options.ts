@@ -44,7 +44,11 @@ export interface OutboxOptions {
   maxBytes?: number | undefined;
   /** Entries older than this move to dead/ (reason `expired`) instead of being sent. Default 7 days. */
   maxAgeMs?: number | undefined;
-  /** When full: refuse the new PEM (`reject`, default) or drop the oldest entries to make room (`drop-oldest`, counted and reported). */
+  /**
+   * When full: refuse the new PEM (`reject`, default) or drop the oldest entries to make room
+   * (`drop-oldest`, counted and reported). An entry being sent at that moment is never dropped: it
+   * may already be stored, so the oldest entry not in flight goes instead.
+   */
   onFull?: 'reject' | 'drop-oldest' | undefined;
   /** Requests the drainer keeps in flight. Default 4. */
   concurrency?: number | undefined;

@@ -273,9 +273,11 @@ describe('bounds', () => {
   });
 
   it("onFull: 'drop-oldest' makes room by dropping the oldest entry, counted and reported", async () => {
+    // A virtual clock that stands still: no drainer probe can claim an entry while the sends run.
+    const clock = new VirtualClock();
     receiver = await startScriptableReceiver();
     await receiver.refuse();
-    const rk = client(systemClock, {}, { ...brisk, maxEntries: 2, onFull: 'drop-oldest' });
+    const rk = client(clock, {}, { ...brisk, maxEntries: 2, onFull: 'drop-oldest' });
     const drops: (string | undefined)[] = [];
     rk.on('drop', (event) => event.reason === 'dropped_oldest' && drops.push(event.ID));
     const [a, b, c] = [rk.preparePem('a'), rk.preparePem('b'), rk.preparePem('c')];
@@ -283,8 +285,33 @@ describe('bounds', () => {
     expect(drops).toEqual([a.ID]);
     expect(rk.stats().dropped.dropped_oldest).toBe(1);
     await receiver.accept();
-    await rk.flush({ timeoutMs: 10_000 });
+    const flushing = rk.flush({ timeoutMs: 10_000 });
+    while (receiver.stored.size < 2) await step(clock, rk, 50);
+    await flushing;
     expect([...receiver.stored.keys()].sort()).toEqual([b.ID, c.ID].sort());
+  });
+
+  it("onFull: 'drop-oldest' never drops the entry being sent: it may already be stored", async () => {
+    const clock = new VirtualClock(); // stands still: no backoff ends, no drainer probe starts
+    receiver = await startScriptableReceiver();
+    receiver.script({ hang: true });
+    receiver.setRule(() => ({ status: 503 }));
+    const rk = client(clock, {}, { ...brisk, maxEntries: 2, onFull: 'drop-oldest' });
+    const drops: (string | undefined)[] = [];
+    rk.on('drop', (event) => event.reason === 'dropped_oldest' && drops.push(event.ID));
+    const [a, b, c] = [rk.preparePem('a'), rk.preparePem('b'), rk.preparePem('c')];
+    const first = rk.sendPem(a); // its first attempt hangs, so a is in flight throughout
+    await until(() => receiver.pemRequests().length === 1, 'the first attempt to reach the receiver');
+    expect((await rk.sendPem(b)).ok).toBe(true);
+    expect((await rk.sendPem(c)).ok).toBe(true);
+    expect(drops).toEqual([b.ID]);
+    const held = entries().join(' ');
+    expect([held.includes(a.ID), held.includes(b.ID), held.includes(c.ID)]).toEqual([true, false, true]);
+    await receiver.close(); // the hanging attempt fails; a stays in the outbox
+    expect(await first).toMatchObject({ ok: true, value: { status: 'persisted' } });
+    const closing = rk.close({ timeoutMs: 1 });
+    await clock.advance(10);
+    expect(await closing).toMatchObject({ pending: 2 });
   });
 
   it('bounds the bytes it holds', async () => {
