@@ -107,6 +107,9 @@ const PEM_SELECT = `SELECT seq, id, type, predecessor, emitter, timestamp_client
 /** Columns that may hold NULL: no keyset paging over them (a row comparison with NULL is NULL). */
 const NULLABLE = new Set(['predecessor']);
 
+/** At most this many PEMs per group transaction (see Records.#insertGrouped). */
+const MAX_GROUP = 64;
+
 /** Rows per batch when a full listing is read (and streamed) piece by piece. */
 export const LIST_BATCH = 500;
 
@@ -135,6 +138,60 @@ export class Records {
     return write.finally(() => this.#written());
   }
 
+  /** PEM inserts waiting for the next group transaction, and whether one is being written. */
+  readonly #waiting: { params: unknown[]; resolve: (inserted: number) => void; reject: (error: unknown) => void }[] = [];
+  #writing = false;
+
+  /**
+   * Group commit: an insert that arrives while no group is being written goes at once, alone;
+   * inserts that arrive meanwhile wait and are written together in the next transaction, so 8
+   * PEMs in flight cost about one commit (one sync of PGlite's files, one WAL flush) instead of 8.
+   * Each promise resolves only after the transaction holding its PEM committed. When a group's
+   * transaction fails (one PEM the database refuses aborts it, nothing of it is stored), its PEMs
+   * are written again one by one, so each gets its own outcome: the others are stored, the bad
+   * one fails alone. No savepoint per PEM: on PostgreSQL that is two more round trips per PEM on
+   * every group, to save a retry that only a refused PEM causes. Inserts are written in arrival
+   * order, so a duplicate in the same group sees the first copy and answers like a later request.
+   */
+  #insertGrouped(params: unknown[]): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ params, resolve, reject });
+      if (!this.#writing) void this.#writeGroups();
+    });
+  }
+
+  async #writeGroups(): Promise<void> {
+    this.#writing = true;
+    try {
+      while (this.#waiting.length) {
+        const group = this.#waiting.splice(0, MAX_GROUP);
+        if (group.length > 1) {
+          try {
+            const inserted = await this.storage.transaction(async (tx) => {
+              const counts: number[] = [];
+              for (const one of group) counts.push((await tx.query<{ inserted: number }>(INSERT_PEM, one.params))[0]?.inserted ?? 0);
+              return counts;
+            });
+            group.forEach((one, i) => one.resolve(inserted[i]!));
+            continue;
+          } catch {
+            // Fall through: one by one, each with its own outcome.
+          }
+        }
+        for (const one of group) {
+          try {
+            const [row] = await this.storage.query<{ inserted: number }>(INSERT_PEM, one.params);
+            one.resolve(row?.inserted ?? 0);
+          } catch (error) {
+            one.reject(error);
+          }
+        }
+      }
+    } finally {
+      this.#writing = false;
+    }
+  }
+
   /** For the graph queries, which read the projection tables directly. */
   get db(): Queryable {
     return this.storage;
@@ -160,7 +217,7 @@ export class Records {
     // Sorted, so that concurrent transactions lock artifact rows in the same order.
     const names = [...merged.keys()].sort();
     this.#written();
-    const [row] = await this.storage.query<{ inserted: number }>(INSERT_PEM, [
+    const inserted = await this.#insertGrouped([
       pem.ID,
       pem.Type,
       pem.Predecessor,
@@ -178,7 +235,7 @@ export class Records {
       links.map((l) => l.name),
     ]);
     this.#written();
-    if (row?.inserted === 1) {
+    if (inserted === 1) {
       return { status: 'accepted' };
     }
     // The ID was taken (earlier, or by a request that won a race): same content or not?

@@ -7,11 +7,9 @@ import type { ServerResponse } from 'node:http';
  * item, `]` as the batches arrive, waiting for `drain` when the socket is full. Memory stays at
  * about one batch per listing, and other requests run between two batches.
  *
- * The http layer (http.ts, not owned here) needs two lines to use it:
- *   in createRequestListener(): `enableStreamedReplies();`
- *   first line of send():       `if (sendStreamed(res, reply)) return;`
- * Until then `streamedRepliesEnabled()` is false and the handlers answer with a plain array
- * (still read batch by batch, so no statement binds every ID).
+ * http.ts calls `enableStreamedReplies()` when it builds its listener and `sendStreamed()` first
+ * in its send(); a handler used without that layer (streamedRepliesEnabled() false) answers with
+ * a plain array, still read batch by batch, so no statement binds every ID.
  */
 
 export class StreamedJsonArray {
