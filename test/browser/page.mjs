@@ -1,7 +1,7 @@
 // Bundled for the browser (esbuild, platform browser) and run in headless Chromium: sends a PEM,
 // tags it and reads both back through the page's own origin, which proxies to the local RK.
-import { RKClient, RKQuery } from 'recordkeeper-client';
-import { MockRKClient, RKClientFactory } from 'recordkeeper-client/testing';
+import { RKClient, RKClientFactory, RKQuery } from 'recordkeeper-client';
+import { MockRKClient } from 'recordkeeper-client/testing';
 
 async function main() {
   const base = window.location.origin;
