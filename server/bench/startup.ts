@@ -29,6 +29,12 @@ async function child(mode: string, dataDir: string | undefined): Promise<void> {
     const rk = await startLocalRK({ ...storage, port: 0 });
     out.total = performance.now() - t;
     await rk.stop();
+    // A second start in the same process: what tests and tools starting several local RKs pay.
+    const again = performance.now();
+    const second = await startLocalRK({ ...storage, ...(dataDir ? { dataDir: `${dataDir}-second` } : {}), port: 0 });
+    out.second = performance.now() - again;
+    await second.stop();
+    if (dataDir) rmSync(`${dataDir}-second`, { recursive: true, force: true });
   } else {
     const { loadSpecs } = await import('../src/spec.js');
     const { SchemaValidator } = await import('../src/validation.js');
@@ -86,7 +92,8 @@ async function main(): Promise<void> {
     console.log(mode === 'total' ? '| startLocalRK, fresh process | memory | new data dir |' : '| the same steps one by one | memory | new data dir |');
     console.log('| --- | ---: | ---: |');
     for (const [k, row] of rows) {
-      const name = k === 'total' ? 'call to ready' : k === 'import' ? 'import of the module (before the call)' : k;
+      const name =
+        k === 'total' ? 'call to ready' : k === 'second' ? 'a second start in the same process' : k === 'import' ? 'import of the module (before the call)' : k;
       console.log(`| ${name} | ${ms(median(row.memory ?? [NaN]))} | ${ms(median(row['data dir'] ?? [NaN]))} |`);
     }
     console.log('');

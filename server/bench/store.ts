@@ -310,6 +310,22 @@ async function explainAll(storage: Storage): Promise<void> {
     ['Name contains', `SELECT seq FROM rk_artifacts WHERE name LIKE $1 ESCAPE '\\' ORDER BY seq LIMIT 100`, ['%art-777%']],
     ['pending PEMs', `SELECT pem_seq FROM rk_graph_pending ORDER BY pem_seq LIMIT 500`, []],
     ['graph edge by dst', `SELECT src FROM rk_graph_edges WHERE rel = 'USES' AND dst = $1`, ['art-777']],
+    // The statements a lineage walk repeats (src/cypher.ts, src/lineage-binding.ts).
+    ['lineage: Predecessor of a PEM', `SELECT dst FROM rk_graph_edges WHERE rel = 'PREDECESSOR' AND src = $1`, ['seed-00000509']],
+    ['lineage: uses of PEMs', `SELECT src, dst FROM rk_graph_edges WHERE rel = 'USES' AND src = ANY($1::text[])`, [['seed-00000509', 'seed-00000508']]],
+    [
+      'lineage: producers of artifacts',
+      `SELECT e.dst AS name, e.src AS id, n.data->>'timestamp_client' AS time FROM rk_graph_edges e
+       JOIN rk_graph_nodes n ON n.label = 'PEM' AND n.key = e.src WHERE e.rel = 'PRODUCES' AND e.dst = ANY($1::text[])`,
+      [['art-505', 'art-506']],
+    ],
+    [
+      'lineage: users of an artifact',
+      `SELECT e.src AS id, n.data->>'timestamp_client' AS time FROM rk_graph_edges e
+       JOIN rk_graph_nodes n ON n.label = 'PEM' AND n.key = e.src WHERE e.rel = 'USES' AND e.dst = $1 ORDER BY n.seq`,
+      ['art-505'],
+    ],
+    ['lineage: PEM nodes by key', `SELECT key, data, seq FROM rk_graph_nodes WHERE label = 'PEM' AND key = ANY($1::text[])`, [['seed-00000509']]],
   ];
   console.log('\nEXPLAIN at the largest size:\n');
   for (const [name, sql, params] of queries) {

@@ -140,12 +140,15 @@ export class Records {
 
   /** PEM inserts waiting for the next group transaction, and whether one is being written. */
   readonly #waiting: { params: unknown[]; resolve: (inserted: number) => void; reject: (error: unknown) => void }[] = [];
-  #writing = false;
+  #writing = 0;
 
   /**
-   * Group commit: an insert that arrives while no group is being written goes at once, alone;
-   * inserts that arrive meanwhile wait and are written together in the next transaction, so 8
-   * PEMs in flight cost about one commit (one sync of PGlite's files, one WAL flush) instead of 8.
+   * Group commit: an insert that arrives while fewer groups than the storage has writers (PGlite
+   * 1, PostgreSQL its pool) are being written goes at once, alone; inserts that arrive meanwhile
+   * wait and are written together in the next transaction, so on PGlite 8 PEMs in flight cost
+   * about one commit (one sync of its files) instead of 8. On PostgreSQL groups form once every
+   * connection is busy (a single writer there measured slower than 8 concurrent ones: 504 to 564
+   * against 817 to 848 PEMs/s at 8 in flight).
    * Each promise resolves only after the transaction holding its PEM committed. When a group's
    * transaction fails (one PEM the database refuses aborts it, nothing of it is stored), its PEMs
    * are written again one by one, so each gets its own outcome: the others are stored, the bad
@@ -156,12 +159,12 @@ export class Records {
   #insertGrouped(params: unknown[]): Promise<number> {
     return new Promise((resolve, reject) => {
       this.#waiting.push({ params, resolve, reject });
-      if (!this.#writing) void this.#writeGroups();
+      if (this.#writing < this.storage.writers) void this.#writeGroups();
     });
   }
 
   async #writeGroups(): Promise<void> {
-    this.#writing = true;
+    this.#writing++;
     try {
       while (this.#waiting.length) {
         const group = this.#waiting.splice(0, MAX_GROUP);
@@ -188,7 +191,7 @@ export class Records {
         }
       }
     } finally {
-      this.#writing = false;
+      this.#writing--;
     }
   }
 

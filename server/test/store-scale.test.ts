@@ -29,6 +29,7 @@ describe('the Graph Builder queue (pending PEMs instead of an anti-join)', { tim
     // A storage that stores one more PEM right after the run has read its batch of pending PEMs.
     const racing: Storage = {
       description: storage.description,
+      writers: storage.writers,
       close: () => storage.close(),
       transaction: (work) => storage.transaction(work),
       async query<Row extends object>(sql: string, params?: readonly unknown[]): Promise<Row[]> {
