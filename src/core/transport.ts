@@ -267,7 +267,7 @@ export class Transport<Paths extends {}> {
     }
     let answer;
     try {
-      answer = await this.#wire!.request({ origin, path, method, headers, body, cancel });
+      answer = await this.#wire!.request({ origin, path, method, headers, body, cancel, json: method === 'GET' && init.parseAs !== 'text' });
     } catch (error) {
       // fetch's shape of a network failure, so both paths give the same RKConnectionError.
       if (cancel.aborted) throw cancel.reason;
@@ -281,8 +281,13 @@ export class Transport<Paths extends {}> {
     context.seen(response);
     const text = answer.text;
     // No body (a 204, Content-Length 0, an empty chunked answer): nothing to parse, as openapi-fetch.
-    if (text === '') return response.ok ? { data: undefined, response } : { error: undefined, response };
-    if (response.ok) return { data: init.parseAs === 'text' ? text : JSON.parse(text), response };
+    if (answer.empty) return response.ok ? { data: undefined, response } : { error: undefined, response };
+    if (response.ok) {
+      const parsed = answer.parsed;
+      if (parsed === undefined) return { data: init.parseAs === 'text' ? text : JSON.parse(text), response };
+      if ('error' in parsed) throw parsed.error;
+      return { data: parsed.value, response };
+    }
     let error: unknown = text;
     try {
       error = JSON.parse(text);
