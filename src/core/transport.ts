@@ -6,7 +6,7 @@ import type { Settings } from './settings.js';
 import { withoutCredentials } from './url-text.js';
 import { startTimer, timeoutError } from '../resilience/clock.js';
 import { abortedOf, linkSignals } from '../resilience/signals.js';
-import { NodeWire, WireResponse, type WireCancel } from './node-wire.js';
+import type { NodeWire, WireCancel, WireResponse } from './node-wire.js';
 
 type FetchFn = typeof globalThis.fetch;
 
@@ -118,7 +118,12 @@ export class Transport<Paths extends {}> {
   /** The base URL as messages show it: never with credentials. */
   readonly shownUrl: string;
   readonly settings: Settings;
-  readonly #wire: NodeWire | undefined;
+  /** Set once node-wire.ts and undici are loaded (or known missing: `failed`). */
+  #wire: NodeWire | undefined;
+  #Response: typeof WireResponse | undefined;
+  /** Loading the wire: node-wire.ts is imported on Node only, and not by `import` of the client. */
+  readonly #loading: Promise<void> | undefined;
+  #wireFailed = false;
   readonly #origin: string;
   readonly #prefix: string;
 
@@ -131,9 +136,19 @@ export class Transport<Paths extends {}> {
     this.#prefix = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
     const api = createClient<Paths>({ baseUrl: this.baseUrl });
     if (settings.nodeWire) {
-      this.#wire = new NodeWire(settings.insecure);
-      // Loaded in the background from the start: the first send rarely waits for it.
-      void this.#wire.load();
+      // Loaded in the background from the start: the first request rarely waits for it.
+      this.#loading = import('./node-wire.js').then(
+        async ({ NodeWire, WireResponse }) => {
+          const wire = new NodeWire(settings.insecure);
+          await wire.load();
+          if (wire.failed) this.#wireFailed = true;
+          this.#Response = WireResponse;
+          this.#wire = wire;
+        },
+        () => {
+          this.#wireFailed = true;
+        },
+      );
       const post = api.POST.bind(api) as unknown as Call;
       const get = api.GET.bind(api) as unknown as Call;
       const direct = (method: 'POST' | 'GET', fallback: Call) => (path: string, init?: PostOptions) => {
@@ -175,7 +190,7 @@ export class Transport<Paths extends {}> {
     if (alreadyAborted) return failure(new RKAbortError(operation, alreadyAborted.reason));
     const settings = this.settings;
     // Loading undici is not the service's time: the deadline starts once it is there.
-    if (this.#wire && !this.#wire.ready && !this.#wire.failed) await this.#wire.load();
+    if (this.#loading && this.#wire === undefined && !this.#wireFailed) await this.#loading;
     const cancel = new Cancel();
     let timedOut = false;
     const cancelTimer = startTimer(settings.clock, timeoutMs, () => {
@@ -277,7 +292,7 @@ export class Transport<Paths extends {}> {
       // fetch follows redirects and undici's Pool does not: the request goes again, through fetch.
       return fallback(schemaPath, { ...init, [DIRECT]: undefined, signal: cancel.signal });
     }
-    const response = new WireResponse(answer, `${origin}${path}`) as unknown as Response;
+    const response = new this.#Response!(answer, `${origin}${path}`) as unknown as Response;
     context.seen(response);
     const text = answer.text;
     // No body (a 204, Content-Length 0, an empty chunked answer): nothing to parse, as openapi-fetch.
