@@ -14,20 +14,20 @@ import type { OutboxControl } from './delivery/outbox/outbox.js';
 import { receiver as facts } from './generated/facts.js';
 import type { paths } from './generated/receiver.js';
 import { limitedText, Pem, prepareArtifact, type PreparePemOptions } from './model/pem.js';
-import type { Artifact, ArtifactProperties, PemPayload, ReceiverInfo } from './model/types.js';
+import type { Artifact, ArtifactProperties, PemPayload, PemProperties, ReceiverInfo } from './model/types.js';
 import { encodeTagSegment, tagPathSerializer } from './wire/tag-segments.js';
 
 /** What RKClient and its mock (RKClientFactory with RK_MOCK=true) both offer. */
 export interface RKClientLike {
   readonly emitterId: string;
   /** A new PEM of this event type from this emitter, with a fresh ID; add artifacts, then send it. Throws RKInvalidInputError for bad input. */
-  preparePem(type: string, options?: PreparePemOptions): Pem;
+  preparePem<P extends object = PemProperties>(type: string, options?: PreparePemOptions<P>): Pem<P>;
   /** An artifact for `pem.usesArtifact` / `pem.producesArtifact`; properties are strings. */
   prepareArtifact(name: string, properties?: ArtifactProperties): Artifact;
   /** Sends a PEM (with retries, and through the outbox when there is one); resolves with the acknowledgement or a typed error, never rejects. */
-  sendPem(pem: Pem | PemPayload, call?: SendOptions): Promise<Result<SendAck>>;
+  sendPem(pem: Pem<object> | PemPayload, call?: SendOptions): Promise<Result<SendAck>>;
   /** Points the tag `tagName` in `namespace` at this PEM (or PEM ID). */
-  setTag(namespace: string, tagName: string, pem: Pem | string, call?: CallOptions): Promise<Result<TagAck>>;
+  setTag(namespace: string, tagName: string, pem: Pem<object> | string, call?: CallOptions): Promise<Result<TagAck>>;
   /** The Receiver's version, PEM size limit and whether it needs a credential. */
   getInfo(call?: CallOptions): Promise<Result<ReceiverInfo>>;
   /** Waits until every pending PEM is settled, or `timeoutMs`; never rejects. */
@@ -87,9 +87,12 @@ export class RKClient implements RKClientLike {
     this.#delivery = guarded(creating, 'options', () => createDelivery(this.#receiver, this.#settings, given));
   }
 
-  /** A new PEM of this event type from this emitter, with a fresh ID. Throws RKInvalidInputError for bad input. */
-  preparePem(type: string, options?: PreparePemOptions): Pem {
-    return Pem.prepare(this.emitterId, type, options, this.#settings.logger);
+  /**
+   * A new PEM of this event type from this emitter, with a fresh ID. Throws RKInvalidInputError
+   * for bad input. `P` types its properties: `rk.preparePem<TrainRun>('train', { properties })`.
+   */
+  preparePem<P extends object = PemProperties>(type: string, options?: PreparePemOptions<P>): Pem<P> {
+    return Pem.prepare<P>(this.emitterId, type, options, this.#settings.logger);
   }
 
   /** An artifact for `pem.usesArtifact` / `pem.producesArtifact`; properties are strings. */
@@ -107,7 +110,7 @@ export class RKClient implements RKClientLike {
    * in the background when the first PEM is sent (or taken from `getInfo`), and until it is known
    * the Receiver's own check answers, as RKPemTooLargeError (413).
    */
-  async sendPem(pem: Pem | PemPayload, call?: SendOptions): Promise<Result<SendAck>> {
+  async sendPem(pem: Pem<object> | PemPayload, call?: SendOptions): Promise<Result<SendAck>> {
     const operation = 'Sending PEM';
     // The whole payload and the call options are checked now, when the PEM is sent: a Pem changed
     // after preparePem (its ID, its artifacts) is checked again like any wire JSON.
@@ -207,7 +210,7 @@ export class RKClient implements RKClientLike {
    * is what was set, with `UpdatedAt` when the Receiver's answer carries it (our local RK's does;
    * the real Record Keeper's answer is not public).
    */
-  setTag(namespace: string, tagName: string, pem: Pem | string, call?: CallOptions): Promise<Result<TagAck>> {
+  setTag(namespace: string, tagName: string, pem: Pem<object> | string, call?: CallOptions): Promise<Result<TagAck>> {
     const operation = 'Setting tag';
     return this.#receiver.invoke('setTag', call, {
       operation,

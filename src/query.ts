@@ -21,6 +21,7 @@ import {
   type GraphQueryType,
   type PemFilters,
   type PemListOptions,
+  type PemProperties,
   type QueryInfo,
   type StoredPem,
   type TagRecord,
@@ -40,9 +41,12 @@ export class RKQuery {
     return readQueryInfo(this.#query, call);
   }
 
-  /** One PEM by ID. A missing PEM is an RKNotFoundError (status 404); `findPem` gives null instead. */
-  getPem(pemId: string, call?: CallOptions): Promise<Result<StoredPem>> {
-    return this.#query.invoke('getPem', call, {
+  /**
+   * One PEM by ID. A missing PEM is an RKNotFoundError (status 404); `findPem` gives null instead.
+   * `P` types its Properties (`getPem<TrainRun>(id)`), as the caller expects them; not checked.
+   */
+  getPem<P extends object = PemProperties>(pemId: string, call?: CallOptions): Promise<Result<StoredPem<P>>> {
+    return this.#query.invoke<{ pem_id: string }, StoredPem<P>>('getPem', call, {
       operation: 'Reading PEM',
       prepare: () => ({ pem_id: requireHexId('Reading PEM', 'pemId', pemId) }),
       send: (path, init) => this.#query.api.GET(facts.operations.getPem.path, { params: { path }, ...init }),
@@ -50,8 +54,8 @@ export class RKQuery {
   }
 
   /** One PEM by ID, or null when the Query service has none with that ID. */
-  async findPem(pemId: string, call?: CallOptions): Promise<Result<StoredPem | null>> {
-    const found = await this.getPem(pemId, call);
+  async findPem<P extends object = PemProperties>(pemId: string, call?: CallOptions): Promise<Result<StoredPem<P> | null>> {
+    const found = await this.getPem<P>(pemId, call);
     if (!found.ok && found.error instanceof RKNotFoundError && !found.error.wrongUrl) {
       return success(null);
     }
@@ -59,8 +63,8 @@ export class RKQuery {
   }
 
   /** PEMs matching every filter exactly, one page at a time (`pageIndex` from 0). */
-  getPems(options: PemListOptions = {}, call?: CallOptions): Promise<Result<StoredPem[]>> {
-    return this.#query.invoke('listPems', call, {
+  getPems<P extends object = PemProperties>(options: PemListOptions = {}, call?: CallOptions): Promise<Result<StoredPem<P>[]>> {
+    return this.#query.invoke<ReturnType<typeof listQuery<PemListOptions>>, StoredPem<P>[]>('listPems', call, {
       operation: 'Listing PEMs',
       prepare: () => listQuery('Listing PEMs', 'listPems', options),
       send: (query, init) => this.#query.api.GET(facts.operations.listPems.path, { params: { query }, ...init }),
@@ -228,9 +232,9 @@ export class RKQuery {
    * is one `getPems` call (with its retries); a page that fails is thrown as its RKError, and
    * `call.signal` stops the listing (RKAbortError). `onProgress` hears after each page.
    */
-  pems(options: Omit<PemListOptions, 'pageIndex'> & PageOptions = {}, call?: CallOptions): AsyncGenerator<StoredPem, void, undefined> {
+  pems<P extends object = PemProperties>(options: Omit<PemListOptions, 'pageIndex'> & PageOptions = {}, call?: CallOptions): AsyncGenerator<StoredPem<P>, void, undefined> {
     const { onProgress, pageSize = DEFAULT_PAGE_SIZE, ...list } = options;
-    return pagesOf('Listing PEMs', pageSize, call, onProgress, (pageIndex) => this.getPems({ ...list, pageSize, pageIndex }, call));
+    return pagesOf('Listing PEMs', pageSize, call, onProgress, (pageIndex) => this.getPems<P>({ ...list, pageSize, pageIndex }, call));
   }
 
   /** Every artifact matching `filters` (tables or graph), page by page like `pems`. */

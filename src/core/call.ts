@@ -49,6 +49,11 @@ export interface RetryRun<T> {
   /** Whether sending the request twice is harmless: the call site knows (a GET, a PEM, a key). */
   idempotent: boolean;
   /**
+   * `false`: an attempt that ran out of time is not made again (a whole list: the same request
+   * would be as slow). Default true.
+   */
+  retryTimeouts?: boolean;
+  /**
    * Waits for the right to make the next attempt (an in-flight slot) and resolves with its release.
    * The wait is queueing, not the receiver's fault: it is bounded by the caller's signals (and the
    * queue's own bounds), never by totalTimeoutMs, whose clock stops meanwhile.
@@ -124,7 +129,8 @@ export async function withRetries<T>(run: RetryRun<T>): Promise<RetryOutcome<T>>
       return { result: totalTimeout(), attempts, ambiguous: ambiguous || mayHaveBeenProcessed(error) };
     }
     ambiguous ||= mayHaveBeenProcessed(error);
-    if (attempt >= policy.maxAttempts || !isRetryable(error, run.idempotent)) {
+    const hopeless = run.retryTimeouts === false && error instanceof RKTimeoutError;
+    if (attempt >= policy.maxAttempts || hopeless || !isRetryable(error, run.idempotent)) {
       return { result, attempts, ambiguous };
     }
     const retryAfter = error instanceof RKHttpError ? parseRetryAfter(error.headers.get('retry-after'), clock.now()) : undefined;
@@ -166,6 +172,8 @@ export interface CallSpec {
   idempotent: boolean;
   /** `false`: one attempt whatever the client's retry policy (best-effort reads). */
   retry?: boolean;
+  /** `false`: a timed-out attempt is final (see RetryRun.retryTimeouts). */
+  retryTimeouts?: boolean;
 }
 
 /** Sent with every attempt of a retried call: 1 for the first. */
@@ -214,6 +222,7 @@ export async function callWithRetries<T>(
       budget: settings.budget,
       signals,
       idempotent: spec.idempotent || key !== undefined,
+      ...(spec.retryTimeouts === false ? { retryTimeouts: false } : {}),
       attempt: ({ attempt, timeoutMs: attemptMs, signals: callerSignals }) => {
         observer.attempts++;
         if (attempt > 1) observer.retries++;

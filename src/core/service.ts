@@ -72,16 +72,23 @@ export class Service<Paths extends {}, Ops extends Readonly<Record<string, Opera
     const callOptions = checked(() => readCallOptions(how.operation, call), how.operation, 'call');
     if (callOptions instanceof RKError) return failure(callOptions);
     call = callOptions;
+    const wholeList = pagesBy(facts) && !paged(input);
     const read = how.read ?? ((data: unknown, response: Response) => expectShape<T>(how.operation, facts.response, data, response));
     const result = await callWithRetries<T>(
       this.transport as Transport<{}>,
       this.#headers,
-      { operation: how.operation, facts, idempotent: facts.method === 'GET' || how.idempotent === true, ...(how.retry === false ? { retry: false } : {}) },
+      {
+        operation: how.operation,
+        facts,
+        idempotent: facts.method === 'GET' || how.idempotent === true,
+        ...(how.retry === false ? { retry: false } : {}),
+        ...(wholeList ? { retryTimeouts: false } : {}),
+      },
       call,
       (init) => how.send(input, init),
       (data, response) => read(data, response, input),
     );
-    if (!result.ok && result.error instanceof RKTimeoutError && pagesBy(facts)) suggestPaging(result.error);
+    if (!result.ok && result.error instanceof RKTimeoutError && pagesBy(facts)) suggestPaging(result.error, wholeList);
     return result;
   }
 }
@@ -92,13 +99,21 @@ function pagesBy(facts: OperationSpec): boolean {
   return query?.some((parameter) => parameter.name === 'pageSize') === true;
 }
 
+/** The request asks for one page, not for every match. */
+function paged(input: unknown): boolean {
+  return typeof input === 'object' && input !== null && (input as { pageSize?: unknown }).pageSize !== undefined;
+}
+
 /**
  * A list that does not arrive in time is usually too long for one answer: waiting longer only
- * postpones the next timeout, fetching it in pages does not. The hint says so first.
+ * postpones the next timeout, fetching it in pages does not. The hint says so first. A whole
+ * list that timed out was not sent again (the same request would be as slow); a page was.
  */
-function suggestPaging(error: RKTimeoutError): void {
+function suggestPaging(error: RKTimeoutError, wholeList: boolean): void {
   error.message = error.message.replace(
     /raise (\w+) if the service is slow$/,
-    'a list this slow is usually too long for one answer: fetch it in pages ({ pageSize: 1000, pageIndex: 0, 1, ... }), or raise $1',
+    wholeList
+      ? 'a list this slow is usually too long for one answer, so it was not sent again: fetch it in pages ({ pageSize: 1000, pageIndex: 0, 1, ... }, or iterate pems(), artifacts() or tags()), or raise $1'
+      : 'a page this slow is usually too large: ask for a smaller pageSize, or raise $1',
   );
 }

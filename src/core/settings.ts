@@ -1,4 +1,5 @@
 import { RetryBudget } from '../resilience/budget.js';
+import { environmentVariable } from './environment.js';
 import { systemClock, type Clock } from '../resilience/clock.js';
 import { describe, guarded, requireMs, snapshotOptions } from './checks.js';
 import { RKInvalidInputError } from './errors.js';
@@ -114,8 +115,7 @@ function onNode(): boolean {
 
 function debugging(options: RKOptions): boolean {
   if (options.debug !== undefined) return options.debug === true;
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  return env?.RK_LOG?.toLowerCase() === 'debug';
+  return environmentVariable('RK_LOG')?.toLowerCase() === 'debug';
 }
 
 /** Debug lines go to the logger's `debug`, or console.debug when it has none. */

@@ -275,7 +275,11 @@ export class Delivery {
   #drop(error: RKError, id: string | undefined): Result<never> {
     const reason = dropReasonOf(error);
     this.#tally.drop(reason);
-    this.#config.settings.logger.warn(`PEM ${id ?? '(no ID)'} dropped (${reason}): ${error.message}`);
+    // An outage loses what nobody keeps: say how to keep it (the line is all a fire-and-forget caller sees).
+    const keep = (reason === 'connection' || reason === 'timeout' || reason === 'http') && !this.#outbox
+      ? '; to keep PEMs through an outage, use an outbox ({ outbox: { dir } })'
+      : '';
+    this.#config.settings.logger.warn(`PEM ${id ?? '(no ID)'} dropped (${reason}): ${error.message}${keep}`);
     this.#emitter.emit('drop', { ID: id, reason, error });
     return failure(error);
   }

@@ -148,7 +148,7 @@ export const receiver = {
 export const query = {
   "prefix": "/query",
   "servers": [
-    "http://127.0.0.1:8083/query"
+    "http://127.0.0.1:8082/query"
   ],
   "headers": {
     "userAuth": "X-RK-User-Auth",
@@ -757,7 +757,7 @@ export const query = {
 export const graphBuilder = {
   "prefix": "/graph-builder",
   "servers": [
-    "http://127.0.0.1:8084/graph-builder"
+    "http://127.0.0.1:8082/graph-builder"
   ],
   "headers": {
     "userAuth": "X-RK-User-Auth",

@@ -10,30 +10,35 @@ import type { Artifact, ArtifactProperties, PemPayload, PemProperties } from './
 export const PEM_VERSION: PemPayload['Version'] = '2.0.0';
 export const DEFAULT_TAG = 'latest';
 
-/** The optional parts of a new PEM: predecessor, properties and the tag it moves. */
-export interface PreparePemOptions {
+/**
+ * The optional parts of a new PEM: predecessor, properties and the tag it moves. `P` types the
+ * properties (`preparePem<TrainRun>('train', { properties: { epochs: 3 } })`); they are checked
+ * at run time to be a JSON object whatever `P` says.
+ */
+export interface PreparePemOptions<P extends object = PemProperties> {
   /** The PEM this event follows: a PEM made by preparePem or its ID. */
-  predecessor?: Pem | string | null;
+  predecessor?: Pem<object> | string | null | undefined;
   /** Any JSON object describing the event. */
-  properties?: PemProperties;
+  properties?: P | undefined;
   /** The tag moved to this PEM when it is stored; default `latest`. */
-  tagName?: string;
+  tagName?: string | undefined;
   /** The tag's namespace; default the emitter ID. */
-  tagNamespace?: string;
+  tagNamespace?: string | undefined;
 }
 
 /**
  * An event about to be sent: made by `preparePem`, given artifacts with `usesArtifact` and
  * `producesArtifact`, and serialized by JSON.stringify to exactly the JSON the Receiver takes.
- * Its ID is fixed at creation, so sending it again is recognised as the same event.
+ * Its ID is fixed at creation, so sending it again is recognised as the same event. `P` is the
+ * type of its Properties (any JSON object when not given).
  */
-export class Pem implements PemPayload {
+export class Pem<P extends object = PemProperties> {
   readonly ID: string;
   readonly Type: string;
   readonly Predecessor: string | null;
   readonly Emitter: string;
   readonly TimestampClient: string;
-  readonly Properties: PemProperties;
+  readonly Properties: P;
   readonly Version = PEM_VERSION;
   readonly Tag: string;
   readonly TagNamespace: string;
@@ -41,7 +46,7 @@ export class Pem implements PemPayload {
   readonly ProducesArtifacts: Artifact[] = [];
   readonly #logger: Logger | undefined;
 
-  private constructor(fields: Omit<PemPayload, 'Version' | 'UsesArtifacts' | 'ProducesArtifacts'>, logger?: Logger) {
+  private constructor(fields: Omit<PemPayload, 'Version' | 'UsesArtifacts' | 'ProducesArtifacts' | 'Properties'> & { Properties: P }, logger?: Logger) {
     this.ID = fields.ID;
     this.Type = fields.Type;
     this.Predecessor = fields.Predecessor;
@@ -54,23 +59,23 @@ export class Pem implements PemPayload {
   }
 
   /** A new PEM with a fresh ID and the current UTC time. Throws RKInvalidInputError on bad input. */
-  static prepare(emitterId: string, type: string, given: PreparePemOptions = {}, logger?: Logger): Pem {
+  static prepare<P extends object = PemProperties>(emitterId: string, type: string, given: PreparePemOptions<P> = {}, logger?: Logger): Pem<P> {
     const op = 'Preparing PEM';
     if (!isPlainObject(given)) requireObject(op, 'options', given);
-    const options = snapshotOptions(op, 'options', given) as PreparePemOptions;
-    return guarded(op, 'options', () => Pem.#prepare(op, emitterId, type, options, logger));
+    const options = snapshotOptions(op, 'options', given) as PreparePemOptions<P>;
+    return guarded(op, 'options', () => Pem.#prepare<P>(op, emitterId, type, options, logger));
   }
 
-  static #prepare(op: string, emitterId: string, type: string, options: PreparePemOptions, logger?: Logger): Pem {
+  static #prepare<P extends object>(op: string, emitterId: string, type: string, options: PreparePemOptions<P>, logger?: Logger): Pem<P> {
     const predecessor = options.predecessor instanceof Pem ? options.predecessor.ID : (options.predecessor ?? null);
-    return new Pem(
+    return new Pem<P>(
       {
         ID: newPemId(),
         Type: limitedText(op, 'type', type, 'ingest', 'Pem', 'Type'),
         Predecessor: predecessor === null ? null : requireHexId(op, 'predecessor', predecessor),
         Emitter: limitedText(op, 'emitterId', emitterId, 'my-service', 'Pem', 'Emitter'),
         TimestampClient: formatTimestamp(new Date()),
-        Properties: structuredCloneJson(op, 'properties', options.properties ?? {}),
+        Properties: structuredCloneJson(op, 'properties', options.properties ?? {}) as P,
         Tag: limitedText(op, 'tagName', options.tagName ?? DEFAULT_TAG, DEFAULT_TAG, 'Pem', 'Tag'),
         TagNamespace: limitedText(op, 'tagNamespace', options.tagNamespace ?? emitterId, 'my-service', 'Pem', 'TagNamespace'),
       },
@@ -82,12 +87,12 @@ export class Pem implements PemPayload {
    * A Pem from wire JSON (a PEM read back from disk or built by hand), with every field checked.
    * Throws RKInvalidInputError naming the first field that is wrong.
    */
-  static from(payload: PemPayload | Pem, logger?: Logger): Pem {
+  static from(payload: PemPayload | Pem<object>, logger?: Logger): Pem {
     const op = 'Reading PEM';
     return guarded(op, 'pem', () => Pem.#from(op, payload, logger));
   }
 
-  static #from(op: string, payload: PemPayload | Pem, logger?: Logger): Pem {
+  static #from(op: string, payload: PemPayload | Pem<object>, logger?: Logger): Pem {
     // A Pem is checked like wire JSON too: its fields can be changed after preparePem.
     const fields = payload instanceof Pem ? { ...payload.toJSON() } : requireObject(op, 'pem', payload);
     if (fields.Version !== PEM_VERSION) {
@@ -144,7 +149,7 @@ export class Pem implements PemPayload {
       Predecessor: this.Predecessor,
       Emitter: this.Emitter,
       TimestampClient: this.TimestampClient,
-      Properties: this.Properties,
+      Properties: this.Properties as PemProperties,
       Version: this.Version,
       Tag: this.Tag,
       TagNamespace: this.TagNamespace,

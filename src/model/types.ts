@@ -20,8 +20,14 @@ export type ReceiverInfo = Receiver['schemas']['ReceiverInfo'];
 /** Where a tag points and since when. */
 export type TagRecord = Receiver['schemas']['TagRecord'];
 
-/** A PEM as the Query service reads it back: artifacts by Name, with the time it was received. */
-export type StoredPem = Query['schemas']['StoredPem'];
+/**
+ * A PEM as the Query service reads it back: artifacts by Name, with the time it was received.
+ * `P` is the type its Properties are expected to have (`getPem<TrainRun>(id)`): a promise of the
+ * caller, not checked at run time.
+ */
+export type StoredPem<P extends object = PemProperties> = P extends PemProperties
+  ? Query['schemas']['StoredPem']
+  : Omit<Query['schemas']['StoredPem'], 'Properties'> & { Properties: P };
 /** The Query service's `/info`: version and whether it needs a credential. */
 export type QueryInfo = Query['schemas']['QueryInfo'];
 /** A maintenance report (artifact connections), read with getReport. */

@@ -1,8 +1,12 @@
 import { RKClient, type RKClientLike } from '../client.js';
 import { MockRKClient } from './mock-client.js';
 import type { RKOptions } from '../core/options.js';
+import { environmentVariable } from '../core/environment.js';
 
-/** Makes the client to use: the real one, or the in-memory mock when `RK_MOCK` is `true` (any case). */
+/**
+ * Makes the client to use: the real one, or the in-memory mock when `RK_MOCK` is `true` (any
+ * case). Where there is no process environment (a browser, an edge runtime) it is the real one.
+ */
 export const RKClientFactory = {
   /** An RKClient, or a MockRKClient (no I/O) when the environment variable RK_MOCK is `true` in any case. */
   get(receiverUrl: string, emitterId: string, options: RKOptions = {}): RKClientLike {
@@ -12,5 +16,5 @@ export const RKClientFactory = {
 };
 
 function isMockRequested(): boolean {
-  return process.env.RK_MOCK?.trim().toLowerCase() === 'true';
+  return environmentVariable('RK_MOCK')?.trim().toLowerCase() === 'true';
 }

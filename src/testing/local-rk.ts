@@ -38,7 +38,7 @@ export async function startLocalRecordKeeper(options: LocalRecordKeeperOptions =
   } catch (error) {
     throw new Error(
       `startLocalRecordKeeper needs the ${PACKAGE} package, which is not installed (${error instanceof Error ? error.message : String(error)}); ` +
-        'install it from the recordkeeper-client repository (npm pack server/, then npm install --save-dev ./recordkeeper-local-<version>.tgz) ' +
+        'install it from the recordkeeper-client repository (npm run pack:local there, then npm install --save-dev <that folder>/recordkeeper-local-<version>.tgz) ' +
         'or test against MockRKClient and MockRKQuery instead',
       { cause: error },
     );

@@ -39,7 +39,7 @@ describe.skipIf(!PRESENT && !REQUIRED)('the client in headless Chromium', { time
       format: 'esm',
       platform: 'browser',
       outdir: out,
-      alias: { 'recordkeeper-client': join(ROOT, 'dist/index.js') },
+      alias: { 'recordkeeper-client/testing': join(ROOT, 'dist/testing/index.js'), 'recordkeeper-client': join(ROOT, 'dist/index.js') },
       external: ['node:*', 'undici'],
       logLevel: 'silent',
     });
@@ -83,7 +83,7 @@ describe.skipIf(!PRESENT && !REQUIRED)('the client in headless Chromium', { time
     expect(page).not.toMatch(/from\s*["']node:/);
   });
 
-  it('sends, tags and reads back a PEM', async () => {
+  it('sends, tags and reads back a PEM; the test kit loads and its factory needs no process.env', async () => {
     expect(PRESENT, `${CHROMIUM} is missing: apt-get install chromium`).toBe(true);
     const page = await browser.newPage();
     const errors: string[] = [];
@@ -92,6 +92,6 @@ describe.skipIf(!PRESENT && !REQUIRED)('the client in headless Chromium', { time
     await page.waitForFunction(() => 'rkResult' in globalThis);
     const result = await page.evaluate(() => (globalThis as unknown as { rkResult: Promise<unknown> }).rkResult);
     expect(errors).toEqual([]);
-    expect(result).toEqual({ status: 'accepted', produces: ['browser-artifact'], properties: { agent: 'chromium' }, tagged: true });
+    expect(result).toEqual({ factory: 'RKClient', mock: true, status: 'accepted', produces: ['browser-artifact'], properties: { agent: 'chromium' }, tagged: true });
   });
 });

@@ -1,6 +1,7 @@
 // Bundled for the browser (esbuild, platform browser) and run in headless Chromium: sends a PEM,
 // tags it and reads both back through the page's own origin, which proxies to the local RK.
-import { RKClient, RKQuery } from 'recordkeeper-client';
+import { RKClient, RKClientFactory, RKQuery } from 'recordkeeper-client';
+import { MockRKClient } from 'recordkeeper-client/testing';
 
 async function main() {
   const base = window.location.origin;
@@ -16,7 +17,10 @@ async function main() {
   const tag = await query.getTag('browser-smoke', 'production');
   if (!tag.ok) return { error: tag.error.message };
   await rk.close();
-  return { status: sent.value.status, produces: back.value.ProducesArtifacts, properties: back.value.Properties, tagged: tag.value === pem.ID };
+  // No process environment here: the factory reads RK_MOCK without throwing and makes the real client.
+  const made = RKClientFactory.get(`${base}/receiver`, 'browser-smoke');
+  const mocked = await new MockRKClient('browser-smoke').sendPem(pem);
+  return { factory: made.constructor.name, mock: mocked.ok, status: sent.value.status, produces: back.value.ProducesArtifacts, properties: back.value.Properties, tagged: tag.value === pem.ID };
 }
 
 window.rkResult = main().catch((error) => ({ error: String(error) }));

@@ -190,6 +190,13 @@ describe('the npm package', { timeout: TIMEOUT_MS }, () => {
     }
   });
 
+  it("ships every file the README links to, so its links work inside node_modules too", async () => {
+    const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+    const relative = [...readme.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)].map((m) => m[1]!).filter((link) => !/^[a-z]+:/i.test(link));
+    expect(relative.length).toBeGreaterThan(0);
+    expect(relative.filter((link) => !files.includes(link.replace(/^\.\//, '')))).toEqual([]);
+  });
+
   it('ships no source maps (the sources are not shipped for them to point at)', () => {
     expect(files.filter((file) => file.endsWith('.map'))).toEqual([]);
   });

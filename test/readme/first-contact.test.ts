@@ -21,6 +21,19 @@ describe('first-contact messages', () => {
     expect(stderr).toContain('await rk.flush()');
   });
 
+  it('a fire-and-forget send that fails after its retries says so on stderr, and how to keep PEMs', async () => {
+    const script = `
+      import { RKClient } from './dist/index.js';
+      const rk = new RKClient('http://127.0.0.1:1/receiver', 'exit-test', { retry: { totalTimeoutMs: 600, baseDelayMs: 50 } });
+      void rk.sendPem(rk.preparePem('a'));
+    `;
+    const stderr = await new Promise<string>((resolve) => {
+      execFile(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, timeout: 30_000 }, (_, __, err) => resolve(err));
+    });
+    expect(stderr).toMatch(/PEM [0-9a-f]{32} dropped \(connection\): Sending PEM failed: could not reach http:\/\/127\.0\.0\.1:1\/receiver/);
+    expect(stderr).toContain('to keep PEMs through an outage, use an outbox ({ outbox: { dir } })');
+  });
+
   it('a process whose sends all settled exits without the warning', async () => {
     const script = `
       import { MockRKClient } from './dist/testing/index.js';
@@ -34,22 +47,36 @@ describe('first-contact messages', () => {
     expect(stderr).not.toContain('exiting with');
   });
 
-  it('a list too slow for timeoutMs suggests paging before a longer timeout', async () => {
+  it('a whole list too slow for timeoutMs is sent once, not five times, and the hint says to page', async () => {
+    const requests: string[] = [];
     const never: typeof fetch = (input, init) =>
       new Promise((_, reject) => {
+        requests.push(input instanceof Request ? input.url : String(input));
         const signal = (input instanceof Request ? input.signal : init?.signal) ?? undefined;
         signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
       });
-    const query = new RKQuery('http://127.0.0.1:8082/query', { fetch: never, timeoutMs: 50, retry: false });
+    const query = new RKQuery('http://127.0.0.1:8082/query', { fetch: never, timeoutMs: 50, retry: { baseDelayMs: 1, maxDelayMs: 1 } });
     const listed = await query.getPems();
     expect(listed.ok).toBe(false);
     if (listed.ok) return;
     const error = asFailure(listed.error);
     expect(error.kind).toBe('timeout');
-    expect(error.message).toMatch(/fetch it in pages \(\{ pageSize: 1000, pageIndex: 0, 1, \.\.\. \}\), or raise timeoutMs$/);
-    // A single read keeps the plain hint.
+    expect(requests).toHaveLength(1);
+    expect(error.message).toMatch(
+      /so it was not sent again: fetch it in pages \(\{ pageSize: 1000, pageIndex: 0, 1, \.\.\. \}, or iterate pems\(\), artifacts\(\) or tags\(\)\), or raise timeoutMs$/,
+    );
+
+    // A page may be slow for a moment: it is tried again, and the hint asks for smaller pages.
+    requests.length = 0;
+    const page = await query.getPems({ pageSize: 500 });
+    expect(requests.length).toBeGreaterThan(1);
+    expect(!page.ok && page.error.message).toMatch(/a page this slow is usually too large: ask for a smaller pageSize, or raise timeoutMs$/);
+
+    // A single read keeps the plain hint, and is retried like any read.
+    requests.length = 0;
     const one = await query.getPem('0'.repeat(32));
     expect(!one.ok && one.error.message).toMatch(/raise timeoutMs if the service is slow$/);
+    expect(requests.length).toBeGreaterThan(1);
   });
 });
 

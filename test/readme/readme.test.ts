@@ -62,7 +62,7 @@ describe('the README', { timeout: 120_000 }, () => {
 
   it('sends, tags and reads back a PEM in JS, TS and CommonJS', () => {
     expect(ran.get('quickstart.mjs')?.stdout).toMatch(/sent [0-9a-f]{32} accepted\nread back \[ 'dataset-a' \] -> \[ 'model-a' \]\nproduction is [0-9a-f]{32}\n/);
-    expect(ran.get('quickstart.ts')?.stdout).toMatch(/read back \[ 'dataset-a' \] -> \[ 'model-a' \]/);
+    expect(ran.get('quickstart.ts')?.stdout).toMatch(/read back \[ 'dataset-a' \] -> \[ 'model-a' \] after 10 epochs/);
     expect(ran.get('quickstart.cjs')?.stdout).toMatch(/read back ingest \[ 'dataset-a' \]/);
     expect(ran.get('errors.ts')?.stdout).toMatch(/^\d+ PEMs$/m);
     expect(ran.get('testing.ts')?.stdout).toContain("true [ 'model-a' ]");

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { ArtifactProperties, Pem, PemPayload, PemProperties, RKClient } from '../../public.js';
+import type { ArtifactProperties, Pem, PemPayload, PemProperties, PreparePemOptions, RKClient } from '../../public.js';
 import { listFlag, stringFlag, type Command, type Context } from '../command.js';
 import { failWith, UsageError } from '../exit.js';
 import { during } from '../progress.js';
@@ -68,7 +68,7 @@ export const send: Command = {
   },
 };
 
-type Prepare = (type: string, options: Parameters<RKClient['preparePem']>[1]) => Pem;
+type Prepare = (type: string, options: PreparePemOptions | undefined) => Pem;
 
 function preparer(ctx: Context, client: RKClient | null): Prepare {
   let maker = client;
