@@ -84,6 +84,7 @@ export class RKClient implements RKClientLike {
     const given = readOptions(creating, options);
     this.#settings = resolveSettings(creating, given, facts.headers);
     this.#receiver = new Service<paths, typeof facts.operations>('Receiver', receiverUrl, facts, this.#settings);
+    this.#receiver.transport.sendDirect();
     this.#delivery = guarded(creating, 'options', () => createDelivery(this.#receiver, this.#settings, given));
   }
 

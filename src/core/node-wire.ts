@@ -1,5 +1,4 @@
 import type { Dispatcher, Pool } from 'undici';
-import { JsonStream } from './json-stream.js';
 
 /**
  * The Node hot path: one undici Pool per origin and client, loaded on first use with a dynamic
@@ -14,8 +13,6 @@ export interface WireRequest {
   headers: Record<string, string>;
   body: string | undefined;
   cancel: WireCancel;
-  /** Parse a 2xx body as JSON while it arrives (`data`), instead of handing back its text. */
-  json?: boolean;
 }
 
 /**
@@ -33,12 +30,7 @@ export interface WireAnswer {
   status: number;
   statusText: string;
   headers: Record<string, string | string[] | undefined>;
-  /** The body as text ('' when it was parsed as it arrived). */
   text: string;
-  /** The body had no bytes. */
-  empty: boolean;
-  /** With `json`, for a 2xx with a body: the parsed value, or the SyntaxError of a body that is not JSON. */
-  parsed?: { value: unknown } | { error: SyntaxError };
 }
 
 export class NodeWire {
@@ -91,8 +83,6 @@ export class NodeWire {
       let headers: WireAnswer['headers'] = {};
       let first: Buffer | undefined;
       let more: Buffer[] | undefined;
-      let stream: JsonStream | undefined;
-      let streamError: SyntaxError | undefined;
       let settled = false;
       const finish = (error: unknown, answer?: WireAnswer) => {
         if (settled) return;
@@ -114,38 +104,15 @@ export class NodeWire {
           status = statusCode;
           headers = responseHeaders;
           statusText = statusMessage ?? '';
-          if (request.json && statusCode >= 200 && statusCode < 300) stream = new JsonStream();
         },
         onResponseData(_controller, chunk) {
-          if (stream) {
-            if (streamError) return;
-            try {
-              stream.push(chunk);
-            } catch (error) {
-              streamError = error as SyntaxError;
-            }
-            return;
-          }
           if (first === undefined) first = chunk;
           else (more ??= [first]).push(chunk);
         },
         onResponseEnd() {
-          if (stream) {
-            let parsed: WireAnswer['parsed'];
-            if (!stream.empty) {
-              try {
-                parsed = streamError ? { error: streamError } : { value: stream.end() };
-              } catch (error) {
-                parsed = { error: error as SyntaxError };
-              }
-            }
-            stream = undefined;
-            finish(undefined, { status, statusText, headers, text: '', empty: parsed === undefined, ...(parsed ? { parsed } : {}) });
-            return;
-          }
           const text = more !== undefined ? Buffer.concat(more).toString('utf8') : first !== undefined ? first.toString('utf8') : '';
           first = more = undefined;
-          finish(undefined, { status, statusText, headers, text, empty: text === '' });
+          finish(undefined, { status, statusText, headers, text });
         },
         onResponseError(_controller, error) {
           finish(error);

@@ -1,4 +1,4 @@
-import createClient, { createFinalURL, createQuerySerializer, defaultPathSerializer, type Client } from 'openapi-fetch';
+import createClient, { type Client } from 'openapi-fetch';
 import { RKAbortError, RKConnectionError, RKError, RKInvalidInputError, RKTimeoutError, RKUnexpectedResponseError } from './errors.js';
 import { httpErrorFor } from './http-errors.js';
 import { failure, success, type Result } from './result.js';
@@ -82,7 +82,7 @@ interface PostOptions {
   body?: unknown;
   bodySerializer?: (body: unknown) => unknown;
   querySerializer?: unknown;
-  params?: { path?: Record<string, unknown>; query?: Record<string, unknown>; header?: unknown; cookie?: unknown };
+  params?: unknown;
   headers?: unknown;
   pathSerializer?: unknown;
   parseAs?: string;
@@ -95,8 +95,6 @@ type Call = (path: string, init?: PostOptions) => Promise<RawOutcome>;
 /** Statuses fetch follows (redirect: 'follow'); the direct path hands such an answer back to fetch. */
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
-const defaultQuerySerializer = createQuerySerializer();
-
 /**
  * Exactly one request to one service, and the only module that knows openapi-fetch: the deadline
  * on the client's clock, the caller's signals, the User-Agent and credential header, and every
@@ -106,10 +104,10 @@ const defaultQuerySerializer = createQuerySerializer();
  * Per request: one AbortController, one timer (cleared, never aborted to clear it), one listener
  * per caller signal (removed when the request ends: a long-lived client signal retains nothing).
  * On Node without an injected fetch, a POST of a body already serialized to a path without
- * parameters (POST /pem, `postSerialized`) and a GET without custom serializers or headers skip
- * openapi-fetch, Headers, Request and fetch's streams and go to an undici Pool (node-wire.ts),
- * with the URL openapi-fetch would build; the answer takes the same status map and the same error
- * classes as fetch's, and a redirect is handed back to fetch, which follows it.
+ * parameters (POST /pem, `postSerialized`) skips openapi-fetch, Headers and Request and goes to an
+ * undici Pool (node-wire.ts); the answer takes the same status map and the same error classes as
+ * fetch's, and a redirect is handed back to fetch, which follows it. GETs stay on fetch: through
+ * the Pool a listing peaked higher in RSS (BENCHMARKS.md, "Client performance").
  */
 export class Transport<Paths extends {}> {
   readonly api: Client<Paths>;
@@ -122,7 +120,7 @@ export class Transport<Paths extends {}> {
   #wire: NodeWire | undefined;
   #Response: typeof WireResponse | undefined;
   /** Loading the wire: node-wire.ts is imported on Node only, and not by `import` of the client. */
-  readonly #loading: Promise<void> | undefined;
+  #loading: Promise<void> | undefined;
   #wireFailed = false;
   readonly #origin: string;
   readonly #prefix: string;
@@ -136,29 +134,37 @@ export class Transport<Paths extends {}> {
     this.#prefix = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
     const api = createClient<Paths>({ baseUrl: this.baseUrl });
     if (settings.nodeWire) {
-      // Loaded in the background from the start: the first request rarely waits for it.
-      this.#loading = import('./node-wire.js').then(
-        async ({ NodeWire, WireResponse }) => {
-          const wire = new NodeWire(settings.insecure);
-          await wire.load();
-          if (wire.failed) this.#wireFailed = true;
-          this.#Response = WireResponse;
-          this.#wire = wire;
-        },
-        () => {
-          this.#wireFailed = true;
-        },
-      );
       const post = api.POST.bind(api) as unknown as Call;
-      const get = api.GET.bind(api) as unknown as Call;
-      const direct = (method: 'POST' | 'GET', fallback: Call) => (path: string, init?: PostOptions) => {
+      const direct = (path: string, init?: PostOptions) => {
         const context = init?.[DIRECT];
-        return context !== undefined && isDirect(method, init!) ? this.#direct(method, path, init!, context, fallback) : fallback(path, init);
+        return context !== undefined && isDirect(init!) ? this.#direct(path, init!, context, post) : post(path, init);
       };
-      this.api = { ...api, POST: direct('POST', post), GET: direct('GET', get) } as unknown as Client<Paths>;
+      this.api = { ...api, POST: direct } as unknown as Client<Paths>;
     } else {
       this.api = api;
     }
+  }
+
+  /**
+   * Lets this service's serialized POSTs (POST /pem) go straight to undici, on Node without an
+   * injected fetch; undici is loaded now, in the background, so the first send rarely waits for it.
+   * Only the Receiver asks: a client that never sends (RKQuery, RKAdmin) never loads undici.
+   */
+  sendDirect(): void {
+    if (!this.settings.nodeWire || this.#loading) return;
+    const insecure = this.settings.insecure;
+    this.#loading = import('./node-wire.js').then(
+      async ({ NodeWire, WireResponse }) => {
+        const wire = new NodeWire(insecure);
+        await wire.load();
+        if (wire.failed) this.#wireFailed = true;
+        this.#Response = WireResponse;
+        this.#wire = wire;
+      },
+      () => {
+        this.#wireFailed = true;
+      },
+    );
   }
 
   /**
@@ -170,7 +176,7 @@ export class Transport<Paths extends {}> {
     const context = init[DIRECT];
     const options: PostOptions = { body, bodySerializer: () => body, parseAs: 'text' };
     const fallback = () => (this.api.POST as unknown as Call)(path, { ...options, ...init, [DIRECT]: undefined });
-    if (context !== undefined) return this.#direct('POST', path, options, context, fallback);
+    if (context !== undefined) return this.#direct(path, options, context, fallback);
     return fallback();
   }
 
@@ -260,29 +266,16 @@ export class Transport<Paths extends {}> {
     }
   }
 
-  /**
-   * A request straight to undici: what openapi-fetch would send and how it would read the answer,
-   * without its objects. The URL is built by openapi-fetch's own functions with its defaults.
-   */
-  async #direct(method: 'POST' | 'GET', schemaPath: string, init: PostOptions, context: DirectContext, fallback: Call): Promise<RawOutcome> {
+  /** POST of a body already serialized, straight to undici: what openapi-fetch would do, without its objects. */
+  async #direct(schemaPath: string, init: PostOptions, context: DirectContext, fallback: Call): Promise<RawOutcome> {
     const { cancel } = context;
-    let origin = this.#origin;
-    let path = `${this.#prefix}${schemaPath}`;
-    let body: string | undefined;
-    let headers = context.headers;
-    if (method === 'POST') {
-      body = String(init.bodySerializer!(init.body));
-      headers = { 'Content-Type': 'application/json', ...headers };
-    } else if (init.params !== undefined) {
-      const url = new URL(
-        createFinalURL(schemaPath, { baseUrl: this.baseUrl, params: init.params, querySerializer: defaultQuerySerializer, pathSerializer: defaultPathSerializer }),
-      );
-      origin = url.origin;
-      path = `${url.pathname}${url.search}`;
-    }
+    const origin = this.#origin;
+    const path = `${this.#prefix}${schemaPath}`;
+    const body = String(init.bodySerializer!(init.body));
+    const headers = { 'Content-Type': 'application/json', ...context.headers };
     let answer;
     try {
-      answer = await this.#wire!.request({ origin, path, method, headers, body, cancel, json: method === 'GET' && init.parseAs !== 'text' });
+      answer = await this.#wire!.request({ origin, path, method: 'POST', headers, body, cancel });
     } catch (error) {
       // fetch's shape of a network failure, so both paths give the same RKConnectionError.
       if (cancel.aborted) throw cancel.reason;
@@ -292,17 +285,12 @@ export class Transport<Paths extends {}> {
       // fetch follows redirects and undici's Pool does not: the request goes again, through fetch.
       return fallback(schemaPath, { ...init, [DIRECT]: undefined, signal: cancel.signal });
     }
-    const response = new this.#Response!(answer, `${origin}${path}`) as unknown as Response;
+    const response = new this.#Response!(answer, `${this.baseUrl}${schemaPath}`) as unknown as Response;
     context.seen(response);
     const text = answer.text;
     // No body (a 204, Content-Length 0, an empty chunked answer): nothing to parse, as openapi-fetch.
-    if (answer.empty) return response.ok ? { data: undefined, response } : { error: undefined, response };
-    if (response.ok) {
-      const parsed = answer.parsed;
-      if (parsed === undefined) return { data: init.parseAs === 'text' ? text : JSON.parse(text), response };
-      if ('error' in parsed) throw parsed.error;
-      return { data: parsed.value, response };
-    }
+    if (text === '') return response.ok ? { data: undefined, response } : { error: undefined, response };
+    if (response.ok) return { data: init.parseAs === 'text' ? text : JSON.parse(text), response };
     let error: unknown = text;
     try {
       error = JSON.parse(text);
@@ -313,17 +301,16 @@ export class Transport<Paths extends {}> {
   }
 }
 
-/**
- * A request the direct path carries as openapi-fetch would: a POST of a serialized body to a path
- * without parameters, or a GET with path and query parameters only; no headers, serializers or
- * parse modes of its own.
- */
-function isDirect(method: 'POST' | 'GET', init: PostOptions): boolean {
-  if (init.headers !== undefined || init.pathSerializer !== undefined || init.querySerializer !== undefined) return false;
-  if (!(init.parseAs === 'text' || init.parseAs === undefined || init.parseAs === 'json')) return false;
-  if (method === 'POST') return typeof init.bodySerializer === 'function' && init.params === undefined;
-  const params = init.params;
-  return init.body === undefined && (params === undefined || (params.header === undefined && params.cookie === undefined));
+/** A request the direct path carries: a serialized body to a path without parameters, nothing to fill in. */
+function isDirect(init: PostOptions): boolean {
+  return (
+    typeof init.bodySerializer === 'function' &&
+    init.params === undefined &&
+    init.headers === undefined &&
+    init.pathSerializer === undefined &&
+    init.querySerializer === undefined &&
+    (init.parseAs === 'text' || init.parseAs === undefined || init.parseAs === 'json')
+  );
 }
 
 function checkBaseUrl(operation: string, service: string, baseUrl: unknown): string {

@@ -4,8 +4,8 @@ import { RKClient, RKQuery, type Logger, type RKOptions } from '../../src/index.
 
 /**
  * The two ways a request goes, against one real HTTP server: undici's Pool on Node (no fetch
- * injected; POST /pem and plain GETs skip openapi-fetch) and fetch (an injected fetch, and every
- * other runtime). The server must see the same requests and the caller the same results.
+ * injected; POST /pem skips openapi-fetch) and fetch (an injected fetch, and every other runtime).
+ * The server must see the same requests and the caller the same results.
  */
 
 const silent: Logger = { warn: () => {} };
@@ -51,9 +51,13 @@ function answer(req: IncomingMessage, res: import('node:http').ServerResponse): 
     case '/query/artifacts_count':
       return send(404, JSON.stringify({ detail: 'Not Found' }));
     case '/receiver/info':
+    case '/moved/receiver/info':
       return send(200, JSON.stringify({ version: 'x', pem_version: '2.0.0', pem_size_limit: 1000, auth_required: false, pem_auth_required: false }));
     case '/receiver/pem':
       return send(413, JSON.stringify({ detail: 'too large' }));
+    case '/moved/receiver/pem':
+      res.writeHead(307, { Location: '/receiver/pem' });
+      return void res.end();
     default:
       return send(500, 'unexpected');
   }
@@ -111,6 +115,12 @@ async function run(options: RKOptions): Promise<{ results: unknown[]; requests: 
   const sent = await rk.sendPem(small);
   results.push(sent.ok ? sent.value : { error: sent.error.constructor.name, sizeBytes: (sent.error as { sizeBytes?: number }).sizeBytes });
   await rk.close();
+  const moved = new RKClient(`${base}/moved/receiver`, 'e', common);
+  // The limit known first, so no background read races the send to the server.
+  results.push(shown(await moved.getInfo()));
+  const redirected = await moved.sendPem(small);
+  results.push(redirected.ok ? redirected.value : redirected.error.constructor.name);
+  await moved.close();
   return { results, requests: [...seen] };
 }
 
@@ -120,7 +130,7 @@ describe('undici and fetch', () => {
     expect(undici.results).toEqual(fetch.results);
     // A redirect is the one difference: undici's Pool does not follow it, so the direct path hands
     // the request to fetch, and the server sees the redirected request once more.
-    const moved = (r: Seen) => r.url === '/query/moved/tags_count';
+    const moved = (r: Seen) => r.url === '/moved/receiver/pem';
     expect(undici.requests.filter(moved)).toHaveLength(2);
     expect(fetch.requests.filter(moved)).toHaveLength(1);
     expect(undici.requests.filter((r, i) => !(moved(r) && i > 0 && moved(undici.requests[i - 1]!)))).toEqual(fetch.requests);
@@ -137,5 +147,6 @@ describe('undici and fetch', () => {
     expect(undici.results[7]).toBe(5);
     expect(undici.results[9]).toMatchObject({ error: 'RKSizeLimitError' });
     expect(undici.results[10]).toMatchObject({ error: 'RKPemTooLargeError' });
+    expect(undici.results[12]).toBe('RKPemTooLargeError');
   });
 });
