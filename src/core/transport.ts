@@ -21,7 +21,7 @@ export interface RawOutcome {
 const DIRECT: unique symbol = Symbol('rk.direct');
 
 interface DirectContext {
-  /** Every header of the request but Content-Type, which only a request with a body gets. */
+  /** Every header of the request. */
   headers: Record<string, string>;
   cancel: Cancel;
   seen: (response: Response) => void;
@@ -228,8 +228,8 @@ export class Transport<Paths extends {}> {
       fetch,
     } as SendInit;
     if (this.#wire?.ready) {
-      // The whole header set of a direct request, built once.
-      const all: Record<string, string> = { 'User-Agent': userAgent };
+      // The whole header set of a direct request (a POST of JSON), built once.
+      const all: Record<string, string> = { 'Content-Type': 'application/json', 'User-Agent': userAgent };
       if (credential) all[credential.header] = credential.value;
       if (headers) for (const name in headers) all[name] = headers[name]!;
       init[DIRECT] = { headers: all, cancel, seen: (response) => (seen = response) };
@@ -272,7 +272,7 @@ export class Transport<Paths extends {}> {
     const origin = this.#origin;
     const path = `${this.#prefix}${schemaPath}`;
     const body = String(init.bodySerializer!(init.body));
-    const headers = { 'Content-Type': 'application/json', ...context.headers };
+    const headers = context.headers;
     let answer;
     try {
       answer = await this.#wire!.request({ origin, path, method: 'POST', headers, body, cancel });
