@@ -1,6 +1,6 @@
 // The client's own cost (issue 13), on the built client, Node 20, plain ESM:
 //
-//   npm run build && node --expose-gc bench/client-perf.mjs [--count 1000] [--rounds 5] [--heap 100000] [--list 100000] [--json]
+//   npm run build && node --expose-gc bench/client-perf.mjs [--count 1000] [--rounds 5] [--heap 100000] [--outbox-heap 0] [--list 100000] [--json]
 //
 // 1. sendPem against a bare node:http receiver (its own process, answers at once) beside the floor,
 //    undici.request on a keep-alive Pool with the same bytes and headers: 1 and 8 in flight,
@@ -8,18 +8,21 @@
 //    with its defaults on: retries, the retry budget, deadlines, a `retry` and a `delivered`
 //    listener ("events on").
 // 2. Heap after GC before and after --heap sends with a client signal, and the listeners left on
-//    that signal (events.getEventListeners).
+//    that signal (events.getEventListeners); with --outbox-heap n, the same over n durable sends
+//    (an outbox in os.tmpdir(), fsync off: the heap, not the disk, is measured).
 // 3. Importing the client: median of 5 fresh processes, in-process time of `await import(...)`.
 // 4. Listing --list PEMs with RKQuery.pems() (pages of 500) in a fresh process against a bare page
 //    server (its own process, serving generated PEMs): peak RSS of the listing process. Seeding
 //    100 000 PEMs into the local RK over HTTP takes minutes; the page server isolates the client.
 import { spawn } from 'node:child_process';
 import { getEventListeners } from 'node:events';
-import { resolve, dirname } from 'node:path';
+import { resolve, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
@@ -27,6 +30,7 @@ const { values: args } = parseArgs({
     count: { type: 'string', default: '1000' },
     rounds: { type: 'string', default: '5' },
     heap: { type: 'string', default: '100000' },
+    'outbox-heap': { type: 'string', default: '0' },
     list: { type: 'string', default: '100000' },
     json: { type: 'boolean', default: false },
     child: { type: 'string' },
@@ -211,6 +215,31 @@ async function main() {
     listenersOnClientSignal: getEventListeners(controller.signal, 'abort').length,
   };
   await signalled.close();
+  const OUTBOX_HEAP = Number(args['outbox-heap']);
+  if (OUTBOX_HEAP > 0) {
+    // The durable send's signals: the same client signal, over sends that go through the outbox.
+    const dir = mkdtempSync(join(tmpdir(), 'rk-perf-outbox-'));
+    const outboxSignal = new AbortController();
+    const durable = new RKClient(base, 'bench', { logger: { warn: () => {} }, signal: outboxSignal.signal, outbox: { dir, fsync: false } });
+    const send = async (n) => pool(n, 8, async () => {
+      const r = await durable.sendPem(sample());
+      if (!r.ok) throw r.error;
+    });
+    await send(2000);
+    const start = heapAfterGc();
+    await send(OUTBOX_HEAP);
+    const end = heapAfterGc();
+    results.outboxHeap = {
+      sends: OUTBOX_HEAP,
+      beforeMiB: +(start / 2 ** 20).toFixed(2),
+      afterMiB: +(end / 2 ** 20).toFixed(2),
+      bytesPerPem: +((end - start) / OUTBOX_HEAP).toFixed(2),
+      // One is the client's own: its signal stops the outbox's drainer.
+      listenersOnClientSignal: getEventListeners(outboxSignal.signal, 'abort').length,
+    };
+    await durable.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
   await rk.close();
   await floorPool.close();
   receiver.stop();
@@ -237,6 +266,8 @@ async function main() {
   console.log(`CPU per PEM (process CPU time / PEMs, 8 in flight): sendPem ${results.cpuPerPemUs.client} µs, floor ${results.cpuPerPemUs.floor} µs; retries during the run: ${retries}`);
   const h = results.heap;
   console.log(`heap after GC (gc exposed: ${h.gcExposed}): ${h.beforeMiB} MiB before, ${h.afterMiB} MiB after ${h.sends} sends with a client signal (${h.bytesPerPem} B/PEM); listeners left on the client signal: ${h.listenersOnClientSignal}`);
+  const o = results.outboxHeap;
+  if (o) console.log(`heap after GC, outbox (fsync off): ${o.beforeMiB} MiB before, ${o.afterMiB} MiB after ${o.sends} durable sends with a client signal (${o.bytesPerPem} B/PEM); listeners on the client signal: ${o.listenersOnClientSignal} (the client's own, which stops the drainer)`);
   console.log(`import of the client (in-process, median of 5 fresh processes): ${results.importMs} ms`);
   const l = results.listing;
   console.log(

@@ -5,6 +5,9 @@
 //   npm run build && node bench/delivery.mjs [--count 1000] [--rounds 3] [--receiver local|plain|both] [--dir /path] [--json]
 //
 // --client <path to a built index.js> runs another build than ../dist (the default).
+// --drain <n> [--concurrency 1,2,4,8] measures, instead of the modes below, how fast a client drains
+// a backlog of n PEMs its outbox holds (written while the Receiver was unreachable) at each
+// outbox.concurrency, beside n direct sends at the default 8 in flight (fsync on, as by default).
 // Modes run in rotation for --rounds rounds and each figure is the median, so no mode profits from
 // going first or last (connection warm-up, the server's database growing, its background loop).
 // Client and server share the machine's cores: the figures compare modes, not deployments.
@@ -28,6 +31,8 @@ const { values: args } = parseArgs({
     dir: { type: 'string' },
     json: { type: 'boolean', default: false },
     client: { type: 'string' },
+    drain: { type: 'string' },
+    concurrency: { type: 'string', default: '1,2,4,8' },
   },
 });
 const COUNT = Number(args.count);
@@ -217,7 +222,87 @@ function table(receiver, rows) {
   return lines.join('\n');
 }
 
+/**
+ * A backlog of n PEMs in an outbox folder: written by a client whose Receiver is unreachable (each
+ * first attempt is refused at once, so every PEM is kept), which then closes without waiting.
+ */
+async function fillBacklog(dir, n) {
+  const down = new RKClient('http://127.0.0.1:9/receiver', 'bench', { logger: silent, retry: false, outbox: { dir, fsync: false } });
+  const pems = pemsFor(down, n, 'backlog');
+  await pool(pems, IN_FLIGHT, async (pem) => {
+    const result = await down.sendPem(pem);
+    if (!result.ok || result.value.status !== 'persisted') throw new Error(`backlog: ${result.ok ? result.value.status : result.error.message}`);
+  });
+  await down.close({ timeoutMs: 0 });
+}
+
+/** Seconds until a new client (default options but `concurrency`) has delivered the whole backlog. */
+async function drainOnce(receiver, dir, concurrency, n) {
+  const t0 = performance.now();
+  const client = new RKClient(receiver.url, 'bench', { logger: silent, outbox: { dir, concurrency } });
+  const report = await client.flush({ timeoutMs: 600_000 });
+  const seconds = (performance.now() - t0) / 1000;
+  await client.close();
+  if (report.pending || report.delivered !== n) throw new Error(`drain at concurrency ${concurrency}: ${report.delivered} of ${n} delivered, ${report.pending} pending`);
+  return seconds;
+}
+
+async function drainBench(receiver, n, concurrencies) {
+  const root = mkdtempSync(join(args.dir ?? tmpdir(), 'rk-bench-drain-'));
+  const samples = new Map(concurrencies.map((c) => [c, []]));
+  const direct = [];
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = concurrencies.map((_, i) => concurrencies[(i + round) % concurrencies.length]);
+      for (const c of order) {
+        const dir = join(root, `${round}-${c}`);
+        await fillBacklog(dir, n);
+        samples.get(c).push(n / (await drainOnce(receiver, dir, c, n)));
+      }
+      const client = new RKClient(receiver.url, 'bench', { logger: silent });
+      const pems = pemsFor(client, n, `direct-${round}`);
+      const t0 = performance.now();
+      await pool(pems, IN_FLIGHT, async (pem) => {
+        const result = await client.sendPem(pem);
+        if (!result.ok) throw result.error;
+      });
+      direct.push(n / ((performance.now() - t0) / 1000));
+      await client.close();
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+  const lines = [
+    `### ${receiver.name}: draining a backlog of ${n} PEMs`,
+    '',
+    `Median of ${ROUNDS} rounds, concurrencies in rotation; Node ${process.versions.node}; fsync on (the default).`,
+    '',
+    '| outbox.concurrency | PEMs/s drained | per round |',
+    '|---:|---:|---|',
+    ...concurrencies.map((c) => `| ${c} | ${median(samples.get(c)).toFixed(0)} | ${samples.get(c).map(Math.round).join(', ')} |`),
+    `| (direct sendPem, ${IN_FLIGHT} in flight, no outbox) | ${median(direct).toFixed(0)} | ${direct.map(Math.round).join(', ')} |`,
+    '',
+  ];
+  return lines.join('\n');
+}
+
 const wanted = args.receiver === 'both' ? ['local', 'plain'] : [args.receiver];
+if (args.drain) {
+  const concurrencies = args.concurrency.split(',').map(Number);
+  for (const which of wanted) {
+    const receiver = which === 'local' ? await startLocalReceiver() : await startPlainReceiver();
+    if (receiver.skipped) {
+      console.log(`(${receiver.skipped})\n`);
+      continue;
+    }
+    try {
+      console.log(await drainBench(receiver, Number(args.drain), concurrencies));
+    } finally {
+      await receiver.stop();
+    }
+  }
+  process.exit(0);
+}
 const results = [];
 console.log(`Outbox folder: ${args.dir ?? tmpdir()} (fsync cost depends on its filesystem)\n`);
 for (const which of wanted) {

@@ -71,7 +71,7 @@ export class RKClient implements RKClientLike {
   readonly #receiver: ReceiverService;
   readonly #delivery: Delivery;
   readonly #settings: Settings;
-  #sizeLimit: Promise<number | undefined> | undefined;
+  #readingSizeLimit = false;
   #knownSizeLimit: number | undefined;
 
   /**
@@ -84,6 +84,7 @@ export class RKClient implements RKClientLike {
     const given = readOptions(creating, options);
     this.#settings = resolveSettings(creating, given, facts.headers);
     this.#receiver = new Service<paths, typeof facts.operations>('Receiver', receiverUrl, facts, this.#settings);
+    this.#receiver.transport.sendDirect();
     this.#delivery = guarded(creating, 'options', () => createDelivery(this.#receiver, this.#settings, given));
   }
 
@@ -106,7 +107,9 @@ export class RKClient implements RKClientLike {
    * later), or a typed error. Transient failures (408, 429, 5xx, connection, timeout) are retried
    * with backoff under the retry budget and `retry.totalTimeoutMs`; every attempt carries the PEM
    * ID as `Idempotency-Key`, so a resend is stored once. A PEM larger than the Receiver's
-   * `pem_size_limit` is refused before sending; the limit is read from `/info` once per client.
+   * `pem_size_limit` is refused before sending once the limit is known: it is read from `/info`
+   * in the background when the first PEM is sent (or taken from `getInfo`), and until it is known
+   * the Receiver's own check answers, as RKPemTooLargeError (413).
    */
   async sendPem(pem: Pem<object> | PemPayload, call?: SendOptions): Promise<Result<SendAck>> {
     const operation = 'Sending PEM';
@@ -129,11 +132,13 @@ export class RKClient implements RKClientLike {
     }
     call = input.call;
     const json = JSON.stringify(prepared);
-    const size = new TextEncoder().encode(json).length;
-    return this.#delivery.send({ ID: prepared.ID, json, bytes: size }, call, async (mayAsk, shutdown) => {
-      // While the outbox knows the Receiver is down, only a limit already known is checked.
-      const limit = mayAsk ? await this.#pemSizeLimit(call, shutdown) : this.#knownSizeLimit;
-      return limit !== undefined && size > limit ? new RKSizeLimitError(operation, size, limit) : undefined;
+    const size = utf8Length(json);
+    return this.#delivery.send({ ID: prepared.ID, json, bytes: size }, call, (mayAsk, shutdown) => {
+      const limit = this.#knownSizeLimit;
+      if (limit !== undefined) return size > limit ? new RKSizeLimitError(operation, size, limit) : undefined;
+      // While the outbox knows the Receiver is down, nothing is asked of it.
+      if (mayAsk) this.#learnSizeLimit(shutdown);
+      return undefined;
     });
   }
 
@@ -236,8 +241,10 @@ export class RKClient implements RKClientLike {
   }
 
   /** The Receiver's version, PEM version, size limit and auth flags. */
-  getInfo(call?: CallOptions): Promise<Result<ReceiverInfo>> {
-    return this.#readInfo(call, {});
+  async getInfo(call?: CallOptions): Promise<Result<ReceiverInfo>> {
+    const info = await this.#readInfo(call, {});
+    if (info.ok) this.#knownSizeLimit = info.value.pem_size_limit;
+    return info;
   }
 
   async #readInfo(call: CallOptions | undefined, how: { retry?: boolean }): Promise<Result<ReceiverInfo>> {
@@ -256,22 +263,41 @@ export class RKClient implements RKClientLike {
   }
 
   /**
-   * The limit, cached after the first successful read. When /info cannot be read the PEM is sent
-   * anyway: the Receiver enforces the limit itself, and a failed read is tried again next time.
-   * Best effort, so never retried; closing the client cancels it.
+   * Reads the limit once, in the background: no PEM waits for /info. A failed read is tried again
+   * by the next send; meanwhile the Receiver enforces the limit itself (413). Best effort, so never
+   * retried, and not tied to any one call's signal; closing the client cancels it.
    */
-  async #pemSizeLimit(call: CallOptions | undefined, shutdown: AbortSignal): Promise<number | undefined> {
-    const signal = call?.signal ? AbortSignal.any([call.signal, shutdown]) : shutdown;
-    this.#sizeLimit ??= this.#readInfo({ ...call, signal }, { retry: false }).then((info) => {
-      if (info.ok) return (this.#knownSizeLimit = info.value.pem_size_limit);
-      this.#sizeLimit = undefined;
-      this.#settings.logger.debug?.(`pem_size_limit unknown, sending without the size check: ${info.error.message}`);
-      return undefined;
+  #learnSizeLimit(shutdown: AbortSignal): void {
+    if (this.#readingSizeLimit) return;
+    this.#readingSizeLimit = true;
+    void this.#readInfo({ signal: shutdown }, { retry: false }).then((info) => {
+      this.#readingSizeLimit = false;
+      if (info.ok) this.#knownSizeLimit = info.value.pem_size_limit;
+      else this.#settings.logger.debug?.(`pem_size_limit unknown, sending without the size check: ${info.error.message}`);
     });
-    return this.#sizeLimit;
   }
 }
 
+/**
+ * The UTF-8 length of a string without encoding it. JSON.stringify escapes lone surrogates, so a
+ * surrogate here is half of a pair: 4 bytes for the two code units.
+ */
+export function utf8Length(text: string): number {
+  if (!NON_ASCII.test(text)) return text.length;
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) continue;
+    if (code < 0x800) bytes += 1;
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 2;
+      i++;
+    } else bytes += 2; // three bytes, a lone surrogate too (TextEncoder writes U+FFFD)
+  }
+  return bytes;
+}
+
+const NON_ASCII = /[^\x00-\x7f]/;
 
 /** The delivery layer of one RKClient: its own options checked here, once; the rest from Settings. */
 function createDelivery(receiver: ReceiverService, settings: Settings, options: RKOptions): Delivery {
@@ -297,8 +323,7 @@ function createDelivery(receiver: ReceiverService, settings: Settings, options: 
         sendPem,
         { timeoutMs, signals, headers: { [idempotencyKey]: pem.ID, [attemptHeader]: String(attempt) }, sizeBytes: pem.bytes },
         // The body is already serialized: the outbox keeps exact bytes, never a re-encoding.
-        (init) =>
-          receiver.api.POST(sendPem.path, { body: pem.json as unknown as PemPayload, bodySerializer: () => pem.json, parseAs: 'text', ...init }),
+        (init) => receiver.transport.postSerialized(sendPem.path, pem.json, init),
         // Any 2xx stores the PEM, whatever the body says (the real Receiver's answer is not public).
         (data) => pemAckOf(pem.ID, data),
       ),

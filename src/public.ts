@@ -42,6 +42,8 @@ export { asFailure, type RKFailure } from './core/failure.js';
 export type { ReceiverAck, TagAck } from './core/replies.js';
 export type { RKOptions, CallOptions, RetryOptions, QueueOptions, OutboxOptions } from './core/options.js';
 export type { Logger } from './core/logger.js';
+export type { CallRetryEvent, CallStats, CallEventName, CallListener } from './core/observer.js';
+export type { PageOptions, PageProgress } from './core/pages.js';
 export type { GraphRow } from './query-graph.js';
 export type { PythonValue } from './wire/python-literal.js';
 export { VERSION } from './core/version.js';
@@ -56,6 +58,8 @@ export type {
   FlushReport,
   GraphInfo,
   GraphQueryType,
+  GraphQueryWireType,
+  ListOptions,
   PemAck,
   PemFilters,
   PemListOptions,

@@ -11,8 +11,19 @@ export interface WireRequest {
   path: string;
   method: string;
   headers: Record<string, string>;
-  body: string;
-  signal: AbortSignal;
+  body: string | undefined;
+  cancel: WireCancel;
+}
+
+/**
+ * How the transport cancels a request without an AbortSignal (one per request would cost an
+ * AbortController and a listener): the wire sets `onAbort` while the request runs and clears it
+ * when the request ends.
+ */
+export interface WireCancel {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  onAbort: ((reason: unknown) => void) | undefined;
 }
 
 export interface WireAnswer {
@@ -56,33 +67,38 @@ export class NodeWire {
    * `Pool.request` makes), no signal handed to undici; the caller's signal aborts the dispatch
    * through its controller. Rejects with undici's error (the caller reshapes it).
    */
-  async request(request: WireRequest): Promise<WireAnswer> {
-    const pool = this.#pools.get(request.origin) ?? (await this.#pool(request.origin));
-    const { signal } = request;
-    if (signal.aborted) throw signal.reason;
+  request(request: WireRequest): Promise<WireAnswer> {
+    const pool = this.#pools.get(request.origin);
+    if (pool === undefined) return this.#pool(request.origin).then((created) => this.#dispatch(created, request));
+    return this.#dispatch(pool, request);
+  }
+
+  #dispatch(pool: Pool, request: WireRequest): Promise<WireAnswer> {
+    const { cancel } = request;
+    if (cancel.aborted) return Promise.reject(cancel.reason);
     return new Promise<WireAnswer>((resolve, reject) => {
       let control: Dispatcher.DispatchController | undefined;
       let status = 0;
       let statusText = '';
       let headers: WireAnswer['headers'] = {};
-      const chunks: Buffer[] = [];
+      let first: Buffer | undefined;
+      let more: Buffer[] | undefined;
       let settled = false;
       const finish = (error: unknown, answer?: WireAnswer) => {
         if (settled) return;
         settled = true;
-        signal.removeEventListener('abort', onAbort);
+        cancel.onAbort = undefined;
         if (answer) resolve(answer);
         else reject(error);
       };
-      const onAbort = () => {
-        control?.abort(signal.reason as Error);
-        finish(signal.reason);
+      cancel.onAbort = (reason) => {
+        control?.abort(reason as Error);
+        finish(reason);
       };
-      signal.addEventListener('abort', onAbort, { once: true });
       const handler: Dispatcher.DispatchHandler = {
         onRequestStart(controller) {
           control = controller;
-          if (signal.aborted) controller.abort(signal.reason as Error);
+          if (cancel.aborted) controller.abort(cancel.reason as Error);
         },
         onResponseStart(_controller, statusCode, responseHeaders, statusMessage) {
           status = statusCode;
@@ -90,17 +106,19 @@ export class NodeWire {
           statusText = statusMessage ?? '';
         },
         onResponseData(_controller, chunk) {
-          chunks.push(chunk);
+          if (first === undefined) first = chunk;
+          else (more ??= [first]).push(chunk);
         },
         onResponseEnd() {
-          const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+          const text = more !== undefined ? Buffer.concat(more).toString('utf8') : first !== undefined ? first.toString('utf8') : '';
+          first = more = undefined;
           finish(undefined, { status, statusText, headers, text });
         },
         onResponseError(_controller, error) {
           finish(error);
         },
       };
-      pool.dispatch({ path: request.path, method: request.method as Dispatcher.HttpMethod, headers: request.headers, body: request.body }, handler);
+      pool.dispatch({ path: request.path, method: request.method as Dispatcher.HttpMethod, headers: request.headers, body: request.body ?? null }, handler);
     });
   }
 

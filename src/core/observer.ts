@@ -24,7 +24,9 @@ export interface CallStats {
   retryBudget: number | undefined;
 }
 
+/** The events RKQuery.on and RKAdmin.on take: `retry`, before each retry of a call. */
 export type CallEventName = 'retry';
+/** A listener of RKQuery.on / RKAdmin.on: told of each retry, after the failure and before the backoff wait. */
 export type CallListener = (event: CallRetryEvent) => void;
 
 /**

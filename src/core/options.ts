@@ -50,7 +50,12 @@ export interface OutboxOptions {
    * may already be stored, so the oldest entry not in flight goes instead.
    */
   onFull?: 'reject' | 'drop-oldest' | undefined;
-  /** Requests the drainer keeps in flight. Default 4. */
+  /**
+   * Requests the drainer keeps in flight, within the client's `maxInFlight` (it shares those slots
+   * with new sends). Default 4: a backlog drains no faster at 8 (draining is bound by reading and
+   * removing entries, not by requests in flight; BENCHMARKS.md, "What durability costs"), and half
+   * of the default 8 slots stay free for new PEMs' first attempts.
+   */
   concurrency?: number | undefined;
   /** The drainer's longest wait between probes while the Receiver is down. Default 300 000 (5 minutes). */
   maxBackoffMs?: number | undefined;

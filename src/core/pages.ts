@@ -25,6 +25,11 @@ export const DEFAULT_PAGE_SIZE = 500;
  * back shorter than `pageSize`. A failed page (after the call's retries) is thrown as its RKError;
  * `call.signal` stops the listing between pages and cancels the page in flight (RKAbortError).
  * Breaking out of the loop makes no further request.
+ *
+ * The page is let go item by item as it is yielded, and before the next request: a yielded item
+ * the caller has dropped is garbage at once, and the parse of the next page never finds the last
+ * one still alive (which would have it copied and promoted by every young-generation GC, and the
+ * heap grown for it).
  */
 export async function* pagesOf<T>(
   operation: string,
@@ -37,12 +42,19 @@ export async function* pagesOf<T>(
   for (let index = 0; ; index++) {
     const signal = call?.signal;
     if (signal?.aborted) throw new RKAbortError(operation, signal.reason);
-    const result = await page(index);
+    let result: Result<T[]> | undefined = await page(index);
     if (!result.ok) throw result.error;
-    const values = result.value;
-    items += values.length;
+    let values: (T | undefined)[] | undefined = result.value;
+    result = undefined;
+    const count = values.length;
+    items += count;
     onProgress?.({ pages: index + 1, items });
-    yield* values;
-    if (values.length < pageSize) return;
+    for (let i = 0; i < count; i++) {
+      const value = values[i] as T;
+      values[i] = undefined;
+      yield value;
+    }
+    values = undefined;
+    if (count < pageSize) return;
   }
 }

@@ -42,6 +42,8 @@ export interface ReceiverAck {
 
 /** Ours when the body is our `{ID, status}` for this PEM; otherwise `accepted`, with the body's text. */
 export function pemAckOf(id: string, data: unknown): ReceiverAck {
+  // Our local RK's answer as it writes it (JSON.stringify of {ID, status}): known without a parse.
+  if (data === `{"ID":"${id}","status":"accepted"}`) return { ID: id, status: 'accepted' };
   const reply = replyOf(data);
   const body = reply.json;
   if (isPlainObject(body) && body.ID === id && (body.status === 'accepted' || body.status === 'duplicate')) {

@@ -6,7 +6,7 @@ import type { Settings } from './settings.js';
 import { withoutCredentials } from './url-text.js';
 import { startTimer, timeoutError } from '../resilience/clock.js';
 import { abortedOf, linkSignals } from '../resilience/signals.js';
-import { NodeWire, WireResponse } from './node-wire.js';
+import type { NodeWire, WireCancel, WireResponse } from './node-wire.js';
 
 type FetchFn = typeof globalThis.fetch;
 
@@ -21,7 +21,9 @@ export interface RawOutcome {
 const DIRECT: unique symbol = Symbol('rk.direct');
 
 interface DirectContext {
+  /** Every header of the request. */
   headers: Record<string, string>;
+  cancel: Cancel;
   seen: (response: Response) => void;
 }
 
@@ -31,6 +33,33 @@ export type SendInit = {
   fetch: FetchFn;
   [DIRECT]?: DirectContext;
 };
+
+/**
+ * An attempt's cancellation. The AbortController is made only when something reads `signal`
+ * (openapi-fetch and fetch do); the direct path never does, and is told through `onAbort`.
+ */
+class Cancel implements WireCancel {
+  aborted = false;
+  reason: unknown;
+  onAbort: ((reason: unknown) => void) | undefined;
+  #controller: AbortController | undefined;
+
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.aborted) this.#controller.abort(this.reason);
+    }
+    return this.#controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.#controller?.abort(reason);
+    this.onAbort?.(reason);
+  }
+}
 
 /** The facts of one operation the transport needs: from src/generated/facts.ts. */
 export interface OperationFacts {
@@ -52,6 +81,7 @@ export interface AttemptInput {
 interface PostOptions {
   body?: unknown;
   bodySerializer?: (body: unknown) => unknown;
+  querySerializer?: unknown;
   params?: unknown;
   headers?: unknown;
   pathSerializer?: unknown;
@@ -59,6 +89,11 @@ interface PostOptions {
   signal?: AbortSignal;
   [DIRECT]?: DirectContext;
 }
+
+type Call = (path: string, init?: PostOptions) => Promise<RawOutcome>;
+
+/** Statuses fetch follows (redirect: 'follow'); the direct path hands such an answer back to fetch. */
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /**
  * Exactly one request to one service, and the only module that knows openapi-fetch: the deadline
@@ -69,8 +104,10 @@ interface PostOptions {
  * Per request: one AbortController, one timer (cleared, never aborted to clear it), one listener
  * per caller signal (removed when the request ends: a long-lived client signal retains nothing).
  * On Node without an injected fetch, a POST of a body already serialized to a path without
- * parameters (POST /pem) skips openapi-fetch, Headers and Request and goes to an undici Pool
- * (node-wire.ts); the answer takes the same status map and the same error classes as fetch's.
+ * parameters (POST /pem, `postSerialized`) skips openapi-fetch, Headers and Request and goes to an
+ * undici Pool (node-wire.ts); the answer takes the same status map and the same error classes as
+ * fetch's, and a redirect is handed back to fetch, which follows it. GETs stay on fetch: through
+ * the Pool a listing peaked higher in RSS (BENCHMARKS.md, "Client performance").
  */
 export class Transport<Paths extends {}> {
   readonly api: Client<Paths>;
@@ -79,7 +116,12 @@ export class Transport<Paths extends {}> {
   /** The base URL as messages show it: never with credentials. */
   readonly shownUrl: string;
   readonly settings: Settings;
-  readonly #wire: NodeWire | undefined;
+  /** Set once node-wire.ts and undici are loaded (or known missing: `failed`). */
+  #wire: NodeWire | undefined;
+  #Response: typeof WireResponse | undefined;
+  /** Loading the wire: node-wire.ts is imported on Node only, and not by `import` of the client. */
+  #loading: Promise<void> | undefined;
+  #wireFailed = false;
   readonly #origin: string;
   readonly #prefix: string;
 
@@ -92,15 +134,50 @@ export class Transport<Paths extends {}> {
     this.#prefix = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
     const api = createClient<Paths>({ baseUrl: this.baseUrl });
     if (settings.nodeWire) {
-      this.#wire = new NodeWire(settings.insecure);
-      // Loaded in the background from the start: the first send rarely waits for it.
-      void this.#wire.load();
-      const post = api.POST.bind(api) as unknown as (path: string, init?: PostOptions) => Promise<RawOutcome>;
-      const direct = (path: string, init?: PostOptions) => (isDirect(init) ? this.#direct(path, init) : post(path, init));
+      const post = api.POST.bind(api) as unknown as Call;
+      const direct = (path: string, init?: PostOptions) => {
+        const context = init?.[DIRECT];
+        return context !== undefined && isDirect(init!) ? this.#direct(path, init!, context, post) : post(path, init);
+      };
       this.api = { ...api, POST: direct } as unknown as Client<Paths>;
     } else {
       this.api = api;
     }
+  }
+
+  /**
+   * Lets this service's serialized POSTs (POST /pem) go straight to undici, on Node without an
+   * injected fetch; undici is loaded now, in the background, so the first send rarely waits for it.
+   * Only the Receiver asks: a client that never sends (RKQuery, RKAdmin) never loads undici.
+   */
+  sendDirect(): void {
+    if (!this.settings.nodeWire || this.#loading) return;
+    const insecure = this.settings.insecure;
+    this.#loading = import('./node-wire.js').then(
+      async ({ NodeWire, WireResponse }) => {
+        const wire = new NodeWire(insecure);
+        await wire.load();
+        if (wire.failed) this.#wireFailed = true;
+        this.#Response = WireResponse;
+        this.#wire = wire;
+      },
+      () => {
+        this.#wireFailed = true;
+      },
+    );
+  }
+
+  /**
+   * A POST of a body already serialized to a path without parameters, answered as text (POST
+   * /pem): straight to the wire when it is there, without building an options object (reading
+   * `init.signal` would make the AbortController the direct path does without).
+   */
+  postSerialized(path: string, body: string, init: SendInit): Promise<RawOutcome> {
+    const context = init[DIRECT];
+    const options: PostOptions = { body, bodySerializer: () => body, parseAs: 'text' };
+    const fallback = () => (this.api.POST as unknown as Call)(path, { ...options, ...init, [DIRECT]: undefined });
+    if (context !== undefined) return this.#direct(path, options, context, fallback);
+    return fallback();
   }
 
   /**
@@ -119,14 +196,14 @@ export class Transport<Paths extends {}> {
     if (alreadyAborted) return failure(new RKAbortError(operation, alreadyAborted.reason));
     const settings = this.settings;
     // Loading undici is not the service's time: the deadline starts once it is there.
-    if (this.#wire && !this.#wire.ready && !this.#wire.failed) await this.#wire.load();
-    const controller = new AbortController();
+    if (this.#loading && this.#wire === undefined && !this.#wireFailed) await this.#loading;
+    const cancel = new Cancel();
     let timedOut = false;
     const cancelTimer = startTimer(settings.clock, timeoutMs, () => {
       timedOut = true;
-      controller.abort(timeoutError(timeoutMs));
+      cancel.abort(timeoutError(timeoutMs));
     });
-    const unlink = linkSignals(signals, (reason) => controller.abort(reason));
+    const unlink = linkSignals(signals, (reason) => cancel.abort(reason));
     const debug = settings.debug;
     const started = debug ? performance.now() : 0;
     const { userAgent, credential } = settings;
@@ -143,13 +220,19 @@ export class Transport<Paths extends {}> {
       seen = await settings.fetch(request, init);
       return seen;
     };
-    const init: SendInit = { signal: controller.signal, fetch };
+    // An accessor, so that only a request that goes through fetch makes the AbortController.
+    const init = {
+      get signal() {
+        return cancel.signal;
+      },
+      fetch,
+    } as SendInit;
     if (this.#wire?.ready) {
-      // The whole header set of a direct request, built once (the body's type is added there).
+      // The whole header set of a direct request (a POST of JSON), built once.
       const all: Record<string, string> = { 'Content-Type': 'application/json', 'User-Agent': userAgent };
       if (credential) all[credential.header] = credential.value;
       if (headers) for (const name in headers) all[name] = headers[name]!;
-      init[DIRECT] = { headers: all, seen: (response) => (seen = response) };
+      init[DIRECT] = { headers: all, cancel, seen: (response) => (seen = response) };
     }
     let outcomeText = '';
     try {
@@ -184,30 +267,33 @@ export class Transport<Paths extends {}> {
   }
 
   /** POST of a body already serialized, straight to undici: what openapi-fetch would do, without its objects. */
-  async #direct(path: string, init: PostOptions & { [DIRECT]: DirectContext }): Promise<RawOutcome> {
-    const context = init[DIRECT];
+  async #direct(schemaPath: string, init: PostOptions, context: DirectContext, fallback: Call): Promise<RawOutcome> {
+    const { cancel } = context;
+    const origin = this.#origin;
+    const path = `${this.#prefix}${schemaPath}`;
     const body = String(init.bodySerializer!(init.body));
     const headers = context.headers;
     let answer;
     try {
-      answer = await this.#wire!.request({ origin: this.#origin, path: `${this.#prefix}${path}`, method: 'POST', headers, body, signal: init.signal! });
+      answer = await this.#wire!.request({ origin, path, method: 'POST', headers, body, cancel });
     } catch (error) {
       // fetch's shape of a network failure, so both paths give the same RKConnectionError.
-      if (init.signal?.aborted) throw init.signal.reason;
+      if (cancel.aborted) throw cancel.reason;
       throw new TypeError('fetch failed', { cause: error });
     }
-    const response = new WireResponse(answer, `${this.baseUrl}${path}`) as unknown as Response;
-    context.seen(response);
-    // No body (a 204, Content-Length 0, an empty chunked answer): nothing to parse, as openapi-fetch.
-    const empty = answer.text === '';
-    if (response.ok) {
-      if (empty) return { data: undefined, response };
-      return { data: init.parseAs === 'text' ? answer.text : answer.text ? JSON.parse(answer.text) : undefined, response };
+    if (REDIRECTS.has(answer.status) && answer.headers.location !== undefined) {
+      // fetch follows redirects and undici's Pool does not: the request goes again, through fetch.
+      return fallback(schemaPath, { ...init, [DIRECT]: undefined, signal: cancel.signal });
     }
-    if (empty) return { error: undefined, response };
-    let error: unknown = answer.text;
+    const response = new this.#Response!(answer, `${this.baseUrl}${schemaPath}`) as unknown as Response;
+    context.seen(response);
+    const text = answer.text;
+    // No body (a 204, Content-Length 0, an empty chunked answer): nothing to parse, as openapi-fetch.
+    if (text === '') return response.ok ? { data: undefined, response } : { error: undefined, response };
+    if (response.ok) return { data: init.parseAs === 'text' ? text : JSON.parse(text), response };
+    let error: unknown = text;
     try {
-      error = JSON.parse(answer.text);
+      error = JSON.parse(text);
     } catch {
       // text it stays, as openapi-fetch keeps it
     }
@@ -215,15 +301,14 @@ export class Transport<Paths extends {}> {
   }
 }
 
-/** A request the direct path carries: the transport's context, a serialized body, nothing to fill in. */
-function isDirect(init: PostOptions | undefined): init is PostOptions & { [DIRECT]: DirectContext } {
+/** A request the direct path carries: a serialized body to a path without parameters, nothing to fill in. */
+function isDirect(init: PostOptions): boolean {
   return (
-    init !== undefined &&
-    init[DIRECT] !== undefined &&
     typeof init.bodySerializer === 'function' &&
     init.params === undefined &&
     init.headers === undefined &&
     init.pathSerializer === undefined &&
+    init.querySerializer === undefined &&
     (init.parseAs === 'text' || init.parseAs === undefined || init.parseAs === 'json')
   );
 }

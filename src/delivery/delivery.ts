@@ -156,11 +156,12 @@ export class Delivery {
   /**
    * Delivers the PEM. `preflight` runs once the PEM holds a place in the queue (the size check);
    * it is told whether it may ask the Receiver (not while the outbox knows the Receiver is down).
+   * It answers at once: nothing waits for it.
    */
   async send(
     pem: OutgoingPem,
     call: CallOptions | undefined,
-    preflight: (mayAsk: boolean, shutdown: AbortSignal) => Promise<RKError | undefined>,
+    preflight: (mayAsk: boolean, shutdown: AbortSignal) => RKError | undefined,
   ): Promise<Result<SendAck>> {
     const { operation, queue } = this.#config;
     if (this.#closing) {
@@ -174,7 +175,7 @@ export class Delivery {
     this.#pendingBytes += pem.bytes;
     const release = holdPendingSend(); // also warns if the process exits before this send settles
     try {
-      const refused = await preflight(this.#outbox === undefined || this.#outbox.healthy, this.#shutdown.signal);
+      const refused = preflight(this.#outbox === undefined || this.#outbox.healthy, this.#shutdown.signal);
       if (refused) return this.#drop(refused, pem.ID);
       if (this.#outbox) {
         const durable = await this.#sendDurable(this.#outbox, pem, call);

@@ -2,12 +2,14 @@ import { holdProcess } from '../resilience/keep-alive.js';
 
 /**
  * A fire-and-forget `sendPem` whose process ends first (process.exit(), or an uncaught error)
- * would lose its PEMs without a word. While any send is pending, process-wide, an 'exit' hook
- * prints how many were still on their way and what to do; it is removed when the last one
- * settles, so an idle client leaves no listener behind. Runtimes without `process.on` (browsers,
- * edge runtimes) only keep the count.
+ * would lose its PEMs without a word. One 'exit' hook per process, added by the first send and
+ * kept (adding and removing it around every send cost more than the rest of a send's
+ * bookkeeping), prints how many were still on their way and what to do, and nothing when none
+ * are. An 'exit' listener keeps no process alive. Runtimes without `process.on` (browsers, edge
+ * runtimes) only keep the count.
  */
 let pending = 0;
+let hooked = false;
 
 const onExit = (): void => {
   if (pending === 0) return;
@@ -18,7 +20,7 @@ const onExit = (): void => {
   );
 };
 
-type ProcessLike = { on?(event: string, listener: () => void): unknown; off?(event: string, listener: () => void): unknown };
+type ProcessLike = { on?(event: string, listener: () => void): unknown };
 
 function processOf(): ProcessLike | undefined {
   return (globalThis as { process?: ProcessLike }).process;
@@ -27,12 +29,16 @@ function processOf(): ProcessLike | undefined {
 /** Counts one pending send and keeps the process alive until the returned release is called (twice is harmless). */
 export function holdPendingSend(): () => void {
   const releaseProcess = holdProcess();
-  if (pending++ === 0) processOf()?.on?.('exit', onExit);
+  pending++;
+  if (!hooked) {
+    hooked = true;
+    processOf()?.on?.('exit', onExit);
+  }
   let released = false;
   return () => {
     if (released) return;
     released = true;
     releaseProcess();
-    if (--pending === 0) processOf()?.off?.('exit', onExit);
+    pending--;
   };
 }

@@ -1,4 +1,4 @@
-import { formatTimestamp, parseTimestamp } from '../wire/timestamps.js';
+import { formatTimestamp, isTimestamp } from '../wire/timestamps.js';
 import { describe, guarded, isPlainObject, requireHexId, requireObject, requireStringRecord, requireText, snapshotOptions } from '../core/checks.js';
 import { receiver as receiverFacts } from '../generated/facts.js';
 import { RKInvalidInputError } from '../core/errors.js';
@@ -202,7 +202,7 @@ function checkArtifact(operation: string, argument: string, value: unknown): Art
 }
 
 function requireTimestamp(operation: string, argument: string, value: unknown): string {
-  if (parseTimestamp(value) === undefined) {
+  if (!isTimestamp(value)) {
     throw new RKInvalidInputError(operation, argument, 'must be a real UTC time as "YYYY-MM-DD HH:MM:SS"');
   }
   return value as string;

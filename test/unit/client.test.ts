@@ -4,9 +4,11 @@ import {
   RKClient,
   RKHttpError,
   RKInvalidInputError,
+  RKPemTooLargeError,
   RKSizeLimitError,
   type Logger,
 } from '../../src/index.js';
+import { utf8Length } from '../../src/client.js';
 import { json, receiverInfo, recordingFetch } from '../helpers/recording-fetch.js';
 import { samplePem } from '../helpers/sample-pem.js';
 
@@ -122,10 +124,9 @@ describe('artifacts on a PEM', () => {
 });
 
 describe('sendPem', () => {
-  it('reads the size limit once, then posts exactly the PEM JSON', async () => {
-    const { fetch, requests } = recordingFetch(
-      () => json(receiverInfo),
-      (request) => request.json().then((pem) => json({ ID: (pem as { ID: string }).ID, status: 'accepted' })),
+  it('reads the size limit once, in the background, and posts exactly the PEM JSON', async () => {
+    const { fetch, requests } = recordingFetch((request) =>
+      request.url.endsWith('/info') ? json(receiverInfo) : request.json().then((pem) => json({ ID: (pem as { ID: string }).ID, status: 'accepted' })),
     );
     const rk = client(fetch);
     const pem = rk.preparePem('ingest');
@@ -135,13 +136,40 @@ describe('sendPem', () => {
     await rk.sendPem(second);
 
     expect(result).toEqual({ ok: true, value: { ID: pem.ID, status: 'accepted' } });
-    expect(requests.map((r) => `${r.method} ${r.url}`)).toEqual([
+    expect(requests.map((r) => `${r.method} ${r.url}`).sort()).toEqual([
       'GET http://rk.test:8082/receiver/info',
       'POST http://rk.test:8082/receiver/pem',
       'POST http://rk.test:8082/receiver/pem',
     ]);
-    expect(requests[1]?.body).toBe(JSON.stringify(pem));
-    expect(requests[1]?.headers.get('content-type')).toBe('application/json');
+    const posted = requests.filter((r) => r.method === 'POST');
+    expect(posted[0]?.body).toBe(JSON.stringify(pem));
+    expect(posted[0]?.headers.get('content-type')).toBe('application/json');
+  });
+
+  it('does not hold the first PEM for /info: the Receiver still answers /info when the PEM is stored', async () => {
+    let answerInfo: (() => void) | undefined;
+    const { fetch } = recordingFetch((request) =>
+      request.url.endsWith('/info') ? new Promise<Response>((resolve) => (answerInfo = () => resolve(json(receiverInfo)))) : json({ ID, status: 'accepted' }),
+    );
+    const rk = client(fetch);
+    expect(await rk.sendPem(Pem.from({ ...samplePem(), ID }))).toEqual({ ok: true, value: { ID, status: 'accepted' } });
+    answerInfo?.();
+    await rk.close();
+  });
+
+  it('leaves an oversize PEM sent before the limit is known to the Receiver: its 413 is RKPemTooLargeError', async () => {
+    const { fetch, requests } = recordingFetch((request) =>
+      request.url.endsWith('/info') ? json({ message: 'down' }, 503) : json({ message: 'PEM too large' }, 413),
+    );
+    const rk = client(fetch);
+    const pem = rk.preparePem('ingest', { properties: { blob: 'x'.repeat(600) } });
+
+    const result = await rk.sendPem(pem);
+
+    expect(!result.ok && result.error).toBeInstanceOf(RKPemTooLargeError);
+    expect(!result.ok && (result.error as RKPemTooLargeError).sizeBytes).toBe(Buffer.byteLength(JSON.stringify(pem)));
+    expect(rk.stats().dropped.too_large).toBe(1);
+    expect(requests.filter((r) => r.method === 'POST')).toHaveLength(1);
   });
 
   it('reports a duplicate acknowledgement as the receiver gives it', async () => {
@@ -150,11 +178,12 @@ describe('sendPem', () => {
     expect(result).toEqual({ ok: true, value: { ID, status: 'duplicate' } });
   });
 
-  it('refuses a PEM over pem_size_limit before sending, naming both sizes', async () => {
+  it('refuses a PEM over pem_size_limit before sending once the limit is known, naming both sizes', async () => {
     const { fetch, requests } = recordingFetch(() => json({ ...receiverInfo, pem_size_limit: 500 }));
     const rk = client(fetch);
     const pem = rk.preparePem('ingest', { properties: { blob: 'x'.repeat(600) } });
     const size = Buffer.byteLength(JSON.stringify(pem));
+    expect((await rk.getInfo()).ok).toBe(true);
 
     const result = await rk.sendPem(pem);
 
@@ -168,32 +197,57 @@ describe('sendPem', () => {
     expect(requests.map((r) => r.url)).toEqual(['http://rk.test:8082/receiver/info']);
   });
 
+  it('checks later PEMs against the limit the first send read in the background', async () => {
+    const { fetch, requests } = recordingFetch((request) =>
+      request.url.endsWith('/info') ? json({ ...receiverInfo, pem_size_limit: 500 }) : json({ ID, status: 'accepted' }),
+    );
+    const rk = client(fetch);
+    expect((await rk.sendPem(Pem.from({ ...samplePem(), ID }))).ok).toBe(true);
+    // Nothing tells when the background read has settled: poll the outcome (no clock is asserted).
+    const big = rk.preparePem('ingest', { properties: { blob: 'x'.repeat(600) } });
+    await vi.waitFor(
+      async () => {
+        const result = await rk.sendPem(big);
+        expect(!result.ok && result.error).toBeInstanceOf(RKSizeLimitError);
+      },
+      { timeout: 30_000 },
+    );
+    expect(requests.filter((r) => r.url.endsWith('/info'))).toHaveLength(1);
+  });
+
   it('counts the size in UTF-8 bytes, not characters', async () => {
     const { fetch } = recordingFetch(() => json({ ...receiverInfo, pem_size_limit: 700 }));
     const rk = client(fetch);
+    await rk.getInfo();
     const pem = rk.preparePem('ingest', { properties: { text: 'é'.repeat(300) } });
     expect(JSON.stringify(pem).length).toBeLessThan(700);
     const result = await rk.sendPem(pem);
     expect(!result.ok && result.error).toBeInstanceOf(RKSizeLimitError);
   });
 
-  it('still sends when /info cannot be read, and asks again next time', async () => {
-    const { fetch, requests } = recordingFetch(
-      () => json({ message: 'down' }, 503),
-      () => json({ ID, status: 'accepted' }),
-      () => json(receiverInfo),
-      () => json({ ID, status: 'duplicate' }),
+  it('measures UTF-8 as TextEncoder does: 1 to 4 bytes per character', () => {
+    for (const text of ['', 'plain', 'é', 'ß€', '日本語', '😀', 'a😀b€c', '\u{10ffff}', JSON.stringify({ lone: '\ud800' }), 'x'.repeat(1000) + '😀']) {
+      expect(utf8Length(text)).toBe(new TextEncoder().encode(text).length);
+    }
+  });
+
+  it('still sends when /info cannot be read, and asks again with a later send', async () => {
+    let infos = 0;
+    const { fetch, requests } = recordingFetch((request) =>
+      request.url.endsWith('/info') ? (infos++ === 0 ? json({ message: 'down' }, 503) : json(receiverInfo)) : json({ ID, status: 'accepted' }),
     );
     const rk = client(fetch);
     const pem = Pem.from({ ...samplePem(), ID });
     expect((await rk.sendPem(pem)).ok).toBe(true);
-    expect((await rk.sendPem(pem)).ok).toBe(true);
-    expect(requests.map((r) => `${r.method} ${new URL(r.url).pathname}`)).toEqual([
-      'GET /receiver/info',
-      'POST /receiver/pem',
-      'GET /receiver/info',
-      'POST /receiver/pem',
-    ]);
+    // Nothing tells when the background read has settled: poll the outcome (no clock is asserted).
+    await vi.waitFor(
+      async () => {
+        expect((await rk.sendPem(pem)).ok).toBe(true);
+        expect(infos).toBe(2);
+      },
+      { timeout: 30_000 },
+    );
+    expect(requests.filter((r) => r.url.endsWith('/info'))).toHaveLength(2);
   });
 
   it('checks a hand-built PEM field by field before sending anything', async () => {

@@ -200,7 +200,9 @@ describe('sendPem', () => {
     const pem = mock.preparePem('ingest', { properties: { blob: 'x'.repeat(limit) } });
 
     const { fetch } = recordingFetch(() => json({ ...receiverInfo, pem_size_limit: limit }));
-    const expected = errorOf(await new RKClient(RECEIVER, 'trainer', { fetch, logger: silent }).sendPem(pem));
+    const real = new RKClient(RECEIVER, 'trainer', { fetch, logger: silent });
+    await real.getInfo();
+    const expected = errorOf(await real.sendPem(pem));
     const mocked = errorOf(await mock.sendPem(pem));
 
     expect(expected).toBeInstanceOf(RKSizeLimitError);

@@ -25,6 +25,9 @@ export const OUTBOX_DEFAULTS = Object.freeze({
   maxBytes: 256 * 1024 * 1024,
   maxAgeMs: 7 * 24 * 60 * 60 * 1000,
   onFull: 'reject' as const,
+  // Not the 8 of maxInFlight: the drainer shares those slots with live sends, so 4 leave half of
+  // them to new PEMs' first attempts during a drain, and a backlog drains no faster at 8 (it is
+  // bound by reading and removing the entries: BENCHMARKS.md, "What durability costs").
   concurrency: 4,
   maxBackoffMs: 300_000,
   pollIntervalMs: 1_000,

@@ -353,7 +353,9 @@ export class Outbox implements OutboxControl {
       if (!this.drainer.healthy || attempt.closing) return { state: 'persisted', name: entry.name };
       let release: () => void;
       try {
-        release = await this.#deps.limiter.acquire(AbortSignal.any([...attempt.signals]));
+        // The signals themselves, not AbortSignal.any of them: a composite would stay registered on
+        // a long-lived client signal; the limiter's links go when the wait ends.
+        release = await this.#deps.limiter.acquire(attempt.signals);
       } catch {
         return { state: 'persisted', name: entry.name };
       }
