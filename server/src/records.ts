@@ -96,6 +96,99 @@ WITH pem AS (
 )
 SELECT count(*)::int AS inserted FROM pem`;
 
+/**
+ * INSERT_PEM for a whole group in one statement, so PGlite parses and plans once per group rather
+ * than once per PEM (that was most of its time). The PEMs come as parallel arrays in arrival
+ * order, IDs already unique within the group (a later copy is answered as not inserted). Whatever
+ * hangs off a PEM joins `inserted`, so a PEM whose ID was taken contributes nothing, as in
+ * INSERT_PEM. `ON CONFLICT DO UPDATE` may touch a row only once per statement, hence one row per
+ * artifact name: the inserted PEMs' property sets merged key by key in arrival order (the later
+ * PEM wins, as sequential statements would), created at the first inserted PEM's time, and
+ * written in the order given by $14 (sorted names, the lock order INSERT_PEM also uses). Per
+ * tag the last inserted PEM wins, as the last of sequential upserts would.
+ */
+const INSERT_PEMS = `
+WITH input AS (
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
+    WITH ORDINALITY AS u(id, type, predecessor, emitter, timestamp_client, timestamp_received, properties, tag, tag_namespace, content_hash, n)
+), pem AS (
+  INSERT INTO rk_pems (id, type, predecessor, emitter, timestamp_client, timestamp_received, properties, tag, tag_namespace, content_hash)
+  SELECT id, type, predecessor, emitter, timestamp_client, timestamp_received, properties::json, tag, tag_namespace, content_hash FROM input
+  ORDER BY n
+  ON CONFLICT (id) DO NOTHING
+  RETURNING id, seq
+), inserted AS (
+  SELECT input.n, input.id, input.timestamp_received, input.tag, input.tag_namespace FROM pem JOIN input USING (id)
+), pending AS (
+  INSERT INTO rk_graph_pending (pem_seq) SELECT seq FROM pem
+  RETURNING 1
+), artifacts AS (
+  INSERT INTO rk_artifacts (name, properties, created_at)
+  SELECT a.name,
+    COALESCE(jsonb_object_agg(kv.key, kv.value ORDER BY i.n) FILTER (WHERE kv.key IS NOT NULL), '{}'::jsonb),
+    (array_agg(i.timestamp_received ORDER BY i.n))[1]
+  FROM unnest($11::int[], $12::text[], $13::text[]) WITH ORDINALITY AS a(pem, name, properties, k)
+  JOIN inserted i ON i.n = a.pem
+  LEFT JOIN LATERAL jsonb_each(a.properties::jsonb) AS kv ON true
+  GROUP BY a.name
+  ORDER BY min(a.k)
+  ON CONFLICT (name) DO UPDATE SET properties = rk_artifacts.properties || EXCLUDED.properties
+  RETURNING 1
+), links AS (
+  INSERT INTO rk_pem_artifacts (pem_id, role, position, artifact_name)
+  SELECT i.id, l.role, l.position, l.name FROM unnest($14::int[], $15::text[], $16::int[], $17::text[]) AS l(pem, role, position, name)
+  JOIN inserted i ON i.n = l.pem
+  RETURNING 1
+), tag AS (
+  INSERT INTO rk_tags (namespace, tag, pem_id, updated_at)
+  SELECT DISTINCT ON (i.tag_namespace, i.tag) i.tag_namespace, i.tag, i.id, i.timestamp_received FROM inserted i
+  WHERE i.tag <> '' AND i.tag_namespace <> ''
+  ORDER BY i.tag_namespace, i.tag, i.n DESC
+  ON CONFLICT (namespace, tag) DO UPDATE SET pem_id = EXCLUDED.pem_id, updated_at = EXCLUDED.updated_at
+  RETURNING 1
+)
+SELECT id FROM pem`;
+
+/** INSERT_PEMS's parameters for a group (each entry INSERT_PEM's parameters), and which entries it writes. */
+function groupParams(group: readonly { params: unknown[] }[]): { params: unknown[]; written: boolean[] } {
+  const columns: unknown[][] = Array.from({ length: 10 }, () => []);
+  const artifacts: { pem: number; name: string; properties: unknown }[] = [];
+  const links: unknown[][] = [[], [], [], []];
+  const seen = new Set<unknown>();
+  const written = group.map(({ params: p }) => {
+    // A second copy of an ID in one statement would need the first's row visible to it; leaving it
+    // out answers it as "not inserted", which is what sequential statements would have done.
+    if (seen.has(p[0])) return false;
+    seen.add(p[0]);
+    const pem = columns[0]!.length + 1;
+    for (let c = 0; c < 10; c++) columns[c]!.push(p[c]);
+    const names = p[10] as string[];
+    const properties = p[11] as string[];
+    names.forEach((name, i) => artifacts.push({ pem, name, properties: properties[i] }));
+    const roles = p[12] as string[];
+    roles.forEach((role, i) => {
+      links[0]!.push(pem);
+      links[1]!.push(role);
+      links[2]!.push((p[13] as number[])[i]);
+      links[3]!.push((p[14] as string[])[i]);
+    });
+    return true;
+  });
+  // Sorted as sendPem sorts one PEM's names (stable, so arrival order within a name), so a group
+  // and a single insert lock artifact rows in the same order.
+  artifacts.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return {
+    params: [
+      ...columns,
+      artifacts.map((a) => a.pem),
+      artifacts.map((a) => a.name),
+      artifacts.map((a) => a.properties),
+      ...links,
+    ],
+    written,
+  };
+}
+
 const ARTIFACT_SELECT = `SELECT seq, name, properties, created_at FROM rk_artifacts`;
 
 function artifactOf(row: ArtifactRow): Artifact {
@@ -144,13 +237,14 @@ export class Records {
 
   /**
    * Group commit: an insert that arrives while fewer groups than the storage has writers (PGlite
-   * 1, PostgreSQL its pool) are being written goes at once, alone; inserts that arrive meanwhile
-   * wait and are written together in the next transaction, so on PGlite 8 PEMs in flight cost
-   * about one commit (one sync of its files) instead of 8. On PostgreSQL groups form once every
-   * connection is busy (a single writer there measured slower than 8 concurrent ones: 504 to 564
-   * against 817 to 848 PEMs/s at 8 in flight).
-   * Each promise resolves only after the transaction holding its PEM committed. When a group's
-   * transaction fails (one PEM the database refuses aborts it, nothing of it is stored), its PEMs
+   * 1, PostgreSQL its pool) are being written starts a writer, which takes what has queued by the
+   * end of this turn of the event loop; inserts that arrive meanwhile wait and are written
+   * together next, in one statement (INSERT_PEMS), so on PGlite 8 PEMs in flight cost about one
+   * parse, plan and commit instead of 8. On PostgreSQL groups form once every connection is busy
+   * (a single writer there measured slower than 8 concurrent ones: 504 to 564 against 817 to 848
+   * PEMs/s at 8 in flight).
+   * Each promise resolves only after the statement holding its PEM committed. When a group's
+   * statement fails (one PEM the database refuses aborts it, nothing of it is stored), its PEMs
    * are written again one by one, so each gets its own outcome: the others are stored, the bad
    * one fails alone. No savepoint per PEM: on PostgreSQL that is two more round trips per PEM on
    * every group, to save a retry that only a refused PEM causes. Inserts are written in arrival
@@ -159,23 +253,27 @@ export class Records {
   #insertGrouped(params: unknown[]): Promise<number> {
     return new Promise((resolve, reject) => {
       this.#waiting.push({ params, resolve, reject });
-      if (this.#writing < this.storage.writers) void this.#writeGroups();
+      if (this.#writing < this.storage.writers) {
+        this.#writing++;
+        // Starts after the requests read in this turn of the event loop have queued too: started
+        // at once, the first of them went alone and the others formed a group behind it, so half
+        // the statements carried one PEM.
+        setImmediate(() => void this.#writeGroups());
+      }
     });
   }
 
   async #writeGroups(): Promise<void> {
-    this.#writing++;
     try {
       while (this.#waiting.length) {
         const group = this.#waiting.splice(0, MAX_GROUP);
         if (group.length > 1) {
           try {
-            const inserted = await this.storage.transaction(async (tx) => {
-              const counts: number[] = [];
-              for (const one of group) counts.push((await tx.query<{ inserted: number }>(INSERT_PEM, one.params))[0]?.inserted ?? 0);
-              return counts;
-            });
-            group.forEach((one, i) => one.resolve(inserted[i]!));
+            const { params, written } = groupParams(group);
+            // One statement is atomic by itself; no BEGIN and COMMIT round trips around it.
+            const rows = await this.storage.query<{ id: string }>(INSERT_PEMS, params);
+            const inserted = new Set(rows.map((row) => row.id));
+            group.forEach((one, i) => one.resolve(written[i] && inserted.has(one.params[0] as string) ? 1 : 0));
             continue;
           } catch {
             // Fall through: one by one, each with its own outcome.

@@ -9,40 +9,50 @@ import { makePem } from './helpers/harness.js';
  * transaction, and each still gets its own outcome. No timings.
  */
 
-/** PGlite in memory that refuses the inserts of the PEMs in `bad`; `groups` counts the inserts of each transaction tried. */
+/**
+ * PGlite in memory that refuses the inserts of the PEMs in `bad`; `groups` holds, for each PEM
+ * insert statement tried, how many PEMs it wrote (a group's statement binds an array of IDs).
+ */
 async function refusingStore(bad: Set<string>): Promise<{ storage: Storage; groups: number[] }> {
   const inner = await openStorage({ memory: true });
   await migrate(inner);
   const groups: number[] = [];
-  const refuse = (sql: string, params?: readonly unknown[]) => {
-    if (sql.includes('INSERT INTO rk_pems') && bad.has(String(params?.[0]))) throw new Error('refused by the database');
+  const check = (sql: string, params?: readonly unknown[]) => {
+    if (!sql.includes('INSERT INTO rk_pems')) return;
+    const ids = Array.isArray(params?.[0]) ? (params[0] as unknown[]) : [params?.[0]];
+    groups.push(ids.length);
+    if (ids.some((id) => bad.has(String(id)))) throw new Error('refused by the database');
   };
   const storage: Storage = {
     description: inner.description,
     writers: inner.writers,
     close: () => inner.close(),
     async query<Row extends object>(sql: string, params?: readonly unknown[]): Promise<Row[]> {
-      refuse(sql, params);
+      check(sql, params);
       return inner.query<Row>(sql, params);
     },
     transaction: (work) =>
-      inner.transaction(async (tx) => {
-        let inserts = 0;
-        const counted: Queryable = {
+      inner.transaction((tx) =>
+        work({
           async query<Row extends object>(sql: string, params?: readonly unknown[]): Promise<Row[]> {
-            if (sql.includes('INSERT INTO rk_pems')) inserts++;
-            refuse(sql, params);
+            check(sql, params);
             return tx.query<Row>(sql, params);
           },
-        };
-        try {
-          return await work(counted);
-        } finally {
-          groups.push(inserts);
-        }
-      }),
+        } satisfies Queryable),
+      ),
   };
   return { storage, groups };
+}
+
+/** Everything a PEM insert writes, without the receive times (they differ between two runs). */
+async function snapshot(db: Queryable) {
+  return {
+    pems: await db.query(`SELECT id, type, predecessor, emitter, timestamp_client, properties::text, tag, tag_namespace, content_hash FROM rk_pems ORDER BY seq`),
+    artifacts: await db.query(`SELECT name, properties FROM rk_artifacts ORDER BY name`),
+    links: await db.query(`SELECT pem_id, role, position, artifact_name FROM rk_pem_artifacts ORDER BY pem_id, role, position`),
+    tags: await db.query(`SELECT namespace, tag, pem_id FROM rk_tags ORDER BY namespace, tag`),
+    pending: await db.query(`SELECT p.id FROM rk_graph_pending g JOIN rk_pems p ON p.seq = g.pem_seq ORDER BY g.pem_seq`),
+  };
 }
 
 describe('group commit', { timeout: 120_000 }, () => {
@@ -56,7 +66,7 @@ describe('group commit', { timeout: 120_000 }, () => {
       expect(outcomes.slice(0, 12)).toEqual(pems.map(() => ({ status: 'accepted' })));
       expect(outcomes[12]).toEqual({ status: 'duplicate' });
       expect(outcomes[13]).toEqual({ status: 'conflict' });
-      // The first went alone; the others waited for it and were written in groups.
+      // Sent in one turn of the event loop, they were written in groups, not one by one.
       expect(groups.some((n) => n > 1)).toBe(true);
       for (const pem of pems) expect((await records.getPem(pem.ID))?.Type).toBe(pem.Type);
     } finally {
@@ -81,6 +91,103 @@ describe('group commit', { timeout: 120_000 }, () => {
       expect(await records.countPems({})).toBe(good.length);
       // The refused PEM was sent inside a group, not alone.
       expect(groups.some((n) => n > 1)).toBe(true);
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it('a group written in one statement stores what the same PEMs sent one after another store', async () => {
+    const stored = makePem({ Tag: 'moved', TagNamespace: 'ns', UsesArtifacts: [{ Name: 'shared', Properties: { a: '0', keep: 'old' }, CreatedAt: null }] });
+    const first = makePem({
+      Tag: 'moved',
+      TagNamespace: 'ns',
+      UsesArtifacts: [{ Name: 'shared', Properties: { a: '1', b: '1' }, CreatedAt: null }],
+      ProducesArtifacts: [{ Name: 'fresh', Properties: { x: '1' }, CreatedAt: null }],
+    });
+    const second = makePem({
+      Predecessor: first.ID,
+      Tag: 'moved',
+      TagNamespace: 'ns',
+      UsesArtifacts: [
+        { Name: 'shared', Properties: { b: '2', c: '2' }, CreatedAt: null },
+        { Name: 'fresh', Properties: {}, CreatedAt: null },
+      ],
+      ProducesArtifacts: [{ Name: 'shared', Properties: { c: '3' }, CreatedAt: null }],
+    });
+    // Taken IDs: its artifacts, links and tag must not count.
+    const conflicting = { ...stored, Type: 'changed', Tag: 'moved', UsesArtifacts: [{ Name: 'shared', Properties: { a: 'conflict', b: 'conflict' }, CreatedAt: null }] };
+    const sameIdInGroup = { ...first, Type: 'second copy', UsesArtifacts: [{ Name: 'fresh', Properties: { x: 'copy' }, CreatedAt: null }] };
+    const untagged = makePem({ Tag: '', TagNamespace: 'ns', UsesArtifacts: [{ Name: 'fresh', Properties: { y: '1' }, CreatedAt: null }] });
+    const last = makePem({ Tag: 'moved', TagNamespace: 'ns', UsesArtifacts: [] });
+    const other = makePem({ Tag: 'other', TagNamespace: 'ns' });
+    const batch = [first, conflicting, second, { ...stored }, sameIdInGroup, untagged, { ...first }, other, last, ...Array.from({ length: 6 }, () => makePem())];
+    const expected = batch.map((p) =>
+      p === conflicting || p === sameIdInGroup ? { status: 'conflict' } : p.ID === stored.ID || (p.ID === first.ID && p !== first) ? { status: 'duplicate' } : { status: 'accepted' },
+    );
+
+    const sequential = await refusingStore(new Set());
+    const grouped = await refusingStore(new Set());
+    try {
+      const one = new Records(sequential.storage);
+      await one.sendPem(stored);
+      const outcomes: unknown[] = [];
+      for (const p of batch) outcomes.push(await one.sendPem(p));
+      expect(outcomes).toEqual(expected);
+
+      const many = new Records(grouped.storage);
+      await many.sendPem(stored);
+      // An unrelated PEM first, so the batch's PEMs are not the first rows of the store.
+      const [, ...rest] = await Promise.all([many.sendPem(makePem()), ...batch.map((p) => many.sendPem(p))]);
+      expect(rest).toEqual(expected);
+      // The batch went in one statement (each ID bound once), not PEM by PEM.
+      expect(Math.max(...grouped.groups)).toBeGreaterThanOrEqual(new Set(batch.map((p) => p.ID)).size);
+
+      const want = await snapshot(sequential.storage);
+      const got = await snapshot(grouped.storage);
+      got.pems = got.pems.slice(0, 1).concat(got.pems.slice(2));
+      got.pending = got.pending.slice(0, 1).concat(got.pending.slice(2));
+      got.links = got.links.filter((l: any) => want.links.some((w: any) => w.pem_id === l.pem_id));
+      got.artifacts = got.artifacts.filter((a: any) => want.artifacts.some((w: any) => w.name === a.name));
+      got.tags = got.tags.filter((t: any) => want.tags.some((w: any) => w.tag === t.tag));
+      expect(got).toEqual(want);
+
+      // Spelled out: properties merged in arrival order, only from PEMs inserted.
+      expect((await many.getPem(first.ID))?.Type).toBe(first.Type);
+      expect((await many.getPem(stored.ID))?.Type).toBe(stored.Type);
+      const artifacts = await grouped.storage.query<{ name: string; properties: unknown; created_at: string }>(
+        `SELECT name, properties, created_at FROM rk_artifacts WHERE name IN ('shared', 'fresh')`,
+      );
+      const byName = Object.fromEntries(artifacts.map((a) => [a.name, a]));
+      expect(byName.shared?.properties).toEqual({ a: '1', keep: 'old', b: '2', c: '3' });
+      expect(byName.fresh?.properties).toEqual({ x: '1', y: '1' });
+      // A new artifact is created at the time of the first inserted PEM that names it.
+      const [received] = await grouped.storage.query<{ timestamp_received: string }>(`SELECT timestamp_received FROM rk_pems WHERE id = $1`, [first.ID]);
+      expect(byName.fresh?.created_at).toBe(received?.timestamp_received);
+      // The last inserted PEM of the group moved the tag; an untagged one moved nothing.
+      expect(await many.getTag('ns', 'moved')).toBe(last.ID);
+      expect(await many.getTag('ns', 'other')).toBe(other.ID);
+      expect(await many.countTags()).toBe(3);
+    } finally {
+      await sequential.storage.close();
+      await grouped.storage.close();
+    }
+  });
+
+  it('a group of only duplicates and conflicts writes nothing', async () => {
+    const { storage, groups } = await refusingStore(new Set());
+    const records = new Records(storage);
+    try {
+      const pems = Array.from({ length: 5 }, (_, i) => makePem({ Tag: `t${i}`, TagNamespace: 'ns' }));
+      await Promise.all(pems.map((p) => records.sendPem(p)));
+      const before = await snapshot(storage);
+      const again = [makePem({ Tag: '' }), ...pems.map((p, i) => (i % 2 ? { ...p, Type: 'changed', Tag: 'x', UsesArtifacts: [{ Name: 'new', Properties: { k: 'v' }, CreatedAt: null }] } : p))];
+      const outcomes = await Promise.all(again.map((p) => records.sendPem(p)));
+      expect(outcomes).toEqual([{ status: 'accepted' }, ...pems.map((_, i) => ({ status: i % 2 ? 'conflict' : 'duplicate' }))]);
+      expect(groups.some((n) => n > 1)).toBe(true);
+      const after = await snapshot(storage);
+      expect(after.pems.length).toBe(before.pems.length + 1);
+      expect(after.tags).toEqual(before.tags);
+      expect(after.artifacts.map((a: any) => a.name)).not.toContain('new');
     } finally {
       await storage.close();
     }
