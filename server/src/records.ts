@@ -240,9 +240,9 @@ export class Records {
    * 1, PostgreSQL its pool) are being written starts a writer, which takes what has queued by the
    * end of this turn of the event loop; inserts that arrive meanwhile wait and are written
    * together next, in one statement (INSERT_PEMS), so on PGlite 8 PEMs in flight cost about one
-   * parse, plan and commit instead of 8. On PostgreSQL groups form once every connection is busy
-   * (a single writer there measured slower than 8 concurrent ones: 504 to 564 against 817 to 848
-   * PEMs/s at 8 in flight).
+   * parse, plan and commit instead of 8. On PostgreSQL as many groups as the pool has connections
+   * may be written at once; a burst read in one turn is one group (measured at 8 in flight: 907
+   * single inserts against 1 463 PEMs/s grouped, BENCHMARKS.md "Local RK performance").
    * Each promise resolves only after the statement holding its PEM committed. When a group's
    * statement fails (one PEM the database refuses aborts it, nothing of it is stored), its PEMs
    * are written again one by one, so each gets its own outcome: the others are stored, the bad
