@@ -150,10 +150,14 @@ export async function withRetries<T>(run: RetryRun<T>): Promise<RetryOutcome<T>>
   }
 }
 
-/** A backoff wait that any of `signals` cuts short (false then); listeners gone when it ends. */
+/**
+ * A backoff wait that any of `signals` cuts short (false then); listeners gone when it ends. Even
+ * one signal is linked, not listened to directly: many calls backing off at once on the client's
+ * signal (or its close signal) would otherwise each add a listener to it, and past 10 Node warns
+ * of a leak (MaxListenersExceededWarning).
+ */
 async function pause(clock: Clock, ms: number, signals: readonly AbortSignal[]): Promise<boolean> {
   if (signals.length === 0) return rest(clock, ms);
-  if (signals.length === 1) return rest(clock, ms, signals[0]);
   const stop = new AbortController();
   const unlink = linkSignals(signals, (reason) => stop.abort(reason));
   try {

@@ -107,6 +107,36 @@ describe('the Node hot path', () => {
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   }, 60_000);
 
+  it('many sends backing off at once add no listener each to a shared signal (no MaxListenersExceededWarning)', async () => {
+    receiver = await startScriptableReceiver();
+    receiver.setRule(() => ({ status: 503 }));
+    const controller = new AbortController();
+    const slow = { maxInFlight: 32, retry: { baseDelayMs: 60_000, maxDelayMs: 60_000, totalTimeoutMs: 120_000, budget: false } } as const;
+    // One client with a signal of its own, one without: then the client's close signal is the only one.
+    const withSignal = client(receiver.url, { ...slow, signal: controller.signal });
+    const withoutSignal = client(receiver.url, slow);
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    try {
+      const sends = [withSignal, withoutSignal].flatMap((rk) => Array.from({ length: 20 }, () => rk.sendPem(rk.preparePem('train'))));
+      const started = Date.now();
+      while (receiver.pemRequests().length < 40 && Date.now() - started < 20_000) await new Promise((resolve) => setTimeout(resolve, 10));
+      await new Promise((resolve) => setTimeout(resolve, 50)); // every send is now waiting out its backoff
+      expect(receiver.pemRequests()).toHaveLength(40);
+      expect(getEventListeners(controller.signal, 'abort').length).toBeLessThanOrEqual(1);
+      controller.abort();
+      await withoutSignal.close({ timeoutMs: 1 });
+      const results = await Promise.all(sends);
+      expect(results.every((r) => !r.ok && (r.error.kind === 'abort' || r.error.kind === 'shutdown'))).toBe(true);
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on a later tick
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  }, 60_000);
+
   it('gives the same Results and errors as the fetch path', async () => {
     receiver = await startScriptableReceiver();
     const viaWire = client(receiver.url, { retry: false, timeoutMs: 300 });
