@@ -89,10 +89,10 @@ describe('the outbox keeps up under faults', () => {
     expect(maxInFlight).toBe(concurrency);
     expect(answered).toBeGreaterThanOrEqual(120);
     // Failures back off their own entries, not the drainer: most deliveries happen at full
-    // concurrency (5 in 6 alone, half in a loaded full run; each pass ends with a tail and starts
-    // with one probe). The
-    // drainer that backed off after every failure sent fewer than 1 in 3 that way.
-    expect(atFull / answered).toBeGreaterThan(0.4);
+    // concurrency (5 in 6 alone, half in a loaded full run, 0.375 with six suites at once on two
+    // cores; each pass ends with a tail and starts with one probe). The drainer that backed off
+    // after every failure sent fewer than 1 in 3 that way, which is the line this draws.
+    expect(atFull / answered).toBeGreaterThan(1 / 3);
   }, 180_000);
 });
 
