@@ -287,8 +287,9 @@ async function drainBench(receiver, n, concurrencies) {
 }
 
 const wanted = args.receiver === 'both' ? ['local', 'plain'] : [args.receiver];
-if (args.drain) {
-  const concurrencies = args.concurrency.split(',').map(Number);
+
+/** Runs `measure` against each wanted receiver, started and stopped around it. */
+async function eachReceiver(measure) {
   for (const which of wanted) {
     const receiver = which === 'local' ? await startLocalReceiver() : await startPlainReceiver();
     if (receiver.skipped) {
@@ -296,27 +297,23 @@ if (args.drain) {
       continue;
     }
     try {
-      console.log(await drainBench(receiver, Number(args.drain), concurrencies));
+      await measure(receiver);
     } finally {
       await receiver.stop();
     }
   }
+}
+
+if (args.drain) {
+  const concurrencies = args.concurrency.split(',').map(Number);
+  await eachReceiver(async (receiver) => console.log(await drainBench(receiver, Number(args.drain), concurrencies)));
   process.exit(0);
 }
 const results = [];
 console.log(`Outbox folder: ${args.dir ?? tmpdir()} (fsync cost depends on its filesystem)\n`);
-for (const which of wanted) {
-  const receiver = which === 'local' ? await startLocalReceiver() : await startPlainReceiver();
-  if (receiver.skipped) {
-    console.log(`(${receiver.skipped})\n`);
-    continue;
-  }
-  try {
-    const rows = await bench(receiver);
-    results.push({ receiver: receiver.name, rows });
-    console.log(table(receiver, rows));
-  } finally {
-    await receiver.stop();
-  }
-}
+await eachReceiver(async (receiver) => {
+  const rows = await bench(receiver);
+  results.push({ receiver: receiver.name, rows });
+  console.log(table(receiver, rows));
+});
 if (args.json) console.log(JSON.stringify({ count: COUNT, rounds: ROUNDS, inFlight: IN_FLIGHT, node: process.versions.node, results }, null, 2));
