@@ -1,5 +1,5 @@
 import { RetryBudget } from '../resilience/budget.js';
-import { environmentVariable } from './environment.js';
+import { environmentVariable, onNode } from './environment.js';
 import { systemClock, type Clock } from '../resilience/clock.js';
 import { describe, guarded, requireMs, snapshotOptions } from './checks.js';
 import { RKInvalidInputError } from './errors.js';
@@ -107,11 +107,6 @@ function settingsOf(creating: string, options: RKOptions, headers: HeaderDefault
 
 export const DEFAULT_TIMEOUT_MS = 5000;
 
-/** Node itself (not Deno or Bun, which also define process.versions.node). */
-function onNode(): boolean {
-  const g = globalThis as { process?: { versions?: { node?: unknown } }; Deno?: unknown; Bun?: unknown };
-  return typeof g.process?.versions?.node === 'string' && g.Deno === undefined && g.Bun === undefined;
-}
 
 function debugging(options: RKOptions): boolean {
   if (options.debug !== undefined) return options.debug === true;

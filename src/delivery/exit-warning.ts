@@ -1,3 +1,4 @@
+import { runtimeProcess } from '../core/environment.js';
 import { holdProcess } from '../resilience/keep-alive.js';
 
 /**
@@ -20,11 +21,6 @@ const onExit = (): void => {
   );
 };
 
-type ProcessLike = { on?(event: string, listener: () => void): unknown };
-
-function processOf(): ProcessLike | undefined {
-  return (globalThis as { process?: ProcessLike }).process;
-}
 
 /** Counts one pending send and keeps the process alive until the returned release is called (twice is harmless). */
 export function holdPendingSend(): () => void {
@@ -32,7 +28,7 @@ export function holdPendingSend(): () => void {
   pending++;
   if (!hooked) {
     hooked = true;
-    processOf()?.on?.('exit', onExit);
+    runtimeProcess()?.on?.('exit', onExit);
   }
   let released = false;
   return () => {

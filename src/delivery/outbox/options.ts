@@ -1,4 +1,5 @@
 import { whole } from '../../core/checks.js';
+import { runtimeProcess } from '../../core/environment.js';
 import { RKInvalidInputError } from '../../core/errors.js';
 import type { OutboxOptions } from '../../core/options.js';
 import { MAX_TIMER_MS } from '../../resilience/clock.js';
@@ -67,7 +68,7 @@ export function resolveOutboxOptions(operation: string, options: OutboxOptions, 
  * Elsewhere (Windows, or no `process.cwd`) the path is kept as given; the file system resolves it.
  */
 function absoluteDir(dir: string): string {
-  const proc = (globalThis as { process?: { platform?: string; cwd?(): string } }).process;
+  const proc = runtimeProcess();
   if (proc?.platform === 'win32' || (!dir.startsWith('/') && typeof proc?.cwd !== 'function')) return dir;
   const parts: string[] = [];
   for (const part of `${dir.startsWith('/') ? '' : proc!.cwd!()}/${dir}`.split('/')) {
