@@ -1,48 +1,17 @@
-import { execFile } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, run, runOk, TSC } from './packed-project.js';
 
 /**
  * What a user gets from `npm install recordkeeper-client`: the tarball `npm pack` makes, installed
  * into a fresh ESM project, imported by Node and type-checked against the shipped `.d.ts` with the
  * repo's own TypeScript.
  */
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const TSC = join(ROOT, 'node_modules', '.bin', 'tsc');
 const TIMEOUT_MS = 120_000;
 // Build, pack and an install that may have to fetch the two runtime dependencies.
 const SETUP_TIMEOUT_MS = 240_000;
-
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * Runs a command and resolves with how it ended. npm's own `npm_*` variables (set when this test
- * runs under `npm test`) are left out so they cannot point the temporary project's npm at this repo.
- */
-function run(command: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<Outcome> {
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)));
-  return new Promise((resolve) => {
-    execFile(command, args, { cwd, env: { ...inherited, ...env }, maxBuffer: 32 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-async function runOk(command: string, args: string[], cwd: string, env?: Record<string, string>): Promise<string> {
-  const outcome = await run(command, args, cwd, env);
-  if (outcome.code !== 0) {
-    throw new Error(`${command} ${args.join(' ')} (in ${cwd}) exited with ${outcome.code}\n${outcome.stdout}\n${outcome.stderr}`);
-  }
-  return outcome.stdout;
-}
 
 const CONSUMER_TS = `
 import {
