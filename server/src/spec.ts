@@ -73,7 +73,7 @@ const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'tr
 
 /**
  * Where the YAML lives: in this repository, its `openapi/` beside the `server/` workspace (always
- * the current specs); in a published package, the copy `prepack` put into the package.
+ * the current specs); in a packed package, the copy `npm run pack:local` put into it.
  */
 export function findSpecDir(): string {
   const packageRoot = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
