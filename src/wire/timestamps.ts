@@ -6,8 +6,9 @@ export function formatTimestamp(date: Date = new Date()): string {
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
 
 /**
- * Whether `text` is a wire timestamp of a real time (`2026-02-30 00:00:00` is not): the same answer
- * as parseTimestamp, by arithmetic instead of a Date round trip, because sendPem checks one per PEM.
+ * Whether `text` is a wire timestamp of a real time (`2026-02-30 00:00:00` is not), by arithmetic:
+ * `Date` would roll impossible fields over (Feb 30th becomes March 2nd), and sendPem checks one per
+ * PEM.
  */
 export function isTimestamp(text: unknown): text is string {
   if (typeof text !== 'string' || text.length !== 19) return false;
@@ -23,10 +24,5 @@ const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /** The time a wire timestamp names, or undefined when it is not one (`2026-13-45 99:99:99` is not). */
 export function parseTimestamp(text: unknown): Date | undefined {
-  if (typeof text !== 'string') return undefined;
-  const match = TIMESTAMP.exec(text);
-  if (!match) return undefined;
-  const date = new Date(`${text.replace(' ', 'T')}Z`);
-  // Date rolls impossible fields over (Feb 30th becomes March 2nd): only a round trip is real.
-  return Number.isNaN(date.getTime()) || formatTimestamp(date) !== text ? undefined : date;
+  return isTimestamp(text) ? new Date(`${text.replace(' ', 'T')}Z`) : undefined;
 }
