@@ -1,3 +1,5 @@
+import { redact } from './redact.js';
+
 /**
  * One hierarchy for every failure, so callers can branch with `instanceof` or on `kind` and always
  * get a message that names the operation ("Sending PEM failed: ...").
@@ -23,7 +25,8 @@ export abstract class RKError extends Error {
   readonly operation: string;
 
   protected constructor(operation: string, detail: string, options?: { cause?: unknown }) {
-    super(`${operation} failed: ${detail}`, options);
+    // Whatever a server echoed into the detail, no held credential reaches a message or a stack.
+    super(redact(`${operation} failed: ${detail}`), options);
     this.operation = operation;
     this.name = new.target.name;
   }
@@ -146,7 +149,7 @@ export class RKUnexpectedResponseError extends RKError {
   constructor(operation: string, status: number, problem: string, body?: string, cause?: unknown) {
     super(operation, `HTTP ${status} with an unexpected body: ${problem}`, { cause });
     this.status = status;
-    this.body = body;
+    this.body = body === undefined ? undefined : redact(body);
   }
 }
 

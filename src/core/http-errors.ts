@@ -1,4 +1,5 @@
 import { explanationOf, isRecord, RKError } from './errors.js';
+import { redactHeaders, redactValue } from './redact.js';
 
 /**
  * The errors for a non-2xx answer, and the one map from status to class that every service's
@@ -21,7 +22,10 @@ export class RKHttpError extends RKError {
   readonly code: string | undefined;
 
   /** @param hint what to do about it, appended to the message */
-  constructor(operation: string, status: number, statusText: string, body: unknown, headers: Headers, hint?: string) {
+  constructor(operation: string, status: number, statusText: string, answer: unknown, answerHeaders: Headers, hint?: string) {
+    // Redacted before anything is read from it: a page that echoes request headers keeps no credential.
+    const body = redactValue(answer);
+    const headers = redactHeaders(answerHeaders);
     const serverMessage = explanationOf(body);
     // HTTP/2 and many proxies send no reason phrase; the standard one keeps messages readable.
     const phrase = statusText || REASON_PHRASES[status];

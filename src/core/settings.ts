@@ -8,6 +8,7 @@ import type { RKOptions } from './options.js';
 import { checkBudgetOptions, resolveRetryPolicy, type RetryPolicy } from './retry-policy.js';
 import { VERSION } from './version.js';
 import { insecureFetch } from './insecure-fetch.js';
+import { holdCredential, redact, redactingLogger } from './redact.js';
 
 /**
  * A client's options, checked once when it is made (a bad value throws RKInvalidInputError there
@@ -86,8 +87,10 @@ function settingsOf(creating: string, options: RKOptions, headers: HeaderDefault
     throw new RKInvalidInputError(creating, 'fetch', 'must be a fetch function');
   }
   const base = injected ?? ((input, init) => globalThis.fetch(input, init));
-  const logger = options.logger ?? consoleLogger;
-  return {
+  // Every line a client logs is scrubbed of the credentials held (redact.ts), whoever wrote it.
+  const logger = redactingLogger(options.logger ?? consoleLogger);
+  const credential = credentialOf(creating, options, headers);
+  const settings: Settings = {
     timeoutMs,
     timeoutGiven: options.timeoutMs !== undefined,
     retry: resolveRetryPolicy(creating, options.retry),
@@ -98,11 +101,13 @@ function settingsOf(creating: string, options: RKOptions, headers: HeaderDefault
     signal,
     fetch: options.insecure ? insecureFetch(base, injected !== undefined) : base,
     userAgent: headerValue(creating, 'userAgent', options.userAgent ?? `recordkeeper-client-${VERSION}`),
-    credential: credentialOf(creating, options, headers),
+    credential,
     nodeWire: injected === undefined && onNode(),
     insecure: options.insecure === true,
     debug: debugging(options) ? debugLine(logger) : undefined,
   };
+  if (credential) holdCredential(credential.value, settings);
+  return settings;
 }
 
 export const DEFAULT_TIMEOUT_MS = 5000;
@@ -116,7 +121,7 @@ function debugging(options: RKOptions): boolean {
 /** Debug lines go to the logger's `debug`, or console.debug when it has none. */
 function debugLine(logger: Logger): (line: string) => void {
   if (typeof logger.debug === 'function') return (line) => logger.debug!(line);
-  return (line) => console.debug(`[recordkeeper-client] ${line}`);
+  return (line) => console.debug(`[recordkeeper-client] ${redact(line)}`);
 }
 
 function credentialOf(creating: string, options: RKOptions, defaults: HeaderDefaults): Settings['credential'] {

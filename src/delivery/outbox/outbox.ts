@@ -141,7 +141,11 @@ export class Outbox implements OutboxControl {
   }
 
   async #init(): Promise<void> {
-    await this.store.init();
+    for (const { path, mode } of await this.store.init()) {
+      this.logger.warn(
+        `the outbox folder ${path} is open to other users (mode ${mode.toString(8).padStart(4, '0')}); its PEMs and dead-letter reasons may be sensitive: chmod 700 ${path}`,
+      );
+    }
     await this.rescan();
     this.#dead = await this.store.deadCount();
     this.drainer.start();

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { redact } from '../../core/redact.js';
 import { isHexId } from '../../wire/ids.js';
 
 /**
@@ -22,6 +23,9 @@ export const ENTRY_SUFFIX = '.pem';
 const TEMP_PREFIX = '.tmp-';
 const REASON_SUFFIX = '.reason.json';
 const MAGIC = 'RKPEM/1';
+/** Owner only: entries and reasons may carry what the service and its servers said. */
+const FOLDER_MODE = 0o700;
+const FILE_MODE = 0o600;
 const ENTRY_NAME = /^(\d{18})-(\d{10})-(\d{8})-([0-9a-f]{32})\.pem$/;
 
 export interface StoredEntry {
@@ -71,8 +75,20 @@ export class OutboxStore {
     this.#dirSync = new GroupSync(() => syncDirectory(this.dir), options.onSyncError);
   }
 
-  async init(): Promise<void> {
-    await mkdir(this.deadDir, { recursive: true });
+  /**
+   * Creates the folders readable by their owner only (entries hold PEMs, reasons hold what servers
+   * said). Resolves with the folders that already existed with wider modes, for a warning: their
+   * modes are the operator's to change.
+   */
+  async init(): Promise<{ path: string; mode: number }[]> {
+    await mkdir(this.deadDir, { recursive: true, mode: FOLDER_MODE });
+    if (process.platform === 'win32') return [];
+    const wide: { path: string; mode: number }[] = [];
+    for (const path of [this.dir, this.deadDir]) {
+      const mode = (await stat(path)).mode & 0o777;
+      if (mode & 0o077) wide.push({ path, mode });
+    }
+    return wide;
   }
 
   /** A new entry's name: it sorts after every entry named before it (by this or another process). */
@@ -92,7 +108,7 @@ export class OutboxStore {
     const header = `${MAGIC} ${sha256(bodyBytes)} ${bodyBytes.length} ${Math.floor(enqueuedAt)}\n`;
     const data = Buffer.concat([Buffer.from(header, 'utf8'), bodyBytes]);
     const temp = join(this.dir, `${TEMP_PREFIX}${process.pid}-${Math.random().toString(36).slice(2)}`);
-    const handle = await open(temp, 'wx', 0o600);
+    const handle = await open(temp, 'wx', FILE_MODE);
     try {
       await handle.writeFile(data);
       if (this.#fsync) await handle.sync();
@@ -161,7 +177,9 @@ export class OutboxStore {
       throw error;
     }
     const reason = { ...why, deadAt: new Date(now).toISOString() };
-    await writeFile(join(this.deadDir, name + REASON_SUFFIX), JSON.stringify(reason, null, 2) + '\n');
+    // The reason is scrubbed here too, whoever made it: it outlives the process that wrote it.
+    const text = redact(JSON.stringify(reason, null, 2));
+    await writeFile(join(this.deadDir, name + REASON_SUFFIX), text + '\n', { mode: FILE_MODE });
     return true;
   }
 
