@@ -1,3 +1,4 @@
+import { describe } from '../core/checks.js';
 import { RKInvalidInputError } from '../core/errors.js';
 import type { components as Receiver } from '../generated/receiver.js';
 import type { components as Query, operations as QueryOperations } from '../generated/query.js';
@@ -65,7 +66,7 @@ export type ArtifactSource = 'tables' | 'graph' | 'sqldb' | 'graphdb';
 export function artifactSourceOf(operation: string, source: unknown): 'tables' | 'graph' | RKInvalidInputError {
   if (source === undefined || source === 'tables' || source === 'sqldb') return 'tables';
   if (source === 'graph' || source === 'graphdb') return 'graph';
-  return new RKInvalidInputError(operation, 'source', `must be "tables" (or "sqldb") or "graph" (or "graphdb"), got ${JSON.stringify(String(source))}`);
+  return new RKInvalidInputError(operation, 'source', `must be "tables" (or "sqldb") or "graph" (or "graphdb"), got ${describe(source)}`);
 }
 /** Paging, sorting, filters and the database (`sqldb` or `graphdb`) of getArtifacts. */
 export type ArtifactListOptions = ListOptions<QueryOperations['listArtifacts'], ArtifactFilters> & {

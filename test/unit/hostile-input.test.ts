@@ -56,6 +56,7 @@ function hostileValues(): unknown[] {
     },
   );
   return [
+    ...trickyObjects(),
     undefined,
     null,
     0,
@@ -102,6 +103,41 @@ function hostileValues(): unknown[] {
   ];
 }
 
+/**
+ * Objects that break code which reads them carelessly: no prototype (no toString), proxies that
+ * throw or pretend to be plain objects, a revoked proxy, conversions that throw.
+ */
+function trickyObjects(): unknown[] {
+  const thrower = () => {
+    throw new Error(`read ${SECRET}`);
+  };
+  const revocable = Proxy.revocable({}, {});
+  revocable.revoke();
+  const pretending = new Proxy({ Name: 'x' }, { getPrototypeOf: () => Object.prototype, ownKeys: () => ['Name'], get: thrower, getOwnPropertyDescriptor: () => ({ value: 1, enumerable: true, configurable: true }) });
+  const nullProtoFilled = Object.assign(Object.create(null) as object, { Name: 'x', Type: 'train', pageSize: 1 });
+  return [
+    Object.create(null),
+    nullProtoFilled,
+    revocable.proxy,
+    pretending,
+    new Proxy([], { get: thrower }),
+    { toString: thrower, valueOf: thrower, [Symbol.toPrimitive]: thrower },
+    { toJSON: thrower },
+    Object.defineProperty({}, 'Name', { get: thrower, enumerable: true }),
+  ];
+}
+
+/** Each tricky object where options put objects and values: at the top and one level down. */
+function nestedHostileValues(): unknown[] {
+  const keys = ['source', 'filters', 'pageSize', 'pageIndex', 'sortField', 'sortOrder', 'signal', 'timeoutMs', 'totalTimeoutMs', 'idempotencyKey', 'properties', 'tagName', 'predecessor', 'type'];
+  return trickyObjects().flatMap((tricky) => [
+    tricky,
+    ...keys.map((key) => ({ [key]: tricky })),
+    { filters: { Name: tricky } },
+    { filters: { Type: tricky, Emitter: 'e' } },
+  ]);
+}
+
 function noSecret(text: unknown): void {
   expect(String(text)).not.toContain(SECRET);
 }
@@ -112,6 +148,15 @@ function checkError(error: unknown): void {
   noSecret((error as Error).stack);
 }
 
+/** A hostile value in words, without converting it (that may throw). */
+function describeValue(value: unknown): string {
+  try {
+    return JSON.stringify(value, (_key, item: unknown) => (typeof item === 'object' && item !== null && Object.getPrototypeOf(item) === null ? '[no prototype]' : item)) ?? typeof value;
+  } catch {
+    return `a ${typeof value} that cannot be read`;
+  }
+}
+
 const fetchOk: typeof fetch = async () => new Response('{"pems_count": 1}', { status: 200, headers: { 'Content-Type': 'application/json' } });
 
 describe('hostile values in every public method', () => {
@@ -119,7 +164,7 @@ describe('hostile values in every public method', () => {
   const random = rng(20261201);
   const pick = () => values[Math.floor(random() * values.length)];
 
-  it('constructors, preparePem and prepareArtifact throw only RKInvalidInputError, without the credential', () => {
+  it('constructors, preparePem and prepareArtifact throw only RKInvalidInputError, without the credential', { timeout: 60_000 }, () => {
     const makers: ((a: unknown, b: unknown) => unknown)[] = [
       (a) => new RKClient(a as string, 'emitter', { fetch: fetchOk }),
       (a) => new RKClient('http://127.0.0.1:9/receiver', a as string),
@@ -225,6 +270,74 @@ describe('hostile values in every public method', () => {
     } finally {
       await rk.close({ timeoutMs: 100 });
       rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('every argument of every network method may be a null-prototype object, a proxy or a getter that throws, at any depth', async () => {
+    const logged: string[] = [];
+    const options = { fetch: fetchOk, pucAuth: SECRET, retry: false as const, logger: { warn: (m: string) => logged.push(m) }, timeoutMs: 2000 };
+    const rk = new RKClient('http://127.0.0.1:9/receiver', 'e', options);
+    const q = new RKQuery('http://127.0.0.1:9/query', options);
+    const admin = new RKAdmin('http://127.0.0.1:9/query', 'http://127.0.0.1:9/gb', options);
+    const id = 'a'.repeat(32);
+    const report = '5f0c6c1e-2a4b-4c5d-9e8f-0a1b2c3d4e5f';
+    // Each method with its arguments valid but the one at each position in turn.
+    const methods: Record<string, [arity: number, call: (args: unknown[]) => Promise<unknown>]> = {
+      sendPem: [2, ([a, b]) => rk.sendPem((a ?? rk.preparePem('t')) as never, b as never)],
+      setTag: [4, ([a, b, c, d]) => rk.setTag((a ?? 'ns') as string, (b ?? 'tag') as string, (c ?? id) as string, d as never)],
+      getInfo: [1, ([a]) => rk.getInfo(a as never)],
+      queryInfo: [1, ([a]) => q.getInfo(a as never)],
+      getPem: [2, ([a, b]) => q.getPem((a ?? id) as string, b as never)],
+      getPems: [2, ([a, b]) => q.getPems(a as never, b as never)],
+      getPemsCount: [2, ([a, b]) => q.getPemsCount(a as never, b as never)],
+      getArtifact: [3, ([a, b, c]) => q.getArtifact((a ?? 'model') as string, b as never, c as never)],
+      getArtifactLatest: [2, ([a, b]) => q.getArtifactLatest((a ?? 'model') as string, b as never)],
+      getArtifacts: [2, ([a, b]) => q.getArtifacts(a as never, b as never)],
+      getArtifactsCount: [2, ([a, b]) => q.getArtifactsCount(a as never, b as never)],
+      getTag: [3, ([a, b, c]) => q.getTag((a ?? 'ns') as string, (b ?? 'tag') as string, c as never)],
+      getTags: [1, ([a]) => q.getTags(a as never)],
+      getTagsCount: [1, ([a]) => q.getTagsCount(a as never)],
+      queryGraph: [3, ([a, b, c]) => q.queryGraph((a ?? 'MATCH (n) RETURN n') as string, (b ?? 'r') as never, c as never)],
+      adminQueryGraph: [3, ([a, b, c]) => admin.queryGraph((a ?? 'MATCH (n) RETURN n') as string, (b ?? 'r') as never, c as never)],
+      checkConnections: [1, ([a]) => admin.checkConnections(a as never)],
+      cleanDbs: [1, ([a]) => admin.cleanDbs(a as never)],
+      graphRebuild: [1, ([a]) => admin.graphRebuild(a as never)],
+      graphFlush: [1, ([a]) => admin.graphFlush(a as never)],
+      graphVerify: [2, ([a, b]) => admin.graphVerify(a as never, b as never)],
+      getGraphInfo: [1, ([a]) => admin.getGraphInfo(a as never)],
+      getReport: [2, ([a, b]) => admin.getReport((a ?? report) as string, b as never)],
+      artifactsVerifyConnections: [1, ([a]) => admin.artifactsVerifyConnections(a as never)],
+      artifactsRemoveUnconnected: [2, ([a, b]) => admin.artifactsRemoveUnconnected((a ?? report) as string, b as never)],
+      flush: [1, ([a]) => rk.flush(a as never)],
+    };
+    const values = nestedHostileValues();
+    const rejected = new Set<string>();
+    let calls = 0;
+    try {
+      for (const [name, [arity, method]] of Object.entries(methods)) {
+        for (let position = 0; position < arity; position++) {
+          for (const value of values) {
+            const args: unknown[] = [undefined, undefined, undefined, undefined];
+            args[position] = value;
+            let outcome: unknown;
+            try {
+              outcome = await method(args);
+            } catch (error) {
+              rejected.add(`${name} rejected with argument ${position + 1} ${describeValue(value)}: ${String((error as Error)?.message)}`);
+              continue;
+            }
+            calls++;
+            expect(outcome, name).toBeTypeOf('object');
+            const result = outcome as { ok?: boolean; error?: unknown };
+            if (result.ok === false) checkError(result.error);
+          }
+        }
+      }
+      expect([...rejected]).toEqual([]);
+      expect(calls).toBeGreaterThan(5000);
+      for (const line of logged) noSecret(line);
+    } finally {
+      await rk.close({ timeoutMs: 100 });
     }
   }, 120_000);
 
