@@ -8,6 +8,10 @@
 // --drain <n> [--concurrency 1,2,4,8] measures, instead of the modes below, how fast a client drains
 // a backlog of n PEMs its outbox holds (written while the Receiver was unreachable) at each
 // outbox.concurrency, beside n direct sends at the default 8 in flight (fsync on, as by default).
+// --drain <n> --faults 0,0.1,0.36 measures instead how fast that backlog drains at the default
+// concurrency through a proxy failing each share of POST /pem (scripts/fault-proxy.mjs: the chaos
+// run's failures, without its delays, scaled to that share), against the figure the healthy share allows (the 0 %
+// rate times 1 - share). --drain-timeout <s> (default 300) bounds each drain.
 // Modes run in rotation for --rounds rounds and each figure is the median, so no mode profits from
 // going first or last (connection warm-up, the server's database growing, its background loop).
 // Client and server share the machine's cores: the figures compare modes, not deployments.
@@ -21,6 +25,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { failuresAt, startFaultProxy } from '../scripts/fault-proxy.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -33,6 +38,8 @@ const { values: args } = parseArgs({
     client: { type: 'string' },
     drain: { type: 'string' },
     concurrency: { type: 'string', default: '1,2,4,8' },
+    faults: { type: 'string' },
+    'drain-timeout': { type: 'string', default: '300' },
   },
 });
 const COUNT = Number(args.count);
@@ -286,6 +293,63 @@ async function drainBench(receiver, n, concurrencies) {
   return lines.join('\n');
 }
 
+/**
+ * A backlog of n PEMs drained through a proxy failing `rate` of POST /pem, at the default
+ * outbox options: PEMs/s delivered (also when the drain times out: delivered / seconds), the
+ * requests the proxy saw and the faults it injected.
+ */
+async function faultyDrain(receiver, dir, n, rate) {
+  const proxy = await startFaultProxy(new URL(receiver.url).origin, failuresAt(rate));
+  const url = `http://127.0.0.1:${proxy.port}${new URL(receiver.url).pathname}`;
+  try {
+    const t0 = performance.now();
+    const client = new RKClient(url, 'bench', { logger: silent, outbox: { dir } });
+    const report = await client.flush({ timeoutMs: Number(args['drain-timeout']) * 1000 });
+    const seconds = (performance.now() - t0) / 1000;
+    await client.close({ timeoutMs: 0 });
+    const { requests, forwarded, ...faults } = proxy.counts;
+    return { perSecond: report.delivered / seconds, seconds, delivered: report.delivered, pending: report.pending, requests, faults };
+  } finally {
+    await proxy.close();
+  }
+}
+
+async function faultBench(receiver, n, rates) {
+  const root = mkdtempSync(join(args.dir ?? tmpdir(), 'rk-bench-faults-'));
+  const samples = new Map(rates.map((rate) => [rate, []]));
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = rates.map((_, i) => rates[(i + round) % rates.length]);
+      for (const rate of order) {
+        const dir = join(root, `${round}-${rate}`);
+        await fillBacklog(dir, n);
+        const run = await faultyDrain(receiver, dir, n, rate);
+        samples.get(rate).push(run);
+        if (!args.json) console.error(`  round ${round + 1}, ${rate * 100} %: ${JSON.stringify({ ...run, perSecond: Math.round(run.perSecond), seconds: Math.round(run.seconds * 10) / 10 })}`);
+      }
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+  const rateOf = (rate) => median(samples.get(rate).map((r) => r.perSecond));
+  const healthy = rateOf(rates.includes(0) ? 0 : rates[0]);
+  const lines = [
+    `### ${receiver.name}: draining ${n} PEMs through a proxy failing a share of POST /pem`,
+    '',
+    `Median of ${ROUNDS} round(s), rates in rotation; default outbox options (concurrency 4, fsync on); each drain bounded at ${args['drain-timeout']} s; Node ${process.versions.node}.`,
+    '',
+    '| failing share | PEMs/s drained | healthy-share rate (0 % x (1 - share)) | drained / healthy-share | delivered, pending, seconds (per round) |',
+    '|---:|---:|---:|---:|---|',
+    ...rates.map((rate) => {
+      const target = healthy * (1 - rate);
+      const runs = samples.get(rate).map((r) => `${r.delivered}, ${r.pending}, ${r.seconds.toFixed(1)}`).join('; ');
+      return `| ${Math.round(rate * 100)} % | ${rateOf(rate).toFixed(0)} | ${target.toFixed(0)} | ${(rateOf(rate) / target).toFixed(2)} | ${runs} |`;
+    }),
+    '',
+  ];
+  return lines.join('\n');
+}
+
 const wanted = args.receiver === 'both' ? ['local', 'plain'] : [args.receiver];
 
 /** Runs `measure` against each wanted receiver, started and stopped around it. */
@@ -304,6 +368,11 @@ async function eachReceiver(measure) {
   }
 }
 
+if (args.drain && args.faults) {
+  const rates = args.faults.split(',').map(Number);
+  await eachReceiver(async (receiver) => console.log(await faultBench(receiver, Number(args.drain), rates)));
+  process.exit(0);
+}
 if (args.drain) {
   const concurrencies = args.concurrency.split(',').map(Number);
   await eachReceiver(async (receiver) => console.log(await drainBench(receiver, Number(args.drain), concurrencies)));

@@ -10,10 +10,11 @@
 // forwarding), 503, 429 with Retry-After: 1. Everything else is forwarded unchanged.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, request as httpRequest } from 'node:http';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { CHAOS_FAULTS, startFaultProxy } from './fault-proxy.mjs';
 
 const ROOT = resolve(new URL('..', import.meta.url).pathname);
 const { values: args } = parseArgs({
@@ -31,68 +32,7 @@ const KILL_COUNT = Number(args['kill-count']);
 const { RKClient, RKQuery } = await import(join(ROOT, 'dist/index.js'));
 const { startLocalRK } = await import(join(ROOT, 'server/dist/server/src/index.js'));
 
-const FAULTS = { drop: 0.04, commitThenReset: 0.04, delay: 0.04, unavailable: 0.04, tooMany: 0.03 };
-
-/** A proxy to `upstream` (origin) that injects faults into POST /pem and counts them. */
-async function startFaultProxy(upstreamOrigin) {
-  const counts = { requests: 0, drop: 0, commitThenReset: 0, delay: 0, unavailable: 0, tooMany: 0, forwarded: 0 };
-  const forward = (req, body) =>
-    new Promise((resolveForward, reject) => {
-      const target = new URL(req.url, upstreamOrigin);
-      const headers = { ...req.headers, host: target.host };
-      const out = httpRequest(target, { method: req.method, headers }, (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolveForward({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
-        res.on('error', reject);
-      });
-      out.on('error', reject);
-      out.end(body);
-    });
-  const server = createServer(async (req, res) => {
-    const chunks = [];
-    for await (const c of req) chunks.push(c);
-    const body = Buffer.concat(chunks);
-    const isPem = req.method === 'POST' && req.url.endsWith('/pem');
-    let fault;
-    if (isPem) {
-      counts.requests++;
-      let roll = Math.random();
-      for (const [name, p] of Object.entries(FAULTS)) {
-        if (roll < p) {
-          fault = name;
-          break;
-        }
-        roll -= p;
-      }
-    }
-    try {
-      if (fault) counts[fault]++;
-      if (fault === 'drop') return req.socket.destroy();
-      if (fault === 'unavailable') return end(res, 503, { message: 'injected 503' });
-      if (fault === 'tooMany') return end(res, 429, { message: 'injected 429' }, { 'Retry-After': '1' });
-      if (fault === 'delay') await new Promise((r) => setTimeout(r, 200 + Math.random() * 1300));
-      const answer = await forward(req, body);
-      if (fault === 'commitThenReset') return req.socket.destroy();
-      counts.forwarded++;
-      const headers = { ...answer.headers };
-      delete headers['transfer-encoding'];
-      res.writeHead(answer.status, headers);
-      res.end(answer.body);
-    } catch {
-      req.socket.destroy(); // upstream down (the kill loop): the client sees a reset
-    }
-  });
-  server.keepAliveTimeout = 5000;
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return { port: server.address().port, counts, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) };
-}
-
-function end(res, status, body, headers = {}) {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
-  res.end(text);
-}
+const FAULTS = CHAOS_FAULTS;
 
 const RETRY = { maxAttempts: 30, baseDelayMs: 50, maxDelayMs: 1000, maxRetryAfterMs: 2000, totalTimeoutMs: 120_000, budget: false };
 
@@ -123,7 +63,7 @@ function tally(name, sentIds, acked, ids, extra = {}) {
 
 async function proxyRun(name, useOutbox) {
   const rk = await startLocalRK({ memory: true, port: 0, graphIntervalMs: 60_000 });
-  const proxy = await startFaultProxy(new URL(rk.receiverUrl).origin);
+  const proxy = await startFaultProxy(new URL(rk.receiverUrl).origin, FAULTS);
   const dir = useOutbox ? mkdtempSync(join(tmpdir(), 'rk-chaos-outbox-')) : undefined;
   const emitter = `chaos-${name}-${Date.now()}`;
   const started = Date.now();

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RKClient, RKQueueFullError, RKRejectedPemError, systemClock, type Logger, type RKOptions } from '../../src/index.js';
 import { OutboxStore } from '../../src/delivery/outbox/store.js';
-import { startScriptableReceiver, type ScriptableReceiver } from '../helpers/scriptable-receiver.js';
+import { startScriptableReceiver, type Action, type ScriptableReceiver } from '../helpers/scriptable-receiver.js';
 import { until, VirtualClock } from '../helpers/virtual-clock.js';
 
 const silent: Logger = { warn: () => {} };
@@ -388,7 +388,7 @@ describe('an outbox that cannot be used', () => {
 });
 
 describe('the drainer', () => {
-  it('honours Retry-After beyond its own backoff, up to maxBackoffMs', async () => {
+  it("honours a Retry-After in its entry's own backoff, beyond the usual delay", async () => {
     const clock = new VirtualClock();
     receiver = await startScriptableReceiver({ now: () => clock.now() });
     let down = true;
@@ -396,12 +396,62 @@ describe('the drainer', () => {
     const rk = client(clock);
     const pem = rk.preparePem('ingest');
     expect(await rk.sendPem(pem)).toEqual({ ok: true, value: { ID: pem.ID, status: 'persisted' } });
-    expect(rk.stats().outbox!.backoffMs).toBe(120_000);
     down = false;
     while (receiver.stored.size === 0) await step(clock, rk, 10_000);
     expect(receiver.pemRequests().map((r) => r.at)).toEqual([0, 120_000]);
     expect(receiver.pemRequests().map((r) => r.attempt)).toEqual(['1', '2']);
   });
+
+  it('a Receiver that fails every request gets a run of them, then the whole drainer waits, as long as Retry-After asks (up to maxBackoffMs)', async () => {
+    const clock = new VirtualClock();
+    receiver = await startScriptableReceiver({ now: () => clock.now() });
+    let down = true;
+    receiver.setRule(() => (down ? { status: 503, retryAfter: 120 } : { default: true }));
+    const rk = client(clock);
+    const pems = Array.from({ length: 40 }, (_, i) => rk.preparePem('ingest', { properties: { i } }));
+    for (const pem of pems) expect(await rk.sendPem(pem)).toMatchObject({ ok: true, value: { status: 'persisted' } });
+    // Eight failures in a row (2 x concurrency 4) say "down": then nothing more is sent.
+    expect(receiver.pemRequests()).toHaveLength(8);
+    expect(rk.stats().outbox).toMatchObject({ backoffMs: 120_000, consecutiveFailures: 1 });
+    await step(clock, rk, 60_000);
+    expect(receiver.pemRequests()).toHaveLength(8);
+    down = false;
+    while (receiver.stored.size < 40) await step(clock, rk, 10_000);
+    // The first request after the wait is one probe, at 120 s.
+    expect(receiver.pemRequests()[8]!.at).toBe(120_000);
+    expect([...receiver.acceptedCount.values()].every((n) => n === 1)).toBe(true);
+  });
+
+  it('a Receiver failing one request in three (resets, 503, 429 with Retry-After) never backs the drainer off as a whole', async () => {
+    receiver = await startScriptableReceiver();
+    receiver.setRule(() => ({ status: 503 }));
+    const rk = client(systemClock, { retry: { baseDelayMs: 5, maxDelayMs: 50 } }, { pollIntervalMs: 10, fsync: false });
+    const pems = Array.from({ length: 150 }, (_, i) => rk.preparePem('ingest', { properties: { i } }));
+    for (const pem of pems) expect(await rk.sendPem(pem)).toMatchObject({ ok: true });
+    const faults: Action[] = [{ status: 503 }, { status: 429, retryAfter: 1 }, { reset: 'before-response' }, { reset: 'after-commit' }];
+    receiver.setRule((_request, n) => (n % 3 === 0 ? faults[Math.floor(n / 3) % faults.length]! : { default: true }));
+    let stoppedAsAWhole = 0;
+    let sampling = true;
+    let delivered = 0;
+    rk.on('delivered', () => delivered++);
+    const sampler = (async () => {
+      while (sampling) {
+        const outbox = rk.stats().outbox!;
+        // Counted once the outage before this phase is over (a success ends its backoff).
+        if (delivered > 0 && (outbox.backoffMs > 0 || outbox.consecutiveFailures > 0)) stoppedAsAWhole++;
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    })();
+    const report = await rk.flush({ timeoutMs: 60_000 });
+    sampling = false;
+    await sampler;
+    expect(report).toMatchObject({ pending: 0, timedOut: false, failed: 0 });
+    expect(receiver.stored.size).toBe(150);
+    for (const pem of pems) expect(receiver.stored.get(pem.ID)).toBe(JSON.stringify(pem));
+    expect([...receiver.acceptedCount.values()].every((n) => n === 1)).toBe(true);
+    expect(receiver.pemRequests().filter((r, n) => n > 8 && n % 3 === 0).length).toBeGreaterThan(40);
+    expect(stoppedAsAWhole).toBe(0);
+  }, 60_000);
 
   it('survives a file system error: reports it once and tries again', async () => {
     receiver = await startScriptableReceiver();
