@@ -57,7 +57,11 @@ export interface OutboxOptions {
    * of the default 8 slots stay free for new PEMs' first attempts.
    */
   concurrency?: number | undefined;
-  /** The drainer's longest wait between probes while the Receiver is down. Default 300 000 (5 minutes). */
+  /**
+   * The drainer's longest wait between probes while the Receiver is down, and the longest
+   * Retry-After an entry waits for. Default 300 000 (5 minutes). An entry that fails while others
+   * get through waits at most 8 x `retry.baseDelayMs` (at least 1 s), unless this is shorter.
+   */
   maxBackoffMs?: number | undefined;
   /** How often an idle drainer looks for entries written by other processes. Default 1000. */
   pollIntervalMs?: number | undefined;

@@ -39,9 +39,9 @@ export interface DrainTarget {
  *
  * Each entry has its own backoff, so one PEM the Receiver keeps failing never holds back the
  * younger ones (FIFO where it is free, not head-of-line), and the drainer keeps `concurrency`
- * requests in flight while some fail. A run of failures in a row backs the whole drainer off
- * (at least as long as a Retry-After asks) until a probe succeeds (when the Receiver is down, it is down for every entry alike);
- * the probe is the due entry that has failed least, never the one that keeps failing, and any
+ * requests in flight while some fail. A run of failures in a row backs the whole drainer off (at
+ * least as long as a Retry-After asks) until a probe succeeds: when the Receiver is down, it is
+ * down for every entry alike. The probe is the due entry that has failed least, never the one that keeps failing, and any
  * success ends the backoff. A 401 / 403, or a 404 / 405 for the route itself (a wrong base URL),
  * pauses it until `resume()`; nothing is discarded while paused.
  */
