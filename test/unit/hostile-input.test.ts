@@ -333,6 +333,14 @@ describe('hostile values in every public method', () => {
           }
         }
       }
+      // close() too, once per value, each on a client of its own.
+      for (const value of values) {
+        const closing = new RKClient('http://127.0.0.1:9/receiver', 'e', options);
+        await closing.close(value as never).then(
+          (report) => expect(report).toMatchObject({ timedOut: expect.any(Boolean) }),
+          (error: unknown) => rejected.add(`close rejected with ${describeValue(value)}: ${String((error as Error)?.message)}`),
+        );
+      }
       expect([...rejected]).toEqual([]);
       expect(calls).toBeGreaterThan(5000);
       for (const line of logged) noSecret(line);
