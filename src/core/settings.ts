@@ -106,7 +106,8 @@ function settingsOf(creating: string, options: RKOptions, headers: HeaderDefault
     insecure: options.insecure === true,
     debug: debugging(options) ? debugLine(logger) : undefined,
   };
-  if (credential) holdCredential(credential.value, settings);
+  // Both credentials given are held, also the one not sent (userAuth wins): both are secrets.
+  for (const value of [options.userAuth, options.pucAuth]) if (typeof value === 'string') holdCredential(value, settings);
   return settings;
 }
 

@@ -113,12 +113,14 @@ describe('credentials stay out of every text the client produces', () => {
     ]);
   });
 
-  it('a short credential is masked as a whole word only, a long one wherever it appears', () => {
+  it('a short credential is masked as a whole word only, a long one wherever it appears; both credentials given are masked', () => {
     const short = new RKClient(`${base}/receiver`, 'e', { userAuth: 'pip' });
     expect(redact('token pip; pipeline "pip"')).toBe('token ***; pipeline "***"');
     const long = new RKClient(`${base}/receiver`, 'e', { userAuth: 'abcdefghijklmnop1234' });
     expect(redact('xxabcdefghijklmnop1234yy')).toBe('xx***yy');
-    expect(short.emitterId).toBe('e');
-    expect(long.emitterId).toBe('e');
+    // Both credentials given are held, also the PUC one that is not sent (userAuth wins).
+    const both = new RKClient(`${base}/receiver`, 'e', { userAuth: 'user-credential-0123456789', pucAuth: 'puc-credential-not-sent-42' });
+    expect(redact('a=puc-credential-not-sent-42 b=user-credential-0123456789')).toBe('a=*** b=***');
+    for (const client of [short, long, both]) expect(client.emitterId).toBe('e');
   });
 });
