@@ -90,8 +90,30 @@ export function checkReply(responses: DocumentedResponses, reply: Reply, validat
       return { documented, mediaType, drifts };
     }
   }
-  drifts.push(...schemaDrifts(validator.errors(schema, body), read ? response.known : [], read));
+  const found = schemaDrifts(validator.errors(schema, body), response.known, read);
+  // Fields the schema does not name, where it does not say whether others may come: undocumented,
+  // and harmless to this client. (Where the schema forbids them, Ajv has named them already.)
+  for (const extra of undocumentedFields(schema, body, '')) {
+    if (!found.some((d) => d.where === jsonPath(extra))) found.push({ where: jsonPath(extra), problem: 'is not in the spec (an extra field)', breaks: false });
+  }
+  drifts.push(...found);
   return { documented, mediaType, drifts };
+}
+
+/** JSON pointers of the object members a schema's `properties` do not name, when it leaves `additionalProperties` open by omission. */
+function undocumentedFields(schema: unknown, value: unknown, pointer: string): string[] {
+  if (schema === null || typeof schema !== 'object' || value === null || typeof value !== 'object') return [];
+  const node = schema as { properties?: Record<string, unknown>; additionalProperties?: unknown; patternProperties?: unknown; items?: unknown };
+  if (Array.isArray(value)) return node.items === undefined ? [] : value.flatMap((item, i) => undocumentedFields(node.items, item, `${pointer}/${i}`));
+  if (!node.properties) return [];
+  const extras: string[] = [];
+  for (const [key, member] of Object.entries(value)) {
+    const at = `${pointer}/${escape(key)}`;
+    const sub = node.properties[key];
+    if (sub !== undefined) extras.push(...undocumentedFields(sub, member, at));
+    else if (node.additionalProperties === undefined && node.patternProperties === undefined) extras.push(at);
+  }
+  return extras;
 }
 
 function checkHeaders(response: DocumentedResponse, headers: Headers): Drift[] {
