@@ -9,7 +9,7 @@ const silent: Logger = { warn: () => {} };
 const EXAMPLE_ID = '0192f3a4b5c67d8e9f0a1b2c3d4e5f60';
 
 function receiver(options: RKOptions = { userAuth: 'contract-test' }) {
-  const recorder = prismFetch({ quoteBody: (request) => request.method === 'POST' && new URL(request.url).pathname.startsWith('/tag/') });
+  const recorder = prismFetch();
   const rk = new RKClient(mocks.receiver, 'trainer', { logger: silent, ...options, fetch: recorder.fetch });
   return { rk, recorder };
 }

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RKQuery, type RKOptions } from '../../src/index.js';
-import { prismFetch, type PrismFetchOptions } from '../helpers/prism-fetch.js';
-import { GRAPH_ARTIFACT_LIST } from '../../src/query-graph-artifacts.js';
+import { prismFetch } from '../helpers/prism-fetch.js';
 import { expectHttpError, expectNoViolations, expectOk, usePrismMocks } from './mocks.js';
 
 /** RKQuery against a Prism mock of openapi/query.yaml: every call must be one the spec allows. */
@@ -25,8 +24,8 @@ const storedPem = {
 const datasetA = { Name: 'dataset-a', Properties: { uri: 's3://bucket/a.csv' }, CreatedAt: '2026-11-27 22:06:41' };
 const tagRecord = { NamespaceID: 'trainer', Tag: 'production', EventID: EXAMPLE_ID, UpdatedAt: '2026-11-27 22:07:00' };
 
-function query(options: RKOptions = { userAuth: 'contract-test' }, fetchOptions?: PrismFetchOptions) {
-  const recorder = prismFetch(fetchOptions);
+function query(options: RKOptions = { userAuth: 'contract-test' }) {
+  const recorder = prismFetch();
   const rk = new RKQuery(mocks.query, { ...options, fetch: recorder.fetch });
   return { rk, recorder };
 }
@@ -35,17 +34,6 @@ function query(options: RKOptions = { userAuth: 'contract-test' }, fetchOptions?
 function params(recorder: ReturnType<typeof prismFetch>, index = 0): [string, string][] {
   return [...new URL(recorder.responses[index]!.url).searchParams.entries()];
 }
-
-/**
- * The Graph Builder's artifact rows, as POST /query answers the listing statement. Prism answers
- * it with the spec example named here; see the note on the graphdb tests.
- */
-const graphArtifactRows: PrismFetchOptions = {
-  preferExample: async (request) =>
-    request.method === 'POST' && new URL(request.url).pathname.endsWith('/query') && (await request.text()).includes(GRAPH_ARTIFACT_LIST)
-      ? 'artifacts'
-      : undefined,
-};
 
 describe('RKQuery against the Query spec', () => {
   it('getInfo', async () => {
@@ -135,17 +123,17 @@ describe('RKQuery against the Query spec', () => {
     expectNoViolations(recorder, 1);
   });
 
-  // Prism answers the artifact-listing statement with the `artifacts` example of POST /query
-  // when asked with `Prefer: example=artifacts`; its default stays the `count` example.
+  // The mock's layer answers the artifact-listing statement with the `artifacts` example of
+  // POST /query (its x-rk-statement); Prism's default stays the `count` example.
   it('getArtifacts from the graph (graphdb) parses the artifact rows', async () => {
-    const { rk, recorder } = query(undefined, graphArtifactRows);
+    const { rk, recorder } = query();
     const artifacts = expectOk(await rk.getArtifacts({ source: 'graphdb', pageSize: 1, sortField: 'Name', filters: { Name: 'dataset' } }));
     expect(artifacts).toEqual([datasetA]);
     expectNoViolations(recorder, 1);
   });
 
   it('getArtifactsCount from the graph (graphdb) with the Name filter counts the listed rows', async () => {
-    const { rk, recorder } = query(undefined, graphArtifactRows);
+    const { rk, recorder } = query();
     expect(expectOk(await rk.getArtifactsCount({ source: 'graphdb', filters: { Name: 'dataset' } }))).toBe(1);
     expectNoViolations(recorder, 1);
   });
