@@ -119,7 +119,7 @@ export async function checkConformance(options: ConformanceOptions): Promise<Con
       continue;
     }
     const credential = credentialHeader(options, service.facts.headers);
-    let reply: { status: number; headers: Headers; text: string };
+    let reply: { status: number; ok: boolean; headers: Headers; text: string };
     try {
       const response = await fetch(urlOf(base!, operation.path, input), {
         method: operation.method,
@@ -131,7 +131,7 @@ export async function checkConformance(options: ConformanceOptions): Promise<Con
         ...(input.body !== undefined ? { body: input.body } : {}),
         signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
       });
-      reply = { status: response.status, headers: response.headers, text: await response.text() };
+      reply = { status: response.status, ok: response.ok, headers: response.headers, text: await response.text() };
     } catch (error) {
       entry.note = scrub(`no reply: ${reasonOf(error)}`);
       continue;
@@ -141,9 +141,9 @@ export async function checkConformance(options: ConformanceOptions): Promise<Con
     entry.mediaType = verdict.mediaType || undefined;
     entry.drifts = verdict.drifts.map((d) => ({ ...d, problem: scrub(d.problem) }));
     if (entry.drifts.length) entry.outcome = 'drift';
-    else if (reply.status >= 200 && reply.status < 300) entry.outcome = 'ok';
+    else if (reply.ok) entry.outcome = 'ok';
     else entry.note = scrub(`refused with ${reply.status} (documented): ${explanation(reply.text)}; the success reply was not checked`);
-    if (reply.status >= 200 && reply.status < 300) {
+    if (reply.ok) {
       const body = parsed(reply.text);
       step.learn?.(body, found);
       const version = (body as { version?: unknown } | undefined)?.version;

@@ -32,6 +32,8 @@ export interface Drift {
 
 export interface Reply {
   readonly status: number;
+  /** A 2xx, as fetch's `Response.ok` says. */
+  readonly ok: boolean;
   readonly headers: Headers;
   readonly text: string;
 }
@@ -43,13 +45,11 @@ export interface ReplyVerdict {
   readonly drifts: Drift[];
 }
 
-const isSuccess = (status: number) => status >= 200 && status < 300;
-
 export function checkReply(responses: DocumentedResponses, reply: Reply, validator: SchemaValidator): ReplyVerdict {
   const drifts: Drift[] = [];
   const mediaType = (reply.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   const statuses = Object.keys(responses);
-  const success = isSuccess(reply.status);
+  const success = reply.ok;
   let documented = statuses.find((s) => s === String(reply.status)) ?? statuses.find((s) => s === `${String(reply.status)[0]}XX`) ?? statuses.find((s) => s === 'default');
   if (documented === undefined) {
     const documentedSuccess = statuses.find((s) => /^2/.test(s));

@@ -76,6 +76,58 @@ export const receiverResponses = {
      }
     },
     "headers": {}
+   },
+   "429": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
+   },
+   "5XX": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
    }
   }
  },
@@ -354,6 +406,58 @@ export const receiverResponses = {
      }
     },
     "headers": {}
+   },
+   "429": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
+   },
+   "5XX": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
    }
   }
  },
@@ -579,6 +683,58 @@ export const receiverResponses = {
      }
     },
     "headers": {}
+   },
+   "429": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
+   },
+   "5XX": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
    }
   }
  }
@@ -681,6 +837,58 @@ export const queryResponses = {
      }
     },
     "headers": {}
+   },
+   "429": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
+   },
+   "5XX": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
    }
   }
  },
@@ -906,6 +1114,58 @@ export const queryResponses = {
      }
     },
     "headers": {}
+   },
+   "429": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
+   },
+   "5XX": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
    }
   }
  },
@@ -1134,6 +1394,58 @@ export const queryResponses = {
      }
     },
     "headers": {}
+   },
+   "429": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
+   },
+   "5XX": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
    }
   }
  },
@@ -1302,6 +1614,58 @@ export const queryResponses = {
      }
     },
     "headers": {}
+   },
+   "429": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
+   },
+   "5XX": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
    }
   }
  },
@@ -1489,6 +1853,58 @@ export const queryResponses = {
      }
     },
     "headers": {}
+   },
+   "429": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
+   },
+   "5XX": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
    }
   }
  },
@@ -1657,6 +2073,58 @@ export const queryResponses = {
      }
     },
     "headers": {}
+   },
+   "429": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
+   },
+   "5XX": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
    }
   }
  },
@@ -1857,6 +2325,58 @@ export const queryResponses = {
      }
     },
     "headers": {}
+   },
+   "429": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
+   },
+   "5XX": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
    }
   }
  },
@@ -1969,6 +2489,58 @@ export const queryResponses = {
      }
     },
     "headers": {}
+   },
+   "429": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
+   },
+   "5XX": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
    }
   }
  },
@@ -2065,6 +2637,58 @@ export const queryResponses = {
      }
     },
     "headers": {}
+   },
+   "429": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
+   },
+   "5XX": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
    }
   }
  },
@@ -2231,6 +2855,58 @@ export const queryResponses = {
      }
     },
     "headers": {}
+   },
+   "429": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
+   },
+   "5XX": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
    }
   }
  },
@@ -2403,6 +3079,58 @@ export const queryResponses = {
      }
     },
     "headers": {}
+   },
+   "429": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
+   },
+   "5XX": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
    }
   }
  },
@@ -2611,6 +3339,58 @@ export const queryResponses = {
      }
     },
     "headers": {}
+   },
+   "429": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
+   },
+   "5XX": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
    }
   }
  },
@@ -2822,6 +3602,58 @@ export const queryResponses = {
      }
     },
     "headers": {}
+   },
+   "429": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
+   },
+   "5XX": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
    }
   }
  },
@@ -2997,6 +3829,58 @@ export const queryResponses = {
      }
     },
     "headers": {}
+   },
+   "429": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
+   },
+   "5XX": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
    }
   }
  }
@@ -3136,6 +4020,58 @@ export const graphBuilderResponses = {
      }
     },
     "headers": {}
+   },
+   "429": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
+   },
+   "5XX": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
    }
   }
  },
@@ -3309,6 +4245,32 @@ export const graphBuilderResponses = {
     },
     "headers": {}
    },
+   "429": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
+   },
    "2XX": {
     "content": {
      "text/plain": {
@@ -3316,6 +4278,32 @@ export const graphBuilderResponses = {
      }
     },
     "headers": {}
+   },
+   "5XX": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
    }
   }
  },
@@ -3491,6 +4479,58 @@ export const graphBuilderResponses = {
      }
     },
     "headers": {}
+   },
+   "429": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
+   },
+   "5XX": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
    }
   }
  },
@@ -3665,6 +4705,58 @@ export const graphBuilderResponses = {
      }
     },
     "headers": {}
+   },
+   "429": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
+   },
+   "5XX": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
    }
   }
  }
