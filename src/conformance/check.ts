@@ -12,6 +12,7 @@ import { SchemaValidator } from './schema-validator.js';
  * only into request headers; every text it reports is scrubbed of them.
  */
 
+/** The services to check and how to reach them; at least one URL. */
 export interface ConformanceOptions {
   receiverUrl?: string | undefined;
   queryUrl?: string | undefined;
@@ -32,11 +33,14 @@ export interface ConformanceOptions {
   tagNamespace?: string | undefined;
   /** Certificate checks off for these requests only. */
   insecure?: boolean | undefined;
+  /** The fetch to call with (default the global one). */
   fetch?: typeof globalThis.fetch | undefined;
 }
 
+/** `ok`: the reply is documented; `drift`: it differs (see the drifts); `skipped`: not called or not checked, with why. */
 export type Outcome = 'ok' | 'drift' | 'skipped';
 
+/** One operation's row of the report. */
 export interface OperationReport {
   service: 'receiver' | 'query' | 'graph-builder';
   operationId: string;
@@ -54,6 +58,7 @@ export interface OperationReport {
   drifts: Drift[];
 }
 
+/** What `checkConformance` found: a row per operation of the three specs, and the counts. */
 export interface ConformanceReport {
   /** The version each service's /info reported. */
   versions: Partial<Record<OperationReport['service'], string>>;

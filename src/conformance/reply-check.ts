@@ -23,6 +23,7 @@ export interface DocumentedResponse {
 
 export type DocumentedResponses = { readonly [status: string]: DocumentedResponse };
 
+/** One difference between a reply and its documented responses. */
 export interface Drift {
   /** `status`, `content-type`, `header <Name>`, or a JSON path into the body: `$`, `$[0].Name`. */
   readonly where: string;

@@ -16,6 +16,7 @@ export interface Violation {
   message: string;
 }
 
+/** How a SchemaValidator reports. */
 export interface ValidatorOptions {
   /** Report every error (conformance lists each drift) rather than stop at the first (a server refusing a request). */
   allErrors?: boolean;
@@ -38,6 +39,7 @@ export class SchemaValidator {
     this.#ajv = createAjv(options);
   }
 
+  /** The schema's validate function, compiled on first use. */
   compile(schema: JsonSchema): ValidateFunction {
     let validate = this.#cache.get(schema);
     if (!validate) {
@@ -63,6 +65,7 @@ export class SchemaValidator {
 
 export type { ErrorObject };
 
+/** Ajv's errors as one message naming the first offending field, e.g. `ID: must match pattern ^[0-9a-f]{32}$`. */
 export function describeErrors(errors: readonly ErrorObject[], root: string): Violation {
   const first = errors.find((e) => e.keyword !== 'oneOf' && e.keyword !== 'anyOf') ?? errors[0];
   if (!first) return { field: root, message: `${root}: is not valid` };
