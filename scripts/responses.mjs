@@ -61,7 +61,8 @@ function responsesOf(document) {
         for (const [name, header] of Object.entries(response.headers ?? {})) {
           headers[name] = { required: /** @type {any} */ (header).required === true, schema: bare(/** @type {any} */ (header).schema ?? {}) };
         }
-        const known = response['x-rk-known'];
+        // The fields a client relies on: the response's x-rk-known, or its JSON schema's.
+        const known = response['x-rk-known'] ?? response.content?.['application/json']?.schema?.['x-rk-known'];
         responses[status] = {
           ...(response['x-rk-reply'] ? { reply: response['x-rk-reply'] } : {}),
           ...(Array.isArray(known) ? { known: [...known] } : {}),
