@@ -44,16 +44,22 @@ function operation(report: ConformanceReport, operationId: string): OperationRep
   return found;
 }
 
+/** One local RK per reply mode for the whole file (the drifting server stands in front of the rich one). */
+const locals: Partial<Record<'rich' | 'reference', LocalRK>> = {};
+beforeAll(async () => {
+  const [rich, reference] = await Promise.all(
+    (['rich', 'reference'] as const).map((replies) => startLocalRK({ memory: true, replies, userTokens: [CREDENTIAL], pemAuth: true, graphIntervalMs: 60_000 })),
+  );
+  Object.assign(locals, { rich, reference });
+}, 120_000);
+afterAll(async () => {
+  await Promise.all(Object.values(locals).map((local) => local.stop()));
+});
+
 describe.each(['rich', 'reference'] as const)('rk conformance against the local Record Keeper (%s replies)', { timeout: 60_000 }, (replies) => {
-  let local: LocalRK;
-  beforeAll(async () => {
-    local = await startLocalRK({ memory: true, replies, userTokens: [CREDENTIAL], pemAuth: true, graphIntervalMs: 60_000 });
-  }, 120_000);
-  afterAll(async () => {
-    await local?.stop();
-  });
 
   it('finds no drift in the reads and, with --write, in the writes; exit 0', async () => {
+    const local = locals[replies]!;
     const urls = { receiver: local.receiverUrl, query: local.queryUrl, graphBuilder: local.graphBuilderUrl };
     const reads = await rk(['--json'], urls);
     expect(reads.stderr).toBe('');
@@ -129,15 +135,13 @@ async function startDriftingServer(target: string): Promise<{ url: string; close
 }
 
 describe('rk conformance against a Record Keeper that drifts', { timeout: 60_000 }, () => {
-  let local: LocalRK;
   let drifting: Awaited<ReturnType<typeof startDriftingServer>>;
   beforeAll(async () => {
-    local = await startLocalRK({ memory: true, userTokens: [CREDENTIAL], pemAuth: true, graphIntervalMs: 60_000 });
-    drifting = await startDriftingServer(`http://127.0.0.1:${local.port}`);
+    // In front of the rich-mode local RK of the first suite: one start fewer.
+    drifting = await startDriftingServer(`http://127.0.0.1:${locals.rich!.port}`);
   }, 120_000);
   afterAll(async () => {
     await drifting?.close();
-    await local?.stop();
   });
 
   it('names each drift at its operation and JSON path, breaking this client or not; exit 1', async () => {
