@@ -8,11 +8,13 @@ export default {
   "entryPoints": [
     "src/index.ts",
     "src/testing/index.ts",
-    "src/wire/index.ts"
+    "src/wire/index.ts",
+    "src/conformance/index.ts"
   ],
   "tsconfig": "tsconfig.build.json",
   "out": "docs/api",
-  "readme": "none",
+  // The landing page: an introduction to the facades, Results, options and subpaths.
+  "readme": "guides/typescript-api.md",
   "excludePrivate": true,
   "excludeInternal": true,
   "excludeExternals": true,

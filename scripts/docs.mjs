@@ -4,6 +4,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { APIS, REDOCLY_ENV, ROOT, bin, run } from './apis.mjs';
+import { specsWithSamples } from './docs-samples.mjs';
 
 const OUT = path.join(ROOT, 'docs');
 
@@ -16,14 +17,14 @@ const ABOUT = {
 const escapeHtml = (s) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 
-async function buildOne(api) {
+async function buildOne(api, source = api.alias) {
   const output = path.join(OUT, `${api.name}.html`);
   const code = await run(
     bin('redocly'),
     [
       'build-docs',
-      // The alias, not the file, so the `apis` entry in redocly.yaml applies.
-      api.alias,
+      // The spec bundled with its TypeScript samples (docs-samples.mjs), or else the alias.
+      source,
       '--output',
       output,
       // Embed Redoc's JS instead of loading it from cdn.redocly.com when the
@@ -81,7 +82,10 @@ try {
   await fs.mkdir(OUT, { recursive: true });
   // One at a time: each build-docs takes a few hundred MB, and their logs stay readable.
   const pages = [];
-  for (const api of APIS) pages.push(await buildOne(api));
+  // Every operation's facade call as a TypeScript sample, from src/facade-operations.ts.
+  const samples = await specsWithSamples();
+  for (const api of APIS) pages.push(await buildOne(api, samples.files[api.name]));
+  await samples.cleanup();
   await buildTypeScriptReference();
   await fs.writeFile(path.join(OUT, 'index.html'), indexPage(pages));
   console.log(`docs: wrote ${path.relative(ROOT, OUT)}/index.html, ${APIS.map((a) => `${a.name}.html`).join(', ')} and api/`);

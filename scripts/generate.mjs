@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { APIS, ROOT, bin, isMain, run } from './apis.mjs';
 import { writeFacts } from './facts.mjs';
+import { writeResponses } from './responses.mjs';
 
 export const GENERATED_DIR = path.join(ROOT, 'src', 'generated');
 
@@ -77,7 +78,7 @@ export async function generateInto(outDir, { quiet = false } = {}) {
   );
   const failures = results.filter(Boolean);
   if (failures.length > 0) throw new Error(failures.join('\n'));
-  return [...APIS.map(({ name }) => `${name}.ts`), await writeFacts(outDir)];
+  return [...APIS.map(({ name }) => `${name}.ts`), await writeFacts(outDir), await writeResponses(outDir)];
 }
 
 async function main() {

@@ -2,7 +2,10 @@
 // client or curl session can be pointed at them by hand. Ports can be changed
 // with RK_MOCK_PORTS or the first argument (`npm run mock -- 5010,5011,5012`),
 // either positional in API order or as name=port pairs; 0 means "any free port".
+// Each port is a thin layer (mock-layer.mjs) in front of its Prism, which listens
+// on a free port of its own, so every facade call is served as the client sends it.
 import { APIS, isMain } from './apis.mjs';
+import { startMockLayer } from './mock-layer.mjs';
 import { startPrism } from './prism.mjs';
 
 const DEFAULT_PORTS = { receiver: 4010, query: 4011, 'graph-builder': 4012 };
@@ -19,6 +22,30 @@ export function parsePorts(spec) {
     ports[key] = port;
   });
   return ports;
+}
+
+/**
+ * Starts one Prism and its layer for one API; the layer listens on `port`.
+ * @param {{ name: string, spec: string }} api
+ * @param {{ port?: number, detached?: boolean, signal?: AbortSignal, onLog?: (line: string) => void }} options
+ */
+export async function startMock(api, { port = 0, ...prismOptions } = {}) {
+  const prism = await startPrism(api.spec, { port: 0, ...prismOptions });
+  try {
+    const layer = await startMockLayer({ spec: api.spec, target: prism.url, port });
+    return {
+      url: layer.url,
+      pid: prism.pid,
+      exited: prism.exited,
+      stop: async () => {
+        await layer.stop();
+        await prism.stop();
+      },
+    };
+  } catch (error) {
+    await prism.stop();
+    throw error;
+  }
 }
 
 async function main() {
@@ -46,7 +73,7 @@ async function main() {
 
   startup = Promise.allSettled(
     APIS.map(async (api) => {
-      const server = await startPrism(api.spec, {
+      const server = await startMock(api, {
         port: ports[api.name],
         detached: true,
         signal: starting.signal,

@@ -21,7 +21,24 @@ export interface GraphVerifyOptions {
   checkArtifacts?: boolean;
 }
 
-/** Low-level control of Record Keeper: the graph projection, maintenance reports, erasing data. */
+/**
+ * Low-level control of Record Keeper: the graph projection, maintenance reports, erasing data.
+ *
+ * Every method resolves to a `Result` and never rejects. Most calls need an admin credential.
+ *
+ * @example
+ * ```ts
+ * import { RKAdmin } from 'recordkeeper-client';
+ *
+ * const admin = new RKAdmin('http://127.0.0.1:8082/query', 'http://127.0.0.1:8082/graph-builder', { userAuth: process.env.RK_USER_AUTH });
+ * const connections = await admin.checkConnections();
+ * if (!connections.ok) throw connections.error;
+ * const flushed = await admin.graphFlush({ timeoutMs: 120_000 });
+ * if (flushed.ok) console.log(flushed.value.msg, `in ${flushed.value.durationMs} ms`);
+ * const report = await admin.graphVerify({ checkPems: true, checkArtifacts: true });
+ * if (report.ok) console.log(report.value);
+ * ```
+ */
 export class RKAdmin {
   readonly #query: QueryService;
   readonly #graph: Service<GraphBuilderPaths, typeof graphFacts.operations>;

@@ -63,7 +63,27 @@ export const DEFAULT_SEND_ATTEMPT_TIMEOUT_MS = 10_000;
 
 type ReceiverService = Service<paths, typeof facts.operations>;
 
-/** Emits PEMs to a Record Keeper Receiver and moves tags. */
+/**
+ * Emits PEMs to a Record Keeper Receiver and moves tags.
+ *
+ * Every network method resolves to a `Result` (`{ ok: true, value }` or `{ ok: false, error }`)
+ * and never rejects; `close()` waits for PEMs still being sent.
+ *
+ * @example
+ * ```ts
+ * import { RKClient } from 'recordkeeper-client';
+ *
+ * const rk = new RKClient('http://127.0.0.1:8082/receiver', 'churn-pipeline', { pucAuth: process.env.RK_PUC_AUTH });
+ * const pem = rk.preparePem('train', { properties: { epochs: 10 } });
+ * pem.usesArtifact(rk.prepareArtifact('dataset-a', { uri: 's3://bucket/a.csv' }));
+ * pem.producesArtifact(rk.prepareArtifact('model-a'));
+ * const sent = await rk.sendPem(pem);
+ * if (!sent.ok) console.error(sent.error.message);
+ * const tagged = await rk.setTag('churn-pipeline', 'production', pem);
+ * if (!tagged.ok) console.error(tagged.error.message);
+ * await rk.close();
+ * ```
+ */
 export class RKClient implements RKClientLike {
   /** This package's version. */
   static readonly version = VERSION;

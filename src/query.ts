@@ -27,7 +27,23 @@ import {
   type TagRecord,
 } from './model/types.js';
 
-/** Reads PEMs, artifacts and tags back from the Record Keeper Query service. */
+/**
+ * Reads PEMs, artifacts and tags back from the Record Keeper Query service.
+ *
+ * Every method resolves to a `Result` and never rejects; lists take paging, sorting and filters
+ * (each filter is its own query parameter, as the reference client sends it).
+ *
+ * @example
+ * ```ts
+ * import { RKQuery } from 'recordkeeper-client';
+ *
+ * const query = new RKQuery('http://127.0.0.1:8082/query', { userAuth: process.env.RK_USER_AUTH });
+ * const pems = await query.getPems({ pageSize: 20, sortField: 'TimestampClient', sortOrder: 'desc', filters: { Type: 'train' } });
+ * if (pems.ok) for (const pem of pems.value) console.log(pem.ID, pem.Type, pem.ProducesArtifacts);
+ * const production = await query.getTag('churn-pipeline', 'production');
+ * if (production.ok) console.log('production is', production.value);
+ * ```
+ */
 export class RKQuery {
   readonly #query: QueryService;
 

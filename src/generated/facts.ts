@@ -20,7 +20,8 @@ export const receiver = {
       "path": "/info",
       "statuses": [
         200,
-        401
+        401,
+        429
       ],
       "reply": "known",
       "response": {
@@ -46,7 +47,8 @@ export const receiver = {
         403,
         409,
         413,
-        422
+        422,
+        429
       ],
       "reply": "ours",
       "response": {
@@ -68,7 +70,8 @@ export const receiver = {
         401,
         403,
         404,
-        422
+        422,
+        429
       ],
       "reply": "ours",
       "response": {
@@ -163,7 +166,8 @@ export const query = {
       "statuses": [
         200,
         401,
-        403
+        403,
+        429
       ],
       "reply": "known",
       "response": {
@@ -184,7 +188,8 @@ export const query = {
         401,
         403,
         404,
-        422
+        422,
+        429
       ],
       "reply": "known",
       "response": {
@@ -216,7 +221,8 @@ export const query = {
         400,
         401,
         403,
-        422
+        422,
+        429
       ],
       "reply": "known",
       "response": {
@@ -321,7 +327,8 @@ export const query = {
         400,
         401,
         403,
-        422
+        422,
+        429
       ],
       "reply": "known",
       "response": {
@@ -413,7 +420,8 @@ export const query = {
         400,
         401,
         403,
-        422
+        422,
+        429
       ],
       "reply": "known",
       "response": {
@@ -475,7 +483,8 @@ export const query = {
         400,
         401,
         403,
-        422
+        422,
+        429
       ],
       "reply": "known",
       "response": {
@@ -533,7 +542,8 @@ export const query = {
         401,
         403,
         404,
-        422
+        422,
+        429
       ],
       "reply": "known",
       "response": {
@@ -551,7 +561,8 @@ export const query = {
       "statuses": [
         200,
         401,
-        403
+        403,
+        429
       ],
       "reply": "known",
       "response": {
@@ -575,7 +586,8 @@ export const query = {
       "statuses": [
         200,
         401,
-        403
+        403,
+        429
       ],
       "reply": "known",
       "response": {
@@ -595,7 +607,8 @@ export const query = {
         400,
         401,
         403,
-        422
+        422,
+        429
       ],
       "reply": "known",
       "query": [],
@@ -609,7 +622,8 @@ export const query = {
         400,
         401,
         403,
-        422
+        422,
+        429
       ],
       "reply": "known",
       "response": {
@@ -630,7 +644,8 @@ export const query = {
         401,
         403,
         404,
-        422
+        422,
+        429
       ],
       "reply": "known",
       "response": {
@@ -652,7 +667,8 @@ export const query = {
         401,
         403,
         404,
-        422
+        422,
+        429
       ],
       "reply": "known",
       "response": {
@@ -677,7 +693,8 @@ export const query = {
         400,
         401,
         403,
-        422
+        422,
+        429
       ],
       "reply": "ours",
       "response": {
@@ -772,7 +789,8 @@ export const graphBuilder = {
       "statuses": [
         200,
         401,
-        403
+        403,
+        429
       ],
       "reply": "known",
       "response": {
@@ -801,7 +819,8 @@ export const graphBuilder = {
         400,
         401,
         403,
-        422
+        422,
+        429
       ],
       "reply": "ours",
       "response": {
@@ -821,7 +840,8 @@ export const graphBuilder = {
         400,
         401,
         403,
-        422
+        422,
+        429
       ],
       "reply": "ours",
       "response": {
@@ -841,7 +861,8 @@ export const graphBuilder = {
         400,
         401,
         403,
-        422
+        422,
+        429
       ],
       "reply": "known",
       "response": {

@@ -476,6 +476,15 @@ export type components = {
             message: string;
         };
         /**
+         * @description A rate limit's or a failure's explanation, when it comes as JSON. Its shape is not public; `message` is read when it is there.
+         * @example {
+         *       "message": "The database is not available"
+         *     }
+         */
+        Unavailable: {
+            message?: string;
+        };
+        /**
          * @description Any JSON object describing the event.
          * @example {
          *       "filename": "data.csv"
@@ -500,6 +509,52 @@ export type components = {
         Base64Segment: string;
     };
     responses: {
+        /** @description Too many requests: the service (or a proxy in front of it) asks the caller to slow down. Nothing was done. **Retried by recordkeeper-client** when sending twice is harmless (every GET; `sendPem`, whose fixed PEM ID makes a resend safe; a call given an idempotency key): up to 5 attempts within 30 s by default (`retry: { maxAttempts, totalTimeoutMs }`), each after the wait `Retry-After` asks for (at most 60 s, `retry.maxRetryAfterMs`) or else an exponential backoff from 500 ms with jitter. The last refusal is the call's `RKHttpError`. */
+        TooManyRequests: {
+            headers: {
+                /**
+                 * @description Seconds to wait, or an HTTP date, before the next attempt.
+                 * @example 2
+                 */
+                "Retry-After"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "message": "Too many requests; retry in 2 seconds"
+                 *     }
+                 */
+                "application/json": components["schemas"]["Unavailable"];
+                /** @example Too many requests */
+                "text/plain": string;
+                /** @example <html><body><h1>429 Too Many Requests</h1></body></html> */
+                "text/html": string;
+            };
+        };
+        /** @description The service, or a gateway in front of it, failed or is not available right now (500, 502, 503, 504). The body may be JSON, text or a proxy's HTML page; a client reports it in one line. **Retried by recordkeeper-client** for 500, 502, 503 and 504 on the calls where sending twice is harmless (every GET; `sendPem`; a call given an idempotency key), with the same attempts, deadline, `Retry-After` and backoff as a 429. A 500, 502 or 504 may have been acted on before it failed, so the client never repeats a call that is not safe to repeat. */
+        ServerError: {
+            headers: {
+                /**
+                 * @description Seconds to wait, or an HTTP date, before the next attempt (503).
+                 * @example 5
+                 */
+                "Retry-After"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "message": "The database is not available"
+                 *     }
+                 */
+                "application/json": components["schemas"]["Unavailable"];
+                /** @example Service Unavailable */
+                "text/plain": string;
+                /** @example <html><body><h1>502 Bad Gateway</h1></body></html> */
+                "text/html": string;
+            };
+        };
         /** @description The request could not be understood: the body is not valid JSON, it names a sort field, filter or query the service does not support, or a raw `/` in a base64 tag segment leaves more than one way to split the path. Nothing was changed. */
         BadRequest: {
             headers: {
@@ -717,9 +772,12 @@ export type GraphQuery = components['schemas']['GraphQuery'];
 export type ReportStarted = components['schemas']['ReportStarted'];
 export type Report = components['schemas']['Report'];
 export type ReportBody = components['schemas']['ReportBody'];
+export type Unavailable = components['schemas']['Unavailable'];
 export type Properties = components['schemas']['Properties'];
 export type ArtifactProperties = components['schemas']['ArtifactProperties'];
 export type Base64Segment = components['schemas']['Base64Segment'];
+export type ResponseTooManyRequests = components['responses']['TooManyRequests'];
+export type ResponseServerError = components['responses']['ServerError'];
 export type ResponseBadRequest = components['responses']['BadRequest'];
 export type ResponseUnauthorized = components['responses']['Unauthorized'];
 export type ResponseForbidden = components['responses']['Forbidden'];
@@ -776,6 +834,8 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            "5XX": components["responses"]["ServerError"];
         };
     };
     getPem: {
@@ -806,6 +866,8 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            "5XX": components["responses"]["ServerError"];
         };
     };
     listPems: {
@@ -877,6 +939,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            "5XX": components["responses"]["ServerError"];
         };
     };
     countPems: {
@@ -955,6 +1019,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            "5XX": components["responses"]["ServerError"];
         };
     };
     listArtifacts: {
@@ -1016,6 +1082,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            "5XX": components["responses"]["ServerError"];
         };
     };
     countArtifacts: {
@@ -1073,6 +1141,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            "5XX": components["responses"]["ServerError"];
         };
     };
     getTag: {
@@ -1112,6 +1182,8 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            "5XX": components["responses"]["ServerError"];
         };
     };
     listTags: {
@@ -1134,6 +1206,8 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            "5XX": components["responses"]["ServerError"];
         };
     };
     countTags: {
@@ -1163,6 +1237,8 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            "5XX": components["responses"]["ServerError"];
         };
     };
     queryGraph: {
@@ -1208,6 +1284,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            "5XX": components["responses"]["ServerError"];
         };
     };
     verifyArtifactConnections: {
@@ -1232,6 +1310,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            "5XX": components["responses"]["ServerError"];
         };
     };
     removeUnconnectedArtifacts: {
@@ -1263,6 +1343,8 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            "5XX": components["responses"]["ServerError"];
         };
     };
     getReport: {
@@ -1293,6 +1375,8 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            "5XX": components["responses"]["ServerError"];
         };
     };
     cleanDatabases: {
@@ -1324,6 +1408,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            "5XX": components["responses"]["ServerError"];
         };
     };
 }

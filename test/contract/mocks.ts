@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, vi } from 'vitest';
 import { RKHttpError, type Result } from '../../src/index.js';
 import type { prismFetch } from '../helpers/prism-fetch.js';
 
-/** The Prism mocks the contract tests run: one per spec, on a free port, found by the API's name. */
+/** The mocks the contract tests run (`npm run mock`'s setup): one per spec, on a free port, found by the API's name. */
 export type Api = 'receiver' | 'query' | 'graph-builder';
 
 const SPECS: Record<Api, string> = {
@@ -11,16 +11,17 @@ const SPECS: Record<Api, string> = {
   'graph-builder': 'openapi/graph-builder.yaml',
 };
 
-/** What scripts/prism.mjs documents (in JSDoc) for a running server. */
+/** What scripts/mock.mjs documents (in JSDoc) for a running mock: Prism behind its thin layer. */
 interface PrismServer {
   url: string;
   pid: number;
   stop(): Promise<void>;
 }
-type StartPrism = (specPath: string, options?: { port?: number }) => Promise<PrismServer>;
+type StartMock = (api: { name: string; spec: string }, options?: { port?: number; timeoutMs?: number }) => Promise<PrismServer>;
 
-// Loaded by URL so the type checker does not need declarations for the untyped .mjs script.
-const PRISM_SCRIPT = new URL('../../scripts/prism.mjs', import.meta.url).href;
+// Loaded by URL so the type checker does not need declarations for the untyped .mjs script. The
+// same setup as `npm run mock`: each Prism behind the layer that serves every call as sent.
+const MOCK_SCRIPT = new URL('../../scripts/mock.mjs', import.meta.url).href;
 
 /** Prism parses and validates the spec before it listens; three at once on a small machine take a while. */
 const START_TIMEOUT_MS = 90_000;
@@ -43,8 +44,8 @@ export function usePrismMocks<A extends Api>(...apis: A[]): Readonly<Record<A, s
   };
 
   beforeAll(async () => {
-    const { startPrism } = (await import(PRISM_SCRIPT)) as { startPrism: StartPrism };
-    const started = await Promise.allSettled(apis.map((api) => startPrism(SPECS[api], { port: 0 })));
+    const { startMock } = (await import(MOCK_SCRIPT)) as { startMock: StartMock };
+    const started = await Promise.allSettled(apis.map((api) => startMock({ name: api, spec: SPECS[api] }, { port: 0, timeoutMs: START_TIMEOUT_MS - 5_000 })));
     started.forEach((outcome, i) => {
       if (outcome.status === 'fulfilled') {
         servers.push(outcome.value);

@@ -1,15 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { RKClient, type Logger, type RKOptions } from '../../src/index.js';
 import { prismFetch } from '../helpers/prism-fetch.js';
+import { specExamples } from './spec-examples.js';
 import { expectHttpError, expectNoViolations, expectOk, usePrismMocks } from './mocks.js';
 
 /** RKClient against a Prism mock of openapi/receiver.yaml: every call must be one the spec allows. */
 const mocks = usePrismMocks('receiver');
 const silent: Logger = { warn: () => {} };
-const EXAMPLE_ID = '0192f3a4b5c67d8e9f0a1b2c3d4e5f60';
+// Every expected value is the spec's own example (what Prism answers), read from openapi/receiver.yaml.
+const examples = await specExamples('receiver');
+const EXAMPLE_ID = examples.parameter('setTag', 'pem_id');
 
 function receiver(options: RKOptions = { userAuth: 'contract-test' }) {
-  const recorder = prismFetch({ quoteBody: (request) => request.method === 'POST' && new URL(request.url).pathname.startsWith('/tag/') });
+  const recorder = prismFetch();
   const rk = new RKClient(mocks.receiver, 'trainer', { logger: silent, ...options, fetch: recorder.fetch });
   return { rk, recorder };
 }
@@ -17,13 +20,7 @@ function receiver(options: RKOptions = { userAuth: 'contract-test' }) {
 describe('RKClient against the Receiver spec', () => {
   it('getInfo reads the example configuration', async () => {
     const { rk, recorder } = receiver();
-    expect(expectOk(await rk.getInfo())).toEqual({
-      version: '3.5.0',
-      pem_version: '2.0.0',
-      pem_size_limit: 1048576,
-      auth_required: true,
-      pem_auth_required: false,
-    });
+    expect(expectOk(await rk.getInfo())).toEqual(examples.response('getReceiverInfo'));
     expectNoViolations(recorder, 1);
   });
 
@@ -36,7 +33,7 @@ describe('RKClient against the Receiver spec', () => {
       .usesArtifact(rk.prepareArtifact('config-a'))
       .producesArtifact(rk.prepareArtifact('model-a', { uri: 's3://bucket/model-a.bin', sha256: 'abc' }));
     // Prism answers its example acknowledgement, for another ID: any 2xx acknowledges this PEM.
-    expect(expectOk(await rk.sendPem(pem))).toMatchObject({ ID: pem.ID, status: 'accepted' });
+    expect(expectOk(await rk.sendPem(pem))).toMatchObject({ ID: pem.ID, status: examples.response<{ status: string }>('sendPem').status });
     expect(recorder.responses.map((r) => `${r.method} ${new URL(r.url).pathname}`)).toEqual(['GET /info', 'POST /pem']);
     expectNoViolations(recorder, 2);
   });
@@ -57,7 +54,7 @@ describe('RKClient against the Receiver spec', () => {
   it('setTag moves a tag to a PEM or a PEM ID', async () => {
     const { rk, recorder } = receiver();
     const pem = rk.preparePem('train');
-    const expected = { NamespaceID: 'trainer', Tag: 'production', EventID: EXAMPLE_ID, UpdatedAt: '2026-11-27 22:07:00' };
+    const expected = examples.response('setTag');
     expect(expectOk(await rk.setTag('trainer', 'production', pem))).toEqual(expected);
     expect(expectOk(await rk.setTag('trainer', 'production', pem.ID))).toEqual(expected);
     expectNoViolations(recorder, 2);

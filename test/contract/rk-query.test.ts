@@ -1,32 +1,29 @@
 import { describe, expect, it } from 'vitest';
 import { RKQuery, type RKOptions } from '../../src/index.js';
-import { prismFetch, type PrismFetchOptions } from '../helpers/prism-fetch.js';
-import { GRAPH_ARTIFACT_LIST } from '../../src/query-graph-artifacts.js';
+import { prismFetch } from '../helpers/prism-fetch.js';
+import { parsePythonLiteral } from '../../src/wire/index.js';
+import { specExamples } from './spec-examples.js';
 import { expectHttpError, expectNoViolations, expectOk, usePrismMocks } from './mocks.js';
 
 /** RKQuery against a Prism mock of openapi/query.yaml: every call must be one the spec allows. */
 const mocks = usePrismMocks('query');
-const EXAMPLE_ID = '0192f3a4b5c67d8e9f0a1b2c3d4e5f60';
-const PREDECESSOR_ID = '0192f3a4b5c67d8e9f0a1b2c3d4e5f5f';
-
-const storedPem = {
-  ID: EXAMPLE_ID,
-  Type: 'train',
-  Predecessor: PREDECESSOR_ID,
-  Emitter: 'trainer',
-  TimestampClient: '2026-11-27 22:06:40',
-  TimestampReceived: '2026-11-27 22:06:41',
-  Properties: { epochs: 10 },
-  Tag: 'latest',
-  TagNamespace: 'trainer',
-  UsesArtifacts: ['dataset-a'],
-  ProducesArtifacts: ['model-a'],
+// Every expected value is the spec's own example (what Prism answers), read from openapi/query.yaml.
+const examples = await specExamples('query');
+const storedPem = examples.response<Record<string, unknown>>('getPem');
+const EXAMPLE_ID = examples.parameter('getPem', 'pem_id');
+const PREDECESSOR_ID = storedPem.Predecessor as string;
+const artifacts = examples.response<{ Name: string }[]>('listArtifacts');
+const datasetA = artifacts[0]!;
+const tags = examples.response<unknown[]>('listTags');
+const counts = {
+  pems: examples.response<{ pems_count: number }>('countPems').pems_count,
+  artifacts: examples.response<{ artifacts_count: number }>('countArtifacts').artifacts_count,
+  tags: examples.response<{ tags_count: number }>('countTags').tags_count,
 };
-const datasetA = { Name: 'dataset-a', Properties: { uri: 's3://bucket/a.csv' }, CreatedAt: '2026-11-27 22:06:41' };
-const tagRecord = { NamespaceID: 'trainer', Tag: 'production', EventID: EXAMPLE_ID, UpdatedAt: '2026-11-27 22:07:00' };
+const countRows = parsePythonLiteral(examples.response<string>('queryGraph', { media: 'text/plain', name: 'count' })) as number[][];
 
-function query(options: RKOptions = { userAuth: 'contract-test' }, fetchOptions?: PrismFetchOptions) {
-  const recorder = prismFetch(fetchOptions);
+function query(options: RKOptions = { userAuth: 'contract-test' }) {
+  const recorder = prismFetch();
   const rk = new RKQuery(mocks.query, { ...options, fetch: recorder.fetch });
   return { rk, recorder };
 }
@@ -36,21 +33,10 @@ function params(recorder: ReturnType<typeof prismFetch>, index = 0): [string, st
   return [...new URL(recorder.responses[index]!.url).searchParams.entries()];
 }
 
-/**
- * The Graph Builder's artifact rows, as POST /query answers the listing statement. Prism answers
- * it with the spec example named here; see the note on the graphdb tests.
- */
-const graphArtifactRows: PrismFetchOptions = {
-  preferExample: async (request) =>
-    request.method === 'POST' && new URL(request.url).pathname.endsWith('/query') && (await request.text()).includes(GRAPH_ARTIFACT_LIST)
-      ? 'artifacts'
-      : undefined,
-};
-
 describe('RKQuery against the Query spec', () => {
   it('getInfo', async () => {
     const { rk, recorder } = query();
-    expect(expectOk(await rk.getInfo())).toEqual({ version: '3.5.0', auth_required: true });
+    expect(expectOk(await rk.getInfo())).toEqual(examples.response('getQueryInfo'));
     expectNoViolations(recorder, 1);
   });
 
@@ -72,22 +58,22 @@ describe('RKQuery against the Query spec', () => {
       TagNamespace: 'trainer',
     };
     const pems = expectOk(await rk.getPems({ pageIndex: 1, pageSize: 20, sortField: 'TimestampReceived', sortOrder: 'desc', filters }));
-    expect(pems).toEqual([storedPem]);
+    expect(pems).toEqual(examples.response('listPems'));
     expectNoViolations(recorder, 1);
     expect(Object.fromEntries(params(recorder))).toEqual({ pageIndex: '1', pageSize: '20', sortField: 'TimestampReceived', sortOrder: 'desc', ...filters });
   });
 
   it('getPems without options', async () => {
     const { rk, recorder } = query();
-    expect(expectOk(await rk.getPems())).toEqual([storedPem]);
+    expect(expectOk(await rk.getPems())).toEqual(examples.response('listPems'));
     expectNoViolations(recorder, 1);
     expect(params(recorder)).toEqual([]);
   });
 
   it('getPemsCount with filters', async () => {
     const { rk, recorder } = query();
-    expect(expectOk(await rk.getPemsCount({ Type: 'train', Emitter: 'trainer', TimestampClient: '2026-11-27 22:06:40' }))).toBe(42);
-    expect(expectOk(await rk.getPemsCount())).toBe(42);
+    expect(expectOk(await rk.getPemsCount({ Type: 'train', Emitter: 'trainer', TimestampClient: '2026-11-27 22:06:40' }))).toBe(counts.pems);
+    expect(expectOk(await rk.getPemsCount())).toBe(counts.pems);
     expectNoViolations(recorder, 2);
     expect(params(recorder, 0)).toEqual([
       ['Type', 'train'],
@@ -98,7 +84,7 @@ describe('RKQuery against the Query spec', () => {
 
   it('getArtifact finds the example artifact by its exact Name, and null for a Name that only contains', async () => {
     const { rk, recorder } = query();
-    expect(expectOk(await rk.getArtifact('dataset-a'))).toEqual(datasetA);
+    expect(expectOk(await rk.getArtifact(datasetA.Name))).toEqual(datasetA);
     expect(expectOk(await rk.getArtifact('dataset'))).toBeNull();
     expectNoViolations(recorder, 2);
     expect(params(recorder)).toEqual([['Name', 'dataset-a']]);
@@ -123,42 +109,42 @@ describe('RKQuery against the Query spec', () => {
 
   it('getArtifactsCount from the tables (sqldb), with and without the Name filter', async () => {
     const { rk, recorder } = query();
-    expect(expectOk(await rk.getArtifactsCount({ filters: { Name: 'model' } }))).toBe(7);
-    expect(expectOk(await rk.getArtifactsCount({ source: 'sqldb' }))).toBe(7);
+    expect(expectOk(await rk.getArtifactsCount({ filters: { Name: 'model' } }))).toBe(counts.artifacts);
+    expect(expectOk(await rk.getArtifactsCount({ source: 'sqldb' }))).toBe(counts.artifacts);
     expectNoViolations(recorder, 2);
     expect(params(recorder)).toEqual([['Name', 'model']]);
   });
 
   it('getArtifactsCount from the graph (graphdb) reads the count row', async () => {
     const { rk, recorder } = query();
-    expect(expectOk(await rk.getArtifactsCount({ source: 'graphdb' }))).toBe(3);
+    expect(expectOk(await rk.getArtifactsCount({ source: 'graphdb' }))).toBe(countRows[0]![0]);
     expectNoViolations(recorder, 1);
   });
 
-  // Prism answers the artifact-listing statement with the `artifacts` example of POST /query
-  // when asked with `Prefer: example=artifacts`; its default stays the `count` example.
+  // The mock's layer answers the artifact-listing statement with the `artifacts` example of
+  // POST /query (its x-rk-statement); Prism's default stays the `count` example.
   it('getArtifacts from the graph (graphdb) parses the artifact rows', async () => {
-    const { rk, recorder } = query(undefined, graphArtifactRows);
+    const { rk, recorder } = query();
     const artifacts = expectOk(await rk.getArtifacts({ source: 'graphdb', pageSize: 1, sortField: 'Name', filters: { Name: 'dataset' } }));
     expect(artifacts).toEqual([datasetA]);
     expectNoViolations(recorder, 1);
   });
 
   it('getArtifactsCount from the graph (graphdb) with the Name filter counts the listed rows', async () => {
-    const { rk, recorder } = query(undefined, graphArtifactRows);
+    const { rk, recorder } = query();
     expect(expectOk(await rk.getArtifactsCount({ source: 'graphdb', filters: { Name: 'dataset' } }))).toBe(1);
     expectNoViolations(recorder, 1);
   });
 
   it('getTag returns the example PEM ID', async () => {
     const { rk, recorder } = query();
-    expect(expectOk(await rk.getTag('trainer', 'production'))).toBe(EXAMPLE_ID);
+    expect(expectOk(await rk.getTag('trainer', 'production'))).toBe(examples.response('getTag'));
     expectNoViolations(recorder, 1);
   });
 
   it('getTag sends a tag whose base64 holds "/", "+" and "=" as one percent-encoded path segment', async () => {
     const { rk, recorder } = query();
-    expect(expectOk(await rk.getTag('ml?ü>?', 'ml?ü>~'))).toBe(EXAMPLE_ID);
+    expect(expectOk(await rk.getTag('ml?ü>?', 'ml?ü>~'))).toBe(examples.response('getTag'));
     expectNoViolations(recorder, 1);
     const segments = new URL(recorder.responses[0]!.url).pathname.split('/');
     expect(segments.slice(2).map(decodeURIComponent)).toEqual(['bWw/w7w+Pw==', 'bWw/w7w+fg==']);
@@ -166,20 +152,20 @@ describe('RKQuery against the Query spec', () => {
 
   it('getTags', async () => {
     const { rk, recorder } = query();
-    expect(expectOk(await rk.getTags())).toEqual([tagRecord]);
+    expect(expectOk(await rk.getTags())).toEqual(tags);
     expectNoViolations(recorder, 1);
   });
 
   it('getTagsCount', async () => {
     const { rk, recorder } = query();
-    expect(expectOk(await rk.getTagsCount())).toBe(3);
+    expect(expectOk(await rk.getTagsCount())).toBe(counts.tags);
     expectNoViolations(recorder, 1);
   });
 
   it('queryGraph parses the example rows, for reading and writing statements', async () => {
     const { rk, recorder } = query();
-    expect(expectOk(await rk.queryGraph('MATCH (a:Artifact) RETURN count(a);'))).toEqual([[3]]);
-    expect(expectOk(await rk.queryGraph('MATCH (a:Artifact {name: "x"}) DETACH DELETE a', 'rw'))).toEqual([[3]]);
+    expect(expectOk(await rk.queryGraph('MATCH (a:Artifact) RETURN count(a);'))).toEqual(countRows);
+    expect(expectOk(await rk.queryGraph('MATCH (a:Artifact {name: "x"}) DETACH DELETE a', 'rw'))).toEqual(countRows);
     expectNoViolations(recorder, 2);
   });
 });

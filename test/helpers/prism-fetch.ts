@@ -3,7 +3,8 @@
  * what each response said about the request, so contract tests can assert that Prism found
  * nothing wrong with any request the client sent. Prism reports what it found in the
  * `sl-violations` response header (a JSON list) and still answers, so a client bug that Prism
- * only notes would otherwise go unseen.
+ * only notes would otherwise go unseen. When Prism refuses a request, its answer is the spec's
+ * example error ("ID: must match pattern") whatever was wrong; the real violations are printed.
  */
 export interface SeenResponse {
   method: string;
@@ -14,36 +15,32 @@ export interface SeenResponse {
 }
 
 export interface PrismFetchOptions {
-  /**
-   * Names the spec example Prism should answer this request with (sent as `Prefer: example=<name>`),
-   * for operations whose spec holds several named examples. Receives a clone of the request.
-   */
-  preferExample?: (request: Request) => string | undefined | Promise<string | undefined>;
-  /**
-   * Prism parses every `application/json` body before it reads the spec, so the reference client's
-   * setTag body (raw base64 text labelled JSON, which the real Record Keeper accepts) is refused by
-   * Prism alone. For requests this returns true, the body is re-sent to Prism as a JSON string; the
-   * client's own bytes are asserted in the unit tests.
-   */
-  quoteBody?: (request: Request) => boolean;
+  /** Where a refused request's violations are printed; default stderr. */
+  report?: (line: string) => void;
+}
+
+/** Prism's violations as one readable line each: `[error] body.ID: must match pattern ...`. */
+export function describeViolations(header: string): string[] {
+  try {
+    const list = JSON.parse(header) as { severity?: string; location?: string[]; message?: string; code?: string }[];
+    return list.map((v) => `[${v.severity ?? '?'}] ${(v.location ?? []).join('.') || '(request)'}: ${v.message ?? v.code ?? 'violation'}`);
+  } catch {
+    return [header];
+  }
 }
 
 export function prismFetch(options: PrismFetchOptions = {}) {
+  const report = options.report ?? ((line: string) => process.stderr.write(`${line}\n`));
   const responses: SeenResponse[] = [];
   const fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-    let request = new Request(input, init);
-    if (options.quoteBody?.(request)) {
-      request = new Request(request, { body: JSON.stringify(await request.clone().text()) });
-    }
-    const example = await options.preferExample?.(request.clone());
-    if (example !== undefined) request.headers.set('Prefer', `example=${example}`);
+    const request = new Request(input, init);
     const response = await globalThis.fetch(request);
-    responses.push({
-      method: request.method,
-      url: request.url,
-      status: response.status,
-      violations: response.headers.get('sl-violations'),
-    });
+    const violations = response.headers.get('sl-violations');
+    responses.push({ method: request.method, url: request.url, status: response.status, violations });
+    if (violations !== null && !response.ok) {
+      const { pathname, search } = new URL(request.url);
+      report([`Prism refused ${request.method} ${pathname}${search} with ${response.status}:`, ...describeViolations(violations).map((l) => `  ${l}`)].join('\n'));
+    }
     return response;
   };
   return {

@@ -1,4 +1,5 @@
 import type { Command } from '../command.js';
+import { conformance } from './conformance.js';
 import { doctor } from './doctor.js';
 import { info } from './info.js';
 import { artifacts, pem, pems, tags } from './lists.js';
@@ -13,6 +14,7 @@ export const COMMANDS: readonly Command[] = [
   local,
   info,
   doctor,
+  conformance,
   send,
   tagSet,
   tagGet,
