@@ -1,0 +1,204 @@
+import cytoscape from 'cytoscape';
+import dagre from 'cytoscape-dagre';
+import type { LineagePageData, LineagePageEdge, LineagePageNode, LineagePageRole } from '../../src/lineage/page-data.js';
+
+/**
+ * The graph: Cytoscape.js draws it, dagre lays it out left to right. Edges point forward in time
+ * (producer to artifact to user, predecessor to follower), so dagre's ranks read as time order.
+ * Big answers are folded: a run of single-input, single-output nodes becomes one "chain" node and
+ * more than FAN_OUT leaves hanging off one node become one "group" node; clicking either unfolds it.
+ */
+
+cytoscape.use(dagre);
+
+/** Answers up to this many nodes are drawn whole, node for node. */
+export const FOLD_ABOVE = 200;
+const FAN_OUT = 8;
+const CHAIN = 4;
+
+/** Fill colours: each keeps the dark label text at WCAG AA contrast (4.5:1 or more). */
+export const ROLE_COLOURS: Record<LineagePageRole | 'fold', string> = {
+  model: '#ffd166',
+  training: '#f4a29b',
+  source: '#9fd3ec',
+  deploy: '#9be0b8',
+  gap: '#ffffff',
+  step: '#dcd6f7',
+  artifact: '#eeeeee',
+  fold: '#fff3c4',
+};
+
+export interface Fold {
+  key: string;
+  kind: 'chain' | 'group';
+  members: string[];
+  label: string;
+}
+
+/** Which nodes fold into which chain or group, for an answer over FOLD_ABOVE nodes. */
+export function foldsOf(nodes: LineagePageNode[], edges: LineagePageEdge[]): Map<string, Fold> {
+  const folded = new Map<string, Fold>();
+  if (nodes.length <= FOLD_ABOVE) return folded;
+  const ins = new Map<string, Set<string>>();
+  const outs = new Map<string, Set<string>>();
+  const flowIns = new Map<string, Set<string>>();
+  const flowOuts = new Map<string, Set<string>>();
+  const add = (map: Map<string, Set<string>>, key: string, value: string) => (map.get(key) ?? map.set(key, new Set()).get(key)!).add(value);
+  for (const edge of edges) {
+    add(outs, edge.from, edge.to);
+    add(ins, edge.to, edge.from);
+    // Predecessor edges run beside the artifact flow; a chain is judged on the flow alone.
+    if (edge.kind !== 'predecessor') {
+      add(flowOuts, edge.from, edge.to);
+      add(flowIns, edge.to, edge.from);
+    }
+  }
+  const degree = (key: string) => new Set([...(ins.get(key) ?? []), ...(outs.get(key) ?? [])]).size;
+  const byKey = new Map(nodes.map((n) => [n.key, n]));
+
+  // Fan-outs: leaves (one neighbour in all) hanging off one node on one side.
+  for (const node of nodes) {
+    for (const side of ['out', 'in'] as const) {
+      const leaves = [...((side === 'out' ? outs : ins).get(node.key) ?? [])].filter((k) => degree(k) === 1 && !folded.has(k));
+      if (leaves.length <= FAN_OUT) continue;
+      const kinds = new Set(leaves.map((k) => byKey.get(k)?.kind));
+      const noun = kinds.size === 1 && kinds.has('artifact') ? 'artifacts' : kinds.size === 1 ? 'PEMs' : 'nodes';
+      const fold: Fold = { key: `group:${side}:${node.key}`, kind: 'group', members: leaves, label: `+${leaves.length} ${noun}` };
+      for (const leaf of leaves) folded.set(leaf, fold);
+    }
+  }
+
+  // Chains: follow single flow links while each node has one flow input and one flow output.
+  const single = (key: string) => !folded.has(key) && (flowIns.get(key)?.size ?? 0) === 1 && (flowOuts.get(key)?.size ?? 0) === 1;
+  const seen = new Set<string>();
+  for (const node of nodes) {
+    if (seen.has(node.key) || !single(node.key)) continue;
+    const before = [...flowIns.get(node.key)!][0]!;
+    if (single(before)) continue; // not the head of its run
+    const run: string[] = [];
+    for (let key: string | undefined = node.key; key && single(key) && !seen.has(key); key = [...flowOuts.get(key)!][0]) {
+      seen.add(key);
+      run.push(key);
+    }
+    if (run.length < CHAIN) continue;
+    const first = byKey.get(run[0]!)!;
+    const last = byKey.get(run[run.length - 1]!)!;
+    const fold: Fold = { key: `chain:${first.key}`, kind: 'chain', members: run, label: `${run.length} steps\n${first.label} … ${last.label}` };
+    for (const key of run) folded.set(key, fold);
+  }
+  return folded;
+}
+
+/** Cytoscape elements for the nodes and edges, with unfolded folds drawn node for node. */
+export function elementsOf(nodes: LineagePageNode[], edges: LineagePageEdge[], folds: Map<string, Fold>, open: Set<string>): cytoscape.ElementDefinition[] {
+  const shown = (key: string) => {
+    const fold = folds.get(key);
+    return fold && !open.has(fold.key) ? fold.key : key;
+  };
+  const out: cytoscape.ElementDefinition[] = [];
+  const folded = new Map<string, { fold: Fold; time: string | null }>();
+  for (const node of nodes) {
+    const at = shown(node.key);
+    if (at === node.key) {
+      out.push({ group: 'nodes', data: { id: node.key, label: node.label, tagged: '', role: node.role, kind: node.kind, time: node.time ?? '' }, classes: `${node.kind} role-${node.role}${node.missing ? ' missing' : ''}` });
+      continue;
+    }
+    const entry = folded.get(at);
+    // A fold exists from its earliest member's time on.
+    if (!entry) folded.set(at, { fold: folds.get(node.key)!, time: node.time });
+    else if (node.time && (!entry.time || node.time < entry.time)) entry.time = node.time;
+  }
+  for (const [key, { fold, time }] of folded) {
+    out.push({ group: 'nodes', data: { id: key, label: fold.label, tagged: '', role: 'fold', kind: fold.kind, time: time ?? '', members: fold.members.length }, classes: `fold role-fold ${fold.kind}` });
+  }
+  const drawn = new Set<string>();
+  edges.forEach((edge, i) => {
+    const from = shown(edge.from);
+    const to = shown(edge.to);
+    if (from === to) return;
+    const id = from === edge.from && to === edge.to ? `e${i}` : `f:${from}>${to}:${edge.kind}`;
+    if (drawn.has(id)) return;
+    drawn.add(id);
+    out.push({ group: 'edges', data: { id, source: from, target: to, kind: edge.kind }, classes: edge.kind });
+  });
+  return out;
+}
+
+export function styleOf(): cytoscape.StylesheetJson {
+  const roles = Object.entries(ROLE_COLOURS).map(([role, colour]) => ({ selector: `node.role-${role}`, style: { 'background-color': colour } }));
+  return [
+    {
+      selector: 'node',
+      style: {
+        label: (node: cytoscape.NodeSingular) => `${node.data('label') as string}${node.data('tagged') ? `\n⚑ ${node.data('tagged') as string}` : ''}`,
+        'text-wrap': 'wrap',
+        'text-max-width': '150px',
+        'text-valign': 'center',
+        'text-halign': 'center',
+        'font-size': 12,
+        'font-family': 'system-ui, sans-serif',
+        color: '#111111',
+        width: 'label',
+        height: 'label',
+        padding: '8px',
+        'border-width': 1,
+        'border-color': '#555555',
+        'min-zoomed-font-size': 6,
+      },
+    },
+    { selector: 'node.pem', style: { shape: 'round-rectangle' } },
+    { selector: 'node.artifact', style: { shape: 'ellipse', padding: '10px' } },
+    { selector: 'node.fold', style: { shape: 'round-tag', 'border-style': 'double', 'border-width': 3 } },
+    ...roles,
+    { selector: 'node.role-gap, node.missing', style: { 'border-color': '#b00020', 'border-style': 'dashed', 'border-width': 2, color: '#b00020' } },
+    { selector: 'node[tagged != ""]', style: { 'border-width': 3, 'border-color': '#1b4332' } },
+    { selector: 'node.superseded', style: { opacity: 0.45, 'border-style': 'dotted' } },
+    { selector: 'node.future, edge.future', style: { display: 'none' } },
+    { selector: 'node.match', style: { 'overlay-color': '#0057b7', 'overlay-opacity': 0.25, 'overlay-padding': 6 } },
+    { selector: 'node:selected', style: { 'border-width': 4, 'border-color': '#0057b7' } },
+    {
+      selector: 'edge',
+      style: {
+        width: 1.5,
+        'curve-style': 'bezier',
+        'target-arrow-shape': 'triangle',
+        'arrow-scale': 0.9,
+        label: 'data(kind)',
+        'font-size': 9,
+        color: '#333333',
+        'text-background-color': '#ffffff',
+        'text-background-opacity': 0.85,
+        'text-rotation': 'autorotate',
+        'min-zoomed-font-size': 8,
+      },
+    },
+    { selector: 'edge.used', style: { 'line-color': '#3d5a80', 'target-arrow-color': '#3d5a80' } },
+    { selector: 'edge.produced', style: { 'line-color': '#2d6a4f', 'target-arrow-color': '#2d6a4f' } },
+    { selector: 'edge.predecessor', style: { 'line-color': '#777777', 'target-arrow-color': '#777777', 'line-style': 'dashed' } },
+  ] as unknown as cytoscape.StylesheetJson;
+}
+
+/** The dagre layout, left to right; big graphs get tighter spacing and no animation. */
+export function layoutOf(count: number): cytoscape.LayoutOptions {
+  const big = count > FOLD_ABOVE;
+  return { name: 'dagre', rankDir: 'LR', nodeSep: big ? 8 : 24, rankSep: big ? 40 : 70, edgeSep: 6, fit: true, padding: 24, animate: false } as cytoscape.LayoutOptions;
+}
+
+export function createGraph(container: HTMLElement, data: LineagePageData, elements: cytoscape.ElementDefinition[]): cytoscape.Core {
+  const big = elements.length > 1500;
+  return cytoscape({
+    container,
+    elements,
+    style: styleOf(),
+    layout: layoutOf(data.nodes.length),
+    minZoom: 0.05,
+    maxZoom: 4,
+    wheelSensitivity: 0.3,
+    boxSelectionEnabled: false,
+    selectionType: 'single',
+    // At thousands of elements, panning moves a snapshot and edges hide while the view moves.
+    textureOnViewport: big,
+    hideEdgesOnViewport: big,
+    pixelRatio: big ? 1 : 'auto',
+  });
+}
