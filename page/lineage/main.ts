@@ -29,6 +29,7 @@ declare global {
 const started = performance.now();
 const data = JSON.parse(document.getElementById('rk-data')!.textContent!) as LineagePageData;
 const byKey = new Map<string, LineagePageNode>(data.nodes.map((n) => [n.key, n]));
+const drawnFirst = new Set(data.nodes.map((n) => n.key));
 const edgeKeys = new Set(data.edges.map((e) => `${e.from}>${e.to}:${e.kind}`));
 const open = new Set<string>();
 let folds: Map<string, Fold> = foldsOf(data.nodes, data.edges);
@@ -81,7 +82,8 @@ function applyStop(): void {
       const key = node.id();
       const ranges = timeline.current[key];
       const page = byKey.get(key);
-      node.toggleClass('superseded', page?.kind === 'artifact' && page.producer !== null && !(ranges ?? []).some(([a, b]) => a <= stop && stop <= b));
+      // Versions walked to later (rk view) have no stateAt answer: they are not judged.
+      node.toggleClass('superseded', drawnFirst.has(key) && page?.kind === 'artifact' && page.producer !== null && !(ranges ?? []).some(([a, b]) => a <= stop && stop <= b));
       node.data('tagged', (tagged.get(key) ?? []).join(', '));
     });
     cy.edges().forEach((edge) => {
