@@ -89,6 +89,18 @@ export function foldsOf(nodes: LineagePageNode[], edges: LineagePageEdge[]): Map
   return folded;
 }
 
+/**
+ * The text a node shows (its label, and the tags on it) and a box that fits it. Sized here from
+ * the text, not measured by Cytoscape: measuring every label costs seconds at a thousand nodes.
+ */
+export function withDisplay(data: { label: string; tagged: string; kind: string }): { display: string; w: number; h: number } {
+  const lines = data.label.split('\n').map((line) => (line.length > 26 ? `${line.slice(0, 25)}…` : line));
+  if (data.tagged) lines.push(`⚑ ${data.tagged}`);
+  const widest = Math.max(...lines.map((line) => line.length));
+  const round = data.kind === 'artifact' ? 1.3 : 1;
+  return { display: lines.join('\n'), w: Math.round((widest * 6.6 + 18) * round), h: Math.round((lines.length * 15 + 12) * (round === 1 ? 1 : 1.15)) };
+}
+
 /** Cytoscape elements for the nodes and edges, with unfolded folds drawn node for node. */
 export function elementsOf(nodes: LineagePageNode[], edges: LineagePageEdge[], folds: Map<string, Fold>, open: Set<string>): cytoscape.ElementDefinition[] {
   const shown = (key: string) => {
@@ -100,7 +112,8 @@ export function elementsOf(nodes: LineagePageNode[], edges: LineagePageEdge[], f
   for (const node of nodes) {
     const at = shown(node.key);
     if (at === node.key) {
-      out.push({ group: 'nodes', data: { id: node.key, label: node.label, tagged: '', role: node.role, kind: node.kind, time: node.time ?? '' }, classes: `${node.kind} role-${node.role}${node.missing ? ' missing' : ''}` });
+      const shown = { label: node.label, tagged: '', kind: node.kind };
+      out.push({ group: 'nodes', data: { id: node.key, ...shown, ...withDisplay(shown), role: node.role, time: node.time ?? '' }, classes: `${node.kind} role-${node.role}${node.missing ? ' missing' : ''}` });
       continue;
     }
     const entry = folded.get(at);
@@ -109,7 +122,8 @@ export function elementsOf(nodes: LineagePageNode[], edges: LineagePageEdge[], f
     else if (node.time && (!entry.time || node.time < entry.time)) entry.time = node.time;
   }
   for (const [key, { fold, time }] of folded) {
-    out.push({ group: 'nodes', data: { id: key, label: fold.label, tagged: '', role: 'fold', kind: fold.kind, time: time ?? '', members: fold.members.length }, classes: `fold role-fold ${fold.kind}` });
+    const shown = { label: fold.label, tagged: '', kind: fold.kind };
+    out.push({ group: 'nodes', data: { id: key, ...shown, ...withDisplay(shown), role: 'fold', time: time ?? '', members: fold.members.length }, classes: `fold role-fold ${fold.kind}` });
   }
   const drawn = new Set<string>();
   edges.forEach((edge, i) => {
@@ -124,30 +138,29 @@ export function elementsOf(nodes: LineagePageNode[], edges: LineagePageEdge[], f
   return out;
 }
 
-export function styleOf(): cytoscape.StylesheetJson {
+export function styleOf(big: boolean): cytoscape.StylesheetJson {
   const roles = Object.entries(ROLE_COLOURS).map(([role, colour]) => ({ selector: `node.role-${role}`, style: { 'background-color': colour } }));
   return [
     {
       selector: 'node',
       style: {
-        label: (node: cytoscape.NodeSingular) => `${node.data('label') as string}${node.data('tagged') ? `\n⚑ ${node.data('tagged') as string}` : ''}`,
+        label: 'data(display)',
         'text-wrap': 'wrap',
-        'text-max-width': '150px',
+        'text-max-width': '170px',
         'text-valign': 'center',
         'text-halign': 'center',
         'font-size': 12,
         'font-family': 'system-ui, sans-serif',
         color: '#111111',
-        width: 'label',
-        height: 'label',
-        padding: '8px',
+        width: 'data(w)',
+        height: 'data(h)',
         'border-width': 1,
         'border-color': '#555555',
         'min-zoomed-font-size': 6,
       },
     },
     { selector: 'node.pem', style: { shape: 'round-rectangle' } },
-    { selector: 'node.artifact', style: { shape: 'ellipse', padding: '10px' } },
+    { selector: 'node.artifact', style: { shape: 'ellipse' } },
     { selector: 'node.fold', style: { shape: 'round-tag', 'border-style': 'double', 'border-width': 3 } },
     ...roles,
     { selector: 'node.role-gap, node.missing', style: { 'border-color': '#b00020', 'border-style': 'dashed', 'border-width': 2, color: '#b00020' } },
@@ -160,10 +173,11 @@ export function styleOf(): cytoscape.StylesheetJson {
       selector: 'edge',
       style: {
         width: 1.5,
-        'curve-style': 'bezier',
+        'curve-style': big ? 'straight' : 'bezier',
         'target-arrow-shape': 'triangle',
         'arrow-scale': 0.9,
-        label: 'data(kind)',
+        // Edge labels cost a text measurement each: on a big graph the kind shows by colour and dash only.
+        label: big ? '' : 'data(kind)',
         'font-size': 9,
         color: '#333333',
         'text-background-color': '#ffffff',
@@ -181,7 +195,8 @@ export function styleOf(): cytoscape.StylesheetJson {
 /** The dagre layout, left to right; big graphs get tighter spacing and no animation. */
 export function layoutOf(count: number): cytoscape.LayoutOptions {
   const big = count > FOLD_ABOVE;
-  return { name: 'dagre', rankDir: 'LR', nodeSep: big ? 8 : 24, rankSep: big ? 40 : 70, edgeSep: 6, fit: true, padding: 24, animate: false } as cytoscape.LayoutOptions;
+  // network-simplex ranks best but costs seconds at a thousand nodes; longest-path is linear.
+  return { name: 'dagre', rankDir: 'LR', ranker: big ? 'longest-path' : 'network-simplex', nodeSep: big ? 8 : 24, rankSep: big ? 40 : 70, edgeSep: 6, fit: !big, padding: 24, animate: false } as cytoscape.LayoutOptions;
 }
 
 export function createGraph(container: HTMLElement, data: LineagePageData, elements: cytoscape.ElementDefinition[]): cytoscape.Core {
@@ -189,11 +204,10 @@ export function createGraph(container: HTMLElement, data: LineagePageData, eleme
   return cytoscape({
     container,
     elements,
-    style: styleOf(),
+    style: styleOf(data.nodes.length > FOLD_ABOVE),
     layout: layoutOf(data.nodes.length),
     minZoom: 0.05,
     maxZoom: 4,
-    wheelSensitivity: 0.3,
     boxSelectionEnabled: false,
     selectionType: 'single',
     // At thousands of elements, panning moves a snapshot and edges hide while the view moves.

@@ -1,6 +1,6 @@
 import type cytoscape from 'cytoscape';
 import type { LineagePageData, LineagePageEdge, LineagePageNode } from '../../src/lineage/page-data.js';
-import { createGraph, elementsOf, foldsOf, layoutOf, type Fold } from './graph.js';
+import { createGraph, elementsOf, FOLD_ABOVE, foldsOf, layoutOf, withDisplay, type Fold } from './graph.js';
 import { bindKeys } from './keyboard.js';
 import { el, renderDetails, renderLegend, renderSummary, renderTags } from './panels.js';
 
@@ -15,8 +15,10 @@ interface PageApi {
   ready: boolean;
   /** Elements drawn now (not hidden by the slider), folded or not. */
   drawn(): { nodes: number; edges: number };
-  /** Layout and first paint, in ms. */
+  /** From the script's start to the page being drawn, in ms. */
   renderMs: number;
+  /** Of which parsing the data, creating the graph and its layout. */
+  layoutMs: number;
   cy: cytoscape.Core;
 }
 
@@ -59,6 +61,16 @@ document.body.append(
 );
 
 const cy = createGraph(graphBox, data, elementsOf(data.nodes, data.edges, folds, open));
+/** A big graph fitted whole is a hairline: it opens at a readable zoom on the node asked about instead. */
+function frame(on: string): void {
+  if (cy.nodes().length <= FOLD_ABOVE) return;
+  const fold = folds.get(on);
+  const node = cy.getElementById(fold && !open.has(fold.key) ? fold.key : on);
+  cy.zoom(0.9);
+  if (!node.empty()) cy.center(node);
+}
+frame(data.start);
+const laidOutMs = performance.now() - started;
 
 function labelOfPem(id: string): string | null {
   const node = byKey.get(`pem:${id}`);
@@ -84,7 +96,8 @@ function applyStop(): void {
       const page = byKey.get(key);
       // Versions walked to later (rk view) have no stateAt answer: they are not judged.
       node.toggleClass('superseded', drawnFirst.has(key) && page?.kind === 'artifact' && page.producer !== null && !(ranges ?? []).some(([a, b]) => a <= stop && stop <= b));
-      node.data('tagged', (tagged.get(key) ?? []).join(', '));
+      const now = (tagged.get(key) ?? []).join(', ');
+      if (now !== node.data('tagged')) node.data({ tagged: now, ...withDisplay({ label: node.data('label') as string, tagged: now, kind: node.data('kind') as string }) });
     });
     cy.edges().forEach((edge) => {
       edge.toggleClass('future', edge.source().hasClass('future') || edge.target().hasClass('future'));
@@ -129,6 +142,8 @@ function relayout(): void {
 function unfold(key: string): void {
   open.add(key);
   relayout();
+  const first = folds.get(key) ? key : [...folds.values()].find((f) => f.key === key)?.members[0];
+  if (first) frame(first);
 }
 
 /** rk view only: asks the page server for one hop more from the selected PEM and adds what is new. */
@@ -210,5 +225,6 @@ window.rkPage = {
   ready: true,
   cy,
   renderMs: performance.now() - started,
+  layoutMs: laidOutMs,
   drawn: () => ({ nodes: cy.nodes().filter((n) => !n.hasClass('future')).length, edges: cy.edges().filter((e) => !e.hasClass('future')).length }),
 };

@@ -8,6 +8,8 @@ import { ROLE_COLOURS } from './graph.js';
 
 export type Select = (key: string) => void;
 
+const LIST_SHOWN = 6;
+
 /** PEM IDs share their leading (time-ordered) digits: the end tells them apart. */
 export const shortId = (id: string): string => (id.length > 10 ? `…${id.slice(-8)}` : id);
 
@@ -34,7 +36,14 @@ export function renderSummary(target: HTMLElement, data: LineagePageData, select
   target.append(el('p', {}, `${s.steps} step(s) led here.`));
   const list = (title: string, items: Array<Node | string>[], empty: string) => {
     target.append(el('h3', {}, title));
-    target.append(items.length ? el('ul', {}, ...items.map((children) => el('li', {}, ...children))) : el('p', { class: 'muted' }, empty));
+    if (!items.length) {
+      target.append(el('p', { class: 'muted' }, empty));
+      return;
+    }
+    // Long lists (a model retrained every night for a year) show their latest few; the rest fold away.
+    const li = (children: Array<Node | string>) => el('li', {}, ...children);
+    target.append(el('ul', {}, ...items.slice(0, LIST_SHOWN).map(li)));
+    if (items.length > LIST_SHOWN) target.append(el('details', {}, el('summary', {}, `${items.length - LIST_SHOWN} more`), el('ul', {}, ...items.slice(LIST_SHOWN).map(li))));
   };
   list(
     'Models',
