@@ -192,20 +192,85 @@ export function styleOf(big: boolean): cytoscape.StylesheetJson {
   ] as unknown as cytoscape.StylesheetJson;
 }
 
-/** The dagre layout, left to right; big graphs get tighter spacing and no animation. */
-export function layoutOf(count: number): cytoscape.LayoutOptions {
-  const big = count > FOLD_ABOVE;
-  // network-simplex ranks best but costs seconds at a thousand nodes; longest-path is linear.
-  return { name: 'dagre', rankDir: 'LR', ranker: big ? 'longest-path' : 'network-simplex', nodeSep: big ? 8 : 24, rankSep: big ? 40 : 70, edgeSep: 6, fit: !big, padding: 24, animate: false } as cytoscape.LayoutOptions;
+/**
+ * The layout, left to right. Up to FOLD_ABOVE nodes: dagre (network-simplex ranks, crossing
+ * reduction). Above: dagre's crossing reduction alone takes seconds, so ranks are longest paths
+ * and each rank is ordered by where its inputs sit (one barycentre sweep, ties by time): linear
+ * in the graph, and still time order from left to right because every edge points forward in time.
+ */
+export function layoutOf(cy: cytoscape.Core): cytoscape.LayoutOptions {
+  if (cy.nodes().length <= FOLD_ABOVE) return { name: 'dagre', rankDir: 'LR', nodeSep: 24, rankSep: 70, edgeSep: 6, fit: true, padding: 24, animate: false } as cytoscape.LayoutOptions;
+  const positions = layered(cy);
+  return { name: 'preset', positions: (node: cytoscape.NodeSingular) => positions.get(node.id())!, fit: false, animate: false } as cytoscape.LayoutOptions;
+}
+
+function layered(cy: cytoscape.Core): Map<string, { x: number; y: number }> {
+  const ids = cy.nodes().map((n) => n.id());
+  const ins = new Map<string, string[]>(ids.map((id) => [id, []]));
+  const outs = new Map<string, string[]>(ids.map((id) => [id, []]));
+  cy.edges().forEach((e) => {
+    ins.get(e.target().id())!.push(e.source().id());
+    outs.get(e.source().id())!.push(e.target().id());
+  });
+  // Kahn's order; anything left in a cycle goes last.
+  const waiting = new Map(ids.map((id) => [id, ins.get(id)!.length]));
+  const queue = ids.filter((id) => waiting.get(id) === 0);
+  const order: string[] = [];
+  for (let i = 0; i < queue.length; i++) {
+    const id = queue[i]!;
+    order.push(id);
+    for (const next of outs.get(id)!) {
+      const left = waiting.get(next)! - 1;
+      waiting.set(next, left);
+      if (left === 0) queue.push(next);
+    }
+  }
+  const placed = new Set(order);
+  for (const id of ids) if (!placed.has(id)) order.push(id);
+  const rank = new Map<string, number>();
+  for (const id of order) rank.set(id, Math.max(0, ...ins.get(id)!.map((from) => (rank.has(from) ? rank.get(from)! + 1 : 0))));
+  // A node with no inputs (a source file) sits just before its first user, not in column 0.
+  for (let i = order.length - 1; i >= 0; i--) {
+    const id = order[i]!;
+    const users = outs.get(id)!.filter((to) => rank.has(to));
+    if (!ins.get(id)!.length && users.length) rank.set(id, Math.max(0, Math.min(...users.map((to) => rank.get(to)!)) - 1));
+  }
+  const ranks: string[][] = [];
+  for (const id of order) (ranks[rank.get(id)!] ??= []).push(id);
+  const slot = new Map<string, number>();
+  const timeOf = (id: string) => String(cy.getElementById(id).data('time') ?? '');
+  const positions = new Map<string, { x: number; y: number }>();
+  let x = 0;
+  for (const column of ranks) {
+    if (!column) continue;
+    const centre = (id: string) => {
+      const from = ins.get(id)!.filter((f) => slot.has(f));
+      return from.length ? from.reduce((sum, f) => sum + slot.get(f)!, 0) / from.length : Number.MAX_SAFE_INTEGER;
+    };
+    column.sort((a, b) => centre(a) - centre(b) || (timeOf(a) < timeOf(b) ? -1 : timeOf(a) > timeOf(b) ? 1 : 0));
+    const widest = Math.max(...column.map((id) => Number(cy.getElementById(id).data('w'))));
+    let y = 0;
+    column.forEach((id, i) => {
+      slot.set(id, i);
+      const h = Number(cy.getElementById(id).data('h'));
+      positions.set(id, { x: x + widest / 2, y: y + h / 2 });
+      y += h + 14;
+    });
+    // Centre each column on the same line, so a long pipeline reads as one band.
+    for (const id of column) positions.get(id)!.y -= y / 2;
+    x += widest + 60;
+  }
+  return positions;
 }
 
 export function createGraph(container: HTMLElement, data: LineagePageData, elements: cytoscape.ElementDefinition[]): cytoscape.Core {
   const big = elements.length > 1500;
-  return cytoscape({
+  const cy = cytoscape({
     container,
     elements,
     style: styleOf(data.nodes.length > FOLD_ABOVE),
-    layout: layoutOf(data.nodes.length),
+    // Positions come from layoutOf, run once the elements are in (it reads their sizes).
+    layout: { name: 'preset' },
     minZoom: 0.05,
     maxZoom: 4,
     boxSelectionEnabled: false,
@@ -215,4 +280,6 @@ export function createGraph(container: HTMLElement, data: LineagePageData, eleme
     hideEdgesOnViewport: big,
     pixelRatio: big ? 1 : 'auto',
   });
+  cy.layout(layoutOf(cy)).run();
+  return cy;
 }

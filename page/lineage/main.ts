@@ -135,7 +135,7 @@ function select(key: string): void {
 function relayout(): void {
   cy.elements().remove();
   cy.add(elementsOf(data.nodes, data.edges, folds, open));
-  cy.layout(layoutOf(cy.nodes().length)).run();
+  cy.layout(layoutOf(cy)).run();
   applyStop();
 }
 
