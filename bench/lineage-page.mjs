@@ -33,7 +33,7 @@ try {
   for (const size of sizes) {
     const { index, explanation } = syntheticExplanation(size, lib);
     const t0 = performance.now();
-    const html = lib.toHtml(explanation, { index });
+    const html = await lib.toHtml(explanation, { index });
     const htmlMs = performance.now() - t0;
     const file = join(dir, `page-${size}.html`);
     writeFileSync(file, html);

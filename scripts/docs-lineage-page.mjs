@@ -33,7 +33,7 @@ export async function addLineagePage(out) {
       const pem = await query.getPem(step.pem);
       if (pem.ok) pems.set(step.pem, pem.value);
     }
-    const html = client.toHtml(why, { index: lineage.index, pems, title: 'Example: why does churn-pipeline/production run what it runs?' });
+    const html = await client.toHtml(why, { index: lineage.index, pems, title: 'Example: why does churn-pipeline/production run what it runs?' });
     await fs.writeFile(path.join(out, PAGE), html);
   } finally {
     await rk.stop();

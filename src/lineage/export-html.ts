@@ -1,5 +1,4 @@
 import type { LineageGraphSource } from './export-graph.js';
-import { PAGE_SCRIPT, PAGE_STYLE } from './page-asset.js';
 import { toPageData, type LineagePageData, type LineagePageOptions } from './page-data.js';
 
 /**
@@ -8,14 +7,18 @@ import { toPageData, type LineagePageData, type LineagePageOptions } from './pag
  * given, a time slider that shows tags and artifact versions as `stateAt` says they were. Script,
  * style and data are inlined: the file opens from disk or an incident ticket with no network.
  *
- *   writeFileSync('why.html', toHtml(lineage.explain(target), { index: lineage.index }));
+ *   writeFileSync('why.html', await toHtml(lineage.explain(target), { index: lineage.index }));
+ *
+ * It resolves a Promise because the page's script (half a megabyte with Cytoscape.js) is loaded
+ * on the first call, not with the library: importing the client stays as fast as before.
  */
-export function toHtml(source: LineageGraphSource, options: LineagePageOptions = {}): string {
+export async function toHtml(source: LineageGraphSource, options: LineagePageOptions = {}): Promise<string> {
   return pageHtml(toPageData(source, options));
 }
 
 /** The page for data already computed (`rk view` serves it with `live` set). */
-export function pageHtml(data: LineagePageData): string {
+export async function pageHtml(data: LineagePageData): Promise<string> {
+  const { PAGE_SCRIPT, PAGE_STYLE } = await import('./page-asset.js');
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -40,6 +40,7 @@ export interface LineagePageNode {
   properties?: Record<string, unknown>;
 }
 
+/** An edge as the page draws it: forward in time, labelled by its kind. */
 export interface LineagePageEdge {
   from: string;
   to: string;
@@ -70,6 +71,7 @@ export interface LineagePageTimeline {
   assumptions: string[];
 }
 
+/** Everything the lineage page draws, as embedded in it (`toPageData`). */
 export interface LineagePageData {
   title: string;
   direction: 'upstream' | 'downstream';
@@ -99,7 +101,7 @@ export interface LineagePageOptions {
 const DEPLOY_TYPE = /^(deploy|release|promote|rollout|serve)/i;
 const DEPLOY_NAME = /^(deploy|deployment|deployments|endpoint|release)s?[/:]/i;
 
-/** The page's data for a lineage result or explanation. */
+/** The page's data for a lineage result or explanation; `live` marks a page whose server can walk one hop further (`rk view`). */
 export function toPageData(source: LineageGraphSource, options: LineagePageOptions = {}, live = false): LineagePageData {
   const operation = 'Drawing the lineage page';
   const explanation = 'lineage' in source ? (source as Explanation) : null;

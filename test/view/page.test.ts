@@ -24,7 +24,7 @@ describe.skipIf(!PRESENT && !REQUIRED)('the lineage page of the example pipeline
     example = await exampleLineage();
     dir = await mkdtemp(join(tmpdir(), 'rk-view-'));
     const file = join(dir, 'why.html');
-    await writeFile(file, toHtml(example.explanation, { index: example.lineage.index, pems: example.pems }));
+    await writeFile(file, await toHtml(example.explanation, { index: example.lineage.index, pems: example.pems }));
     browser = await launch();
     opened = await watchedPage(browser);
     await opened.page.goto(pathToFileURL(file).href);

@@ -13,10 +13,10 @@ import { syntheticExplanation } from './synthetic.js';
  * 2 000-node answer renders, folded, in Chromium. How fast is bench/lineage-page.mjs's job.
  */
 describe('the lineage page at size', () => {
-  it('a 500-node explanation, with its slider, is one file under 1 MB', () => {
+  it('a 500-node explanation, with its slider, is one file under 1 MB', async () => {
     const { index, explanation } = syntheticExplanation(500);
     expect(explanation.lineage.nodes.length).toBe(500);
-    const html = toHtml(explanation, { index });
+    const html = await toHtml(explanation, { index });
     expect(Buffer.byteLength(html)).toBeLessThan(1_000_000);
     expect(toPageData(explanation, { index }).timeline!.stops.length).toBeGreaterThan(100);
   });
@@ -37,7 +37,7 @@ describe('the lineage page at size', () => {
       const { index, explanation } = syntheticExplanation(2000);
       expect(explanation.lineage.nodes.length).toBe(2000);
       const file = join(dir, 'big.html');
-      await writeFile(file, toHtml(explanation, { index }));
+      await writeFile(file, await toHtml(explanation, { index }));
       const { page, errors, outside } = await watchedPage(browser);
       await page.goto(pathToFileURL(file).href);
       await untilDrawn(page, 100_000);

@@ -147,7 +147,8 @@ describe('rk view and rk export --format html on the example pipeline', { timeou
     });
   });
 
-  it('the built rk view prints its URL and exits 0 on a real SIGINT', async () => {
+  // Compiling the command (buildRk) takes a minute or more on a busy two-core machine.
+  it('the built rk view prints its URL and exits 0 on a real SIGINT', { timeout: 300_000 }, async () => {
     const cli = await buildRk('view');
     const child = spawn(process.execPath, [cli, 'view', 'churn-pipeline/production', '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     try {

@@ -95,7 +95,7 @@ export const viewCommand: Command = {
     const lineage = await loadLineage(ctx);
     const answer = answerFor(ctx, lineage);
     const data = toPageData(answer, { index: lineage.index, pems: await readPems(ctx, pemIdsOf(answer)) }, true);
-    const html = pageHtml(data);
+    const html = await pageHtml(data);
 
     let origin = '';
     const server = createServer((req, res) => {
