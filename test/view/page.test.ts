@@ -109,4 +109,18 @@ describe.skipIf(!PRESENT && !REQUIRED)('the lineage page of the example pipeline
     await page.keyboard.press('Enter');
     await expect(page.locator('#details dd[data-field="Artifact"]').innerText()).resolves.toBe('dataset/customers');
   });
+
+  it('the keyboard walks the graph: Right goes downstream to a PEM that used the selected artifact, Left to one of its inputs', async () => {
+    const page = opened.page;
+    await page.locator('#graph').focus();
+    await page.keyboard.press('ArrowRight');
+    const uses = await page.locator('#details dd[data-field="Uses"]').innerText();
+    expect(uses).toContain('dataset/customers');
+    // Left goes to one of that PEM's inputs: an artifact it used, or the PEM it follows.
+    await page.keyboard.press('ArrowLeft');
+    const artifact = page.locator('#details dd[data-field="Artifact"]');
+    if (await artifact.count()) expect(uses.split(', ')).toContain(await artifact.innerText());
+    else await expect(page.locator('#details dd[data-field="PEM"]').innerText()).resolves.toMatch(/^[0-9a-f]{32}$/);
+    expect(opened.errors).toEqual([]);
+  });
 });
