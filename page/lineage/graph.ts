@@ -94,7 +94,7 @@ export function foldsOf(nodes: LineagePageNode[], edges: LineagePageEdge[]): Map
  * the text, not measured by Cytoscape: measuring every label costs seconds at a thousand nodes.
  */
 export function withDisplay(data: { label: string; tagged: string; kind: string }): { display: string; w: number; h: number } {
-  const lines = data.label.split('\n').map((line) => (line.length > 26 ? `${line.slice(0, 25)}…` : line));
+  const lines = data.label.split('\n').map((line) => (line.length > 34 ? `${line.slice(0, 33)}…` : line));
   if (data.tagged) lines.push(`⚑ ${data.tagged}`);
   const widest = Math.max(...lines.map((line) => line.length));
   const round = data.kind === 'artifact' ? 1.3 : 1;
