@@ -5,6 +5,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { APIS, REDOCLY_ENV, ROOT, bin, run } from './apis.mjs';
 import { specsWithSamples } from './docs-samples.mjs';
+import { addLineagePage } from './docs-lineage-page.mjs';
 
 const OUT = path.join(ROOT, 'docs');
 
@@ -88,6 +89,7 @@ try {
   await samples.cleanup();
   await buildTypeScriptReference();
   await fs.writeFile(path.join(OUT, 'index.html'), indexPage(pages));
+  await addLineagePage(OUT);
   console.log(`docs: wrote ${path.relative(ROOT, OUT)}/index.html, ${APIS.map((a) => `${a.name}.html`).join(', ')} and api/`);
 } catch (err) {
   console.error(err instanceof Error ? err.message : err);

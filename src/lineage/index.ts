@@ -28,6 +28,17 @@ export { toMermaid } from './export-mermaid.js';
 export { toDot } from './export-dot.js';
 export { toProvJson, RK_PROV_NAMESPACE, type ProvJson } from './export-prov.js';
 export { toCytoscape, type CytoscapeJson } from './export-cytoscape.js';
+export { toHtml, pageHtml } from './export-html.js';
+export {
+  toPageData,
+  type LineagePageData,
+  type LineagePageNode,
+  type LineagePageEdge,
+  type LineagePageOptions,
+  type LineagePageRole,
+  type LineagePageSummary,
+  type LineagePageTimeline,
+} from './page-data.js';
 export type { LineageGraphSource } from './export-graph.js';
 export type { NamePattern } from './patterns.js';
 export type { TimeInput } from './time.js';

@@ -8,6 +8,7 @@ import { local } from './local.js';
 import { outboxLs, outboxPurge, outboxReplay } from './outbox.js';
 import { send } from './send.js';
 import { tagGet, tagLs, tagSet } from './tag.js';
+import { viewCommand } from './view.js';
 
 /** Every command, in the order `rk --help` lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -28,6 +29,7 @@ export const COMMANDS: readonly Command[] = [
   stateAtCommand,
   diffCommand,
   exportCommand,
+  viewCommand,
   outboxLs,
   outboxReplay,
   outboxPurge,

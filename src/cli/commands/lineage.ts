@@ -86,14 +86,14 @@ export function parseTarget(lineage: RKLineage, text: string, at: string | numbe
   return asTag();
 }
 
-function walkOptions(ctx: Context): WalkOptions {
+export function walkOptions(ctx: Context): WalkOptions {
   const hops = wholeFlag(ctx, 'hops', 0);
   const maxNodes = wholeFlag(ctx, 'max-nodes', 1);
   return { ...(hops !== undefined ? { maxHops: hops } : {}), ...(maxNodes !== undefined ? { maxNodes } : {}) };
 }
 
 /** Runs a lineage question; its invalid-input throw (an unknown start, say) becomes exit 1 or 2. */
-function ask<T>(question: () => T): T {
+export function ask<T>(question: () => T): T {
   try {
     return question();
   } catch (error) {
@@ -328,21 +328,21 @@ export const diffCommand: Command = {
   },
 };
 
-const FORMATS = ['mermaid', 'dot', 'prov-json', 'cytoscape', 'json'] as const;
+const FORMATS = ['mermaid', 'dot', 'prov-json', 'cytoscape', 'json', 'html'] as const;
 
 export const exportCommand: Command = {
   name: 'export',
-  summary: 'the lineage as Mermaid, Graphviz DOT, PROV-JSON, Cytoscape JSON or the walk as JSON',
-  usage: 'export <pem-id | artifact | ns/tag> [--format mermaid|dot|prov-json|cytoscape|json] [--down] [--hops <n>] [--at <time>]',
+  summary: 'the lineage as Mermaid, Graphviz DOT, PROV-JSON, Cytoscape JSON, the walk as JSON, or an HTML page',
+  usage: 'export <pem-id | artifact | ns/tag> [--format mermaid|dot|prov-json|cytoscape|json|html] [--down] [--hops <n>] [--at <time>]',
   description: `${TARGET_HELP} The default format is mermaid. The document goes to stdout: redirect it to a file.`,
   options: {
-    format: { type: 'string', value: '<format>', description: 'mermaid (default), dot, prov-json, cytoscape or json' },
+    format: { type: 'string', value: '<format>', description: 'mermaid (default), dot, prov-json, cytoscape, json or html (the interactive page of rk view, as one file)' },
     down: { type: 'boolean', description: 'walk downstream' },
     ...WALK_OPTIONS,
   },
   services: ['query'],
   positionals: { min: 1, max: 1 },
-  examples: ['rk export churn-pipeline/production --format mermaid > lineage.mmd', 'rk export model/churn-v1 --format dot | dot -Tsvg > lineage.svg'],
+  examples: ['rk export churn-pipeline/production --format mermaid > lineage.mmd', 'rk export model/churn-v1 --format dot | dot -Tsvg > lineage.svg', 'rk export churn-pipeline/production --format html > why.html'],
   async run(ctx) {
     const format = stringFlag(ctx.values, 'format') ?? 'mermaid';
     if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
@@ -365,6 +365,12 @@ export const exportCommand: Command = {
       case 'json':
         out.document(result);
         break;
+      case 'html': {
+        // view.ts builds on this file's helpers; loading it here, when asked, keeps the imports one-way.
+        const { exportHtml } = await import('./view.js');
+        out.line((await exportHtml(ctx, lineage)).trimEnd());
+        break;
+      }
     }
   },
 };

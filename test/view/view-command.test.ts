@@ -1,0 +1,175 @@
+import { spawn } from 'node:child_process';
+import { request } from 'node:http';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import type { LineagePageData } from '../../src/index.js';
+import { buildRk, cleanEnv } from '../cli/helpers.js';
+import { launch, nodeState, PRESENT, REQUIRED, untilDrawn, watchedPage, type PageGlobals } from './browser.js';
+import { exampleLineage, type ExampleLineage } from './example.js';
+
+/**
+ * `rk view` and `rk export --format html` against a local Record Keeper holding the example
+ * pipeline: in process through main(argv, io) (the page server, its one-hop walk in Chromium,
+ * its loopback-only answers, SIGINT), and once as the built command stopped by a real SIGINT.
+ */
+
+/** A stream main() can write to, that resolves when a line matches. */
+function capture() {
+  let text = '';
+  const waiting: Array<{ pattern: RegExp; resolve: (m: RegExpExecArray) => void }> = [];
+  return {
+    stream: {
+      write(chunk: string) {
+        text += chunk;
+        for (const w of [...waiting]) {
+          const m = w.pattern.exec(text);
+          if (m) {
+            waiting.splice(waiting.indexOf(w), 1);
+            w.resolve(m);
+          }
+        }
+        return true;
+      },
+    },
+    get text() {
+      return text;
+    },
+    until(pattern: RegExp): Promise<RegExpExecArray> {
+      const m = pattern.exec(text);
+      return m ? Promise.resolve(m) : new Promise((resolve) => waiting.push({ pattern, resolve }));
+    },
+  };
+}
+
+function embedded(html: string): LineagePageData {
+  const json = /<script type="application\/json" id="rk-data">([\s\S]*?)<\/script>/.exec(html)![1]!;
+  return JSON.parse(json) as LineagePageData;
+}
+
+describe('rk view and rk export --format html on the example pipeline', { timeout: 90_000 }, () => {
+  let example: ExampleLineage;
+  let env: NodeJS.ProcessEnv;
+  const io = (out = capture(), err = capture()) => ({ out, err, io: { stdout: out.stream, stderr: err.stream, stdin: process.stdin, env } });
+
+  beforeAll(async () => {
+    example = await exampleLineage();
+    env = cleanEnv({ RK_QUERY: example.rk.queryUrl, RK_RECEIVER: example.rk.receiverUrl, RK_GRAPH_BUILDER: example.rk.graphBuilderUrl });
+  }, 120_000);
+
+  afterAll(async () => {
+    await example?.rk.stop();
+  });
+
+  it('rk export --format html writes one self-contained page with the explanation, the slider and the Properties', async () => {
+    const run = io();
+    const code = await main(['export', 'churn-pipeline/production', '--format', 'html'], run.io);
+    expect(run.err.text).toBe('');
+    expect(code).toBe(0);
+    const html = run.out.text;
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    expect(html).not.toMatch(/<(script|link|img)[^>]+(src|href)=/i);
+    const data = embedded(html);
+    expect(data.nodes.length).toBe(example.explanation.lineage.nodes.length);
+    expect(data.summary?.models.map((m) => m.name)).toEqual(['model/churn', 'model/churn']);
+    expect(data.timeline?.tags.find((t) => t.tag === 'production')?.at.at(-1)).toBe(example.pipeline.deployedPemId);
+    expect(data.nodes.find((n) => n.type === 'train')?.properties).toMatchObject({ algorithm: 'gradient-boosting' });
+  });
+
+  it('rk export --format with an unknown format names the html one among the choices', async () => {
+    const run = io();
+    expect(await main(['export', 'churn-pipeline/production', '--format', 'pdf'], run.io)).toBe(2);
+    expect(run.err.text).toContain('json, html');
+  });
+
+  describe.skipIf(!PRESENT && !REQUIRED)('the page server, in headless Chromium', () => {
+    let browser: Browser;
+    beforeAll(async () => {
+      browser = await launch();
+    });
+    afterAll(async () => {
+      await browser?.close();
+    });
+
+    it('serves the page on loopback, walks one hop further through RK, refuses other hosts, and stops on SIGINT', async () => {
+      const run = io();
+      // playwright-core exits the process on SIGINT: its handlers stand aside while rk view's gets the signal.
+      const others = process.listeners('SIGINT');
+      const running = main(['view', 'churn-pipeline/production'], run.io);
+      const url = (await run.out.until(/Lineage page: (http:\/\/127\.0\.0\.1:\d+\/)/))[1]!;
+      try {
+        expect(run.err.text).toMatch(/\d+ nodes, \d+ edges, \d+ times on the slider\. Ctrl-C stops it\./);
+
+        // Another Host (a rebound DNS name, another site) gets nothing.
+        const port = Number(new URL(url).port);
+        const status = await new Promise<number>((resolve, reject) =>
+          request({ host: '127.0.0.1', port, path: '/', headers: { Host: 'rebound.example' } }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          })
+            .on('error', reject)
+            .end(),
+        );
+        expect(status).toBe(403);
+
+        const { page, errors, outside } = await watchedPage(browser, url.slice(0, -1));
+        await page.goto(url);
+        await untilDrawn(page);
+        const before = await page.evaluate(() => (globalThis as unknown as PageGlobals).rkPage!.drawn());
+        expect(before.nodes).toBe(example.explanation.lineage.nodes.length);
+        expect(await nodeState(page, `pem:${example.pipeline.previousDeployPemId}`)).toBeNull();
+
+        // The first training: downstream of it, the first evaluate and deploy are not in the explanation.
+        const train = example.explanation.steps.find((s) => s.type === 'train')!;
+        const at = (await nodeState(page, `pem:${train.pem}`))!;
+        const box = (await page.locator('#graph').boundingBox())!;
+        await page.mouse.click(box.x + at.x, box.y + at.y);
+        await expect(page.locator('#details dd[data-field="PEM"]').innerText()).resolves.toBe(train.pem);
+        await page.locator('#walk-down').click();
+        await expect(page.locator('#walk-result').innerText()).resolves.toMatch(/^\d+ node\(s\) added downstream\.$/);
+        const after = await page.evaluate(() => (globalThis as unknown as PageGlobals).rkPage!.drawn());
+        expect(after.nodes).toBeGreaterThan(before.nodes);
+        // The first deploy used the first model: one hop downstream of its training, now drawn.
+        expect(await nodeState(page, `pem:${example.pipeline.previousDeployPemId}`)).not.toBeNull();
+        const hop = example.lineage.downstream({ pem: train.pem }, { maxHops: 1 });
+        expect(after.nodes).toBe(new Set([...example.explanation.lineage.nodes, ...hop.nodes].map((n) => n.key)).size);
+        expect(errors).toEqual([]);
+        expect(outside).toEqual([]);
+        await page.close();
+      } finally {
+        for (const listener of others) process.off('SIGINT', listener);
+        process.emit('SIGINT');
+        for (const listener of others) process.on('SIGINT', listener);
+      }
+      expect(await running).toBe(0);
+      expect(run.err.text).toContain('Stopped the lineage page.');
+      await expect(fetch(url)).rejects.toThrow();
+    });
+  });
+
+  // Compiling the command (buildRk) takes a minute or more on a busy two-core machine.
+  it('the built rk view prints its URL and exits 0 on a real SIGINT', { timeout: 300_000 }, async () => {
+    const cli = await buildRk('view');
+    const child = spawn(process.execPath, [cli, 'view', 'churn-pipeline/production', '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let stdout = '';
+      const printed = await new Promise<{ url: string; nodes: number }>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString('utf8');
+          if (stdout.includes('\n')) resolve(JSON.parse(stdout) as { url: string; nodes: number });
+        });
+        child.once('exit', (code) => reject(new Error(`rk view exited ${code} before printing its URL`)));
+      });
+      expect(printed.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+      expect(printed.nodes).toBe(example.explanation.lineage.nodes.length);
+      const page = await fetch(printed.url);
+      expect(page.status).toBe(200);
+      expect(embedded(await page.text()).live).toBe(true);
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      process.kill(child.pid!, 'SIGINT');
+      expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
+    }
+  });
+});
