@@ -367,7 +367,7 @@ export class Records {
    * listPems without pageSize (read batch by batch, not as one snapshot).
    */
   async *streamPems(selection: ListSelection): AsyncGenerator<StoredPem[]> {
-    for await (const rows of this.#batches<PemRow>(PEM_SELECT, PEM_COLUMNS, 'equals', selection)) yield this.#withArtifacts(rows);
+    for await (const rows of this.#batches<PemRow>(PEM_SELECT, PEM_COLUMNS, 'equals', selection)) yield this.#withArtifacts(rows, this.storage.bulk);
   }
 
   async *streamArtifacts(selection: ListSelection): AsyncGenerator<Artifact[]> {
@@ -396,7 +396,8 @@ export class Records {
         params.push(LIST_BATCH);
         sql = `${select}${joinWhere(where, keyset)} ORDER BY ${orderClause(columns, selection)} LIMIT $${params.length}`;
       }
-      const rows = await this.storage.query<Row>(sql, params);
+      // Through the bulk lane: other requests go first (storage.ts, BulkLane).
+      const rows = await this.storage.bulk.query<Row>(sql, params);
       if (rows.length) yield rows;
       if (rows.length < LIST_BATCH) return;
       const last = rows[rows.length - 1] as Row & Record<string, unknown>;
@@ -447,9 +448,9 @@ export class Records {
     return row?.n ?? 0;
   }
 
-  async #withArtifacts(rows: PemRow[]): Promise<StoredPem[]> {
+  async #withArtifacts(rows: PemRow[], db: Queryable = this.storage): Promise<StoredPem[]> {
     if (!rows.length) return [];
-    const links = await this.storage.query<{ pem_id: string; role: string; artifact_name: string }>(
+    const links = await db.query<{ pem_id: string; role: string; artifact_name: string }>(
       `SELECT pem_id, role, artifact_name FROM rk_pem_artifacts WHERE pem_id = ANY($1::text[]) ORDER BY pem_id, role, position`,
       [rows.map((r) => r.id)],
     );

@@ -29,7 +29,49 @@ export interface Storage extends Queryable {
    * before the returned promise resolves, rolled back when `work` throws.
    */
   transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * The lane for the statements of long reads (each batch of a full listing): they run behind the
+   * other requests' statements, never hold every connection, and give the event loop a turn
+   * before each one (see BulkLane).
+   */
+  readonly bulk: Queryable;
   close(): Promise<void>;
+}
+
+/**
+ * Long reads that must not starve short ones (issue 19: on PGlite, eight full listings of 20 000
+ * PEMs held `/info`, which needs no database, for 6 s). PGlite runs a statement synchronously in
+ * this thread, and its queue hands the connection from one finished statement to the next in the
+ * same microtask chain, so batches of several listings could run back to back without letting
+ * the event loop read a new request. Through this lane a batch statement first waits for the
+ * event loop's next check phase (setImmediate: the requests that arrived meanwhile are read and
+ * their statements queued first), and at most `slots` batch statements run at once (PGlite 1:
+ * another request waits for at most one batch; PostgreSQL: the pool size less two, so short
+ * requests always find a connection). Listings still progress, one batch per turn each.
+ */
+export class BulkLane implements Queryable {
+  #running = 0;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(
+    private readonly target: Queryable,
+    readonly slots: number,
+  ) {}
+
+  async query<Row extends object>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
+    for (;;) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.#running < this.slots) break;
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    }
+    this.#running++;
+    try {
+      return await this.target.query<Row>(sql, params);
+    } finally {
+      this.#running--;
+      this.#waiting.shift()?.();
+    }
+  }
 }
 
 export type StorageOptions = { memory: true } | { dataDir: string } | { databaseUrl: string };
@@ -42,6 +84,7 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
 class PGliteStorage implements Storage {
   readonly description: string;
   readonly writers = 1;
+  readonly bulk: Queryable = new BulkLane(this, 1);
   readonly #db: PGlite;
 
   private constructor(db: PGlite, description: string) {
@@ -109,6 +152,7 @@ const POOL_SIZE = 8;
 class PostgresStorage implements Storage {
   readonly description: string;
   readonly writers = POOL_SIZE;
+  readonly bulk: Queryable = new BulkLane(this, POOL_SIZE - 2);
   readonly #pool: pg.Pool;
 
   private constructor(pool: pg.Pool, description: string) {
