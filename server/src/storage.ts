@@ -45,9 +45,10 @@ export interface Storage extends Queryable {
  * same microtask chain, so batches of several listings could run back to back without letting
  * the event loop read a new request. Through this lane a batch statement first waits for the
  * event loop's next check phase (setImmediate: the requests that arrived meanwhile are read and
- * their statements queued first), and at most `slots` batch statements run at once (PGlite 1:
- * another request waits for at most one batch; PostgreSQL: the pool size less two, so short
- * requests always find a connection). Listings still progress, one batch per turn each.
+ * their statements queued first), and at most `slots` batch statements run at once, a slot
+ * coming back a turn after its statement ended (PGlite 1: one batch statement per turn of the
+ * event loop, so another request waits for at most one; PostgreSQL: the pool size less two, so
+ * short requests always find a connection). Listings still progress, taking turns.
  */
 export class BulkLane implements Queryable {
   #running = 0;
@@ -59,17 +60,19 @@ export class BulkLane implements Queryable {
   ) {}
 
   async query<Row extends object>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
-    for (;;) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      if (this.#running < this.slots) break;
-      await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    }
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    while (this.#running >= this.slots) await new Promise<void>((resolve) => this.#waiting.push(resolve));
     this.#running++;
     try {
       return await this.target.query<Row>(sql, params);
     } finally {
-      this.#running--;
-      this.#waiting.shift()?.();
+      // The slot comes back on the event loop's next turn, not now: on PGlite a statement and what
+      // follows it run to completion in microtasks, so a slot freed at once would let every
+      // waiting listing run its batch in the same turn, ahead of the requests that arrived.
+      setImmediate(() => {
+        this.#running--;
+        this.#waiting.shift()?.();
+      });
     }
   }
 }
