@@ -1,12 +1,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { SpecOperation, Specs } from './spec.js';
+import { ACTION_OF, refusal } from './permissions.js';
 import type { Principal } from './types.js';
 
 /**
  * Credentials: user tokens (personal, for tests), PUC tokens (machine credentials) and admin
- * tokens (either kind, plus the right to erase everything). With none configured nothing needs a
- * credential and everything is allowed. The header names are the spec's security schemes.
+ * tokens (sent in either header). What each may do is the table of permissions.ts. With none
+ * configured nothing needs a credential and everything is allowed. The header names are the spec's security schemes.
  */
 
 export interface AuthOptions {
@@ -21,8 +22,6 @@ export type AuthOutcome =
   | { ok: true; principal: Principal }
   | { ok: false; status: 401 | 403; code: 'unauthorized' | 'forbidden'; message: string };
 
-/** Operations that need the admin right on top of a credential. */
-const ADMIN_OPERATIONS = new Set(['cleanDatabases']);
 const PEM_OPERATION = 'sendPem';
 
 export class Auth {
@@ -78,13 +77,11 @@ export class Auth {
         message: `A credential is required: send ${this.userHeader} or ${this.pucHeader}`,
       };
     }
-    if (ADMIN_OPERATIONS.has(operation.operationId) && !principal.admin) {
-      return {
-        ok: false,
-        status: principal.kind === 'anonymous' ? 401 : 403,
-        code: principal.kind === 'anonymous' ? 'unauthorized' : 'forbidden',
-        message: 'This operation needs an admin credential',
-      };
+    // What a credential may do is permissions.ts's table; no credential gets here only where the
+    // spec lets anyone call (the Receiver's /info, a PEM without --pem-auth).
+    if (principal.kind !== 'anonymous') {
+      const why = refusal(operation.operationId, principal.admin ? 'admin' : principal.kind);
+      if (why !== undefined) return { ok: false, status: 403, code: 'forbidden', message: why };
     }
     return { ok: true, principal };
   }
@@ -129,10 +126,16 @@ function headerValue(headers: IncomingHttpHeaders, name: string): string | undef
   return text === undefined || text === '' ? undefined : text;
 }
 
-/** Specs where every operation of an admin kind is known, so a renamed operationId is caught at startup. */
+/**
+ * Specs whose operations are exactly those of the permission table, so an operation added to or
+ * renamed in a spec is caught at startup, not answered with a guess.
+ */
 export function assertAuthOperations(specs: Specs): void {
   const ids = new Set(Object.values(specs).flatMap((s) => s.operations.map((o) => o.operationId)));
-  for (const id of [...ADMIN_OPERATIONS, PEM_OPERATION]) {
+  for (const id of [...Object.keys(ACTION_OF), PEM_OPERATION]) {
     if (!ids.has(id)) throw new Error(`recordkeeper-local: the specs have no operation ${id}`);
+  }
+  for (const id of ids) {
+    if (!(id in ACTION_OF)) throw new Error(`recordkeeper-local: operation ${id} is in no permission table (server/src/permissions.ts)`);
   }
 }

@@ -22,8 +22,9 @@ Usage: recordkeeper-local [options]
                            "Ack getting <Type>", POST /tag an empty 200, /clean, /rebuild and /flush
                            200 "OK", errors as one line of text (same status codes)
   --cors <origin>          let a browser page on this origin call the server (repeatable; * for any)
-  --allowed-host <name>    accept state changes sent to this host name too (repeatable; default
-                           localhost and the address it listens on)
+  --allowed-host <name>    answer requests sent to this host name too (repeatable; default
+                           localhost and the address it listens on): state changes always, and
+                           without tokens every request
   -h, --help               show this help
 
 Without tokens no credential is needed and everything, including /clean, is allowed to whoever
@@ -131,6 +132,7 @@ export async function main(argv: string[]): Promise<void> {
   console.log(`  Receiver:      ${rk.receiverUrl}`);
   console.log(`  Query:         ${rk.queryUrl}`);
   console.log(`  Graph Builder: ${rk.graphBuilderUrl}`);
+  if (rk.answeredHosts !== undefined) console.log(`Without credentials it answers only requests sent to ${rk.answeredHosts}.`);
   console.log('Stop with Ctrl+C.');
   const running = rk;
   const shutdown = (signal: string) => {

@@ -328,11 +328,13 @@ export class GraphBuilder {
  * Projects the PEMs of `batch` (their nodes, artifacts and edges) and takes them out of the queue,
  * in one set-based statement: the batch's rows and links are read once (materialized) and feed
  * every insert, so a batch of thousands of PEMs is one round trip and one pass over the link
- * table. Rows go in through `ON CONFLICT` on the unique md5 keys (an index probe per row,
- * whatever the planner's statistics say; an anti-join was planned as a sort of the whole edge
- * table while the statistics lagged behind the growing graph). A node already there (an artifact
- * an earlier batch projected, whose properties a later PEM merged into) is rewritten only when its
- * data differs, so an unchanged row writes no new version.
+ * table. Nodes go in through `ON CONFLICT` on their unique md5 key (an index probe per row,
+ * whatever the planner's statistics say; an anti-join was planned as a sort of the whole table
+ * while the statistics lagged behind the growing graph); a node already there (an artifact an
+ * earlier batch projected, whose properties a later PEM merged into) is rewritten only when its
+ * data differs, so an unchanged row writes no new version. Edges are plain inserts: this
+ * transaction is the only one that writes a PEM's edges (it takes the PEM out of the queue, and a
+ * rebuild deletes every edge before queueing again), so they need no unique key to stay single.
  */
 async function project(tx: Queryable, batch: readonly { seq: number; id: string | null }[]): Promise<void> {
   await tx.query(
@@ -354,7 +356,6 @@ async function project(tx: Queryable, batch: readonly { seq: number; id: string 
        SELECT DISTINCT CASE role WHEN 'uses' THEN 'USES' ELSE 'PRODUCES' END, pem_id, artifact_name FROM links
        UNION ALL
        SELECT 'PREDECESSOR', id, predecessor FROM pems WHERE predecessor IS NOT NULL
-       ON CONFLICT DO NOTHING
        RETURNING 1
      ), nodes AS (
        INSERT INTO rk_graph_nodes (label, key, data)

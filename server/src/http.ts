@@ -1,12 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Auth } from './auth.js';
-import { matchPath, SERVICES, type SchemaObject, type ServiceName, type SpecOperation, type SpecParameter, type Specs } from './spec.js';
+import { findOperation, matchPath, SERVICES, type SchemaObject, type ServiceName, type SpecOperation, type SpecParameter, type Specs } from './spec.js';
 import { replyShaper, type RepliesMode, type ReplyContext } from './replies.js';
 import type { ApiError, ErrorCode, Handlers, OperationId, Principal, Reply } from './types.js';
 import { SchemaValidator, textProblem, type Violation } from './validation.js';
 import { graphBuilderFacts, queryFacts, receiverFacts } from 'recordkeeper-client/specs';
-import { checkRequestSite, corsHeaders, preflight, type SiteOptions } from './site.js';
+import { checkHost, checkRequestSite, corsHeaders, preflight, type SiteOptions } from './site.js';
 import { enableStreamedReplies, sendStreamed } from './stream.js';
+import { parseTimestamp } from 'recordkeeper-client/wire';
 
 /**
  * The HTTP front of the three services on one port, under the path prefixes `/receiver`,
@@ -40,6 +41,8 @@ export interface HttpOptions {
   /** Origins allowed cross-site (CORS) and the host names the server answers state changes for. */
   site?: SiteOptions;
   onError(error: unknown, request: IncomingMessage): void;
+  /** Where notes that are no fault of the server go (a client that went away mid-upload). */
+  onInfo?(line: string): void;
 }
 
 export function createRequestListener(options: HttpOptions): (req: IncomingMessage, res: ServerResponse) => void {
@@ -56,17 +59,30 @@ export function createRequestListener(options: HttpOptions): (req: IncomingMessa
     }
   }
   const shape = replyShaper(options.replies ?? 'rich');
+  const timestampPattern = clientTimestampPattern(options.specs);
   const site: SiteOptions = options.site ?? { cors: [], allowedHosts: [] };
   return (req, res) => {
     const context: ReplyContext = {};
     const cors = corsHeaders(site, req.headers);
+    // Without credentials the Host is the only thing between a DNS-rebinding page and every PEM:
+    // every request is checked, reads too, before routing. With credentials reads need a token.
+    const foreignHost = options.auth.required ? undefined : checkHost(site, req.headers);
+    if (foreignHost) {
+      send(res, shape(error(403, 'forbidden', foreignHost), context));
+      return;
+    }
     if (req.method === 'OPTIONS') {
       const answer = preflight(site, req.headers);
       send(res, answer.status === 204 ? { status: 204, headers: answer.headers } : error(403, 'forbidden', answer.message));
       return;
     }
-    handle(options, validator, req, context, site)
+    handle(options, validator, req, context, site, timestampPattern)
       .catch((failure: unknown): Reply => {
+        if (failure instanceof BodyCutShort) {
+          options.onInfo?.(`${context.operationId ?? 'a request'}: ${failure.message}; nothing was stored`);
+          // Written to a connection that is gone; no client reads it.
+          return error(400, 'malformed_request', `body: ${failure.message}`, 'body');
+        }
         // Neither the answer nor the log line carries the error's text: a database error can
         // quote SQL, index names and the PEM's values. The log gets its class and SQLSTATE.
         options.onError(internalError(failure, context.operationId), req);
@@ -110,7 +126,14 @@ function malformed(operation: SpecOperation, message: string, field?: string): R
 }
 
 /** Fills `context` as it learns what the request is, for the reply shaping that follows. */
-async function handle(options: HttpOptions, validator: SchemaValidator, req: IncomingMessage, context: ReplyContext, site: SiteOptions): Promise<Reply> {
+async function handle(
+  options: HttpOptions,
+  validator: SchemaValidator,
+  req: IncomingMessage,
+  context: ReplyContext,
+  site: SiteOptions,
+  timestampPattern: string | undefined,
+): Promise<Reply> {
   const { rawPath, search } = splitUrl(req.url ?? '/');
   const service = SERVICES.find((s) => rawPath === SERVICE_PREFIX[s] || rawPath.startsWith(`${SERVICE_PREFIX[s]}/`));
   if (!service) {
@@ -166,8 +189,11 @@ async function handle(options: HttpOptions, validator: SchemaValidator, req: Inc
     path[parameter.name] = value;
   }
 
-  const query = readQuery(operation, validator, search);
+  const query = readQuery(operation, validator, search, timestampPattern);
   if ('status' in query) return query;
+
+  const headerProblem = checkHeaders(operation, validator, req);
+  if (headerProblem) return headerProblem;
 
   if (body.value !== undefined) {
     const schema = operation.requestBody?.content['application/json']?.schema;
@@ -275,8 +301,9 @@ function collect(req: IncomingMessage, keep: number, stopAfter: number): Promise
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const detach = () => req.off('data', onData).off('end', done).off('close', closed).off('error', cut);
     const done = () => {
-      req.off('data', onData).off('end', done).off('close', done).off('error', onError);
+      detach();
       resolve({ chunks, size });
     };
     const onData = (chunk: Buffer) => {
@@ -284,12 +311,29 @@ function collect(req: IncomingMessage, keep: number, stopAfter: number): Promise
       if (size <= keep) chunks.push(chunk);
       if (size > stopAfter) done();
     };
-    const onError = (cause: Error) => {
-      req.off('data', onData).off('end', done).off('close', done).off('error', onError);
-      reject(cause);
+    // A connection closed (or reset) before the body's end: the client went away mid-upload.
+    const cut = () => {
+      detach();
+      reject(new BodyCutShort(size, Number(req.headers['content-length'])));
     };
-    req.on('data', onData).on('end', done).on('close', done).on('error', onError);
+    const closed = () => (req.complete ? done() : cut());
+    req.on('data', onData).on('end', done).on('close', closed).on('error', cut);
   });
+}
+
+/**
+ * A request whose body never arrived whole (the client closed or reset the connection mid-upload).
+ * Nothing was read into any handler, so nothing changed; it is the client's doing, not a fault of
+ * the server, and is logged as an info line, not as an internal error.
+ */
+export class BodyCutShort extends Error {
+  constructor(
+    readonly received: number,
+    readonly declared: number,
+  ) {
+    super(`the client closed the connection after ${received}${Number.isSafeInteger(declared) ? ` of ${declared}` : ''} bytes of the body`);
+    this.name = 'BodyCutShort';
+  }
 }
 
 function tooLarge(size: number | string, limit: number): Reply {
@@ -301,10 +345,21 @@ function tooLarge(size: number | string, limit: number): Reply {
  * list operations an unknown parameter or sort field is 400, as the Query spec says; operations
  * without query parameters ignore a query string, as OpenAPI allows.
  */
-function readQuery(operation: SpecOperation, validator: SchemaValidator, search: string): { value: Record<string, unknown> } | Reply {
+function readQuery(operation: SpecOperation, validator: SchemaValidator, search: string, timestampPattern: string | undefined): { value: Record<string, unknown> } | Reply {
   const declared = operation.parameters.filter((p) => p.in === 'query');
   const value: Record<string, unknown> = {};
   if (!declared.length) return { value };
+  // URLSearchParams keeps a broken escape such as %ZZ as the text "%ZZ" and turns bytes that are
+  // not UTF-8 into U+FFFD: the filter would silently match something else than what was meant.
+  const undecodable = badPercentEncoding(search);
+  if (undecodable) {
+    return error(
+      400,
+      'malformed_request',
+      `${undecodable.name}: ${JSON.stringify(undecodable.text.slice(0, 200))} is not valid percent-encoding (a % must start %XX escapes of UTF-8 bytes); send % itself as %25`,
+      undecodable.name,
+    );
+  }
   const params = new URLSearchParams(search);
   for (const name of new Set(params.keys())) {
     const parameter = declared.find((p) => p.name === name);
@@ -332,6 +387,9 @@ function readQuery(operation: SpecOperation, validator: SchemaValidator, search:
     const coerced = coerce(parameter, raw);
     const violation = validator.check(parameter.schema, coerced, name);
     if (violation) return invalid(violation);
+    if (timestampPattern !== undefined && (parameter.schema as SchemaObject).pattern === timestampPattern && parseTimestamp(coerced) === undefined) {
+      return error(422, 'invalid_request', `${name}: ${JSON.stringify(raw)} is not a real UTC time (YYYY-MM-DD HH:MM:SS with a real month, day, hour, minute and second)`, name);
+    }
     value[name] = coerced;
   }
   for (const parameter of declared) {
@@ -345,4 +403,62 @@ function coerce(parameter: SpecParameter, raw: string): unknown {
   const type = (parameter.schema as SchemaObject).type;
   if ((type === 'integer' || type === 'number') && /^-?\d+(\.\d+)?$/.test(raw)) return Number(raw);
   return raw;
+}
+
+/**
+ * The pattern of the Pem's `TimestampClient` (the spec's ClientTimestamp): a parameter with this
+ * schema is a client time, and the spec says a time that does not exist is refused, which a
+ * pattern alone cannot say (month 13, 25:00).
+ */
+function clientTimestampPattern(specs: Specs): string | undefined {
+  const pem = findOperation(specs, 'sendPem').requestBody?.content['application/json']?.schema;
+  const property = (pem?.properties as Record<string, SchemaObject> | undefined)?.TimestampClient;
+  return typeof property?.pattern === 'string' ? property.pattern : undefined;
+}
+
+/** The first name or value of a query string that is not valid percent-encoded UTF-8. */
+export function badPercentEncoding(search: string): { name: string; text: string } | undefined {
+  for (const pair of search.split('&')) {
+    if (!pair.includes('%')) continue;
+    const equals = pair.indexOf('=');
+    const rawName = equals === -1 ? pair : pair.slice(0, equals);
+    const rawValue = equals === -1 ? '' : pair.slice(equals + 1);
+    const name = decodeQueryPart(rawName);
+    if (name === undefined) return { name: rawName, text: rawName };
+    if (decodeQueryPart(rawValue) === undefined) return { name, text: rawValue };
+  }
+  return undefined;
+}
+
+function decodeQueryPart(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text.replaceAll('+', ' '));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Header parameters the operation declares (`Idempotency-Key`, `X-RK-Attempt`), validated with
+ * their schemas like path and query parameters: an empty key or an attempt of 0 or `two` is 422
+ * naming the header. Headers the operation does not declare are none of its business.
+ */
+function checkHeaders(operation: SpecOperation, validator: SchemaValidator, req: IncomingMessage): Reply | undefined {
+  for (const parameter of operation.parameters) {
+    if (parameter.in !== 'header') continue;
+    const sent = req.headers[parameter.name.toLowerCase()];
+    if (sent === undefined) {
+      if (parameter.required) return error(422, 'invalid_request', `${parameter.name}: is required`, parameter.name);
+      continue;
+    }
+    const raw = Array.isArray(sent) ? sent.join(', ') : sent;
+    const textIssue = textProblem(raw);
+    if (textIssue) return error(422, 'invalid_request', `${parameter.name}: ${textIssue}`, parameter.name);
+    const type = (parameter.schema as SchemaObject).type;
+    // A header is text; an integer header must be written as one (no sign, no fraction, no exponent).
+    const value = type === 'integer' && /^\d{1,15}$/.test(raw.trim()) ? Number(raw.trim()) : raw;
+    const violation = validator.check(parameter.schema, value, parameter.name);
+    if (violation) return invalid({ ...violation, message: `${violation.message} (header ${parameter.name}: ${JSON.stringify(raw.slice(0, 100))})` });
+  }
+  return undefined;
 }

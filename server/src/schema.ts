@@ -12,8 +12,14 @@ import type { Queryable, Storage } from './storage.js';
  * PEMs the Graph Builder could not project are kept in `rk_graph_failures`; every filter and sort
  * the Query spec allows has an index (`COLLATE "C"`, as the queries sort), and artifact Name
  * "contains" uses a trigram index where pg_trgm is available.
+ *
+ * Version 3 (issue 20 item 3): the graph tables keep only the indexes the projection and the
+ * reads need. Edges have no unique key and no md5 columns (a PEM's edges are written once, by the
+ * transaction that takes it out of `rk_graph_pending`; a rebuild deletes them first), and nodes'
+ * `seq` is no longer a unique index (it orders, nothing looks it up). The projection inserted 5.5
+ * indexed rows per PEM into 3 indexes each; edges now go into 2, nodes into 2.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** Filterable and sortable PEM columns, each indexed as `(column COLLATE "C", seq)`. */
 const PEM_INDEXED = ['type', 'predecessor', 'emitter', 'timestamp_client', 'timestamp_received', 'tag', 'tag_namespace', 'id'];
@@ -75,7 +81,7 @@ const STATEMENTS = [
   // Unique on md5 of the keys (a B-tree entry holds at most about 2 700 bytes; a hash does not
   // care), looked up by the text itself through hash indexes.
   `CREATE TABLE IF NOT EXISTS rk_graph_nodes (
-     seq INTEGER GENERATED ALWAYS AS IDENTITY UNIQUE,
+     seq INTEGER GENERATED ALWAYS AS IDENTITY,
      label TEXT NOT NULL CHECK (label IN ('PEM', 'Artifact')),
      key TEXT NOT NULL,
      key_md5 TEXT GENERATED ALWAYS AS (md5(key)) STORED,
@@ -83,13 +89,12 @@ const STATEMENTS = [
      PRIMARY KEY (label, key_md5)
    )`,
   `CREATE INDEX IF NOT EXISTS rk_graph_nodes_by_key ON rk_graph_nodes USING hash (key)`,
+  // No unique key: the Graph Builder writes a PEM's edges once (see above), and every read
+  // looks edges up by src or dst through the hash indexes.
   `CREATE TABLE IF NOT EXISTS rk_graph_edges (
      rel TEXT NOT NULL CHECK (rel IN ('USES', 'PRODUCES', 'PREDECESSOR')),
      src TEXT NOT NULL,
-     dst TEXT NOT NULL,
-     src_md5 TEXT GENERATED ALWAYS AS (md5(src)) STORED,
-     dst_md5 TEXT GENERATED ALWAYS AS (md5(dst)) STORED,
-     PRIMARY KEY (rel, src_md5, dst_md5)
+     dst TEXT NOT NULL
    )`,
   `CREATE INDEX IF NOT EXISTS rk_graph_edges_by_src ON rk_graph_edges USING hash (src)`,
   `CREATE INDEX IF NOT EXISTS rk_graph_edges_by_dst ON rk_graph_edges USING hash (dst)`,
@@ -112,11 +117,15 @@ const STATEMENTS = [
 const MIGRATIONS: Record<number, (tx: Queryable) => Promise<void>> = {
   // 1 -> 2: the graph is a projection; drop it (the new tables are created by STATEMENTS) and
   // queue every PEM for the Graph Builder, which rebuilds it.
-  2: async (tx) => {
-    await tx.query(`DROP TABLE IF EXISTS rk_graph_edges`);
-    await tx.query(`DROP TABLE IF EXISTS rk_graph_nodes`);
-  },
+  2: dropGraph,
+  // 2 -> 3: graph tables with fewer indexes; the graph is dropped and rebuilt the same way.
+  3: dropGraph,
 };
+
+async function dropGraph(tx: Queryable): Promise<void> {
+  await tx.query(`DROP TABLE IF EXISTS rk_graph_edges`);
+  await tx.query(`DROP TABLE IF EXISTS rk_graph_nodes`);
+}
 
 /** Creates the schema, or migrates an older version in place, in one transaction. */
 export async function migrate(storage: Storage): Promise<void> {
@@ -131,8 +140,10 @@ export async function migrate(storage: Storage): Promise<void> {
     }
     for (let v = from + 1; v <= SCHEMA_VERSION; v++) await MIGRATIONS[v]?.(tx);
     for (const statement of STATEMENTS.slice(1)) await tx.query(statement);
-    if (from < 2) {
+    if (from < SCHEMA_VERSION) {
+      // The graph was dropped: every PEM is projected again, and none of them failed yet.
       await tx.query(`DELETE FROM rk_graph_pending`);
+      await tx.query(`DELETE FROM rk_graph_failures`);
       await tx.query(`INSERT INTO rk_graph_pending (pem_seq) SELECT seq FROM rk_pems`);
     }
     await tx.query(

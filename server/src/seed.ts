@@ -6,10 +6,12 @@ import type { Storage } from './storage.js';
  * Shape: chains of 10 (PEM i follows i-1 unless i % 10 = 0), PEM i produces artifact `art-i` and
  * uses `art-(i-1)` inside its chain; every PEM with i % 10 = 9 is a fan-in that also uses the
  * artifacts of i-2..i-5; 7 Types, 5 Emitters (= tag namespaces), 100 Tags moved along. Every
- * seeded PEM is queued for the Graph Builder, as the Receiver's insert does.
+ * seeded PEM is queued for the Graph Builder, as the Receiver's insert does. IDs are
+ * `seed-00000042`, or with `hexIds` the spec's 32 hex digits (`000…02a`), which the HTTP reads
+ * (`GET /pem/{pem_id}`) accept.
  */
-export async function seedPems(storage: Storage, from: number, to: number): Promise<void> {
-  const id = (expr: string) => `'seed-' || lpad((${expr})::text, 8, '0')`;
+export async function seedPems(storage: Storage, from: number, to: number, options: { hexIds?: boolean } = {}): Promise<void> {
+  const id = options.hexIds ? (expr: string) => `lpad(to_hex(${expr}), 32, '0')` : (expr: string) => `'seed-' || lpad((${expr})::text, 8, '0')`;
   await storage.transaction(async (tx) => {
     const [before] = await tx.query<{ last: number | null }>(`SELECT max(seq) AS last FROM rk_pems`);
     await tx.query(

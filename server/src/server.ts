@@ -8,7 +8,7 @@ import { Records } from './records.js';
 import { repliesMode, type RepliesMode } from './replies.js';
 import { migrate } from './schema.js';
 import { constOf, findOperation, loadSpecs } from './spec.js';
-import { normalizeOrigin } from './site.js';
+import { acceptedHostsText, normalizeOrigin } from './site.js';
 import { openStorage, type Storage, type StorageOptions } from './storage.js';
 
 export interface LocalRKOptions extends AuthOptions {
@@ -39,10 +39,18 @@ export interface LocalRKOptions extends AuthOptions {
    * any. Default none: cross-site requests that change state are refused.
    */
   cors?: readonly string[];
-  /** Host names (without port) to accept state changes for, besides localhost and the bound address. */
+  /**
+   * Host names (without port) to answer besides localhost and the bound address: state changes
+   * always, and without credentials every request (a foreign Host is DNS rebinding).
+   */
   allowedHosts?: readonly string[];
   /** Where unexpected errors are reported; default console.error. */
   onError?: (error: unknown) => void;
+  /**
+   * Where notes that are no fault of the server go, one line each (a client that closed the
+   * connection mid-upload); default console.log with the `recordkeeper-local: info:` prefix.
+   */
+  onInfo?: (line: string) => void;
 }
 
 export interface LocalRK {
@@ -55,6 +63,12 @@ export interface LocalRK {
   replies: RepliesMode;
   /** The database the server uses, for tests and tools. */
   storage: Storage;
+  /**
+   * Without credentials, the Host names it answers (every request with another Host is refused),
+   * as its start-up lines say: `localhost, 127.0.0.1, [::1] (add names with --allowed-host)`.
+   * Undefined when credentials are configured (then only state changes check the Host).
+   */
+  answeredHosts: string | undefined;
   /** Stops listening, waits for requests and reports in progress, stops the loop, closes the database. */
   stop(): Promise<void>;
 }
@@ -113,6 +127,7 @@ export async function startLocalRK(options: LocalRKOptions = {}): Promise<LocalR
       replies,
       site: { cors, allowedHosts, boundHost: host },
       onError: (error) => onError(error),
+      onInfo: options.onInfo ?? ((line: string) => console.log(`recordkeeper-local: info: ${line}`)),
     });
     server = createServer({ keepAliveTimeout: 5000 }, listener);
     await listen(server, options.port ?? 0, host);
@@ -137,6 +152,7 @@ export async function startLocalRK(options: LocalRKOptions = {}): Promise<LocalR
     port: address.port,
     replies,
     storage,
+    answeredHosts: auth.required ? undefined : acceptedHostsText({ cors, allowedHosts, boundHost: options.host ?? '127.0.0.1' }),
     stop() {
       stopping ??= (async () => {
         const closed = new Promise<void>((resolve) => runningServer.close(() => resolve()));

@@ -79,12 +79,32 @@ function hostAllowed(site: SiteOptions, host: string | undefined): boolean {
   return site.allowedHosts.some((h) => h.toLowerCase() === name);
 }
 
+/**
+ * Why a request sent to this Host is refused (403), or undefined when the Host is this server's.
+ * State changes are always checked; without credentials every request is (see http.ts), since a
+ * page that rebinds its own name to 127.0.0.1 could otherwise read every PEM.
+ */
+export function checkHost(site: SiteOptions, headers: IncomingHttpHeaders): string | undefined {
+  const host = header(headers, 'host');
+  if (hostAllowed(site, host)) return undefined;
+  return `Host ${JSON.stringify(hostName(host ?? '').slice(0, 200))} is not this server's; it answers ${acceptedHostsText(site)}`;
+}
+
+/** The Host names this server answers, as said in refusals and in its start-up lines. */
+export function acceptedHostsText(site: SiteOptions): string {
+  const bound = (site.boundHost ?? '127.0.0.1').toLowerCase();
+  const names = ['localhost', '127.0.0.1', '[::1]'];
+  if (WILDCARDS.has(bound)) names.push('any IP address');
+  else if (!LOOPBACK_NAMES.has(bound)) names.push(isIP(bound) === 6 ? `[${bound}]` : bound);
+  names.push(...site.allowedHosts.map((h) => h.toLowerCase()));
+  return `${names.join(', ')} (add names with --allowed-host)`;
+}
+
 /** Why a state-changing request is refused (403), or undefined when it may go on. */
 export function checkRequestSite(site: SiteOptions, headers: IncomingHttpHeaders): string | undefined {
+  const refusedHost = checkHost(site, headers);
+  if (refusedHost) return refusedHost;
   const host = header(headers, 'host');
-  if (!hostAllowed(site, host)) {
-    return `Host ${JSON.stringify(hostName(host ?? ''))} is not this server's; state changes are accepted for localhost, the address it listens on and names given with --allowed-host`;
-  }
   const origin = header(headers, 'origin');
   if (origin === undefined) return undefined;
   const normalized = normalizeOrigin(origin);

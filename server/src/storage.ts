@@ -29,7 +29,52 @@ export interface Storage extends Queryable {
    * before the returned promise resolves, rolled back when `work` throws.
    */
   transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * The lane for the statements of long reads (each batch of a full listing): they run behind the
+   * other requests' statements, never hold every connection, and give the event loop a turn
+   * before each one (see BulkLane).
+   */
+  readonly bulk: Queryable;
   close(): Promise<void>;
+}
+
+/**
+ * Long reads that must not starve short ones (issue 19: on PGlite, eight full listings of 20 000
+ * PEMs held `/info`, which needs no database, for 6 s). PGlite runs a statement synchronously in
+ * this thread, and its queue hands the connection from one finished statement to the next in the
+ * same microtask chain, so batches of several listings could run back to back without letting
+ * the event loop read a new request. Through this lane a batch statement first waits for the
+ * event loop's next check phase (setImmediate: the requests that arrived meanwhile are read and
+ * their statements queued first), and at most `slots` batch statements run at once, a slot
+ * coming back a turn after its statement ended (PGlite 1: one batch statement per turn of the
+ * event loop, so another request waits for at most one; PostgreSQL: the pool size less two, so
+ * short requests always find a connection). Listings still progress, taking turns.
+ */
+export class BulkLane implements Queryable {
+  #running = 0;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(
+    private readonly target: Queryable,
+    readonly slots: number,
+  ) {}
+
+  async query<Row extends object>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    while (this.#running >= this.slots) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    this.#running++;
+    try {
+      return await this.target.query<Row>(sql, params);
+    } finally {
+      // The slot comes back on the event loop's next turn, not now: on PGlite a statement and what
+      // follows it run to completion in microtasks, so a slot freed at once would let every
+      // waiting listing run its batch in the same turn, ahead of the requests that arrived.
+      setImmediate(() => {
+        this.#running--;
+        this.#waiting.shift()?.();
+      });
+    }
+  }
 }
 
 export type StorageOptions = { memory: true } | { dataDir: string } | { databaseUrl: string };
@@ -42,6 +87,7 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
 class PGliteStorage implements Storage {
   readonly description: string;
   readonly writers = 1;
+  readonly bulk: Queryable = new BulkLane(this, 1);
   readonly #db: PGlite;
 
   private constructor(db: PGlite, description: string) {
@@ -109,6 +155,7 @@ const POOL_SIZE = 8;
 class PostgresStorage implements Storage {
   readonly description: string;
   readonly writers = POOL_SIZE;
+  readonly bulk: Queryable = new BulkLane(this, POOL_SIZE - 2);
   readonly #pool: pg.Pool;
 
   private constructor(pool: pg.Pool, description: string) {

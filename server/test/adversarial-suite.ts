@@ -128,7 +128,7 @@ export function defineAdversarialSuite(storage: string, options: () => Promise<L
       });
 
       it('answers odd filters without a 500', async () => {
-        for (const value of ['%25', '_', '%5C', "'", '%22', '%F0%9F%A6%8A', 'x'.repeat(5000), '%C3%28']) {
+        for (const value of ['%25', '_', '%5C', "'", '%22', '%F0%9F%A6%8A', 'x'.repeat(5000)]) {
           const answer = await h.call('query', 'GET', `/pems?Type=${value}`);
           expect(answer.status).toBe(200);
           const count = await h.call('query', 'GET', `/artifacts_count?Name=${value}`);
@@ -137,6 +137,11 @@ export function defineAdversarialSuite(storage: string, options: () => Promise<L
         await refused(422, () => h.call('query', 'GET', '/pems?pageSize=-1'), 'pageSize');
         await refused(422, () => h.call('query', 'GET', '/pems?pageSize=99999999999999999999'), 'pageSize');
         await refused([400, 422], () => h.call('query', 'GET', '/pems?sortField=%00'), 'sortField');
+        // Bytes that are not UTF-8 and broken escapes are refused (issue 19), not read as other text.
+        for (const value of ['%C3%28', '%ZZ', '%E2%9C']) {
+          await refused(400, () => h.call('query', 'GET', `/pems?Type=${value}`), 'Type');
+          await refused(400, () => h.call('query', 'GET', `/artifacts_count?Name=${value}`), 'Name');
+        }
       });
 
       it('refuses base64 tag segments that are not base64 of short UTF-8 text', async () => {

@@ -26,6 +26,7 @@ async function refusingStore(bad: Set<string>): Promise<{ storage: Storage; grou
   const storage: Storage = {
     description: inner.description,
     writers: inner.writers,
+    bulk: inner.bulk,
     close: () => inner.close(),
     async query<Row extends object>(sql: string, params?: readonly unknown[]): Promise<Row[]> {
       check(sql, params);

@@ -30,6 +30,7 @@ describe('the Graph Builder queue (pending PEMs instead of an anti-join)', { tim
     const racing: Storage = {
       description: storage.description,
       writers: storage.writers,
+      bulk: storage.bulk,
       close: () => storage.close(),
       transaction: (work) => storage.transaction(work),
       async query<Row extends object>(sql: string, params?: readonly unknown[]): Promise<Row[]> {
