@@ -1,5 +1,7 @@
 import { isPlainObject } from './checks.js';
-import { isHexId } from '../wire/ids.js';
+import type { components } from '../generated/receiver.js';
+
+type TagRecord = components['schemas']['TagRecord'];
 
 /**
  * Reading the answers whose body the real Record Keeper never made public: `POST /pem`,
@@ -52,21 +54,21 @@ export function pemAckOf(id: string, data: unknown): ReceiverAck {
   return reply.text ? { ID: id, status: 'accepted', reply: oneLine(reply.text) } : { ID: id, status: 'accepted' };
 }
 
-/** What setTag resolves with: what was set, and when the Receiver says it did (only our local RK does). */
-export interface TagAck {
-  NamespaceID: string;
-  Tag: string;
-  EventID: string;
-  /** The Receiver's time of the move, when its answer carried one. */
-  UpdatedAt?: string;
-}
+/** What setTag sent: the tag record less the Receiver's time. */
+export type TagSent = Omit<TagRecord, 'UpdatedAt'>;
 
-export function tagAckOf(sent: { NamespaceID: string; Tag: string; EventID: string }, data: unknown): TagAck {
+/** What setTag resolves with: what was set, and `UpdatedAt` when the Receiver says when (only our local RK does). */
+export type TagAck = TagSent & Partial<Pick<TagRecord, 'UpdatedAt'>>;
+
+/** Ours when the body is the tag record of what was sent; otherwise what was sent. */
+export function tagAckOf(sent: TagSent, data: unknown): TagAck {
   const body = replyOf(data).json;
-  if (isPlainObject(body) && body.NamespaceID === sent.NamespaceID && body.Tag === sent.Tag && isHexId(body.EventID)) {
-    return typeof body.UpdatedAt === 'string' ? { ...sent, EventID: body.EventID, UpdatedAt: body.UpdatedAt } : { ...sent, EventID: body.EventID };
-  }
-  return { ...sent };
+  if (!isPlainObject(body)) return { ...sent };
+  const record = body as Partial<Record<keyof TagRecord, unknown>>;
+  // Every field sent comes back the same, or the body is not this tag's record.
+  if (!(Object.keys(sent) as (keyof TagSent)[]).every((key) => record[key] === sent[key])) return { ...sent };
+  const updatedAt = record.UpdatedAt;
+  return typeof updatedAt === 'string' ? { ...sent, UpdatedAt: updatedAt } : { ...sent };
 }
 
 /** The message of an admin POST: our `{msg}`, a JSON string, or the body's text ('' when there is none). */

@@ -8,6 +8,9 @@ import type { RKOptions } from './options.js';
 import { checkBudgetOptions, resolveRetryPolicy, type RetryPolicy } from './retry-policy.js';
 import { VERSION } from './version.js';
 import { insecureFetch } from './insecure-fetch.js';
+import { FetchWire } from './fetch-wire.js';
+import { NodeWire } from './node-wire.js';
+import type { Wire } from './wire.js';
 
 /**
  * A client's options, checked once when it is made (a bad value throws RKInvalidInputError there
@@ -27,15 +30,15 @@ export interface Settings {
   clock: Clock;
   logger: Logger;
   signal: AbortSignal | undefined;
-  fetch: typeof globalThis.fetch;
+  /**
+   * How every request of this client travels, chosen once: on Node without an injected fetch an
+   * undici Pool per origin (node-wire.ts), elsewhere fetch (fetch-wire.ts: other runtimes, an
+   * injected fetch, the insecure fetch of a non-Node runtime).
+   */
+  wire: Wire;
   userAgent: string;
   /** The one credential header sent, if any: the user credential wins, as in the reference client. */
   credential: { header: string; value: string } | undefined;
-  /**
-   * Node and no injected fetch: the transport may send its hot path (POST /pem) with undici
-   * directly. Elsewhere (other runtimes, an injected fetch) every request goes through fetch.
-   */
-  nodeWire: boolean;
   /** TLS certificate checks off for this client (`insecure: true`). */
   insecure: boolean;
   /** With `debug: true` or RK_LOG=debug: one line per request and per retry; otherwise undefined. */
@@ -87,6 +90,8 @@ function settingsOf(creating: string, options: RKOptions, headers: HeaderDefault
   }
   const base = injected ?? ((input, init) => globalThis.fetch(input, init));
   const logger = options.logger ?? consoleLogger;
+  const insecure = options.insecure === true;
+  const fetch = insecure ? insecureFetch(base, injected !== undefined) : base;
   return {
     timeoutMs,
     timeoutGiven: options.timeoutMs !== undefined,
@@ -96,11 +101,10 @@ function settingsOf(creating: string, options: RKOptions, headers: HeaderDefault
     clock: options.clock ?? systemClock,
     logger,
     signal,
-    fetch: options.insecure ? insecureFetch(base, injected !== undefined) : base,
+    wire: injected === undefined && onNode() ? new NodeWire(insecure, fetch) : new FetchWire(fetch),
     userAgent: headerValue(creating, 'userAgent', options.userAgent ?? `recordkeeper-client-${VERSION}`),
     credential: credentialOf(creating, options, headers),
-    nodeWire: injected === undefined && onNode(),
-    insecure: options.insecure === true,
+    insecure,
     debug: debugging(options) ? debugLine(logger) : undefined,
   };
 }

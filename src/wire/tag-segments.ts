@@ -5,9 +5,14 @@
  * where the reference client's own request breaks.
  */
 export function encodeTagSegment(text: string): string {
+  return tagBase64(text).replaceAll('/', '%2F');
+}
+
+/** Standard base64 of the text's UTF-8 bytes: a tag segment's value before it goes in a path. */
+export function tagBase64(text: string): string {
   let binary = '';
   for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll('/', '%2F');
+  return btoa(binary);
 }
 
 /**
