@@ -217,12 +217,13 @@ export class RKClient implements RKClientLike {
     return this.#receiver.run(
       'setTag',
       () => {
-        sent = {
+        const tag: TagSent = {
           NamespaceID: limitedText(operation, 'namespace', namespace, 'my-service', 'Pem', 'TagNamespace'),
           Tag: limitedText(operation, 'tagName', tagName, 'production', 'Pem', 'Tag'),
           EventID: requireHexId(operation, 'pem', pem instanceof Pem ? pem.ID : pem),
         };
-        return { path: { ns_b64: tagBase64(sent.NamespaceID), tag_b64: tagBase64(sent.Tag), pem_id: sent.EventID } };
+        sent = tag;
+        return { path: { ns_b64: tagBase64(tag.NamespaceID), tag_b64: tagBase64(tag.Tag), pem_id: tag.EventID } };
       },
       call,
       {
