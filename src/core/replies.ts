@@ -2,6 +2,7 @@ import { isPlainObject } from './checks.js';
 import type { components } from '../generated/receiver.js';
 
 type TagRecord = components['schemas']['TagRecord'];
+type PemAck = components['schemas']['PemAck'];
 
 /**
  * Reading the answers whose body the real Record Keeper never made public: `POST /pem`,
@@ -34,13 +35,13 @@ export function replyOf(data: unknown): Reply {
 }
 
 /** The Receiver's acknowledgement of a PEM, as the client reads it from any 2xx. */
-export interface ReceiverAck {
-  ID: string;
-  /** `duplicate` only when the Receiver said so (our local RK does); any other 2xx is `accepted`. */
-  status: 'accepted' | 'duplicate';
+export type ReceiverAck = PemAck & {
   /** The Receiver's own words when its answer was not a JSON acknowledgement, e.g. `Ack getting ingest`. */
   reply?: string;
-}
+};
+
+/** `duplicate` only when the Receiver said so (our local RK does); any other 2xx is `accepted`. */
+const ACK_STATUSES: readonly PemAck['status'][] = ['accepted', 'duplicate'];
 
 /** Ours when the body is our `{ID, status}` for this PEM; otherwise `accepted`, with the body's text. */
 export function pemAckOf(id: string, data: unknown): ReceiverAck {
@@ -48,8 +49,8 @@ export function pemAckOf(id: string, data: unknown): ReceiverAck {
   if (data === `{"ID":"${id}","status":"accepted"}`) return { ID: id, status: 'accepted' };
   const reply = replyOf(data);
   const body = reply.json;
-  if (isPlainObject(body) && body.ID === id && (body.status === 'accepted' || body.status === 'duplicate')) {
-    return { ID: id, status: body.status };
+  if (isPlainObject(body) && body.ID === id && ACK_STATUSES.includes(body.status as PemAck['status'])) {
+    return { ID: id, status: body.status as PemAck['status'] };
   }
   return reply.text ? { ID: id, status: 'accepted', reply: oneLine(reply.text) } : { ID: id, status: 'accepted' };
 }
