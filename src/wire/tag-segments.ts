@@ -16,8 +16,9 @@ export function tagBase64(text: string): string {
 }
 
 /**
- * openapi-fetch percent-encodes every path parameter (`=` becomes `%3D`). Tag paths carry
- * segments already in their wire form (encodeTagSegment) and hex IDs, so they are put in as given.
+ * Fills a path template with segments already in their wire form (encodeTagSegment) and hex IDs,
+ * as given: for a caller that builds tag paths itself (a percent-encoding of every parameter
+ * would turn `=` into `%3D`).
  */
 export function tagPathSerializer(pathname: string, params: Record<string, unknown>): string {
   return pathname.replace(/\{([^}]+)\}/g, (match, name: string) => {
