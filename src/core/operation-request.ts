@@ -58,7 +58,7 @@ export function requestOf(operation: string, id: string, op: OperationDescriptio
       const names = declared.map((p) => p.name);
       throw new RKInvalidInputError(
         operation,
-        `${place}.${extra}`,
+        `${place}.${shownKey(extra)}`,
         `is not a ${place} parameter of ${id}; ${names.length ? `it takes ${names.join(', ')}` : `it takes no ${place} parameters`}`,
       );
     }
@@ -104,13 +104,18 @@ function readInput(operation: string, input: unknown): CallInput {
   }
   const copy = snapshotOptions(operation, 'input', input, ['path', 'query', 'header']);
   const unknown = Object.keys(copy).find((key) => !(PARTS as readonly string[]).includes(key));
-  if (unknown !== undefined) throw new RKInvalidInputError(operation, `input.${unknown}`, `is not part of a call's input; use ${PARTS.join(', ')}`);
+  if (unknown !== undefined) throw new RKInvalidInputError(operation, `input.${shownKey(unknown)}`, `is not part of a call's input; use ${PARTS.join(', ')}`);
   for (const place of ['path', 'query', 'header'] as const) {
     if (copy[place] !== undefined && !isPlainObject(copy[place])) {
       throw new RKInvalidInputError(operation, `input.${place}`, `must be an object of parameters, got ${describe(copy[place])}`);
     }
   }
   return copy as CallInput;
+}
+
+/** A key the caller made up, named only when it reads like a name: anything else may carry anything. */
+function shownKey(key: string): string {
+  return /^[\w.-]{1,60}$/.test(key) ? key : `[${describe(key)}]`;
 }
 
 /** A value checked against its parameter's schema type: a wrong type is named, never sent. */

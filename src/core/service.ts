@@ -1,4 +1,4 @@
-import { checked, readCallOptions } from './checks.js';
+import { checked, describe, readCallOptions } from './checks.js';
 import { callWithRetries, type CallHeaders } from './call.js';
 import { RKError, RKInvalidInputError, RKTimeoutError } from './errors.js';
 import { observerOf, type CallEventName, type CallListener, type CallStats } from './observer.js';
@@ -127,10 +127,12 @@ export function readReply<T>(operation: string, op: OperationDescription, answer
 }
 
 function unknownOperation(service: string, id: unknown, known: string[]): RKInvalidInputError {
+  // Only a name that looks like an operationId is repeated: anything else may carry anything.
+  const named = typeof id === 'string' && /^[A-Za-z_][A-Za-z0-9_]{0,79}$/.test(id);
   return new RKInvalidInputError(
-    `Calling ${typeof id === 'string' ? id : 'an operation'}`,
+    named ? `Calling ${id}` : 'Calling an operation',
     'operationId',
-    `${typeof id === 'string' ? JSON.stringify(id.slice(0, 80)) : `a ${typeof id}`} is not an operation of the ${service} service; it has ${known.join(', ')}`,
+    `${named ? JSON.stringify(id) : describe(id)} is not an operation of the ${service} service; it has ${known.join(', ')}`,
   );
 }
 

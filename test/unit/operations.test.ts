@@ -91,6 +91,21 @@ describe('a JavaScript caller\'s mistakes in call(): an RKInvalidInputError nami
     ['an input whose getter throws', (q) => q.call('getPem', { get path(): never { throw new Error('boom'); } } as never), 'Calling getPem failed: input could not be read'],
     ['a call option of the wrong type', (q) => q.call('getQueryInfo', {}, { timeoutMs: -1 }), 'Calling getQueryInfo failed: timeoutMs must be a positive number'],
   ];
+  it('repeats no made-up name that may carry a secret: an operationId or a parameter name', async () => {
+    const { fetch, requests } = recordingFetch(() => json({}));
+    const query = new RKQuery(QUERY, { fetch });
+    const secret = 'http://user:s3cret-t0ken@rk.test/';
+    const unknownId = errorOf(await (query.call as (id: string) => Promise<Result<unknown>>)(secret));
+    const unknownKey = errorOf(await query.call('listTags', { query: { [secret]: 1 } } as never));
+    for (const error of [unknownId, unknownKey]) {
+      expect(error).toBeInstanceOf(RKInvalidInputError);
+      expect(error.message).not.toContain('s3cret-t0ken');
+    }
+    expect(unknownId.message).toContain('is not an operation of the Query service');
+    expect(unknownKey.message).toContain('is not a query parameter of listTags');
+    expect(requests).toHaveLength(0);
+  });
+
   for (const [name, make, message] of cases) {
     it(name, async () => {
       const { fetch, requests } = recordingFetch(() => json({}));
