@@ -65,8 +65,11 @@ export class NodeWire implements Wire {
       let status = 0;
       let statusText = '';
       let headers: RawHeaders = {};
+      // One chunk (a PEM's acknowledgement) is decoded once at the end; more (a page of a list) are
+      // decoded as they come, so no chunk, nor the socket buffer it is a view of, outlives its turn.
       let first: Buffer | undefined;
-      let more: Buffer[] | undefined;
+      let decoder: InstanceType<typeof TextDecoder> | undefined;
+      let decoded = '';
       let settled = false;
       const finish = (error: unknown, answer?: WireAnswer) => {
         if (settled) return;
@@ -90,12 +93,21 @@ export class NodeWire implements Wire {
           statusText = statusMessage ?? '';
         },
         onResponseData(_controller, chunk) {
-          if (first === undefined) first = chunk;
-          else (more ??= [first]).push(chunk);
+          if (decoder === undefined && first === undefined) {
+            first = chunk;
+            return;
+          }
+          if (decoder === undefined) {
+            decoder = new TextDecoder();
+            decoded = decoder.decode(first, { stream: true });
+            first = undefined;
+          }
+          decoded += decoder.decode(chunk, { stream: true });
         },
         onResponseEnd() {
-          const text = more !== undefined ? Buffer.concat(more).toString('utf8') : first !== undefined ? first.toString('utf8') : '';
-          first = more = undefined;
+          const text = decoder !== undefined ? decoded + decoder.decode() : first !== undefined ? first.toString('utf8') : '';
+          first = undefined;
+          decoded = '';
           finish(undefined, new NodeAnswer(status, statusText, headers, text));
         },
         onResponseError(_controller, error) {

@@ -1,0 +1,60 @@
+import { createServer, type Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RKQuery, type RKOptions } from '../../src/index.js';
+
+/**
+ * The two wires read a body that arrives in many chunks, with multi-byte characters cut between
+ * chunks, to the same text: the undici wire decodes chunk by chunk (so no chunk outlives its turn),
+ * fetch reads the whole body.
+ */
+
+const WIRES: [string, RKOptions][] = [
+  ['undici', {}],
+  ['fetch', { fetch: (input, init) => globalThis.fetch(input, init) }],
+];
+const pem = (i: number) => ({
+  ID: i.toString(16).padStart(32, '0'),
+  Type: 'é€😀'.repeat(50),
+  Emitter: 'e',
+  TimestampClient: '2026-12-01 00:00:00',
+  Properties: { note: '日本語'.repeat(100) },
+  Tag: '',
+  TagNamespace: '',
+  UsesArtifacts: [],
+  ProducesArtifacts: [],
+});
+const page = Array.from({ length: 40 }, (_, i) => pem(i));
+
+let server: Server;
+let base = '';
+
+beforeAll(async () => {
+  server = createServer((_req, res) => {
+    const bytes = Buffer.from(JSON.stringify(page));
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    // Pieces of about 7.8 kB at shifting offsets, one per turn of the event loop: characters are cut between chunks.
+    let at = 0;
+    const next = () => {
+      if (at >= bytes.length) return void res.end();
+      res.write(bytes.subarray(at, at + 7777 + (at % 7)));
+      at += 7777 + (at % 7);
+      setImmediate(next);
+    };
+    next();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+describe.each(WIRES)('a body in many chunks (%s)', (_, wire) => {
+  it('is read whole, every character intact', async () => {
+    const listed = await new RKQuery(`${base}/query`, { ...wire, retry: false }).getPems();
+    expect(listed).toEqual({ ok: true, value: page });
+  });
+});
