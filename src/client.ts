@@ -83,7 +83,7 @@ export class RKClient implements RKClientLike {
     const creating = 'Creating RKClient';
     this.emitterId = requireText(creating, 'emitterId', emitterId, 'my-service');
     const given = readOptions(creating, options);
-    this.#settings = resolveSettings(creating, given, facts.headers);
+    this.#settings = resolveSettings(creating, given, facts.headers, 'undici');
     this.#receiver = new Service('Receiver', receiverUrl, receiverOperations, facts.headers, this.#settings);
     this.#delivery = guarded(creating, 'options', () => createDelivery(this.#receiver, this.#settings, given));
   }

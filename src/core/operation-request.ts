@@ -143,14 +143,15 @@ function checkScalar(operation: string, argument: string, type: string, value: u
         return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
     }
   });
-  if (!fits) throw new RKInvalidInputError(operation, argument, `must be ${article(type)}, got ${describe(value)}`);
+  if (!fits) throw new RKInvalidInputError(operation, argument, `must be ${article(type, argument.startsWith('path.'))}, got ${describe(value)}`);
   return value;
 }
 
-function article(type: string): string {
+/** A type in words; a path segment may not be empty. */
+function article(type: string, inPath: boolean): string {
   return type
     .split('|')
-    .map((t) => (t === 'integer' ? 'a whole number' : t === 'any' ? 'a string, number or boolean' : t === 'string' ? 'a non-empty string' : `a ${t}`))
+    .map((t) => (t === 'integer' ? 'a whole number' : t === 'any' ? 'a string, number or boolean' : t === 'string' ? (inPath ? 'a non-empty string' : 'a string') : `a ${t}`))
     .join(' or ');
 }
 

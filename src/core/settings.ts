@@ -31,9 +31,9 @@ export interface Settings {
   logger: Logger;
   signal: AbortSignal | undefined;
   /**
-   * How every request of this client travels, chosen once: on Node without an injected fetch an
-   * undici Pool per origin (node-wire.ts), elsewhere fetch (fetch-wire.ts: other runtimes, an
-   * injected fetch, the insecure fetch of a non-Node runtime).
+   * How every request of this client travels, chosen once (see WireChoice): an undici Pool per
+   * origin (node-wire.ts) for RKClient on Node without an injected fetch, fetch (fetch-wire.ts)
+   * otherwise: the readers, other runtimes, an injected fetch.
    */
   wire: Wire;
   userAgent: string;
@@ -66,12 +66,20 @@ export function readOptions(creating: string, options: unknown): RKOptions {
   return snapshotOptions(creating, 'options', options, NESTED_OPTIONS) as RKOptions;
 }
 
-export function resolveSettings(creating: string, given: RKOptions, headers: HeaderDefaults): Settings {
+/**
+ * Which wire a client's requests take on Node when no fetch is injected: `undici` for the client
+ * that sends PEMs (RKClient: its hot path, sendPem, keeps within 1.3x of undici.request); `fetch`
+ * for the readers (RKQuery, RKAdmin), whose long listings peak lower in RSS through fetch
+ * (BENCHMARKS.md, "Generated operations and the Wire") and which then never load undici.
+ */
+export type WireChoice = 'undici' | 'fetch';
+
+export function resolveSettings(creating: string, given: RKOptions, headers: HeaderDefaults, onNode: WireChoice = 'fetch'): Settings {
   const options = readOptions(creating, given);
-  return guarded(creating, 'options', () => settingsOf(creating, options, headers));
+  return guarded(creating, 'options', () => settingsOf(creating, options, headers, onNode));
 }
 
-function settingsOf(creating: string, options: RKOptions, headers: HeaderDefaults): Settings {
+function settingsOf(creating: string, options: RKOptions, headers: HeaderDefaults, onNodeWire: WireChoice): Settings {
   const timeoutMs = requireMs(creating, 'timeoutMs', options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const budget = options.retry === false ? false : checkBudgetOptions(creating, options.retry?.budget);
   const signal = options.signal;
@@ -101,7 +109,7 @@ function settingsOf(creating: string, options: RKOptions, headers: HeaderDefault
     clock: options.clock ?? systemClock,
     logger,
     signal,
-    wire: injected === undefined && onNode() ? new NodeWire(insecure, fetch) : new FetchWire(fetch),
+    wire: injected === undefined && onNodeWire === 'undici' && onNode() ? new NodeWire(insecure, fetch) : new FetchWire(fetch),
     userAgent: headerValue(creating, 'userAgent', options.userAgent ?? `recordkeeper-client-${VERSION}`),
     credential: credentialOf(creating, options, headers),
     insecure,

@@ -5,8 +5,9 @@ import { RKClient, RKQuery, type Logger, type RKOptions } from '../../src/index.
 /**
  * A credential goes only to the origin the client was made for (issue 19, item 1). Two loopback
  * servers: `home` (the configured origin) redirects, `elsewhere` (another port: another origin)
- * records what reaches it. On both wires (undici on Node, fetch), a redirect to another origin is
- * followed without the credential header; one to the same origin keeps it.
+ * records what reaches it. On both wires (undici: RKClient on Node; fetch: an injected fetch, and
+ * the readers), a redirect to another origin is followed without the credential header; one to
+ * the same origin keeps it.
  */
 
 const SECRET = 'user-secret-7f3a';
@@ -81,6 +82,14 @@ beforeAll(async () => {
       res.writeHead(307, { Location: `${elsewhereUrl}${req.url}` });
       return void res.end();
     }
+    if (req.url === '/chain/receiver/info') {
+      res.writeHead(308, { Location: '/moved/receiver/info' });
+      return void res.end();
+    }
+    if (req.url === '/moved/receiver/info') {
+      res.writeHead(302, { Location: `${elsewhereUrl}/receiver/info` });
+      return void res.end();
+    }
     res.writeHead(500).end();
   });
   elsewhereUrl = await listen(elsewhere);
@@ -122,6 +131,18 @@ describe.each(WIRES)('the credential stays with its origin (%s)', (_, wire) => {
       `home /query/tags_count ${PUC}`,
       `home /query/moved/tags_count ${PUC}`,
       'elsewhere /query/tags_count -',
+    ]);
+  });
+
+  it('the same across a chain of redirects of RKClient, whose wire on Node is undici', async () => {
+    seen.length = 0;
+    const rk = new RKClient(`${homeUrl}/chain/receiver`, 'e', { ...wire, logger: silent, retry: false, pucAuth: PUC });
+    expect((await rk.call('getReceiverInfo')).ok).toBe(true);
+    await rk.close();
+    expect(seen.map((s) => `${s.server} ${s.url} ${s.puc ?? '-'}`)).toEqual([
+      `home /chain/receiver/info ${PUC}`,
+      `home /moved/receiver/info ${PUC}`,
+      'elsewhere /receiver/info -',
     ]);
   });
 

@@ -1,36 +1,32 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RKQuery, type RKOptions } from '../../src/index.js';
+import { RKClient, type RKOptions } from '../../src/index.js';
 
 /**
  * The two wires read a body that arrives in many chunks, with multi-byte characters cut between
- * chunks, to the same text: the undici wire decodes chunk by chunk (so no chunk outlives its turn),
- * fetch reads the whole body.
+ * chunks, to the same text: the undici wire (RKClient on Node) decodes chunk by chunk, so no chunk
+ * outlives its turn; fetch reads the whole body.
  */
 
 const WIRES: [string, RKOptions][] = [
   ['undici', {}],
   ['fetch', { fetch: (input, init) => globalThis.fetch(input, init) }],
 ];
-const pem = (i: number) => ({
-  ID: i.toString(16).padStart(32, '0'),
-  Type: 'é€😀'.repeat(50),
-  Emitter: 'e',
-  TimestampClient: '2026-12-01 00:00:00',
-  Properties: { note: '日本語'.repeat(100) },
-  Tag: '',
-  TagNamespace: '',
-  UsesArtifacts: [],
-  ProducesArtifacts: [],
-});
-const page = Array.from({ length: 40 }, (_, i) => pem(i));
+/** A Receiver's info with a long version text: a body of many chunks (extra fields are allowed). */
+const info = {
+  version: 'é€😀日本語'.repeat(20_000),
+  pem_version: '2.0.0',
+  pem_size_limit: 1000,
+  auth_required: false,
+  pem_auth_required: false,
+};
 
 let server: Server;
 let base = '';
 
 beforeAll(async () => {
   server = createServer((_req, res) => {
-    const bytes = Buffer.from(JSON.stringify(page));
+    const bytes = Buffer.from(JSON.stringify(info));
     res.writeHead(200, { 'Content-Type': 'application/json' });
     // Pieces of about 7.8 kB at shifting offsets, one per turn of the event loop: characters are cut between chunks.
     let at = 0;
@@ -54,7 +50,8 @@ afterAll(async () => {
 
 describe.each(WIRES)('a body in many chunks (%s)', (_, wire) => {
   it('is read whole, every character intact', async () => {
-    const listed = await new RKQuery(`${base}/query`, { ...wire, retry: false }).getPems();
-    expect(listed).toEqual({ ok: true, value: page });
+    const rk = new RKClient(`${base}/receiver`, 'e', { ...wire, retry: false });
+    expect(await rk.getInfo()).toEqual({ ok: true, value: info });
+    await rk.close();
   });
 });
