@@ -63,7 +63,7 @@ export class RKQuery {
 
   /** PEMs matching every filter exactly, one page at a time (`pageIndex` from 0). */
   getPems<P extends object = PemProperties>(options: PemListOptions = {}, call?: CallOptions): Promise<Result<StoredPem<P>[]>> {
-    return this.#query.run<'listPems', StoredPem<P>[]>('listPems', () => ({ query: listQuery('Listing PEMs', 'listPems', options) }), call, { operation: 'Listing PEMs' });
+    return this.#query.run<'listPems', StoredPem<P>[]>('listPems', () => ({ query: listQuery('Listing PEMs', 'listPems', options) }), call, { operation: 'Listing PEMs', openQuery: true });
   }
 
   /** How many PEMs match every filter. */
@@ -72,6 +72,7 @@ export class RKQuery {
     const { known } = this.#query.operations.countPems;
     return this.#query.run('countPems', () => ({ query: filterQuery(operation, 'countPems', filters) }), call, {
       operation,
+      openQuery: true,
       read: (answer) => expectCount(operation, known, jsonOf(operation, answer), answer),
     });
   }
@@ -127,7 +128,7 @@ export class RKQuery {
       if (!rows.ok) return rows;
       return graphArtifacts.select(operation, rows.value, query);
     }
-    return this.#query.run('listArtifacts', () => ({ query: listQuery(operation, 'listArtifacts', list) }), call, { operation });
+    return this.#query.run('listArtifacts', () => ({ query: listQuery(operation, 'listArtifacts', list) }), call, { operation, openQuery: true });
   }
 
   /** How many artifacts have a Name that contains the `Name` filter, in the tables or the graph. */
@@ -170,7 +171,7 @@ export class RKQuery {
         return { query: filterQuery(operation, 'countArtifacts', options.filters ?? {}) };
       },
       call,
-      { operation, read: (answer) => expectCount(operation, known, jsonOf(operation, answer), answer) },
+      { operation, openQuery: true, read: (answer) => expectCount(operation, known, jsonOf(operation, answer), answer) },
     );
   }
 

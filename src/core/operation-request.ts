@@ -48,12 +48,22 @@ const PARTS = ['path', 'query', 'header', 'body'] as const;
  * The request of `input` for operation `id`. `serialized` is a body the caller has already
  * written (a PEM's exact bytes, the reference's raw tag body): sent as it is.
  */
-export function requestOf(operation: string, id: string, op: OperationDescription, input: unknown, serialized?: string): RequestParts {
+export function requestOf(
+  operation: string,
+  id: string,
+  op: OperationDescription,
+  input: unknown,
+  serialized?: string,
+  openQuery = false,
+): RequestParts {
   const given = readInput(operation, input);
   const values = (place: 'path' | 'query' | 'header') => {
     const part: Record<string, unknown> = given[place] ?? {};
     const declared = op.parameters.filter((p) => p.in === place);
-    const extra = Object.keys(part).find((name) => !declared.some((p) => p.name === name));
+    // A field filter our spec does not list may be one a real RK knows: a facade that lists sends it
+    // as text and lets the service decide (`openQuery`); `call` keeps to the spec.
+    const open = openQuery && place === 'query';
+    const extra = open ? undefined : Object.keys(part).find((name) => !declared.some((p) => p.name === name));
     if (extra !== undefined) {
       const names = declared.map((p) => p.name);
       throw new RKInvalidInputError(
@@ -67,7 +77,8 @@ export function requestOf(operation: string, id: string, op: OperationDescriptio
     for (const name of Object.keys(part)) {
       const value = part[name];
       if (value === undefined) continue;
-      pairs.push([name, checkType(operation, `${place}.${name}`, declared.find((p) => p.name === name)!, value)]);
+      const parameter = declared.find((p) => p.name === name) ?? { name, in: place, required: false, type: 'string' };
+      pairs.push([name, checkType(operation, `${place}.${shownKey(name)}`, parameter, value)]);
     }
     for (const parameter of declared) {
       if (parameter.required && part[parameter.name] === undefined) {

@@ -21,6 +21,8 @@ export interface Invocation<T> {
   idempotent?: boolean;
   /** One attempt whatever the retry policy. */
   retry?: boolean;
+  /** Query parameters the spec does not list are sent as text (a listing's field filters), not refused. */
+  openQuery?: boolean;
   /** A body the caller writes itself, sent as it is (the reference's raw tag body); called after the input is prepared. */
   serialized?: () => string;
 }
@@ -76,7 +78,7 @@ export class Service<Ops, Table extends Readonly<Record<keyof Ops & string, Oper
   ): Promise<Result<T>> {
     const { operation } = how;
     const op = this.operations[id];
-    const request = checked(() => requestOf(operation, id, op, prepare(), how.serialized?.()), operation, 'input');
+    const request = checked(() => requestOf(operation, id, op, prepare(), how.serialized?.(), how.openQuery === true), operation, 'input');
     if (request instanceof RKError) return failure(request);
     const callOptions = checked(() => readCallOptions(operation, call), operation, 'call');
     if (callOptions instanceof RKError) return failure(callOptions);

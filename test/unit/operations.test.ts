@@ -67,6 +67,16 @@ describe('call(operationId, input) on the facades', () => {
     await rk.close();
   });
 
+  it('a listing sends a field filter the spec does not list, for the service to judge; call keeps to the spec', async () => {
+    const { fetch, requests } = recordingFetch(() => json([]));
+    const query = new RKQuery(QUERY, { fetch });
+    expect(await query.getPems({ filters: { Colour: 'red' } as never })).toEqual({ ok: true, value: [] });
+    expect(requests[0]!.url).toBe(`${QUERY}/pems?Colour=red`);
+    const refused = errorOf(await query.call('listPems', { query: { Colour: 'red' } as never }));
+    expect(refused.message).toContain('query.Colour is not a query parameter of listPems');
+    expect(requests).toHaveLength(1);
+  });
+
   it('encodes a path parameter as a path segment: base64 keeps = and +, a / becomes %2F', async () => {
     const { fetch, requests } = recordingFetch(() => text(ID));
     const value = await new RKQuery(QUERY, { fetch }).call('getTag', { path: { ns_b64: 'bXkvc2VydmljZQ==', tag_b64: 'a+b/c=' } });
