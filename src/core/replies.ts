@@ -1,4 +1,5 @@
 import { isPlainObject } from './checks.js';
+import { isHexId } from '../wire/ids.js';
 import type { components } from '../generated/receiver.js';
 
 type TagRecord = components['schemas']['TagRecord'];
@@ -61,15 +62,16 @@ export type TagSent = Omit<TagRecord, 'UpdatedAt'>;
 /** What setTag resolves with: what was set, and `UpdatedAt` when the Receiver says when (only our local RK does). */
 export type TagAck = TagSent & Partial<Pick<TagRecord, 'UpdatedAt'>>;
 
-/** Ours when the body is the tag record of what was sent; otherwise what was sent. */
+/**
+ * Ours when the body is the tag record of this namespace and tag: the PEM it names and the time it
+ * gives win (the Receiver's word on where the tag points); otherwise what was sent.
+ */
 export function tagAckOf(sent: TagSent, data: unknown): TagAck {
   const body = replyOf(data).json;
   if (!isPlainObject(body)) return { ...sent };
   const record = body as Partial<Record<keyof TagRecord, unknown>>;
-  // Every field sent comes back the same, or the body is not this tag's record.
-  if (!(Object.keys(sent) as (keyof TagSent)[]).every((key) => record[key] === sent[key])) return { ...sent };
-  const updatedAt = record.UpdatedAt;
-  return typeof updatedAt === 'string' ? { ...sent, UpdatedAt: updatedAt } : { ...sent };
+  if (record.NamespaceID !== sent.NamespaceID || record.Tag !== sent.Tag || !isHexId(record.EventID)) return { ...sent };
+  return typeof record.UpdatedAt === 'string' ? { ...sent, EventID: record.EventID, UpdatedAt: record.UpdatedAt } : { ...sent, EventID: record.EventID };
 }
 
 /** The message of an admin POST: our `{msg}`, a JSON string, or the body's text ('' when there is none). */
