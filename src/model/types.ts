@@ -12,8 +12,8 @@ import type { knownFields } from '../generated/operations.js';
  * are there, the others the spec describes may be missing (a real RK need not send them).
  */
 type KnownOnly<T, Known extends keyof T> = Pick<T, Known> & Partial<Omit<T, Known>>;
-/** The fields the specs mark as read by the reference client, for schema `S`. */
-type KnownOf<S extends keyof typeof knownFields> = (typeof knownFields)[S][number];
+/** The fields the specs mark as read by the reference client in the reply of operation `Id`. */
+type KnownOf<Id extends keyof typeof knownFields> = (typeof knownFields)[Id][number];
 
 /** A PEM as it travels to the Receiver (the exact wire JSON). */
 export type PemPayload = Receiver['schemas']['Pem'];
@@ -39,11 +39,11 @@ export type StoredPem<P extends object = PemProperties> = P extends PemPropertie
   ? KnownPem
   : Omit<KnownPem, 'Properties'> & { Properties: P };
 /** A stored PEM with the fields the reference client reads; `TimestampReceived` and `Predecessor` may be missing. */
-type KnownPem = KnownOnly<Query['schemas']['StoredPem'], KnownOf<'StoredPem'>>;
+type KnownPem = KnownOnly<Query['schemas']['StoredPem'], KnownOf<'getPem'>>;
 /** The Query service's `/info`: version and whether it needs a credential. */
 export type QueryInfo = Query['schemas']['QueryInfo'];
 /** A maintenance report (artifact connections), read with getReport: `report` and `status` are always there. */
-export type Report = KnownOnly<Query['schemas']['Report'], KnownOf<'Report'>>;
+export type Report = KnownOnly<Query['schemas']['Report'], KnownOf<'getReport'>>;
 /** `r` reads, `rw` may write: the wire values. */
 export type GraphQueryWireType = Query['schemas']['GraphQuery']['type'];
 /** How a graph statement is run: `read` (alias `r`) or `write` (alias `rw`). */
