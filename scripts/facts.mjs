@@ -92,17 +92,24 @@ function factsOf(document) {
   return { prefix, servers, headers, operations, required, maxLength };
 }
 
-/** The source text of facts.ts for the current specs. */
-export async function factsSource() {
+/** The three specs, bundled and dereferenced: what facts.ts and operations.ts are written from. */
+export async function bundledSpecs() {
   const config = await createConfig({});
+  return Promise.all(
+    APIS.map(async ({ name, spec }) => {
+      const result = await bundle({ ref: path.join(ROOT, spec), config, dereference: true });
+      const errors = result.problems.filter((p) => p.severity === 'error');
+      if (errors.length) throw new Error(`${spec}: ${errors.map((p) => p.message).join('; ')}`);
+      return { name, document: /** @type {Record<string, any>} */ (result.bundle.parsed) };
+    }),
+  );
+}
+
+/** The source text of facts.ts. @param {{ name: string, document: Record<string, any> }[]} [specs] */
+export async function factsSource(specs) {
   /** @type {Record<string, any>} */
   const all = {};
-  for (const { name, spec } of APIS) {
-    const result = await bundle({ ref: path.join(ROOT, spec), config, dereference: true });
-    const errors = result.problems.filter((p) => p.severity === 'error');
-    if (errors.length) throw new Error(`${spec}: ${errors.map((p) => p.message).join('; ')}`);
-    all[name] = factsOf(/** @type {Record<string, any>} */ (result.bundle.parsed));
-  }
+  for (const { name, document } of specs ?? (await bundledSpecs())) all[name] = factsOf(document);
   const body = Object.entries(all)
     .map(([name, facts]) => `export const ${camel(name)} = ${JSON.stringify(facts, null, 2)} as const;\n`)
     .join('\n');
@@ -120,8 +127,8 @@ function camel(name) {
   return name.replace(/-(\w)/g, (_, c) => c.toUpperCase());
 }
 
-/** @param {string} outDir */
-export async function writeFacts(outDir) {
-  await fs.writeFile(path.join(outDir, 'facts.ts'), await factsSource());
+/** @param {string} outDir @param {{ name: string, document: Record<string, any> }[]} [specs] */
+export async function writeFacts(outDir, specs) {
+  await fs.writeFile(path.join(outDir, 'facts.ts'), await factsSource(specs));
   return 'facts.ts';
 }

@@ -5,7 +5,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { APIS, ROOT, bin, isMain, run } from './apis.mjs';
-import { writeFacts } from './facts.mjs';
+import { bundledSpecs, writeFacts } from './facts.mjs';
+import { describeChanges, writeOperations } from './operations.mjs';
 import { writeResponses } from './responses.mjs';
 
 export const GENERATED_DIR = path.join(ROOT, 'src', 'generated');
@@ -78,7 +79,8 @@ export async function generateInto(outDir, { quiet = false } = {}) {
   );
   const failures = results.filter(Boolean);
   if (failures.length > 0) throw new Error(failures.join('\n'));
-  return [...APIS.map(({ name }) => `${name}.ts`), await writeFacts(outDir), await writeResponses(outDir)];
+  const specs = await bundledSpecs();
+  return [...APIS.map(({ name }) => `${name}.ts`), await writeFacts(outDir, specs), await writeOperations(outDir, specs), await writeResponses(outDir)];
 }
 
 async function main() {
@@ -88,6 +90,10 @@ async function main() {
   try {
     const files = await generateInto(stage);
     await fs.mkdir(GENERATED_DIR, { recursive: true });
+    // Which operations this spec change added, removed or changed: what a maintainer checks first.
+    const before = await fs.readFile(path.join(GENERATED_DIR, 'operations.ts'), 'utf8').catch(() => '');
+    const changes = describeChanges(before, await fs.readFile(path.join(stage, 'operations.ts'), 'utf8'));
+    console.log(changes.length ? `operations:\n  ${changes.join('\n  ')}` : 'operations: none added, removed or changed');
     for (const file of files) {
       await fs.copyFile(path.join(stage, file), path.join(GENERATED_DIR, file));
     }

@@ -2,18 +2,26 @@ import { describe, isPlainObject } from './core/checks.js';
 import { RKError, RKInvalidInputError } from './core/errors.js';
 import type { CallOptions, RKOptions } from './core/options.js';
 import { messageOf } from './core/replies.js';
-import { expectShape } from './core/responses.js';
+import { expectShape, jsonOf } from './core/responses.js';
+import type { CallArguments, OperationValue } from './core/operation-types.js';
+import { graphBuilderOperations, type queryOperations } from './generated/operations.js';
+import type { operations as QueryOperations } from './generated/query.js';
+import type { operations as GraphBuilderOperations } from './generated/graph-builder.js';
+import type { WireAnswer } from './core/wire.js';
 import { success, type Result } from './core/result.js';
 import type { CallEventName, CallListener, CallStats } from './core/observer.js';
 import { Service } from './core/service.js';
 import { resolveSettings } from './core/settings.js';
 import { graphBuilder as graphFacts } from './generated/facts.js';
-import type { paths as GraphBuilderPaths } from './generated/graph-builder.js';
 import { runGraphQuery, type GraphRow } from './query-graph.js';
 import { isReportId } from './wire/ids.js';
 import { readQueryInfo } from './query.js';
-import { queryFacts, queryService, type QueryService } from './query-service.js';
+import { queryService, type QueryService } from './query-service.js';
 import type { ConnectionReport, FlushReport, GraphInfo, GraphQueryType, Report } from './model/types.js';
+
+/** The operations RKAdmin reaches: the Query service's and the Graph Builder's (operationIds are unique across specs). */
+type AdminOperations = QueryOperations & GraphBuilderOperations;
+type AdminTable = typeof queryOperations & typeof graphBuilderOperations;
 
 /** What graphVerify compares between the SQL database and the graph. */
 export interface GraphVerifyOptions {
@@ -41,7 +49,7 @@ export interface GraphVerifyOptions {
  */
 export class RKAdmin {
   readonly #query: QueryService;
-  readonly #graph: Service<GraphBuilderPaths, typeof graphFacts.operations>;
+  readonly #graph: Service<GraphBuilderOperations, typeof graphBuilderOperations>;
 
   /**
    * @param queryUrl the Query service's base URL, e.g. `http://127.0.0.1:8082/query`
@@ -51,7 +59,7 @@ export class RKAdmin {
     // One Settings for both services: one retry budget, one policy, checked once.
     const settings = resolveSettings('Creating RKAdmin', options, graphFacts.headers);
     this.#query = queryService(queryUrl, settings);
-    this.#graph = new Service<GraphBuilderPaths, typeof graphFacts.operations>('Graph Builder', graphBuilderUrl, graphFacts, settings);
+    this.#graph = new Service('Graph Builder', graphBuilderUrl, graphBuilderOperations, graphFacts.headers, settings);
   }
 
   /** Asks the Graph Builder, then the Query service, for their `/info`; fails at the first that does not answer. */
@@ -73,22 +81,12 @@ export class RKAdmin {
    * is success; the value is the service's message ('' when it sent none).
    */
   cleanDbs(call?: CallOptions): Promise<Result<string>> {
-    return this.#query.invoke('cleanDatabases', call, {
-      operation: 'Cleaning databases',
-      prepare: () => undefined,
-      send: (_, init) => this.#query.api.POST(queryFacts.operations.cleanDatabases.path, { body: {}, parseAs: 'text', ...init }),
-      read: (data) => messageOf(data),
-    });
+    return this.#query.run('cleanDatabases', () => ({ body: {} }), call, { operation: 'Cleaning databases', read: ({ text }) => messageOf(text) });
   }
 
   /** Asks the Graph Builder to rebuild the graph from the tables; `graphFlush` waits for it. Any 2xx is success. */
   graphRebuild(call?: CallOptions): Promise<Result<string>> {
-    return this.#graph.invoke('rebuildGraph', call, {
-      operation: 'Rebuilding graph',
-      prepare: () => undefined,
-      send: (_, init) => this.#graph.api.POST(graphFacts.operations.rebuildGraph.path, { body: {}, parseAs: 'text', ...init }),
-      read: (data) => messageOf(data),
-    });
+    return this.#graph.run('rebuildGraph', () => ({ body: {} }), call, { operation: 'Rebuilding graph', read: ({ text }) => messageOf(text) });
   }
 
   /**
@@ -97,12 +95,7 @@ export class RKAdmin {
    */
   async graphFlush(call?: CallOptions): Promise<Result<FlushReport>> {
     const started = performance.now();
-    const result = await this.#graph.invoke('flushGraph', call, {
-      operation: 'Flushing graph',
-      prepare: () => undefined,
-      send: (_, init) => this.#graph.api.POST(graphFacts.operations.flushGraph.path, { body: {}, parseAs: 'text', ...init }),
-      read: (data) => messageOf(data),
-    });
+    const result = await this.#graph.run('flushGraph', () => ({ body: {} }), call, { operation: 'Flushing graph', read: ({ text }) => messageOf(text) });
     if (!result.ok) return result;
     return success({ msg: result.value, message: result.value, durationMs: Math.round(performance.now() - started) });
   }
@@ -110,66 +103,66 @@ export class RKAdmin {
   /** Compares the graph with the tables and returns the report, one difference per line. */
   graphVerify(options: GraphVerifyOptions = {}, call?: CallOptions): Promise<Result<string>> {
     const operation = 'Verifying graph';
-    return this.#graph.invoke('verifyGraph', call, {
-      operation,
-      prepare: () => {
+    const { known } = this.#graph.operations.verifyGraph;
+    return this.#graph.run(
+      'verifyGraph',
+      () => {
         if (!isPlainObject(options)) throw new RKInvalidInputError(operation, 'options', 'must be an object like { checkPems: true }');
         const flag = (name: keyof GraphVerifyOptions): boolean => {
           const value: unknown = options[name] === undefined ? true : options[name];
           if (typeof value !== 'boolean') throw new RKInvalidInputError(operation, name, `must be true or false, got ${typeof value === 'object' && value !== null ? describe(value) : String(value)}`);
           return value;
         };
-        return { check_pems: flag('checkPems'), check_artifacts: flag('checkArtifacts') };
+        return { body: { check_pems: flag('checkPems'), check_artifacts: flag('checkArtifacts') } };
       },
-      send: (body, init) => this.#graph.api.POST(graphFacts.operations.verifyGraph.path, { body, ...init }),
-      // A known reply: the reference client reads its `msg`.
-      read: (data, response) => {
-        const report = expectShape<{ msg: string }>(operation, graphFacts.operations.verifyGraph.response, data, response);
-        return report instanceof RKError ? report : report.msg;
+      call,
+      {
+        operation,
+        // A known reply: the reference client reads its `msg`.
+        read: (answer) => {
+          const report = expectShape<OperationValue<GraphBuilderOperations['verifyGraph'], typeof known>>(operation, known, jsonOf(operation, answer), answer);
+          return report instanceof RKError ? report : report.msg;
+        },
       },
-    });
+    );
   }
 
   /** Table and graph counts, sync percentages and the loop's state. */
   getGraphInfo(call?: CallOptions): Promise<Result<GraphInfo>> {
-    return this.#graph.invoke('getGraphInfo', call, {
-      operation: 'Reading Graph Builder info',
-      prepare: () => undefined,
-      send: (_, init) => this.#graph.api.GET(graphFacts.operations.getGraphInfo.path, init),
-    });
+    return this.#graph.run('getGraphInfo', () => ({}), call, { operation: 'Reading Graph Builder info' });
   }
 
   /** A maintenance report by id (the dashed UUID that started it returned). */
   getReport(reportId: string, call?: CallOptions): Promise<Result<Report>> {
     const operation = 'Reading report';
-    return this.#query.invoke('getReport', call, {
-      operation,
-      prepare: () => ({ report_id: requireReportId(operation, reportId) }),
-      send: (path, init) => this.#query.api.GET(queryFacts.operations.getReport.path, { params: { path }, ...init }),
-    });
+    return this.#query.run('getReport', () => ({ path: { report_id: requireReportId(operation, reportId) } }), call, { operation });
   }
 
   /** Starts a check for artifacts no PEM uses or produces; resolves with the report id to poll. */
   artifactsVerifyConnections(call?: CallOptions): Promise<Result<string>> {
     const operation = 'Verifying artifact connections';
-    return this.#query.invoke('verifyArtifactConnections', call, {
-      operation,
-      prepare: () => undefined,
-      send: (_, init) => this.#query.api.POST(queryFacts.operations.verifyArtifactConnections.path, { body: {}, ...init }),
-      read: (data, response) => reportIdOf(operation, queryFacts.operations.verifyArtifactConnections.response, data, response),
-    });
+    const { known } = this.#query.operations.verifyArtifactConnections;
+    return this.#query.run('verifyArtifactConnections', () => ({ body: {} }), call, { operation, read: (answer) => reportIdOf(operation, known, answer) });
   }
 
   /** Removes the artifacts a finished connection check found unconnected; resolves with the removal's report id. */
   artifactsRemoveUnconnected(reportId: string, call?: CallOptions): Promise<Result<string>> {
     const operation = 'Removing unconnected artifacts';
-    return this.#query.invoke('removeUnconnectedArtifacts', call, {
+    const { known } = this.#query.operations.removeUnconnectedArtifacts;
+    return this.#query.run('removeUnconnectedArtifacts', () => ({ path: { report_id: requireReportId(operation, reportId) }, body: {} }), call, {
       operation,
-      prepare: () => ({ report_id: requireReportId(operation, reportId) }),
-      send: (path, init) =>
-        this.#query.api.POST(queryFacts.operations.removeUnconnectedArtifacts.path, { params: { path }, body: {}, ...init }),
-      read: (data, response) => reportIdOf(operation, queryFacts.operations.removeUnconnectedArtifacts.response, data, response),
+      read: (answer) => reportIdOf(operation, known, answer),
     });
+  }
+
+  /**
+   * Any operation of the Query or Graph Builder spec by its operationId, typed from the generated
+   * code, with the same retries, credential, deadlines, errors and never-rejecting Result as every
+   * method here: `admin.call('getGraphInfo')`.
+   */
+  call<Id extends keyof AdminOperations>(operationId: Id, ...args: CallArguments<AdminOperations[Id]>): Promise<Result<OperationValue<AdminOperations[Id], AdminTable[Id]>>> {
+    const service = this.#graph.has(operationId) ? this.#graph : this.#query;
+    return service.call(operationId, args[0], args[1]);
   }
 
   /** Subscribes to `retry` events of this client's calls (Query and Graph Builder alike); returns the unsubscribe. */
@@ -194,7 +187,12 @@ function requireReportId(operation: string, reportId: unknown): string {
   return reportId;
 }
 
-function reportIdOf(operation: string, shape: Parameters<typeof expectShape>[1], data: unknown, response: Response): string | RKError {
-  const started = expectShape<{ report_id: string }>(operation, shape, data, response);
+function reportIdOf(operation: string, shape: Parameters<typeof expectShape>[1], answer: WireAnswer): string | RKError {
+  const started = expectShape<OperationValue<QueryOperations['verifyArtifactConnections'], (typeof queryOperations)['verifyArtifactConnections']>>(
+    operation,
+    shape,
+    jsonOf(operation, answer),
+    answer,
+  );
   return started instanceof RKError ? started : started.report_id;
 }

@@ -1,8 +1,7 @@
 import { checked, guarded, readCallOptions, requireHexId, requireText, whole } from './core/checks.js';
 import { RKError, RKInvalidInputError, RKSizeLimitError, RKUnexpectedResponseError } from './core/errors.js';
 import type { CallOptions, RKOptions } from './core/options.js';
-import { pemAckOf, tagAckOf, type TagAck } from './core/replies.js';
-import { expectShape } from './core/responses.js';
+import { pemAckOf, tagAckOf, type TagAck, type TagSent } from './core/replies.js';
 import { failure, type Result } from './core/result.js';
 import { Service } from './core/service.js';
 import { readOptions, resolveSettings, type Settings } from './core/settings.js';
@@ -12,10 +11,12 @@ import type { DeliveryEventName, DeliveryListener } from './delivery/events.js';
 import { resolveOutboxOptions } from './delivery/outbox/options.js';
 import type { OutboxControl } from './delivery/outbox/outbox.js';
 import { receiver as facts } from './generated/facts.js';
-import type { paths } from './generated/receiver.js';
+import { receiverOperations } from './generated/operations.js';
+import type { operations as ReceiverOperations } from './generated/receiver.js';
+import type { CallArguments, OperationValue } from './core/operation-types.js';
 import { limitedText, Pem, prepareArtifact, type PreparePemOptions } from './model/pem.js';
 import type { Artifact, ArtifactProperties, PemPayload, PemProperties, ReceiverInfo } from './model/types.js';
-import { encodeTagSegment, tagPathSerializer } from './wire/tag-segments.js';
+import { tagBase64 } from './wire/tag-segments.js';
 
 /** What RKClient and its mock (RKClientFactory with RK_MOCK=true) both offer. */
 export interface RKClientLike {
@@ -61,7 +62,7 @@ export interface SendOptions extends CallOptions {
 /** Deadline of each sendPem attempt (connect, headers and body) when `timeoutMs` is not set. */
 export const DEFAULT_SEND_ATTEMPT_TIMEOUT_MS = 10_000;
 
-type ReceiverService = Service<paths, typeof facts.operations>;
+type ReceiverService = Service<ReceiverOperations, typeof receiverOperations>;
 
 /**
  * Emits PEMs to a Record Keeper Receiver and moves tags.
@@ -102,9 +103,8 @@ export class RKClient implements RKClientLike {
     const creating = 'Creating RKClient';
     this.emitterId = requireText(creating, 'emitterId', emitterId, 'my-service');
     const given = readOptions(creating, options);
-    this.#settings = resolveSettings(creating, given, facts.headers);
-    this.#receiver = new Service<paths, typeof facts.operations>('Receiver', receiverUrl, facts, this.#settings);
-    this.#receiver.transport.sendDirect();
+    this.#settings = resolveSettings(creating, given, facts.headers, 'undici');
+    this.#receiver = new Service('Receiver', receiverUrl, receiverOperations, facts.headers, this.#settings);
     this.#delivery = guarded(creating, 'options', () => createDelivery(this.#receiver, this.#settings, given));
   }
 
@@ -233,31 +233,40 @@ export class RKClient implements RKClientLike {
    */
   setTag(namespace: string, tagName: string, pem: Pem<object> | string, call?: CallOptions): Promise<Result<TagAck>> {
     const operation = 'Setting tag';
-    return this.#receiver.invoke('setTag', call, {
-      operation,
-      prepare: () => {
-        const sent = {
+    let sent: TagSent | undefined;
+    return this.#receiver.run(
+      'setTag',
+      () => {
+        const tag: TagSent = {
           NamespaceID: limitedText(operation, 'namespace', namespace, 'my-service', 'Pem', 'TagNamespace'),
           Tag: limitedText(operation, 'tagName', tagName, 'production', 'Pem', 'Tag'),
           EventID: requireHexId(operation, 'pem', pem instanceof Pem ? pem.ID : pem),
         };
-        return { sent, path: { ns_b64: encodeTagSegment(sent.NamespaceID), tag_b64: encodeTagSegment(sent.Tag), pem_id: sent.EventID } };
+        sent = tag;
+        return { path: { ns_b64: tagBase64(tag.NamespaceID), tag_b64: tagBase64(tag.Tag), pem_id: tag.EventID } };
       },
-      send: ({ path }, init) =>
-        this.#receiver.api.POST(facts.operations.setTag.path, {
-          params: { path },
-          pathSerializer: tagPathSerializer,
-          // Byte for byte the reference client's request: the base64 tag name as the body, under
-          // the JSON content type (it is not JSON; the real Record Keeper accepts it).
-          body: path.tag_b64.replaceAll('%2F', '/'),
-          bodySerializer: String,
-          headers: { 'Content-Type': 'application/json' },
-          parseAs: 'text',
-          ...init,
-        }),
-      // Any 2xx sets the tag: the real Receiver's answer is not public.
-      read: (data, _response, { sent }) => tagAckOf(sent, data),
-    });
+      call,
+      {
+        operation,
+        // Byte for byte the reference client's request: the base64 tag name as the body, under the
+        // JSON content type (it is not JSON; the real Record Keeper accepts it).
+        serialized: () => tagBase64(sent!.Tag),
+        // Any 2xx sets the tag: the real Receiver's answer is not public.
+        read: ({ text }) => tagAckOf(sent!, text),
+      },
+    );
+  }
+
+  /**
+   * Any operation of the Receiver spec by its operationId, typed from the generated code, with the
+   * same retries, credential, deadlines, errors and never-rejecting Result as every method here:
+   * `rk.call('getReceiverInfo')`. sendPem stays the way to send PEMs (queue, outbox, size check).
+   */
+  call<Id extends keyof ReceiverOperations & keyof typeof receiverOperations>(
+    operationId: Id,
+    ...args: CallArguments<ReceiverOperations[Id]>
+  ): Promise<Result<OperationValue<ReceiverOperations[Id], (typeof receiverOperations)[Id]>>> {
+    return this.#receiver.call(operationId, args[0], args[1]);
   }
 
   /** The Receiver's version, PEM version, size limit and auth flags. */
@@ -269,13 +278,7 @@ export class RKClient implements RKClientLike {
 
   async #readInfo(call: CallOptions | undefined, how: { retry?: boolean }): Promise<Result<ReceiverInfo>> {
     const operation = 'Reading Receiver info';
-    const info = await this.#receiver.invoke('getReceiverInfo', call, {
-      operation,
-      prepare: () => undefined,
-      send: (_, init) => this.#receiver.api.GET(facts.operations.getReceiverInfo.path, init),
-      read: (data, response) => expectShape<ReceiverInfo>(operation, facts.operations.getReceiverInfo.response, data, response),
-      ...(how.retry === false ? { retry: false } : {}),
-    });
+    const info = await this.#receiver.run('getReceiverInfo', () => ({}), call, { operation, ...(how.retry === false ? { retry: false } : {}) });
     if (info.ok && !(typeof info.value.pem_size_limit === 'number' && info.value.pem_size_limit > 0)) {
       return failure(new RKUnexpectedResponseError(operation, 200, 'pem_size_limit is not a positive number', JSON.stringify(info.value)));
     }
@@ -324,7 +327,6 @@ function createDelivery(receiver: ReceiverService, settings: Settings, options: 
   const creating = 'Creating RKClient';
   const operation = 'Sending PEM';
   const queue = options.queue ?? {};
-  const sendPem = facts.operations.sendPem;
   const { idempotencyKey, attempt: attemptHeader } = facts.headers;
   return new Delivery({
     operation,
@@ -338,14 +340,14 @@ function createDelivery(receiver: ReceiverService, settings: Settings, options: 
     },
     outbox: options.outbox === undefined ? undefined : resolveOutboxOptions(creating, options.outbox, settings.retry.baseDelayMs),
     post: (pem, attempt, timeoutMs, signals) =>
-      receiver.transport.attempt(
+      receiver.attempt(
+        'sendPem',
         operation,
-        sendPem,
         { timeoutMs, signals, headers: { [idempotencyKey]: pem.ID, [attemptHeader]: String(attempt) }, sizeBytes: pem.bytes },
         // The body is already serialized: the outbox keeps exact bytes, never a re-encoding.
-        (init) => receiver.transport.postSerialized(sendPem.path, pem.json, init),
+        pem.json,
         // Any 2xx stores the PEM, whatever the body says (the real Receiver's answer is not public).
-        (data) => pemAckOf(pem.ID, data),
+        ({ text }) => pemAckOf(pem.ID, text),
       ),
   });
 }

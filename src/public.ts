@@ -49,6 +49,7 @@ export type { PythonValue } from './wire/python-literal.js';
 export { VERSION } from './core/version.js';
 export type {
   Artifact,
+  ArtifactCountFilters,
   ArtifactCountOptions,
   ArtifactFilters,
   ArtifactListOptions,
@@ -61,6 +62,7 @@ export type {
   GraphQueryWireType,
   ListOptions,
   PemAck,
+  PemCountFilters,
   PemFilters,
   PemListOptions,
   PemPayload,

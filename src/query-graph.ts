@@ -4,7 +4,7 @@ import type { CallOptions } from './core/options.js';
 import { parseRows, PythonLiteralError, type PythonValue } from './wire/python-literal.js';
 import { unexpected } from './core/responses.js';
 import type { Result } from './core/result.js';
-import { queryFacts, type QueryService } from './query-service.js';
+import type { QueryService } from './query-service.js';
 import type { GraphQueryType } from './model/types.js';
 
 /** One row of a graph query answer. */
@@ -22,26 +22,28 @@ export async function runGraphQuery(
 ): Promise<Result<GraphRow[]>> {
   const operation = 'Querying graph';
   const wire = type === 'read' ? 'r' : type === 'write' ? 'rw' : type;
-  return service.invoke('queryGraph', call, {
-    operation,
-    prepare: () => {
+  return service.run(
+    'queryGraph',
+    () => {
       requireText(operation, 'query', query, 'MATCH (a:Artifact) RETURN count(a);');
       if (wire !== 'r' && wire !== 'rw') {
         throw new RKInvalidInputError(operation, 'type', `must be "read" (or "r") or "write" (or "rw"), got ${JSON.stringify(String(type))}`);
       }
-      return { query, type: wire };
+      return { body: { query, type: wire } };
     },
-    send: (body, init) => service.api.POST(queryFacts.operations.queryGraph.path, { body, parseAs: 'text', ...init }),
-    read: (data, response): GraphRow[] | RKError => {
-      const text = typeof data === 'string' ? data : '';
-      try {
-        return parseRows(text);
-      } catch (error) {
-        if (error instanceof PythonLiteralError) return unexpected(operation, response.status, `rows could not be read: ${error.message}`, text);
-        throw error;
-      }
+    call,
+    {
+      operation,
+      read: ({ text, status }): GraphRow[] | RKError => {
+        try {
+          return parseRows(text);
+        } catch (error) {
+          if (error instanceof PythonLiteralError) return unexpected(operation, status, `rows could not be read: ${error.message}`, text);
+          throw error;
+        }
+      },
+      // A read-only statement changes nothing, so it is retried like a GET; a write only with a key.
+      idempotent: wire === 'r',
     },
-    // A read-only statement changes nothing, so it is retried like a GET; a write only with a key.
-    idempotent: wire === 'r',
-  });
+  );
 }

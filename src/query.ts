@@ -2,24 +2,27 @@ import { checked, describe, isPlainObject, requireHexId, requireText, snapshotOp
 import { RKInvalidInputError, type RKError } from './core/errors.js';
 import { RKNotFoundError } from './core/http-errors.js';
 import type { CallOptions, RKOptions } from './core/options.js';
-import { expectCount, unexpected } from './core/responses.js';
+import { expectCount, jsonOf, unexpected } from './core/responses.js';
 import { failure, success, type Result } from './core/result.js';
 import { resolveSettings } from './core/settings.js';
 import type { CallEventName, CallListener, CallStats } from './core/observer.js';
 import { DEFAULT_PAGE_SIZE, pagesOf, type PageOptions } from './core/pages.js';
 import { queryService, queryFacts as facts, type QueryService } from './query-service.js';
+import type { CallArguments, OperationValue } from './core/operation-types.js';
+import type { queryOperations } from './generated/operations.js';
+import type { operations as QueryOperations } from './generated/query.js';
 import { graphArtifacts, GRAPH_ARTIFACT_COUNT } from './query-graph-artifacts.js';
 import { runGraphQuery, type GraphRow } from './query-graph.js';
 import { isHexId } from './wire/ids.js';
-import { encodeTagSegment, tagPathSerializer } from './wire/tag-segments.js';
+import { tagBase64 } from './wire/tag-segments.js';
 import {
   artifactSourceOf,
   type Artifact,
+  type ArtifactCountFilters,
   type ArtifactCountOptions,
-  type ArtifactFilters,
   type ArtifactListOptions,
   type GraphQueryType,
-  type PemFilters,
+  type PemCountFilters,
   type PemListOptions,
   type PemProperties,
   type QueryInfo,
@@ -62,11 +65,7 @@ export class RKQuery {
    * `P` types its Properties (`getPem<TrainRun>(id)`), as the caller expects them; not checked.
    */
   getPem<P extends object = PemProperties>(pemId: string, call?: CallOptions): Promise<Result<StoredPem<P>>> {
-    return this.#query.invoke<{ pem_id: string }, StoredPem<P>>('getPem', call, {
-      operation: 'Reading PEM',
-      prepare: () => ({ pem_id: requireHexId('Reading PEM', 'pemId', pemId) }),
-      send: (path, init) => this.#query.api.GET(facts.operations.getPem.path, { params: { path }, ...init }),
-    });
+    return this.#query.run<'getPem', StoredPem<P>>('getPem', () => ({ path: { pem_id: requireHexId('Reading PEM', 'pemId', pemId) } }), call, { operation: 'Reading PEM' });
   }
 
   /** One PEM by ID, or null when the Query service has none with that ID. */
@@ -80,21 +79,17 @@ export class RKQuery {
 
   /** PEMs matching every filter exactly, one page at a time (`pageIndex` from 0). */
   getPems<P extends object = PemProperties>(options: PemListOptions = {}, call?: CallOptions): Promise<Result<StoredPem<P>[]>> {
-    return this.#query.invoke<ReturnType<typeof listQuery<PemListOptions>>, StoredPem<P>[]>('listPems', call, {
-      operation: 'Listing PEMs',
-      prepare: () => listQuery('Listing PEMs', 'listPems', options),
-      send: (query, init) => this.#query.api.GET(facts.operations.listPems.path, { params: { query }, ...init }),
-    });
+    return this.#query.run<'listPems', StoredPem<P>[]>('listPems', () => ({ query: listQuery('Listing PEMs', 'listPems', options) }), call, { operation: 'Listing PEMs', openQuery: true });
   }
 
   /** How many PEMs match every filter. */
-  getPemsCount(filters: PemFilters = {}, call?: CallOptions): Promise<Result<number>> {
+  getPemsCount(filters: PemCountFilters = {}, call?: CallOptions): Promise<Result<number>> {
     const operation = 'Counting PEMs';
-    return this.#query.invoke('countPems', call, {
+    const { known } = this.#query.operations.countPems;
+    return this.#query.run('countPems', () => ({ query: filterQuery(operation, 'countPems', filters) }), call, {
       operation,
-      prepare: () => filterQuery(operation, 'countPems', filters),
-      send: (query, init) => this.#query.api.GET(facts.operations.countPems.path, { params: { query }, ...init }),
-      read: (data, response) => expectCount(operation, facts.operations.countPems.response, data, response),
+      openQuery: true,
+      read: (answer) => expectCount(operation, known, jsonOf(operation, answer), answer),
     });
   }
 
@@ -149,11 +144,7 @@ export class RKQuery {
       if (!rows.ok) return rows;
       return graphArtifacts.select(operation, rows.value, query);
     }
-    return this.#query.invoke('listArtifacts', call, {
-      operation,
-      prepare: () => listQuery(operation, 'listArtifacts', list),
-      send: (query, init) => this.#query.api.GET(facts.operations.listArtifacts.path, { params: { query }, ...init }),
-    });
+    return this.#query.run('listArtifacts', () => ({ query: listQuery(operation, 'listArtifacts', list) }), call, { operation, openQuery: true });
   }
 
   /** How many artifacts have a Name that contains the `Name` filter, in the tables or the graph. */
@@ -168,7 +159,7 @@ export class RKQuery {
     const source = artifactSourceOf(operation, options.source);
     if (source instanceof RKInvalidInputError) return failure(source);
     if (source === 'graph') {
-      let filters: ArtifactFilters;
+      let filters: ArtifactCountFilters;
       try {
         rejectUnknownKeys(operation, options, 'count', ['source', 'filters']);
         graphArtifacts.check(operation, { filters: options.filters ?? {} });
@@ -188,30 +179,32 @@ export class RKQuery {
         ? success(count)
         : failure(unexpected(operation, 200, 'expected [[<count>]]', rows.value));
     }
-    return this.#query.invoke('countArtifacts', call, {
-      operation,
-      prepare: () => {
+    const { known } = this.#query.operations.countArtifacts;
+    return this.#query.run(
+      'countArtifacts',
+      () => {
         rejectUnknownKeys(operation, options, 'count', ['source', 'filters']);
-        return filterQuery(operation, 'countArtifacts', options.filters ?? {});
+        return { query: filterQuery(operation, 'countArtifacts', options.filters ?? {}) };
       },
-      send: (query, init) => this.#query.api.GET(facts.operations.countArtifacts.path, { params: { query }, ...init }),
-      read: (data, response) => expectCount(operation, facts.operations.countArtifacts.response, data, response),
-    });
+      call,
+      { operation, openQuery: true, read: (answer) => expectCount(operation, known, jsonOf(operation, answer), answer) },
+    );
   }
 
   /** The ID of the PEM the tag points at, or null when the tag does not exist. */
   async getTag(namespace: string, tagName: string, call?: CallOptions): Promise<Result<string | null>> {
     const operation = 'Reading tag';
-    const result = await this.#query.invoke('getTag', call, {
-      operation,
-      prepare: () => ({
-        ns_b64: encodeTagSegment(requireText(operation, 'namespace', namespace, 'my-service')),
-        tag_b64: encodeTagSegment(requireText(operation, 'tagName', tagName, 'production')),
+    const result = await this.#query.run(
+      'getTag',
+      () => ({
+        path: {
+          ns_b64: tagBase64(requireText(operation, 'namespace', namespace, 'my-service')),
+          tag_b64: tagBase64(requireText(operation, 'tagName', tagName, 'production')),
+        },
       }),
-      send: (path, init) =>
-        this.#query.api.GET(facts.operations.getTag.path, { params: { path }, pathSerializer: tagPathSerializer, parseAs: 'text', ...init }),
-      read: (data, response) => readTaggedId(operation, data, response),
-    });
+      call,
+      { operation, read: (answer) => readTaggedId(operation, answer.text, answer) },
+    );
     // A 404 the spec documents here means "no such tag"; a wrong base URL stays an error.
     if (!result.ok && result.error instanceof RKNotFoundError && !result.error.wrongUrl) return success(null);
     return result;
@@ -219,21 +212,16 @@ export class RKQuery {
 
   /** Every tag, with the PEM it points at and when it was last moved. */
   getTags(call?: CallOptions): Promise<Result<TagRecord[]>> {
-    return this.#query.invoke('listTags', call, {
-      operation: 'Listing tags',
-      prepare: () => undefined,
-      send: (_, init) => this.#query.api.GET(facts.operations.listTags.path, init),
-    });
+    return this.#query.run('listTags', () => ({}), call, { operation: 'Listing tags' });
   }
 
   /** How many tags exist. */
   getTagsCount(call?: CallOptions): Promise<Result<number>> {
     const operation = 'Counting tags';
-    return this.#query.invoke('countTags', call, {
+    const { known } = this.#query.operations.countTags;
+    return this.#query.run('countTags', () => ({}), call, {
       operation,
-      prepare: () => undefined,
-      send: (_, init) => this.#query.api.GET(facts.operations.countTags.path, init),
-      read: (data, response) => expectCount(operation, facts.operations.countTags.response, data, response),
+      read: (answer) => expectCount(operation, known, jsonOf(operation, answer), answer),
     });
   }
 
@@ -267,6 +255,19 @@ export class RKQuery {
     return pagesOf('Listing tags', Number.POSITIVE_INFINITY, call, options.onProgress, () => this.getTags(call));
   }
 
+  /**
+   * Any operation of the Query spec by its operationId, typed from the generated code, with the
+   * same retries, credential, deadlines, errors and never-rejecting Result as every method here:
+   * `query.call('getPem', { path: { pem_id: id } })`. For the day the spec gains an operation
+   * before this class gains a method.
+   */
+  call<Id extends keyof QueryOperations & keyof typeof queryOperations>(
+    operationId: Id,
+    ...args: CallArguments<QueryOperations[Id]>
+  ): Promise<Result<OperationValue<QueryOperations[Id], (typeof queryOperations)[Id]>>> {
+    return this.#query.call(operationId, args[0], args[1]);
+  }
+
   /** Subscribes to `retry` events of this client's calls (the same as RKClient's for sendPem); returns the unsubscribe. */
   on(event: CallEventName, listener: CallListener): () => void {
     return this.#query.on(event, listener);
@@ -280,11 +281,7 @@ export class RKQuery {
 
 /** Shared with RKAdmin.checkConnections, which asks the same service. */
 export function readQueryInfo(service: QueryService, call: CallOptions | undefined): Promise<Result<QueryInfo>> {
-  return service.invoke('getQueryInfo', call, {
-    operation: 'Reading Query info',
-    prepare: () => undefined,
-    send: (_, init) => service.api.GET(facts.operations.getQueryInfo.path, init),
-  });
+  return service.run('getQueryInfo', () => ({}), call, { operation: 'Reading Query info' });
 }
 
 type ListOperation = 'listPems' | 'listArtifacts';
@@ -336,7 +333,7 @@ function checkListParameter(
   return value;
 }
 
-function filterQuery<F extends PemFilters | ArtifactFilters>(operation: string, id: FilterOperation, filters: F): F {
+function filterQuery<F extends object>(operation: string, id: FilterOperation, filters: F): F {
   if (!isPlainObject(filters)) throw new RKInvalidInputError(operation, 'filters', 'must be an object like { Type: "train" }');
   const paging = pagingKeys(id);
   for (const [key, value] of Object.entries(filters)) {
@@ -372,7 +369,7 @@ function nameError(operation: string, name: unknown, example: string): RKInvalid
 }
 
 /** The tagged ID arrives as bare text, or as a JSON string: both are accepted. */
-function readTaggedId(operation: string, data: unknown, response: Response): string | RKError {
+function readTaggedId(operation: string, data: unknown, response: { status: number }): string | RKError {
   let text = typeof data === 'string' ? data.trim() : '';
   if (text.startsWith('"')) {
     try {

@@ -10,7 +10,8 @@ import type { CallOptions } from './options.js';
 import { failure, type Result } from './result.js';
 import { isRetryable, mayHaveBeenProcessed, type RetryPolicy } from './retry-policy.js';
 import { observerOf } from './observer.js';
-import type { OperationFacts, RawOutcome, SendInit, Transport } from './transport.js';
+import type { OperationFacts, RequestParts, Transport } from './transport.js';
+import type { WireAnswer } from './wire.js';
 
 /** What one attempt is given. */
 export interface AttemptInput {
@@ -191,12 +192,12 @@ export interface CallHeaders {
  * (checked here, once). A call with an `idempotencyKey` may be retried even when it changes state.
  */
 export async function callWithRetries<T>(
-  transport: Transport<{}>,
+  transport: Transport,
   headers: CallHeaders,
   spec: CallSpec,
   call: CallOptions | undefined,
-  send: (init: SendInit) => Promise<RawOutcome>,
-  read: (data: unknown, response: Response) => T | RKError,
+  request: RequestParts,
+  read: (answer: WireAnswer) => T | RKError,
 ): Promise<Result<T>> {
   const { operation } = spec;
   const settings = transport.settings;
@@ -210,7 +211,7 @@ export async function callWithRetries<T>(
   const observer = observerOf(settings);
   if (spec.retry === false || policy.maxAttempts === 1) {
     observer.attempts++;
-    return transport.attempt(operation, spec.facts, { timeoutMs, signals, headers: fixed }, send, read);
+    return transport.attempt(operation, spec.facts, { timeoutMs, signals, headers: fixed }, request, read);
   }
   // A backoff wait has no socket open: without a hold the process could exit mid-call.
   const release = holdProcess();
@@ -230,7 +231,7 @@ export async function callWithRetries<T>(
       attempt: ({ attempt, timeoutMs: attemptMs, signals: callerSignals }) => {
         observer.attempts++;
         if (attempt > 1) observer.retries++;
-        return transport.attempt(operation, spec.facts, { timeoutMs: attemptMs, signals: callerSignals, headers: { ...fixed, [headers.attempt]: String(attempt) } }, send, read);
+        return transport.attempt(operation, spec.facts, { timeoutMs: attemptMs, signals: callerSignals, headers: { ...fixed, [headers.attempt]: String(attempt) } }, request, read);
       },
       onRetry: ({ attempt, delayMs, error }) => {
         if (observer.listening) observer.emit({ operation, attempt, delayMs, error });

@@ -1,76 +1,60 @@
 import type { Dispatcher, Pool } from 'undici';
+import { FetchWire } from './fetch-wire.js';
+import { networkFailure, type Wire, type WireAnswer, type WireRequest } from './wire.js';
+
+type RawHeaders = Record<string, string | string[] | undefined>;
 
 /**
- * The Node hot path: one undici Pool per origin and client, loaded on first use with a dynamic
- * import so undici stays out of the module graph of other runtimes and of clients that never
- * send. It carries only requests the transport builds itself (a body already serialized, a path
- * with nothing to fill in: POST /pem); everything else goes through openapi-fetch and fetch.
+ * The Wire on Node without an injected fetch: one undici Pool per origin and client, undici
+ * loaded with a dynamic import when the client is made, so it stays out of the module graph of
+ * other runtimes. Requests go through `Pool.dispatch` with a handler of our own (no stream per
+ * answer, no signal handed to undici). Should undici fail to load (a bundle without it), every
+ * request goes through fetch instead.
  */
-export interface WireRequest {
-  origin: string;
-  path: string;
-  method: string;
-  headers: Record<string, string>;
-  body: string | undefined;
-  cancel: WireCancel;
-}
-
-/**
- * How the transport cancels a request without an AbortSignal (one per request would cost an
- * AbortController and a listener): the wire sets `onAbort` while the request runs and clears it
- * when the request ends.
- */
-export interface WireCancel {
-  readonly aborted: boolean;
-  readonly reason: unknown;
-  onAbort: ((reason: unknown) => void) | undefined;
-}
-
-export interface WireAnswer {
-  status: number;
-  statusText: string;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-}
-
-export class NodeWire {
+export class NodeWire implements Wire {
   readonly #insecure: boolean;
   #pools = new Map<string, Pool>();
   #loading: Promise<typeof import('undici')> | undefined;
   #undici: typeof import('undici') | undefined;
-  /** undici could not be loaded (a bundle without it): every request goes through fetch. */
-  failed = false;
+  /** undici could not be loaded: requests go through fetch. */
+  #fallback: FetchWire | undefined;
+  readonly #fetch: typeof globalThis.fetch;
+  #loaded = false;
 
-  constructor(insecure: boolean) {
+  constructor(insecure: boolean, fetch: typeof globalThis.fetch) {
     this.#insecure = insecure;
+    this.#fetch = fetch;
   }
 
-  /** True once undici is loaded: requests may use the wire. */
-  get ready(): boolean {
-    return this.#undici !== undefined;
+  /** Pending until undici is loaded (or known missing), from the first request on; undefined after. */
+  get loading(): Promise<unknown> | undefined {
+    return this.#loaded ? undefined : this.#load();
   }
 
-  /** Starts loading undici; resolves once it is loaded or known to be missing (`failed`). */
-  load(): Promise<unknown> {
+  #load(): Promise<unknown> {
     this.#loading ??= import('undici').then(
       (undici) => (this.#undici = undici),
       (error: unknown) => {
-        this.failed = true;
+        this.#fallback = new FetchWire(this.#fetch);
         throw error;
       },
     );
-    return this.#loading.catch(() => {});
+    return this.#loading.then(
+      () => (this.#loaded = true),
+      () => (this.#loaded = true),
+    );
   }
 
-  /**
-   * One request through `Pool.dispatch` with a handler of our own: no stream per answer (as
-   * `Pool.request` makes), no signal handed to undici; the caller's signal aborts the dispatch
-   * through its controller. Rejects with undici's error (the caller reshapes it).
-   */
+  /** Rejects with undici's error in fetch's shape (`TypeError('fetch failed', { cause })`), or the cancel's reason. */
   request(request: WireRequest): Promise<WireAnswer> {
+    if (this.#fallback) return this.#fallback.request(request);
     const pool = this.#pools.get(request.origin);
-    if (pool === undefined) return this.#pool(request.origin).then((created) => this.#dispatch(created, request));
-    return this.#dispatch(pool, request);
+    const sent = pool === undefined ? this.#pool(request.origin).then((created) => this.#dispatch(created, request)) : this.#dispatch(pool, request);
+    return sent.catch((error: unknown) => {
+      if (request.cancel.aborted) throw request.cancel.reason;
+      if (this.#fallback) return this.#fallback.request(request);
+      throw networkFailure(error);
+    });
   }
 
   #dispatch(pool: Pool, request: WireRequest): Promise<WireAnswer> {
@@ -80,9 +64,12 @@ export class NodeWire {
       let control: Dispatcher.DispatchController | undefined;
       let status = 0;
       let statusText = '';
-      let headers: WireAnswer['headers'] = {};
+      let headers: RawHeaders = {};
+      // One chunk (a PEM's acknowledgement) is decoded once at the end; more (a page of a list) are
+      // decoded as they come, so no chunk, nor the socket buffer it is a view of, outlives its turn.
       let first: Buffer | undefined;
-      let more: Buffer[] | undefined;
+      let decoder: InstanceType<typeof TextDecoder> | undefined;
+      let decoded = '';
       let settled = false;
       const finish = (error: unknown, answer?: WireAnswer) => {
         if (settled) return;
@@ -106,13 +93,22 @@ export class NodeWire {
           statusText = statusMessage ?? '';
         },
         onResponseData(_controller, chunk) {
-          if (first === undefined) first = chunk;
-          else (more ??= [first]).push(chunk);
+          if (decoder === undefined && first === undefined) {
+            first = chunk;
+            return;
+          }
+          if (decoder === undefined) {
+            decoder = new TextDecoder();
+            decoded = decoder.decode(first, { stream: true });
+            first = undefined;
+          }
+          decoded += decoder.decode(chunk, { stream: true });
         },
         onResponseEnd() {
-          const text = more !== undefined ? Buffer.concat(more).toString('utf8') : first !== undefined ? first.toString('utf8') : '';
-          first = more = undefined;
-          finish(undefined, { status, statusText, headers, text });
+          const text = decoder !== undefined ? decoded + decoder.decode() : first !== undefined ? first.toString('utf8') : '';
+          first = undefined;
+          decoded = '';
+          finish(undefined, new NodeAnswer(status, statusText, headers, text));
         },
         onResponseError(_controller, error) {
           finish(error);
@@ -123,7 +119,7 @@ export class NodeWire {
   }
 
   async #pool(origin: string): Promise<Pool> {
-    await this.load();
+    await this.#load();
     const undici = this.#undici;
     if (!undici) throw new Error('undici could not be loaded');
     let pool = this.#pools.get(origin);
@@ -135,24 +131,19 @@ export class NodeWire {
   }
 }
 
-/** The answer as openapi-fetch's Response would show it: Headers are built only when read. */
-export class WireResponse {
+/** An undici answer: Headers are built only when read. */
+class NodeAnswer implements WireAnswer {
   readonly status: number;
   readonly statusText: string;
-  readonly url: string;
-  readonly #raw: WireAnswer['headers'];
+  readonly text: string;
+  readonly #raw: RawHeaders;
   #headers: Headers | undefined;
 
-  constructor(answer: WireAnswer, url: string) {
-    this.status = answer.status;
-    this.statusText = answer.statusText;
-    this.url = url;
-    this.#raw = answer.headers;
-  }
-
-  get ok(): boolean {
-    // 200 to 299, as fetch defines ok.
-    return Math.floor(this.status / 100) === 2;
+  constructor(status: number, statusText: string, raw: RawHeaders, text: string) {
+    this.status = status;
+    this.statusText = statusText;
+    this.#raw = raw;
+    this.text = text;
   }
 
   get headers(): Headers {
@@ -167,7 +158,6 @@ export class WireResponse {
     return this.#headers;
   }
 
-  /** One raw header (lower-case name), without building Headers. */
   header(name: string): string | undefined {
     const value = this.#raw[name];
     return Array.isArray(value) ? value.join(', ') : value;

@@ -1,5 +1,9 @@
 import { isPlainObject } from './checks.js';
 import { isHexId } from '../wire/ids.js';
+import type { components } from '../generated/receiver.js';
+
+type TagRecord = components['schemas']['TagRecord'];
+type PemAck = components['schemas']['PemAck'];
 
 /**
  * Reading the answers whose body the real Record Keeper never made public: `POST /pem`,
@@ -32,13 +36,13 @@ export function replyOf(data: unknown): Reply {
 }
 
 /** The Receiver's acknowledgement of a PEM, as the client reads it from any 2xx. */
-export interface ReceiverAck {
-  ID: string;
-  /** `duplicate` only when the Receiver said so (our local RK does); any other 2xx is `accepted`. */
-  status: 'accepted' | 'duplicate';
+export type ReceiverAck = PemAck & {
   /** The Receiver's own words when its answer was not a JSON acknowledgement, e.g. `Ack getting ingest`. */
   reply?: string;
-}
+};
+
+/** `duplicate` only when the Receiver said so (our local RK does); any other 2xx is `accepted`. */
+const ACK_STATUSES: readonly PemAck['status'][] = ['accepted', 'duplicate'];
 
 /** Ours when the body is our `{ID, status}` for this PEM; otherwise `accepted`, with the body's text. */
 export function pemAckOf(id: string, data: unknown): ReceiverAck {
@@ -46,27 +50,28 @@ export function pemAckOf(id: string, data: unknown): ReceiverAck {
   if (data === `{"ID":"${id}","status":"accepted"}`) return { ID: id, status: 'accepted' };
   const reply = replyOf(data);
   const body = reply.json;
-  if (isPlainObject(body) && body.ID === id && (body.status === 'accepted' || body.status === 'duplicate')) {
-    return { ID: id, status: body.status };
+  if (isPlainObject(body) && body.ID === id && ACK_STATUSES.includes(body.status as PemAck['status'])) {
+    return { ID: id, status: body.status as PemAck['status'] };
   }
   return reply.text ? { ID: id, status: 'accepted', reply: oneLine(reply.text) } : { ID: id, status: 'accepted' };
 }
 
-/** What setTag resolves with: what was set, and when the Receiver says it did (only our local RK does). */
-export interface TagAck {
-  NamespaceID: string;
-  Tag: string;
-  EventID: string;
-  /** The Receiver's time of the move, when its answer carried one. */
-  UpdatedAt?: string;
-}
+/** What setTag sent: the tag record less the Receiver's time. */
+export type TagSent = Omit<TagRecord, 'UpdatedAt'>;
 
-export function tagAckOf(sent: { NamespaceID: string; Tag: string; EventID: string }, data: unknown): TagAck {
+/** What setTag resolves with: what was set, and `UpdatedAt` when the Receiver says when (only our local RK does). */
+export type TagAck = TagSent & Partial<Pick<TagRecord, 'UpdatedAt'>>;
+
+/**
+ * Ours when the body is the tag record of this namespace and tag: the PEM it names and the time it
+ * gives win (the Receiver's word on where the tag points); otherwise what was sent.
+ */
+export function tagAckOf(sent: TagSent, data: unknown): TagAck {
   const body = replyOf(data).json;
-  if (isPlainObject(body) && body.NamespaceID === sent.NamespaceID && body.Tag === sent.Tag && isHexId(body.EventID)) {
-    return typeof body.UpdatedAt === 'string' ? { ...sent, EventID: body.EventID, UpdatedAt: body.UpdatedAt } : { ...sent, EventID: body.EventID };
-  }
-  return { ...sent };
+  if (!isPlainObject(body)) return { ...sent };
+  const record = body as Partial<Record<keyof TagRecord, unknown>>;
+  if (record.NamespaceID !== sent.NamespaceID || record.Tag !== sent.Tag || !isHexId(record.EventID)) return { ...sent };
+  return typeof record.UpdatedAt === 'string' ? { ...sent, EventID: record.EventID, UpdatedAt: record.UpdatedAt } : { ...sent, EventID: record.EventID };
 }
 
 /** The message of an admin POST: our `{msg}`, a JSON string, or the body's text ('' when there is none). */

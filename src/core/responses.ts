@@ -3,19 +3,37 @@ import { RKUnexpectedResponseError, type RKError } from './errors.js';
 
 /**
  * Checks of the 2xx bodies the reference client reads (the "known" replies), from the shapes the
- * spec states (facts.ts): enough that a proxy's HTML page or a truncated answer becomes an
- * RKUnexpectedResponseError instead of a value of the wrong shape. The generated types carry the
- * full shape; nothing here restates a field.
+ * generated operations state: an object requires the fields the reference client reads (the
+ * spec's `x-rk-known`, else its `required`), no more, so every reply the real RK may give is read;
+ * a proxy's HTML page or a truncated answer becomes an RKUnexpectedResponseError instead of a
+ * value of the wrong shape. The generated types carry the full shape; nothing here restates a field.
  */
 
-/** A 2xx JSON body's shape, as facts.ts states it. */
+/** A 2xx JSON body's shape, as the generated operations state it. */
 export type ResponseShape =
   | { readonly type: 'object'; readonly required: readonly string[] }
   | { readonly type: 'array'; readonly items?: ResponseShape }
   | { readonly type: string };
 
-export function expectShape<T>(operation: string, shape: ResponseShape | undefined, data: unknown, response: Response): T | RKError {
-  if (shape === undefined) return data as T;
+/** What a reader names of the answer in its errors. */
+interface Answered {
+  readonly status: number;
+}
+
+/** The JSON of a 2xx body; an empty body is undefined (a 204, Content-Length 0). */
+export function jsonOf(operation: string, answer: Answered & { readonly text: string }): unknown {
+  if (answer.text === '') return undefined;
+  try {
+    return JSON.parse(answer.text) as unknown;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return new RKUnexpectedResponseError(operation, answer.status, `not valid JSON (${message})`, undefined, error);
+  }
+}
+
+export function expectShape<T>(operation: string, shape: ResponseShape | null | undefined, data: unknown, response: Answered): T | RKError {
+  if (data instanceof RKUnexpectedResponseError) return data;
+  if (shape === undefined || shape === null) return data as T;
   const problem = problemOf(shape, data);
   return problem ? unexpected(operation, response.status, problem, data) : (data as T);
 }
@@ -39,7 +57,8 @@ function problemOf(shape: ResponseShape, data: unknown): string | undefined {
 }
 
 /** Counts arrive as `{"<key>": N}` (the key is the only required field); callers get the number. */
-export function expectCount(operation: string, shape: ResponseShape | undefined, data: unknown, response: Response): number | RKError {
+export function expectCount(operation: string, shape: ResponseShape | null | undefined, data: unknown, response: Answered): number | RKError {
+  if (data instanceof RKUnexpectedResponseError) return data;
   const key = shape && 'required' in shape ? shape.required[0] : undefined;
   const count = key !== undefined && isPlainObject(data) ? data[key] : undefined;
   if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) {

@@ -9,6 +9,9 @@ import { checkBudgetOptions, resolveRetryPolicy, type RetryPolicy } from './retr
 import { VERSION } from './version.js';
 import { insecureFetch } from './insecure-fetch.js';
 import { holdCredential, redact, redactingLogger } from './redact.js';
+import { FetchWire } from './fetch-wire.js';
+import { NodeWire } from './node-wire.js';
+import type { Wire } from './wire.js';
 
 /**
  * A client's options, checked once when it is made (a bad value throws RKInvalidInputError there
@@ -28,15 +31,15 @@ export interface Settings {
   clock: Clock;
   logger: Logger;
   signal: AbortSignal | undefined;
-  fetch: typeof globalThis.fetch;
+  /**
+   * How every request of this client travels, chosen once (see WireChoice): an undici Pool per
+   * origin (node-wire.ts) for RKClient on Node without an injected fetch, fetch (fetch-wire.ts)
+   * otherwise: the readers, other runtimes, an injected fetch.
+   */
+  wire: Wire;
   userAgent: string;
   /** The one credential header sent, if any: the user credential wins, as in the reference client. */
   credential: { header: string; value: string } | undefined;
-  /**
-   * Node and no injected fetch: the transport may send its hot path (POST /pem) with undici
-   * directly. Elsewhere (other runtimes, an injected fetch) every request goes through fetch.
-   */
-  nodeWire: boolean;
   /** TLS certificate checks off for this client (`insecure: true`). */
   insecure: boolean;
   /** With `debug: true` or RK_LOG=debug: one line per request and per retry; otherwise undefined. */
@@ -64,12 +67,20 @@ export function readOptions(creating: string, options: unknown): RKOptions {
   return snapshotOptions(creating, 'options', options, NESTED_OPTIONS) as RKOptions;
 }
 
-export function resolveSettings(creating: string, given: RKOptions, headers: HeaderDefaults): Settings {
+/**
+ * Which wire a client's requests take on Node when no fetch is injected: `undici` for the client
+ * that sends PEMs (RKClient: its hot path, sendPem, keeps within 1.3x of undici.request); `fetch`
+ * for the readers (RKQuery, RKAdmin), whose long listings peak lower in RSS through fetch
+ * (BENCHMARKS.md, "Generated operations and the Wire") and which then never load undici.
+ */
+export type WireChoice = 'undici' | 'fetch';
+
+export function resolveSettings(creating: string, given: RKOptions, headers: HeaderDefaults, onNode: WireChoice = 'fetch'): Settings {
   const options = readOptions(creating, given);
-  return guarded(creating, 'options', () => settingsOf(creating, options, headers));
+  return guarded(creating, 'options', () => settingsOf(creating, options, headers, onNode));
 }
 
-function settingsOf(creating: string, options: RKOptions, headers: HeaderDefaults): Settings {
+function settingsOf(creating: string, options: RKOptions, headers: HeaderDefaults, onNodeWire: WireChoice): Settings {
   const timeoutMs = requireMs(creating, 'timeoutMs', options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const budget = options.retry === false ? false : checkBudgetOptions(creating, options.retry?.budget);
   const signal = options.signal;
@@ -89,7 +100,8 @@ function settingsOf(creating: string, options: RKOptions, headers: HeaderDefault
   const base = injected ?? ((input, init) => globalThis.fetch(input, init));
   // Every line a client logs is scrubbed of the credentials held (redact.ts), whoever wrote it.
   const logger = redactingLogger(options.logger ?? consoleLogger);
-  const credential = credentialOf(creating, options, headers);
+  const insecure = options.insecure === true;
+  const fetch = insecure ? insecureFetch(base, injected !== undefined) : base;
   const settings: Settings = {
     timeoutMs,
     timeoutGiven: options.timeoutMs !== undefined,
@@ -99,11 +111,10 @@ function settingsOf(creating: string, options: RKOptions, headers: HeaderDefault
     clock: options.clock ?? systemClock,
     logger,
     signal,
-    fetch: options.insecure ? insecureFetch(base, injected !== undefined) : base,
+    wire: injected === undefined && onNodeWire === 'undici' && onNode() ? new NodeWire(insecure, fetch) : new FetchWire(fetch),
     userAgent: headerValue(creating, 'userAgent', options.userAgent ?? `recordkeeper-client-${VERSION}`),
-    credential,
-    nodeWire: injected === undefined && onNode(),
-    insecure: options.insecure === true,
+    credential: credentialOf(creating, options, headers),
+    insecure,
     debug: debugging(options) ? debugLine(logger) : undefined,
   };
   // Both credentials given are held, also the one not sent (userAuth wins): both are secrets.

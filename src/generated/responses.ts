@@ -898,6 +898,17 @@ export const queryResponses = {
   "credential": "required",
   "responses": {
    "200": {
+    "known": [
+     "ID",
+     "Type",
+     "Emitter",
+     "TimestampClient",
+     "Properties",
+     "Tag",
+     "TagNamespace",
+     "UsesArtifacts",
+     "ProducesArtifacts"
+    ],
     "content": {
      "application/json": {
       "type": "object",
@@ -1175,6 +1186,17 @@ export const queryResponses = {
   "credential": "required",
   "responses": {
    "200": {
+    "known": [
+     "ID",
+     "Type",
+     "Emitter",
+     "TimestampClient",
+     "Properties",
+     "Tag",
+     "TagNamespace",
+     "UsesArtifacts",
+     "ProducesArtifacts"
+    ],
     "content": {
      "application/json": {
       "type": "array",
@@ -3400,6 +3422,10 @@ export const queryResponses = {
   "credential": "required",
   "responses": {
    "200": {
+    "known": [
+     "report",
+     "status"
+    ],
     "content": {
      "application/json": {
       "type": "object",

@@ -142,7 +142,8 @@ export class LineageLoader {
         this.#take(page.value, report);
         progress(null);
         const oldest = page.value[page.value.length - 1];
-        if (page.value.length < pageSize || !oldest || wireSeconds(oldest.TimestampReceived) < threshold) return undefined;
+        // A real RK need not send TimestampReceived (the reference never reads it): then no page is known to be older.
+        if (page.value.length < pageSize || oldest?.TimestampReceived === undefined || wireSeconds(oldest.TimestampReceived) < threshold) return undefined;
       }
     });
   }

@@ -5,14 +5,20 @@
  * where the reference client's own request breaks.
  */
 export function encodeTagSegment(text: string): string {
+  return tagBase64(text).replaceAll('/', '%2F');
+}
+
+/** Standard base64 of the text's UTF-8 bytes: a tag segment's value before it goes in a path. */
+export function tagBase64(text: string): string {
   let binary = '';
   for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll('/', '%2F');
+  return btoa(binary);
 }
 
 /**
- * openapi-fetch percent-encodes every path parameter (`=` becomes `%3D`). Tag paths carry
- * segments already in their wire form (encodeTagSegment) and hex IDs, so they are put in as given.
+ * Fills a path template with segments already in their wire form (encodeTagSegment) and hex IDs,
+ * as given: for a caller that builds tag paths itself (a percent-encoding of every parameter
+ * would turn `=` into `%3D`).
  */
 export function tagPathSerializer(pathname: string, params: Record<string, unknown>): string {
   return pathname.replace(/\{([^}]+)\}/g, (match, name: string) => {

@@ -306,7 +306,7 @@ describe('getReport', () => {
   it('reports a report without status as an unexpected response', async () => {
     const { fetch } = recordingFetch(() => json({ report: null }));
     const error = errorOf(await admin(fetch).getReport(REPORT_ID));
-    expect(error.message).toBe('Reading report failed: HTTP 200 with an unexpected body: missing report_id, kind, status');
+    expect(error.message).toBe('Reading report failed: HTTP 200 with an unexpected body: missing status');
   });
 
   it.each([

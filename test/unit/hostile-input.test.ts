@@ -238,6 +238,13 @@ describe('hostile values in every public method', () => {
       artifactsVerifyConnections: (a) => admin.artifactsVerifyConnections(a as never),
       artifactsRemoveUnconnected: (a, b) => admin.artifactsRemoveUnconnected(a as string, b as never),
       flush: (a) => rk.flush(a as never),
+      // call(operationId, input, call): any operationId, any input, any call options.
+      clientCall: (a, b, c) => (rk.call as (...args: unknown[]) => Promise<unknown>)(a, b, c),
+      queryCall: (a, b, c) => (q.call as (...args: unknown[]) => Promise<unknown>)(a, b, c),
+      queryCallGetPem: (a, b) => (q.call as (...args: unknown[]) => Promise<unknown>)('getPem', a, b),
+      queryCallListPems: (a, b) => (q.call as (...args: unknown[]) => Promise<unknown>)('listPems', { query: a }, b),
+      adminCall: (a, b, c) => (admin.call as (...args: unknown[]) => Promise<unknown>)(a, b, c),
+      adminCallVerify: (a, b) => (admin.call as (...args: unknown[]) => Promise<unknown>)('verifyGraph', { body: a }, b),
     };
     try {
       for (const [name, method] of Object.entries(methods)) {
