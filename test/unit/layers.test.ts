@@ -34,10 +34,11 @@ function layerOf(file: string): string {
 }
 
 const ALLOWED: Record<string, readonly string[]> = {
-  entry: ['public', 'lineage', 'cli'],
+  entry: ['public', 'lineage', 'cli', 'bridges'],
   public: ['facade', 'testing', 'delivery', 'core', 'model', 'resilience', 'wire', 'generated'],
   lineage: ['public'],
-  cli: ['public', 'lineage'],
+  bridges: ['public', 'lineage'],
+  cli: ['public', 'lineage', 'bridges'],
   testing: ['facade', 'delivery', 'core', 'model', 'resilience', 'wire', 'generated'],
   facade: ['delivery', 'core', 'model', 'resilience', 'wire', 'generated'],
   delivery: ['core', 'model', 'resilience', 'wire', 'generated'],
