@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import Ajv2020 from 'ajv/dist/2020.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 
 /**
  * Ajv over the OpenLineage schema written from the spec (openlineage-2-0-2.schema.json) and this
