@@ -4,6 +4,7 @@ import { info } from './info.js';
 import { artifacts, pem, pems, tags } from './lists.js';
 import { diffCommand, explainCommand, exportCommand, lineageCommand, stateAtCommand } from './lineage.js';
 import { local } from './local.js';
+import { bridgeOpenLineage, importOpenLineage } from './openlineage.js';
 import { outboxLs, outboxPurge, outboxReplay } from './outbox.js';
 import { send } from './send.js';
 import { tagGet, tagLs, tagSet } from './tag.js';
@@ -26,6 +27,8 @@ export const COMMANDS: readonly Command[] = [
   stateAtCommand,
   diffCommand,
   exportCommand,
+  importOpenLineage,
+  bridgeOpenLineage,
   outboxLs,
   outboxReplay,
   outboxPurge,
@@ -35,4 +38,6 @@ export const COMMANDS: readonly Command[] = [
 export const GROUPS: Record<string, string> = {
   tag: 'set, read and list tags',
   outbox: "look at, replay and purge a durable outbox's dead letters",
+  import: 'bring events of other tools into RK (OpenLineage)',
+  bridge: 'endpoints that record the events of other tools in RK (OpenLineage)',
 };

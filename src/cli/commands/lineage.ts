@@ -18,6 +18,7 @@ import { drawTree, humanTime, type Output, type TreeNode } from '../output.js';
 import { wholeFlag } from '../paging.js';
 import { startProgress } from '../progress.js';
 import { isPemId } from '../targets.js';
+import { writeOpenLineage } from './openlineage.js';
 
 /**
  * `rk lineage`, `rk explain`, `rk state-at`, `rk diff`, `rk export`: the lineage module's answers
@@ -328,15 +329,15 @@ export const diffCommand: Command = {
   },
 };
 
-const FORMATS = ['mermaid', 'dot', 'prov-json', 'cytoscape', 'json'] as const;
+const FORMATS = ['mermaid', 'dot', 'prov-json', 'cytoscape', 'json', 'openlineage'] as const;
 
 export const exportCommand: Command = {
   name: 'export',
   summary: 'the lineage as Mermaid, Graphviz DOT, PROV-JSON, Cytoscape JSON or the walk as JSON',
-  usage: 'export <pem-id | artifact | ns/tag> [--format mermaid|dot|prov-json|cytoscape|json] [--down] [--hops <n>] [--at <time>]',
+  usage: 'export <pem-id | artifact | ns/tag> [--format mermaid|dot|prov-json|cytoscape|json|openlineage] [--down] [--hops <n>] [--at <time>]',
   description: `${TARGET_HELP} The default format is mermaid. The document goes to stdout: redirect it to a file.`,
   options: {
-    format: { type: 'string', value: '<format>', description: 'mermaid (default), dot, prov-json, cytoscape or json' },
+    format: { type: 'string', value: '<format>', description: 'mermaid (default), dot, prov-json, cytoscape, json or openlineage (NDJSON RunEvents)' },
     down: { type: 'boolean', description: 'walk downstream' },
     ...WALK_OPTIONS,
   },
@@ -364,6 +365,9 @@ export const exportCommand: Command = {
         break;
       case 'json':
         out.document(result);
+        break;
+      case 'openlineage':
+        await writeOpenLineage(ctx, result);
         break;
     }
   },
