@@ -119,16 +119,16 @@ describe('the OpenLineage bridge against a local Record Keeper', { timeout: 60_0
   it('answers 400 with the reason for a malformed event (recording the valid ones of a batch), 413 over the body limit, 404 and 405 elsewhere', async () => {
     const bad = await post(`${bridge.url}/api/v1/lineage`, { ...scoreDone, eventTime: 'soon' });
     expect(bad.status).toBe(400);
-    expect((await bad.json()).error).toMatch(/eventTime.*ISO 8601/);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/eventTime.*ISO 8601/);
     const notJson = await fetch(`${bridge.url}/api/v1/lineage`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"eventType": ' });
     expect(notJson.status).toBe(400);
-    expect((await notJson.json()).error).toMatch(/not JSON/);
+    expect(((await notJson.json()) as { error: string }).error).toMatch(/not JSON/);
     const mixed = await post(`${bridge.url}/api/v1/lineage/batch`, [trainDone, { ...trainDone, run: {} }]);
     expect(mixed.status).toBe(400);
     expect(await mixed.json()).toMatchObject({ recorded: 1, rejected: [{ index: 1, reason: expect.stringMatching(/run\.runId/) }] });
     const huge = await post(`${bridge.url}/api/v1/lineage`, { ...trainDone, pad: 'x'.repeat(70 * 1024) });
     expect(huge.status).toBe(413);
-    expect((await huge.json()).error).toMatch(/over 65536 bytes/);
+    expect(((await huge.json()) as { error: string }).error).toMatch(/over 65536 bytes/);
     const bomb = await post(`${bridge.url}/api/v1/lineage`, { ...trainDone, pad: 'x'.repeat(200 * 1024) }, { gzip: true });
     expect(bomb.status).toBe(413);
     expect((await fetch(`${bridge.url}/api/v1/other`, { method: 'POST', body: '{}' })).status).toBe(404);
@@ -148,7 +148,7 @@ describe('the bridge when Record Keeper is down', { timeout: 30_000 }, () => {
     const full = await post(`${bridge.url}/api/v1/lineage`, scoreDone);
     expect(full.status).toBe(503);
     expect(full.headers.get('retry-after')).toBe('7');
-    expect((await full.json()).error).toMatch(/could not be kept now.*outbox/);
+    expect(((await full.json()) as { error: string }).error).toMatch(/could not be kept now.*outbox/);
     const closed = bridge.close({ timeoutMs: 500 });
     await closed;
     await expect(post(`${bridge.url}/api/v1/lineage`, trainDone)).rejects.toThrow();
