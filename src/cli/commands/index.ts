@@ -4,6 +4,7 @@ import { info } from './info.js';
 import { artifacts, pem, pems, tags } from './lists.js';
 import { diffCommand, explainCommand, exportCommand, lineageCommand, stateAtCommand } from './lineage.js';
 import { local } from './local.js';
+import { mcp } from './mcp.js';
 import { bridgeOpenLineage, importOpenLineage } from './openlineage.js';
 import { outboxLs, outboxPurge, outboxReplay } from './outbox.js';
 import { send } from './send.js';
@@ -29,6 +30,7 @@ export const COMMANDS: readonly Command[] = [
   exportCommand,
   importOpenLineage,
   bridgeOpenLineage,
+  mcp,
   outboxLs,
   outboxReplay,
   outboxPurge,
