@@ -7,6 +7,7 @@ import { failure, type Result } from './core/result.js';
 import { Service } from './core/service.js';
 import { readOptions, resolveSettings, type Settings } from './core/settings.js';
 import { VERSION } from './core/version.js';
+import { activeTraceparent, loadTelemetry } from './core/telemetry.js';
 import { Delivery, DEFAULT_MAX_IN_FLIGHT, QUEUE_DEFAULTS, type DeliveryReport, type DeliveryStats, type SendAck } from './delivery/delivery.js';
 import type { DeliveryEventName, DeliveryListener } from './delivery/events.js';
 import { resolveOutboxOptions } from './delivery/outbox/options.js';
@@ -71,6 +72,7 @@ export class RKClient implements RKClientLike {
   readonly #receiver: ReceiverService;
   readonly #delivery: Delivery;
   readonly #settings: Settings;
+  readonly #traceContext: boolean;
   #readingSizeLimit = false;
   #knownSizeLimit: number | undefined;
 
@@ -86,6 +88,9 @@ export class RKClient implements RKClientLike {
     this.#receiver = new Service<paths, typeof facts.operations>('Receiver', receiverUrl, facts, this.#settings);
     this.#receiver.transport.sendDirect();
     this.#delivery = guarded(creating, 'options', () => createDelivery(this.#receiver, this.#settings, given));
+    this.#traceContext = given.traceContext === true;
+    // preparePem is synchronous: the API is looked for now, so the first PEM can be stamped.
+    if (this.#traceContext) void loadTelemetry();
   }
 
   /**
@@ -93,6 +98,8 @@ export class RKClient implements RKClientLike {
    * for bad input. `P` types its properties: `rk.preparePem<TrainRun>('train', { properties })`.
    */
   preparePem<P extends object = PemProperties>(type: string, options?: PreparePemOptions<P>): Pem<P> {
+    const traceparent = this.#traceContext ? activeTraceparent() : undefined;
+    if (traceparent !== undefined) options = { ...options, properties: { ...(options?.properties ?? {}), traceparent } as P };
     return Pem.prepare<P>(this.emitterId, type, options, this.#settings.logger);
   }
 
@@ -317,6 +324,7 @@ function createDelivery(receiver: ReceiverService, settings: Settings, options: 
       maxBytes: whole(creating, 'queue.maxBytes', queue.maxBytes ?? QUEUE_DEFAULTS.maxBytes, 1, Number.MAX_SAFE_INTEGER),
     },
     outbox: options.outbox === undefined ? undefined : resolveOutboxOptions(creating, options.outbox, settings.retry.baseDelayMs),
+    traced: sendPem,
     post: (pem, attempt, timeoutMs, signals) =>
       receiver.transport.attempt(
         operation,

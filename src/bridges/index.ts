@@ -4,3 +4,4 @@ export { fromOpenLineage, describeEvent, type FromOpenLineageOptions, type OpenL
 export { OpenLineageRuns } from './openlineage-runs.js';
 export { datasetOf, nameOfDataset, runIdOf, pemIdOfRun, PRODUCER as OPENLINEAGE_PRODUCER, PEM_FACET_SCHEMA_URL, ARTIFACT_FACET_SCHEMA_URL } from './openlineage-names.js';
 export type { OpenLineageRunEvent, OpenLineageDataset, OpenLineageFacet, OpenLineageFacets, OpenLineageEventType } from './openlineage-types.js';
+export { pemsOfTrace, traceOf } from './trace.js';

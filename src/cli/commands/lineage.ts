@@ -19,6 +19,7 @@ import { wholeFlag } from '../paging.js';
 import { startProgress } from '../progress.js';
 import { isPemId } from '../targets.js';
 import { writeOpenLineage } from './openlineage.js';
+import { explainTrace } from './trace.js';
 
 /**
  * `rk lineage`, `rk explain`, `rk state-at`, `rk diff`, `rk export`: the lineage module's answers
@@ -186,13 +187,16 @@ export const lineageCommand: Command = {
 export const explainCommand: Command = {
   name: 'explain',
   summary: 'why it happened: the steps, the models and who trained them, the data sources, the gaps',
-  usage: 'explain <pem-id | artifact | ns/tag> [--hops <n>] [--at <time>]',
-  description: TARGET_HELP,
-  options: WALK_OPTIONS,
+  usage: 'explain <pem-id | artifact | ns/tag> [--hops <n>] [--at <time>] | explain --trace <trace-id>',
+  description: `${TARGET_HELP} With --trace, the PEMs of that OpenTelemetry trace and why the newest happened.`,
+  options: { ...WALK_OPTIONS, trace: { type: 'string', value: '<trace-id>', description: 'the PEMs stamped with this trace (traceContext: true), and why the newest happened' } },
   services: ['query'],
-  positionals: { min: 1, max: 1 },
+  positionals: { min: 0, max: 1 },
   examples: ['rk explain churn-pipeline/production', 'rk explain deployment/churn-prod --json'],
   async run(ctx) {
+    const trace = stringFlag(ctx.values, 'trace');
+    if (trace !== undefined) return explainTrace(ctx, trace);
+    if (!ctx.positionals.length) throw new UsageError('rk explain needs a target (a PEM ID, an artifact or ns/tag), or --trace <trace-id>');
     const lineage = await loadLineage(ctx);
     const at = stringFlag(ctx.values, 'at');
     const target = parseTarget(lineage, ctx.positionals[0]!, at === undefined ? undefined : parseTime(at, '--at'));
