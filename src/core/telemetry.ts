@@ -44,11 +44,6 @@ export interface CallTraceInfo {
   pemId?: string | undefined;
 }
 
-/** The end of a traced call. */
-export interface CallTrace {
-  end(result: Result<unknown>, attempts: number, status?: number): void;
-}
-
 /**
  * Runs `call` inside a span when OpenTelemetry is present; otherwise just runs it. The first call
  * waits for the one-time import of the API (a missing package resolves at once).

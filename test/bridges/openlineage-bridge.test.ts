@@ -2,6 +2,8 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalRK, type LocalRK } from '../../server/src/index.js';
 import { RKClient, RKQuery } from '../../src/index.js';
@@ -13,7 +15,7 @@ import { buildRk, cleanEnv, runRk } from '../cli/helpers.js';
  * (one JSON event to /api/v1/lineage, an array to /api/v1/lineage/batch, gzip when the transport's
  * `compression: gzip` is set) reach a local Record Keeper through the outbox, and `rk explain`
  * answers over them. Then `rk import openlineage`, `rk export --format openlineage` and
- * `rk bridge openlineage` as commands.
+ * `rk bridge openlineage` as commands, and `rk mcp` over stdio on the same Record Keeper.
  */
 const tmp = mkdtempSync(join(process.cwd(), '.tmp', 'ol-bridge-'));
 const PRODUCER = 'https://github.com/OpenLineage/OpenLineage/tree/1.33.0/integration/spark';
@@ -50,7 +52,7 @@ let env: Record<string, string>;
 beforeAll(async () => {
   [rk, main] = await Promise.all([startLocalRK({ memory: true }), buildRk('ol-bridge')]);
   env = { RK_RECEIVER: rk.receiverUrl, RK_QUERY: rk.queryUrl, RK_EMITTER: 'ol-test' };
-}, 120_000);
+}, 300_000);
 afterAll(async () => {
   await rk?.stop();
   rmSync(tmp, { recursive: true, force: true });
@@ -218,5 +220,26 @@ describe('rk import openlineage, rk export --format openlineage and rk bridge op
     expect(stderr).toMatch(/Stopped: 1 events recorded/);
     const stored = await new RKQuery(rk.queryUrl).getPem('0193f0a100007000800000000000000b');
     expect(stored.ok && stored.value.Type).toBe('cli_job');
+  });
+});
+
+describe('rk mcp over stdio', { timeout: 60_000 }, () => {
+  it('serves the bridged lineage to the SDK client: tools listed, explain and get_pem answered, stdout only protocol', async () => {
+    const transport = new StdioClientTransport({ command: process.execPath, args: [main, 'mcp'], env: cleanEnv(env) as Record<string, string>, stderr: 'pipe' });
+    let stderr = '';
+    transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const client = new Client({ name: 'test', version: '1.0.0' });
+    await client.connect(transport);
+    try {
+      const { tools } = await client.listTools();
+      expect(tools.map((t) => t.name)).toEqual(['explain', 'lineage', 'state_at', 'tag_history', 'get_pem', 'search_pems']);
+      const why = (await client.callTool({ name: 'explain', arguments: { target: 'postgres://warehouse:5432/shop.public.churn_scores' } })) as { content: { text: string }[] };
+      expect(JSON.parse(why.content[0]!.text).steps.map((s: { type: string }) => s.type)).toEqual(['load_customers', 'train_churn', 'score_churn']);
+      const read = (await client.callTool({ name: 'get_pem', arguments: { id: RUN_TRAIN } })) as { content: { text: string }[] };
+      expect(JSON.parse(read.content[0]!.text)).toMatchObject({ Type: 'train_churn', Emitter: 'spark-prod' });
+      expect(stderr).toMatch(/rk mcp: serving \d+ PEMs .* over stdio \(read-only\)/);
+    } finally {
+      await client.close();
+    }
   });
 });
