@@ -243,3 +243,32 @@ describe('rk mcp over stdio', { timeout: 60_000 }, () => {
     }
   });
 });
+
+describe('rk explain --trace', { timeout: 60_000 }, () => {
+  it('lists the PEMs stamped with the trace, oldest first, and explains the newest', async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const send = (ID: string, Type: string, time: string, span: string, uses: string[], produces: string[]) =>
+      fetch(`${rk.receiverUrl}/pem`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({
+          ID, Type, Predecessor: null, Emitter: 'api', TimestampClient: time, Properties: { traceparent: `00-${traceId}-${span}-01` }, Version: '2.0.0', Tag: 'latest', TagNamespace: 'api',
+          UsesArtifacts: uses.map((Name) => ({ Name, Properties: {}, CreatedAt: null })), ProducesArtifacts: produces.map((Name) => ({ Name, Properties: {}, CreatedAt: null })),
+        }),
+      });
+    expect((await send('7'.repeat(32), 'score_request', '2026-12-06 06:00:00', '00f067aa0ba902b7', ['s3://models/churn/v7'], ['request/42'])).ok).toBe(true);
+    expect((await send('8'.repeat(32), 'respond', '2026-12-06 06:00:01', '00f067aa0ba902b8', ['request/42'], ['response/42'])).ok).toBe(true);
+    const outcome = await runRk(main, ['explain', '--trace', traceId, '--json'], { env });
+    expect(outcome.code, outcome.stderr).toBe(0);
+    const answer = JSON.parse(outcome.stdout) as { pems: { ID: string }[]; explanation: { target: string; steps: { type: string }[] } };
+    expect(answer.pems.map((p) => p.ID)).toEqual(['7'.repeat(32), '8'.repeat(32)]);
+    expect(answer.explanation.target).toBe(`pem:${'8'.repeat(32)}`);
+    expect(answer.explanation.steps.map((s) => s.type)).toEqual(['load_customers', 'train_churn', 'score_request', 'respond']);
+    const none = await runRk(main, ['explain', '--trace', 'f'.repeat(32)], { env });
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/no PEM carries trace f{32}/);
+    const neither = await runRk(main, ['explain'], { env });
+    expect(neither.code).toBe(2);
+    expect(neither.stderr).toMatch(/needs a target .* or --trace <trace-id>/);
+  });
+});
