@@ -27,7 +27,7 @@ const RETRAIN = '4'.repeat(32);
 const DEPLOY_2 = '5'.repeat(32);
 
 async function connected(allowSend: boolean): Promise<{ client: Client; server: RKMcpServer; rk: MockRKClient }> {
-  const rk = new MockRKClient('churn-pipeline');
+  const rk = new MockRKClient('churn-pipeline', { logger: { warn: () => {} } });
   for (const p of [
     pem(INGEST, 'ingest', '2026-12-01 10:00:00', ['raw/customers.csv'], ['dataset/customers']),
     pem(TRAIN, 'train', '2026-12-01 11:00:00', ['dataset/customers'], ['model/churn'], { Emitter: 'trainer' }),
@@ -145,7 +145,6 @@ describe('rk mcp (read-only)', () => {
 describe('rk mcp --allow-send', () => {
   it('offers send_pem, and what it sends is found by the next question', async () => {
     const { client, server, rk } = await connected(true);
-    rk.on('drop', () => {});
     try {
       const { tools } = await client.listTools();
       expect(tools.map((t) => t.name)).toContain('send_pem');
