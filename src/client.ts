@@ -6,6 +6,7 @@ import { failure, type Result } from './core/result.js';
 import { Service } from './core/service.js';
 import { readOptions, resolveSettings, type Settings } from './core/settings.js';
 import { VERSION } from './core/version.js';
+import { activeTraceparent, loadTelemetry } from './core/telemetry.js';
 import { Delivery, DEFAULT_MAX_IN_FLIGHT, QUEUE_DEFAULTS, type DeliveryReport, type DeliveryStats, type SendAck } from './delivery/delivery.js';
 import type { DeliveryEventName, DeliveryListener } from './delivery/events.js';
 import { resolveOutboxOptions } from './delivery/outbox/options.js';
@@ -92,6 +93,7 @@ export class RKClient implements RKClientLike {
   readonly #receiver: ReceiverService;
   readonly #delivery: Delivery;
   readonly #settings: Settings;
+  readonly #traceContext: boolean;
   #readingSizeLimit = false;
   #knownSizeLimit: number | undefined;
 
@@ -106,6 +108,9 @@ export class RKClient implements RKClientLike {
     this.#settings = resolveSettings(creating, given, facts.headers, 'undici');
     this.#receiver = new Service('Receiver', receiverUrl, receiverOperations, facts.headers, this.#settings);
     this.#delivery = guarded(creating, 'options', () => createDelivery(this.#receiver, this.#settings, given));
+    this.#traceContext = given.traceContext === true;
+    // preparePem is synchronous: the API is looked for now, so the first PEM can be stamped.
+    if (this.#traceContext) void loadTelemetry();
   }
 
   /**
@@ -113,6 +118,8 @@ export class RKClient implements RKClientLike {
    * for bad input. `P` types its properties: `rk.preparePem<TrainRun>('train', { properties })`.
    */
   preparePem<P extends object = PemProperties>(type: string, options?: PreparePemOptions<P>): Pem<P> {
+    const traceparent = this.#traceContext ? activeTraceparent() : undefined;
+    if (traceparent !== undefined) options = { ...options, properties: { ...(options?.properties ?? {}), traceparent } as P };
     return Pem.prepare<P>(this.emitterId, type, options, this.#settings.logger);
   }
 
@@ -339,6 +346,7 @@ function createDelivery(receiver: ReceiverService, settings: Settings, options: 
       maxBytes: whole(creating, 'queue.maxBytes', queue.maxBytes ?? QUEUE_DEFAULTS.maxBytes, 1, Number.MAX_SAFE_INTEGER),
     },
     outbox: options.outbox === undefined ? undefined : resolveOutboxOptions(creating, options.outbox, settings.retry.baseDelayMs),
+    traced: receiverOperations.sendPem,
     post: (pem, attempt, timeoutMs, signals) =>
       receiver.attempt(
         'sendPem',

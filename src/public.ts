@@ -47,6 +47,7 @@ export type { PageOptions, PageProgress } from './core/pages.js';
 export type { GraphRow } from './query-graph.js';
 export type { PythonValue } from './wire/python-literal.js';
 export { VERSION } from './core/version.js';
+export { loadTelemetry } from './core/telemetry.js';
 export type {
   Artifact,
   ArtifactCountFilters,

@@ -10,6 +10,7 @@ import type { CallOptions } from './options.js';
 import { failure, type Result } from './result.js';
 import { isRetryable, mayHaveBeenProcessed, type RetryPolicy } from './retry-policy.js';
 import { observerOf } from './observer.js';
+import { traceCall, type CallTraceInfo } from './telemetry.js';
 import type { OperationFacts, RequestParts, Transport } from './transport.js';
 import type { WireAnswer } from './wire.js';
 
@@ -65,6 +66,8 @@ export interface RetryRun<T> {
   onBudgetDenied?: (error: RKError) => void;
   /** One line per retry (logger.debug), when debugging is on. */
   debug?: (line: string) => void;
+  /** What an OpenTelemetry span of this call says (telemetry.ts); the span is made only when the API is there. */
+  trace?: CallTraceInfo | undefined;
 }
 
 export interface RetryOutcome<T> {
@@ -84,7 +87,11 @@ export interface RetryOutcome<T> {
  * backoff is never longer than that, so the attempt's one timer also enforces the total. Caller
  * signals are passed through as they are (no AbortSignal.any): each wait links and unlinks them.
  */
-export async function withRetries<T>(run: RetryRun<T>): Promise<RetryOutcome<T>> {
+export function withRetries<T>(run: RetryRun<T>): Promise<RetryOutcome<T>> {
+  return run.trace ? traceCall(run.trace, () => retryLoop(run)) : retryLoop(run);
+}
+
+async function retryLoop<T>(run: RetryRun<T>): Promise<RetryOutcome<T>> {
   const { clock, policy, signals } = run;
   let deadlineAt = clock.now() + run.totalTimeoutMs;
   const totalTimeout = () =>
@@ -209,14 +216,20 @@ export async function callWithRetries<T>(
   const fixed: Record<string, string> = key === undefined ? {} : { [headers.idempotencyKey]: key };
   const policy = settings.retry;
   const observer = observerOf(settings);
+  const trace: CallTraceInfo = { operation, method: spec.facts.method, path: spec.facts.path, url: transport.shownUrl };
   if (spec.retry === false || policy.maxAttempts === 1) {
     observer.attempts++;
-    return transport.attempt(operation, spec.facts, { timeoutMs, signals, headers: fixed }, request, read);
+    const single = await traceCall(trace, async (seen) => ({
+      result: await transport.attempt(operation, spec.facts, { timeoutMs, signals, headers: fixed }, request, (answer) => ((seen.status = answer.status), read(answer))),
+      attempts: 1,
+    }));
+    return single.result;
   }
   // A backoff wait has no socket open: without a hold the process could exit mid-call.
   const release = holdProcess();
   try {
-    const outcome = await withRetries<T>({
+    let seen: { status?: number } = {};
+    const outcome = await traceCall(trace, (span) => ((seen = span), withRetries<T>({
       operation,
       url: transport.shownUrl,
       policy,
@@ -231,14 +244,14 @@ export async function callWithRetries<T>(
       attempt: ({ attempt, timeoutMs: attemptMs, signals: callerSignals }) => {
         observer.attempts++;
         if (attempt > 1) observer.retries++;
-        return transport.attempt(operation, spec.facts, { timeoutMs: attemptMs, signals: callerSignals, headers: { ...fixed, [headers.attempt]: String(attempt) } }, request, read);
+        return transport.attempt(operation, spec.facts, { timeoutMs: attemptMs, signals: callerSignals, headers: { ...fixed, [headers.attempt]: String(attempt) } }, request, (answer) => ((seen.status = answer.status), read(answer)));
       },
       onRetry: ({ attempt, delayMs, error }) => {
         if (observer.listening) observer.emit({ operation, attempt, delayMs, error });
       },
       onBudgetDenied: () => observer.retriesDenied++,
       debug: settings.debug,
-    });
+    })));
     return outcome.result;
   } finally {
     release();

@@ -118,6 +118,12 @@ export interface RKOptions {
   maxInFlight?: number | undefined;
   /** Bounds of the PEMs sendPem has accepted and not yet settled. Default 10 000 PEMs or 32 MiB. */
   queue?: QueueOptions | undefined;
+  /**
+   * With `@opentelemetry/api` present and a span active, preparePem stamps the W3C `traceparent`
+   * of that span into the PEM's Properties (`Properties.traceparent`), so the PEMs of a trace can
+   * be found (`pemsOfTrace`, `rk explain --trace`). Default false.
+   */
+  traceContext?: boolean | undefined;
   /** Keep every PEM on disk until the Receiver acknowledges it (opt-in): `{ dir: './rk-outbox' }`. */
   outbox?: OutboxOptions | undefined;
   /** Time source for retries, deadlines, flush, close and the outbox (tests). Default real time, every timer unref'd. */

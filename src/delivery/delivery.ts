@@ -83,6 +83,8 @@ export interface DeliveryConfig {
   queue: { maxEntries: number; maxBytes: number };
   outbox: ResolvedOutboxOptions | undefined;
   post: PostPem;
+  /** Method and path of the send, for the OpenTelemetry span of a direct send (core/telemetry.ts). */
+  traced?: { method: string; path: string } | undefined;
 }
 
 /** The PEM as sendPem hands it over: checked, serialized once, measured. */
@@ -221,6 +223,7 @@ export class Delivery {
       },
       debug: settings.debug,
       onBudgetDenied: () => this.#tally.retriesDenied++,
+      trace: config.traced && { operation: config.operation, method: config.traced.method, path: config.traced.path, url: config.url, pemId: pem.ID },
     });
     const { result } = outcome;
     if (result.ok) {

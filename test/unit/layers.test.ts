@@ -34,10 +34,11 @@ function layerOf(file: string): string {
 }
 
 const ALLOWED: Record<string, readonly string[]> = {
-  entry: ['public', 'lineage', 'cli'],
+  entry: ['public', 'lineage', 'cli', 'bridges'],
   public: ['facade', 'testing', 'delivery', 'core', 'model', 'resilience', 'wire', 'generated'],
   lineage: ['public'],
-  cli: ['public', 'lineage', 'conformance'],
+  bridges: ['public', 'lineage'],
+  cli: ['public', 'lineage', 'bridges', 'conformance'],
   // rk conformance's engine and the validator the local RK shares: loaded only by cli/ (dynamically) and the server.
   conformance: ['public', 'facade', 'wire', 'generated'],
   testing: ['facade', 'delivery', 'core', 'model', 'resilience', 'wire', 'generated'],

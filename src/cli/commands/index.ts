@@ -5,6 +5,8 @@ import { info } from './info.js';
 import { artifacts, pem, pems, tags } from './lists.js';
 import { diffCommand, explainCommand, exportCommand, lineageCommand, stateAtCommand } from './lineage.js';
 import { local } from './local.js';
+import { mcp } from './mcp.js';
+import { bridgeOpenLineage, importOpenLineage } from './openlineage.js';
 import { outboxLs, outboxPurge, outboxReplay } from './outbox.js';
 import { send } from './send.js';
 import { tagGet, tagLs, tagSet } from './tag.js';
@@ -30,6 +32,9 @@ export const COMMANDS: readonly Command[] = [
   diffCommand,
   exportCommand,
   viewCommand,
+  importOpenLineage,
+  bridgeOpenLineage,
+  mcp,
   outboxLs,
   outboxReplay,
   outboxPurge,
@@ -39,4 +44,6 @@ export const COMMANDS: readonly Command[] = [
 export const GROUPS: Record<string, string> = {
   tag: 'set, read and list tags',
   outbox: "look at, replay and purge a durable outbox's dead letters",
+  import: 'bring events of other tools into RK (OpenLineage)',
+  bridge: 'endpoints that record the events of other tools in RK (OpenLineage)',
 };

@@ -18,6 +18,8 @@ import { drawTree, humanTime, type Output, type TreeNode } from '../output.js';
 import { wholeFlag } from '../paging.js';
 import { startProgress } from '../progress.js';
 import { isPemId } from '../targets.js';
+import { writeOpenLineage } from './openlineage.js';
+import { explainTrace } from './trace.js';
 
 /**
  * `rk lineage`, `rk explain`, `rk state-at`, `rk diff`, `rk export`: the lineage module's answers
@@ -185,13 +187,16 @@ export const lineageCommand: Command = {
 export const explainCommand: Command = {
   name: 'explain',
   summary: 'why it happened: the steps, the models and who trained them, the data sources, the gaps',
-  usage: 'explain <pem-id | artifact | ns/tag> [--hops <n>] [--at <time>]',
-  description: TARGET_HELP,
-  options: WALK_OPTIONS,
+  usage: 'explain <pem-id | artifact | ns/tag> [--hops <n>] [--at <time>] | explain --trace <trace-id>',
+  description: `${TARGET_HELP} With --trace, the PEMs of that OpenTelemetry trace and why the newest happened.`,
+  options: { ...WALK_OPTIONS, trace: { type: 'string', value: '<trace-id>', description: 'the PEMs stamped with this trace (traceContext: true), and why the newest happened' } },
   services: ['query'],
-  positionals: { min: 1, max: 1 },
+  positionals: { min: 0, max: 1 },
   examples: ['rk explain churn-pipeline/production', 'rk explain deployment/churn-prod --json'],
   async run(ctx) {
+    const trace = stringFlag(ctx.values, 'trace');
+    if (trace !== undefined) return explainTrace(ctx, trace);
+    if (!ctx.positionals.length) throw new UsageError('rk explain needs a target (a PEM ID, an artifact or ns/tag), or --trace <trace-id>');
     const lineage = await loadLineage(ctx);
     const at = stringFlag(ctx.values, 'at');
     const target = parseTarget(lineage, ctx.positionals[0]!, at === undefined ? undefined : parseTime(at, '--at'));
@@ -328,15 +333,15 @@ export const diffCommand: Command = {
   },
 };
 
-const FORMATS = ['mermaid', 'dot', 'prov-json', 'cytoscape', 'json', 'html'] as const;
+const FORMATS = ['mermaid', 'dot', 'prov-json', 'cytoscape', 'json', 'html', 'openlineage'] as const;
 
 export const exportCommand: Command = {
   name: 'export',
-  summary: 'the lineage as Mermaid, Graphviz DOT, PROV-JSON, Cytoscape JSON, the walk as JSON, or an HTML page',
-  usage: 'export <pem-id | artifact | ns/tag> [--format mermaid|dot|prov-json|cytoscape|json|html] [--down] [--hops <n>] [--at <time>]',
+  summary: 'the lineage as Mermaid, Graphviz DOT, PROV-JSON, Cytoscape JSON, the walk as JSON, an HTML page or OpenLineage events',
+  usage: 'export <pem-id | artifact | ns/tag> [--format mermaid|dot|prov-json|cytoscape|json|html|openlineage] [--down] [--hops <n>] [--at <time>]',
   description: `${TARGET_HELP} The default format is mermaid. The document goes to stdout: redirect it to a file.`,
   options: {
-    format: { type: 'string', value: '<format>', description: 'mermaid (default), dot, prov-json, cytoscape, json or html (the interactive page of rk view, as one file)' },
+    format: { type: 'string', value: '<format>', description: 'mermaid (default), dot, prov-json, cytoscape, json, html (the interactive page of rk view, as one file) or openlineage (NDJSON RunEvents)' },
     down: { type: 'boolean', description: 'walk downstream' },
     ...WALK_OPTIONS,
   },
@@ -371,6 +376,9 @@ export const exportCommand: Command = {
         out.line((await exportHtml(ctx, lineage)).trimEnd());
         break;
       }
+      case 'openlineage':
+        await writeOpenLineage(ctx, result);
+        break;
     }
   },
 };
