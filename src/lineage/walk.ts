@@ -88,7 +88,12 @@ export type LineageGap =
 
 /** Why a walk stopped early and which PEMs were left unexpanded (resume from the cursor). */
 export interface Truncation {
-  reason: 'maxNodes' | 'maxHops' | 'aborted';
+  /**
+   * `maxNodes`, `maxHops`: a limit the caller set (resume from the cursor); `aborted`: the signal;
+   * `maxPaths`: a paths answer listed as many as allowed; `timeBudget`, `hopCap`: a server engine
+   * stopped asking (the answer is `partial`).
+   */
+  reason: 'maxNodes' | 'maxHops' | 'aborted' | 'maxPaths' | 'timeBudget' | 'hopCap';
   /** PEMs whose neighbours were not (all) visited: resume from the cursor to visit them. */
   pending: string[];
 }
@@ -104,6 +109,11 @@ export interface LineageResult {
   truncated: Truncation | null;
   /** Continue with `resumeWalk(index, cursor)`; null when nothing was left out. */
   cursor: string | null;
+  /**
+   * Set by an engine that stopped before its walk was whole within the caller's limits (time
+   * budget, per-hop cap): nodes within those limits may be missing. Never set by the memory engine.
+   */
+  partial?: true;
 }
 
 export const pemKey = (id: string): string => `pem:${id}`;
