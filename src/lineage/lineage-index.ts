@@ -189,6 +189,17 @@ export class LineageIndex {
     return this.#count;
   }
 
+  #cache: Map<string, unknown> = new Map();
+  #cacheVersion = -1;
+  /** A scratch map for binding.ts, emptied whenever the index changes. */
+  bindingCache<T>(): Map<string, T> {
+    if (this.#cacheVersion !== this.#version) {
+      this.#cache = new Map();
+      this.#cacheVersion = this.#version;
+    }
+    return this.#cache as Map<string, T>;
+  }
+
   /** Changes on every add and tag update (lets callers cache answers). */
   get version(): number {
     return this.#version;
