@@ -309,6 +309,16 @@ export const query = {
           "name": "TagNamespace",
           "role": "filter",
           "type": "string"
+        },
+        {
+          "name": "UsesArtifact",
+          "role": "filter",
+          "type": "string"
+        },
+        {
+          "name": "ProducesArtifact",
+          "role": "filter",
+          "type": "string"
         }
       ],
       "pathParameters": []
@@ -399,6 +409,16 @@ export const query = {
         },
         {
           "name": "TagNamespace",
+          "role": "filter",
+          "type": "string"
+        },
+        {
+          "name": "UsesArtifact",
+          "role": "filter",
+          "type": "string"
+        },
+        {
+          "name": "ProducesArtifact",
           "role": "filter",
           "type": "string"
         }

@@ -41,8 +41,9 @@ export function bindUse(index: LineageIndex, user: number, artifact: number): nu
 export function bindAt(index: LineageIndex, artifact: number, seconds: number, user = -1): number {
   const producers = index.producersOf(artifact);
   let end = upperBound(index, producers, seconds);
-  let follows: Map<number, boolean> | null = null;
   while (end > 0) {
+    // What reaches the user depends on the second (the chain ends below it): one memo per second.
+    let follows: Map<number, boolean> | null = null;
     const s = index.timeOf(producers[end - 1]!);
     let start = end - 1;
     while (start > 0 && index.timeOf(producers[start - 1]!) === s) start--;

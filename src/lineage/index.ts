@@ -26,6 +26,7 @@ export { diffLineage, type DiffSide, type DiffOptions, type LineageDiff, type Ar
 export { lintPem, lintPems, type LintCode, type LintFinding, type LintOptions } from './lint.js';
 export { registerReplicaEngine, type LineageEngine, type LineageEngineKind, type EngineLimits, type EngineWalkOptions, type ReplicaEngineFactory } from './engine.js';
 export { MemoryEngine } from './memory-engine.js';
+export { ServerEngine, type ServerEngineOptions, type ServerLineageSource } from './server-engine.js';
 export { findPaths, type PathsOptions, type LineagePath, type LineagePaths } from './paths.js';
 export { findImpact, type ImpactOptions, type ImpactHit, type LineageImpact } from './impact.js';
 export { toMermaid } from './export-mermaid.js';

@@ -3,6 +3,7 @@ import type { LineageEngine, LineageEngineKind } from './engine.js';
 import { replicaEngineFactory } from './engine.js';
 import { findImpact, type ImpactOptions, type LineageImpact } from './impact.js';
 import { MemoryEngine } from './memory-engine.js';
+import { ServerEngine } from './server-engine.js';
 import { findPaths, type LineagePaths, type PathsOptions } from './paths.js';
 import { diffLineage, type DiffOptions, type DiffSide, type LineageDiff } from './diff.js';
 import { explainLineage, type ExplainOptions, type Explanation } from './explain.js';
@@ -61,6 +62,7 @@ export class RKLineage {
   readonly #replicaDir: string | undefined;
   #engine: LineageEngine | null = null;
   #loaded = false;
+  readonly #call: CallOptions | undefined;
 
   /** @param source an RKQuery, or anything with its `getPems` (and optionally `getPemsCount`, `getTags`) */
   constructor(source: LineageSource, options: RKLineageOptions = {}) {
@@ -75,6 +77,7 @@ export class RKLineage {
     this.index = new LineageIndex();
     this.#roles = options.roles;
     this.#source = source;
+    this.#call = options.call;
     if (options.replica !== undefined && (options.replica === null || typeof options.replica.dir !== 'string' || options.replica.dir === '')) {
       throw new RKInvalidInputError(operation, 'replica', 'must be { dir: "<directory>" }');
     }
@@ -120,7 +123,9 @@ export class RKLineage {
     else if (choice === 'memory') {
       this.#engine = new MemoryEngine(this.index, { roles: this.#roles, prepare: () => (this.#loaded ? Promise.resolve({ ok: true, value: null }) : this.load()) });
     } else if (choice === 'server') {
-      return { ok: false, error: new RKInvalidInputError('Opening the lineage engine', 'engine', 'the server engine is not part of this build; use engine "memory"') };
+      const made = ServerEngine.over(this.#source, { roles: this.#roles, ...(this.#call ? { call: this.#call } : {}) });
+      if (!made.ok) return made;
+      this.#engine = made.value;
     } else {
       const factory = replicaEngineFactory();
       if (!this.#replicaDir) return { ok: false, error: new RKInvalidInputError('Opening the lineage engine', 'replica', 'the replica engine needs a directory: { replica: { dir: "<directory>" } }') };

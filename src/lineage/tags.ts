@@ -59,7 +59,7 @@ interface Move {
 
 function moves(index: LineageIndex, namespace: string, tag: string): Move[] {
   const list: Move[] = [];
-  const carriers = [...index.tagCarriers(namespace, tag)].sort((a, b) => index.timeOf(a) - index.timeOf(b) || index.receivedOf(a) - index.receivedOf(b) || a - b);
+  const carriers = [...index.tagCarriers(namespace, tag)].sort((a, b) => index.timeOf(a) - index.timeOf(b) || index.receivedOf(a) - index.receivedOf(b) || (index.idOf(a) < index.idOf(b) ? -1 : 1));
   // The late carrier: the Receiver got it after a later-stamped one and moved the tag back to it
   // on arrival, so from then the Receiver's tag and this history differ. The mark goes on the late
   // PEM itself, not on the moves it undid.

@@ -290,7 +290,7 @@ class Walk {
     const steps: Array<(hop: number) => boolean> = [];
     const id = index.idOf(slot);
     if (this.settings.viaPredecessor) {
-      for (const child of index.childrenOf(slot).reverse()) {
+      for (const child of index.childrenOf(slot)) {
         steps.push((hop) => {
           const childId = index.idOf(child);
           if (!this.seenPems.has(child)) {
