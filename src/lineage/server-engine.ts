@@ -1,4 +1,4 @@
-import { RKError, RKHttpError, RKInvalidInputError, type CallOptions, type GraphRow, type PemListOptions, type Result, type StoredPem } from '../public.js';
+import { RKError, RKHttpError, RKInvalidInputError, type CallOptions, type GraphRow, type PemFilters, type Result, type StoredPem } from '../public.js';
 import { diffLineage } from './diff.js';
 import type { EngineLimits, LineageEngine } from './engine.js';
 import { explainLineage } from './explain.js';
@@ -178,10 +178,10 @@ export class ServerEngine implements LineageEngine {
         if (value === undefined) return { ok: false, error: asError(operation, thrown) };
         return { ok: true, value: partial ? markPartial(value, partial) : value };
       }
-      if (Date.now() - started > budget) {
+      // Past the budget, answer with what is here (once there is an answer: the start is always read).
+      if (value !== undefined && Date.now() - started > budget) {
         partial = 'timeBudget';
-        if (value !== undefined) continue; // answer with what is here
-        return { ok: false, error: new RKInvalidInputError(operation, 'timeBudgetMs', `${budget} ms passed before the start of the question was read; raise timeBudgetMs`) };
+        continue;
       }
       const fetched = await this.#fetch(operation, index, needs, hopCap, stats);
       if (!fetched.ok) return fetched;
@@ -208,7 +208,7 @@ export class ServerEngine implements LineageEngine {
       }
     };
     const tasks: Array<() => Promise<RKError | null>> = [];
-    const list = (filters: PemListOptions, done: () => void) =>
+    const list = (filters: PemFilters, done: () => void) =>
       tasks.push(async () => {
         const read = await this.#list(filters, hopCap, stats);
         if (!read.ok) return read.error;
@@ -220,7 +220,7 @@ export class ServerEngine implements LineageEngine {
     for (const id of needs.ids) {
       tasks.push(async () => {
         stats.requests++;
-        const read = await this.source.getPems({ ID: id, pageSize: 1 } as PemListOptions, this.options.call);
+        const read = await this.source.getPems({ filters: { ID: id }, pageSize: 1 }, this.options.call);
         if (!read.ok) {
           // An ID the service's own checks refuse cannot be stored there: it is missing.
           if (read.error instanceof RKHttpError && (read.error.status === 400 || read.error.status === 422 || read.error.status === 404)) {
@@ -234,10 +234,10 @@ export class ServerEngine implements LineageEngine {
         return null;
       });
     }
-    for (const id of needs.children) list({ Predecessor: id } as PemListOptions, () => index.childrenFetched.add(id));
+    for (const id of needs.children) list({ Predecessor: id }, () => index.childrenFetched.add(id));
     for (const key of needs.tags) {
       const [namespace, tag] = key.split('\u0000') as [string, string];
-      list({ Tag: tag, TagNamespace: namespace } as PemListOptions, () => index.tagsFetched.add(key));
+      list({ Tag: tag, TagNamespace: namespace }, () => index.tagsFetched.add(key));
     }
     const byArtifact = [...[...needs.producers].map((name) => ['produces', name] as const), ...[...needs.users].map((name) => ['uses', name] as const)];
     if (byArtifact.length) {
@@ -245,7 +245,7 @@ export class ServerEngine implements LineageEngine {
       if (!reads.ok) return reads;
       for (const [role, name] of byArtifact) {
         const mark = () => (role === 'produces' ? index.producersFetched : index.usersFetched).add(name);
-        if (reads.value === 'filters') list({ [role === 'produces' ? 'ProducesArtifact' : 'UsesArtifact']: name } as PemListOptions, mark);
+        if (reads.value === 'filters') list(role === 'produces' ? { ProducesArtifact: name } : { UsesArtifact: name }, mark);
         else {
           tasks.push(async () => {
             const ids = await this.#cypherIds(role, name, stats);
@@ -264,12 +264,12 @@ export class ServerEngine implements LineageEngine {
   }
 
   /** Every page of a filtered listing, up to hopCap PEMs. */
-  async #list(filters: PemListOptions, hopCap: number, stats: { requests: number }): Promise<Result<{ pems: StoredPem[]; capped: boolean }>> {
+  async #list(filters: PemFilters, hopCap: number, stats: { requests: number }): Promise<Result<{ pems: StoredPem[]; capped: boolean }>> {
     const pageSize = Math.min(hopCap + 1, 1000);
     const pems: StoredPem[] = [];
     for (let pageIndex = 0; ; pageIndex++) {
       stats.requests++;
-      const page = await this.source.getPems({ ...filters, pageSize, pageIndex }, this.options.call);
+      const page = await this.source.getPems({ filters, pageSize, pageIndex }, this.options.call);
       if (!page.ok) return page;
       pems.push(...page.value);
       if (pems.length > hopCap) return { ok: true, value: { pems: pems.slice(0, hopCap), capped: true } };
@@ -281,7 +281,7 @@ export class ServerEngine implements LineageEngine {
   async #artifactReadsOf(operation: string, name: string, stats: { requests: number }): Promise<Result<ArtifactReads>> {
     if (this.#artifactReads) return { ok: true, value: this.#artifactReads };
     stats.requests++;
-    const probe = await this.source.getPems({ ProducesArtifact: name, pageSize: 1 } as PemListOptions, this.options.call);
+    const probe = await this.source.getPems({ filters: { ProducesArtifact: name }, pageSize: 1 }, this.options.call);
     if (probe.ok) this.#artifactReads = 'filters';
     else if (probe.error instanceof RKHttpError && probe.error.status === 400) this.#artifactReads = (await this.#schemaKnown(stats)) ? 'cypher' : 'none';
     else return probe;

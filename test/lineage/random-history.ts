@@ -70,8 +70,9 @@ export function randomHistory(seed: number, options: HistoryOptions): StoredPem[
       TimestampClient: wire(t),
       TimestampReceived: wire(clock + Math.floor(next() * 2)),
       Properties: {},
-      Tag: tagged ? (shape.type === 'deploy' ? pick(['production', 'staging']) : 'candidate') : '',
-      TagNamespace: tagged ? `${prefix}ml` : '',
+      // RK gives every PEM a tag ("latest" by default): the untagged ones move their run's.
+      Tag: tagged ? (shape.type === 'deploy' ? pick(['production', 'staging']) : 'candidate') : 'latest',
+      TagNamespace: tagged ? `${prefix}ml` : `${prefix}runs`,
       UsesArtifacts: uses,
       ProducesArtifacts: produces,
     });
