@@ -2,7 +2,7 @@ import type { Command } from '../command.js';
 import { doctor } from './doctor.js';
 import { info } from './info.js';
 import { artifacts, pem, pems, tags } from './lists.js';
-import { diffCommand, explainCommand, exportCommand, lineageCommand, stateAtCommand } from './lineage.js';
+import { diffCommand, explainCommand, exportCommand, impactCommand, lineageCommand, pathsCommand, stateAtCommand } from './lineage.js';
 import { local } from './local.js';
 import { outboxLs, outboxPurge, outboxReplay } from './outbox.js';
 import { send } from './send.js';
@@ -26,6 +26,8 @@ export const COMMANDS: readonly Command[] = [
   stateAtCommand,
   diffCommand,
   exportCommand,
+  pathsCommand,
+  impactCommand,
   outboxLs,
   outboxReplay,
   outboxPurge,
