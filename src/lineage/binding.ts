@@ -45,8 +45,7 @@ export function bindAt(index: LineageIndex, artifact: number, seconds: number, u
     // What reaches the user depends on the second (the chain ends below it): one memo per second.
     let follows: Map<number, boolean> | null = null;
     const s = index.timeOf(producers[end - 1]!);
-    let start = end - 1;
-    while (start > 0 && index.timeOf(producers[start - 1]!) === s) start--;
+    const start = lowerBound(index, producers, s); // a burst is one long group: never walk it
     if (user >= 0) {
       const ancestor = nearestAncestorIn(index, user, artifact, s);
       if (ancestor >= 0) return ancestor;
