@@ -71,7 +71,8 @@ function model(pems: Pem[]) {
   return { bind, hops };
 }
 
-describe('the memory engine against a brute-force model of the rules (random histories)', () => {
+// Bounded (a few seconds alone); the timeout leaves room for a loaded machine.
+describe('the memory engine against a brute-force model of the rules (random histories)', { timeout: 60_000 }, () => {
   it('binds every use as the written rule says, over 200 histories', () => {
     let uses = 0;
     for (let seed = 1; seed <= 200; seed++) {
