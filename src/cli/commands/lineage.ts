@@ -36,7 +36,7 @@ const TARGET_HELP =
  * Below this many PEMs the memory engine is the default: loading them takes about as long as the
  * server engine takes to answer one deep question (BENCHMARKS.md, "Lineage engines").
  */
-export const MEMORY_ENGINE_LIMIT = 20_000;
+export const MEMORY_ENGINE_LIMIT = 10_000;
 
 const ENGINE_OPTIONS: Record<string, OptionSpec> = {
   engine: {
