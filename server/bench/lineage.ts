@@ -19,12 +19,12 @@
  *
  *   node --expose-gc server/dist/server/bench/lineage.js [--sizes 10000,100000] [--samples 200] [--json]
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import { LineageIndex, Pem, RKClient, RKLineage, RKQuery, walkUpstream } from 'recordkeeper-client';
 import { startLocalRK, type LocalRK } from '../src/index.js';
 import { createDatabase, postgresUnavailable, startPostgres, type TestPostgres } from './postgres.js';
@@ -179,18 +179,21 @@ function bursts(): Array<{ n: number; perUseUs: number; walk10Ms: number }> {
   return rows;
 }
 
-/** One cold client per engine, in its own process: first answer, peak RSS, question latencies. */
-function engineFigures(queryUrl: string, targets: { deploys: string[]; sources: Array<[string, string]> }) {
+/**
+ * One cold client per engine, in its own process: first answer, peak RSS, question latencies.
+ * Asynchronous: the local RK answering it runs in this process.
+ */
+async function engineFigures(queryUrl: string, targets: { deploys: string[]; sources: Array<[string, string]> }) {
   const dir = mkdtempSync(path.join(tmpdir(), 'rk-lineage-bench-'));
   try {
     const file = path.join(dir, 'targets.json');
     writeFileSync(file, JSON.stringify(targets));
-    return ENGINES.map((engine) => JSON.parse(execFileSync(process.execPath, [CLIENT, queryUrl, engine, file], { encoding: 'utf8', maxBuffer: 1 << 24 })) as {
-      engine: string;
-      firstAnswerMs: number;
-      maxRssMiB: number;
-      figures: Record<string, { p50: number; p99: number; partial: number }>;
-    });
+    const figures = [];
+    for (const engine of ENGINES) {
+      const { stdout } = await promisify(execFile)(process.execPath, [CLIENT, queryUrl, engine, file], { encoding: 'utf8', maxBuffer: 1 << 24 });
+      figures.push(JSON.parse(stdout) as { engine: string; firstAnswerMs: number; maxRssMiB: number; figures: Record<string, { p50: number; p99: number; partial: number }> });
+    }
+    return figures;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -225,7 +228,7 @@ async function run(size: number) {
       const ingest = i - 3 * pipelines - 2 * ROUND * pipelines;
       if (ingest >= 0) engineTargets.sources.push([synthetic(ingest, pipelines, salt).uses[0]!, r.id]);
     }
-    const engines = ENGINES.length ? engineFigures(rk.queryUrl, engineTargets) : [];
+    const engines = ENGINES.length ? await engineFigures(rk.queryUrl, engineTargets) : [];
 
     const query = new RKQuery(rk.queryUrl, { timeoutMs: 600_000 });
     const lineage = new RKLineage(query, { pageSize: 5000, concurrency: 4 });
