@@ -19,18 +19,37 @@
  *
  *   node --expose-gc server/dist/server/bench/lineage.js [--sizes 10000,100000] [--samples 200] [--json]
  */
-import { parseArgs } from 'node:util';
-import { LineageIndex, Pem, RKClient, RKLineage, RKQuery } from 'recordkeeper-client';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
+import { LineageIndex, Pem, RKClient, RKLineage, RKQuery, walkUpstream } from 'recordkeeper-client';
 import { startLocalRK, type LocalRK } from '../src/index.js';
+import { createDatabase, postgresUnavailable, startPostgres, type TestPostgres } from './postgres.js';
 
 const { values: args } = parseArgs({
   options: {
     sizes: { type: 'string', default: '10000,100000' },
     samples: { type: 'string', default: '200' },
     json: { type: 'boolean', default: false },
+    /** Same-second chains for the binding figures (0 to skip). */
+    bursts: { type: 'string', default: '100,1000,2000,10000' },
+    /** Engines timed from a cold client in its own process (empty to skip). */
+    engines: { type: 'string', default: 'memory,server' },
+    'engine-samples': { type: 'string', default: '20' },
+    /** Run the store on a throwaway PostgreSQL 15 (when RK_DATABASE_URL is not set). */
+    postgres: { type: 'boolean', default: false },
   },
 });
-const SIZES = args.sizes.split(',').map((s) => Number(s.trim()));
+const SIZES = args.sizes.split(',').filter(Boolean).map((s) => Number(s.trim()));
+const BURSTS = args.bursts.split(',').map((s) => Number(s.trim())).filter((n) => n > 0);
+const ENGINES = args.engines.split(',').map((s) => s.trim()).filter(Boolean);
+const ENGINE_SAMPLES = Number(args['engine-samples']);
+const CLIENT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lineage-client.js');
+let postgres: TestPostgres | undefined;
+let databases = 0;
 const SAMPLES = Number(args.samples);
 const ROUND = 4; // PEMs per round
 const ROUNDS_PER_PIPELINE = 25;
@@ -135,14 +154,81 @@ function heap(): number {
   return process.memoryUsage().heapUsed;
 }
 
+/**
+ * Binding in a same-second burst: a chain of n PEMs stamped in one second, each using and
+ * producing the same Name (a checkpoint), bound one hop upstream from every 1/200th link; and a
+ * 10-hop walk from the chain's end. Per use, against the n = smallest run as the floor.
+ */
+function bursts(): Array<{ n: number; perUseUs: number; walk10Ms: number }> {
+  const rows: Array<{ n: number; perUseUs: number; walk10Ms: number }> = [];
+  for (const n of BURSTS) {
+    const index = new LineageIndex();
+    const id = (k: number) => hex(k, 0xb0000000 + n);
+    for (let k = 0; k < n; k++) {
+      index.add({ ID: id(k), Type: 'step', Emitter: 'burst', Predecessor: k ? id(k - 1) : null, TimestampClient: wire(T0), UsesArtifacts: ['ckpt'], ProducesArtifacts: ['ckpt'] });
+    }
+    const sample = Array.from({ length: Math.min(n, 200) }, (_, i) => id(Math.floor((i * n) / Math.min(n, 200))));
+    walkUpstream(index, sample[0]!, { maxHops: 1, via: ['artifacts'] }); // builds the per-version cache
+    const started = performance.now();
+    for (const pem of sample) walkUpstream(index, pem, { maxHops: 1, via: ['artifacts'] });
+    const perUseUs = ((performance.now() - started) * 1000) / sample.length;
+    const walkStarted = performance.now();
+    walkUpstream(index, id(n - 1), { maxHops: 10 });
+    rows.push({ n, perUseUs, walk10Ms: performance.now() - walkStarted });
+  }
+  return rows;
+}
+
+/**
+ * One cold client per engine, in its own process: first answer, peak RSS, question latencies.
+ * Asynchronous: the local RK answering it runs in this process.
+ */
+async function engineFigures(queryUrl: string, targets: { deploys: string[]; sources: Array<[string, string]> }) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rk-lineage-bench-'));
+  try {
+    const file = path.join(dir, 'targets.json');
+    writeFileSync(file, JSON.stringify(targets));
+    const figures = [];
+    for (const engine of ENGINES) {
+      const { stdout } = await promisify(execFile)(process.execPath, [CLIENT, queryUrl, engine, file], { encoding: 'utf8', maxBuffer: 1 << 24 });
+      figures.push(JSON.parse(stdout) as { engine: string; firstAnswerMs: number; maxRssMiB: number; figures: Record<string, { p50: number; p99: number; partial: number }> });
+    }
+    return figures;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function databaseUrl(): Promise<string | undefined> {
+  if (process.env.RK_DATABASE_URL) return process.env.RK_DATABASE_URL;
+  if (!args.postgres) return undefined;
+  if (!postgres) {
+    const why = postgresUnavailable();
+    if (why) throw new Error(`--postgres: ${why}`);
+    postgres = await startPostgres();
+  }
+  return createDatabase(postgres.url, `lineage_bench_${++databases}`);
+}
+
 async function run(size: number) {
-  const rk = await startLocalRK({ ...(process.env.RK_DATABASE_URL ? { databaseUrl: process.env.RK_DATABASE_URL } : { memory: true }), graphIntervalMs: 3_600_000 });
+  const url = await databaseUrl();
+  const rk = await startLocalRK({ ...(url ? { databaseUrl: url } : { memory: true }), graphIntervalMs: 3_600_000 });
   try {
     const [existing] = await rk.storage.query<{ n: number }>(`SELECT count(*)::int AS n FROM rk_pems`);
     if (existing && existing.n > 0) throw new Error(`the database holds ${existing.n} PEMs: give the benchmark an empty one (createdb), it seeds its own`);
     const pipelines = Math.max(1, Math.round(size / (ROUND * ROUNDS_PER_PIPELINE)));
     const salt = 0xbe000000 + size;
     const seedSeconds = await seed(rk, size, pipelines, salt);
+    // Engines first, on the store as seeded: the latest deploys, and paths / impact from a raw export two rounds before one.
+    const engineTargets = { deploys: [] as string[], sources: [] as Array<[string, string]> };
+    for (let i = size - 1; i >= 0 && engineTargets.deploys.length < ENGINE_SAMPLES; i--) {
+      const r = synthetic(i, pipelines, salt);
+      if (r.type !== 'deploy') continue;
+      engineTargets.deploys.push(r.id);
+      const ingest = i - 3 * pipelines - 2 * ROUND * pipelines;
+      if (ingest >= 0) engineTargets.sources.push([synthetic(ingest, pipelines, salt).uses[0]!, r.id]);
+    }
+    const engines = ENGINES.length ? await engineFigures(rk.queryUrl, engineTargets) : [];
 
     const query = new RKQuery(rk.queryUrl, { timeoutMs: 600_000 });
     const lineage = new RKLineage(query, { pageSize: 5000, concurrency: 4 });
@@ -209,6 +295,7 @@ async function run(size: number) {
       memory: { bytesPerPem, heapDeltaBytes: indexHeap, columnBytes: measuredStats.columnBytes, artifacts: measuredStats.artifacts, pems: measuredStats.pems },
       refresh: { sendSeconds, sendFailed: failed, ms: refreshed.value.durationMs, added: refreshed.value.added, pages: refreshed.value.pages },
       walks,
+      engines,
     };
   } finally {
     await rk.stop();
@@ -216,6 +303,14 @@ async function run(size: number) {
 }
 
 if (!gc) console.warn('run with node --expose-gc for memory figures after GC (npm run bench:lineage does)');
+if (BURSTS.length) {
+  const rows = bursts();
+  const floor = rows[0]!;
+  console.log(`\nBinding in a same-second burst (a chain of n PEMs in one second sharing one Name):`);
+  for (const row of rows) {
+    console.log(`  n = ${String(row.n).padEnd(6)} ${row.perUseUs.toFixed(1).padStart(8)} us per use (${(row.perUseUs / floor.perUseUs).toFixed(2)}x n = ${floor.n})   10-hop walk from the end ${row.walk10Ms.toFixed(2)} ms`);
+  }
+}
 const results = [];
 for (const size of SIZES) {
   const result = await run(size);
@@ -228,6 +323,13 @@ for (const size of SIZES) {
     for (const [name, walk] of Object.entries(result.walks)) {
       console.log(`  ${name.padEnd(18)} median ${walk.median.toFixed(2)} ms, p99 ${walk.p99.toFixed(2)} ms (median ${walk.nodes} nodes, ${SAMPLES} targets, warm)`);
     }
+    for (const engine of result.engines) {
+      console.log(`  engine ${engine.engine}: first answer from a cold client ${engine.firstAnswerMs.toFixed(0)} ms, client peak RSS ${engine.maxRssMiB.toFixed(0)} MiB`);
+      for (const [name, f] of Object.entries(engine.figures)) {
+        console.log(`    ${name.padEnd(16)} p50 ${f.p50.toFixed(1)} ms, p99 ${f.p99.toFixed(1)} ms${f.partial ? ` (${f.partial} partial)` : ''}`);
+      }
+    }
   }
 }
 if (args.json) console.log(JSON.stringify(results, null, 2));
+await postgres?.stop();

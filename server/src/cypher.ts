@@ -195,6 +195,17 @@ const STATEMENTS: Statement[] = [
   ...relStatements('PRODUCES'),
   lineageStatement('upstream'),
   lineageStatement('downstream'),
+  // Neo4j's read-only schema probes, so a client can check the graph's labels and relationships before asking Cypher of it.
+  {
+    shape: 'CALL db.labels()',
+    answers: "the node labels of the graph: [['PEM'], ['Artifact']]",
+    run: async () => [['PEM'], ['Artifact']],
+  },
+  {
+    shape: 'CALL db.relationshipTypes()',
+    answers: "the relationship types of the graph: [['PREDECESSOR'], ['USES'], ['PRODUCES']]",
+    run: async () => [['PREDECESSOR'], ['USES'], ['PRODUCES']],
+  },
 ];
 
 function str(value: unknown): string | null {
@@ -232,7 +243,7 @@ async function lineage(db: Queryable, direction: 'upstream' | 'downstream', labe
     depth = 0;
   } else {
     const latest: TimedPem = { id: '', time: '\uffff' };
-    const producer = await bindProducer(latest, (await producersOf(db, [key])).get(key) ?? [], chains);
+    const producer = await bindProducer(latest, (await producersOf(db, [key])).get(key) ?? [], chains, key);
     frontier = up ? (producer ? [producer] : []) : await boundUsers(db, key, producer, chains);
     depth = 1;
   }
@@ -257,7 +268,7 @@ async function upstreamStep(db: Queryable, ids: string[], chains: ChainReader): 
   const producers = await producersOf(db, [...new Set(uses.map((u) => u.dst))]);
   const times = await timesOf(db, ids);
   for (const use of uses) {
-    const bound = await bindProducer({ id: use.src, time: times.get(use.src) ?? '' }, producers.get(use.dst) ?? [], chains);
+    const bound = await bindProducer({ id: use.src, time: times.get(use.src) ?? '' }, producers.get(use.dst) ?? [], chains, use.dst);
     if (bound) next.push(bound);
   }
   return next;
@@ -283,7 +294,7 @@ async function boundUsers(db: Queryable, name: string, producer: string | null, 
   const producers = (await producersOf(db, [name])).get(name) ?? [];
   const bound: string[] = [];
   for (const user of users) {
-    if ((await bindProducer({ id: user.id, time: user.time ?? '' }, producers, chains)) === producer) bound.push(user.id);
+    if ((await bindProducer({ id: user.id, time: user.time ?? '' }, producers, chains, name)) === producer) bound.push(user.id);
   }
   return bound;
 }

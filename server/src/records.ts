@@ -20,6 +20,15 @@ export const PEM_COLUMNS: Readonly<Record<string, string>> = {
   TagNamespace: 'tag_namespace',
 };
 
+/**
+ * PEM filters on the artifacts a PEM names (ours, for the lineage server engine): field to the
+ * role in rk_pem_artifacts. Answered through the (artifact_name, role) index.
+ */
+const PEM_ARTIFACT_FILTERS: Readonly<Record<string, 'uses' | 'produces'>> = {
+  UsesArtifact: 'uses',
+  ProducesArtifact: 'produces',
+};
+
 export const ARTIFACT_COLUMNS: Readonly<Record<string, string>> = {
   Name: 'name',
   CreatedAt: 'created_at',
@@ -631,6 +640,12 @@ function whereClause(
   const conditions: string[] = [];
   const params: unknown[] = [];
   for (const [field, value] of Object.entries(filters)) {
+    const role = columns === PEM_COLUMNS ? PEM_ARTIFACT_FILTERS[field] : undefined;
+    if (role) {
+      params.push(value);
+      conditions.push(`id IN (SELECT pem_id FROM rk_pem_artifacts WHERE artifact_name COLLATE "C" = $${params.length} AND role = '${role}')`);
+      continue;
+    }
     const column = columns[field];
     if (!column) throw new Error(`no column for filter field ${field}`);
     if (match === 'equals') {

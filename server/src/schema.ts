@@ -59,6 +59,8 @@ const STATEMENTS = [
      PRIMARY KEY (pem_id, role, position)
    )`,
   `CREATE INDEX IF NOT EXISTS rk_pem_artifacts_by_name ON rk_pem_artifacts (artifact_name)`,
+  // The lineage filters UsesArtifact / ProducesArtifact on /pems (records.ts).
+  `CREATE INDEX IF NOT EXISTS rk_pem_artifacts_by_name_role ON rk_pem_artifacts (artifact_name COLLATE "C", role)`,
   `CREATE TABLE IF NOT EXISTS rk_tags (
      seq INTEGER GENERATED ALWAYS AS IDENTITY UNIQUE,
      namespace TEXT NOT NULL,

@@ -315,6 +315,16 @@ export const query = {
           "name": "TagNamespace",
           "role": "filter",
           "type": "string"
+        },
+        {
+          "name": "UsesArtifact",
+          "role": "filter",
+          "type": "string"
+        },
+        {
+          "name": "ProducesArtifact",
+          "role": "filter",
+          "type": "string"
         }
       ],
       "pathParameters": []
@@ -406,6 +416,16 @@ export const query = {
         },
         {
           "name": "TagNamespace",
+          "role": "filter",
+          "type": "string"
+        },
+        {
+          "name": "UsesArtifact",
+          "role": "filter",
+          "type": "string"
+        },
+        {
+          "name": "ProducesArtifact",
           "role": "filter",
           "type": "string"
         }

@@ -741,6 +741,16 @@ export type components = {
          */
         PemTagNamespaceFilter: string;
         /**
+         * @description Ours (the lineage server engine's; RK is not known to have it): only PEMs that use the artifact with exactly this Name.
+         * @example data/train
+         */
+        PemUsesArtifactFilter: string;
+        /**
+         * @description Ours (the lineage server engine's; RK is not known to have it): only PEMs that produce the artifact with exactly this Name.
+         * @example model/classifier
+         */
+        PemProducesArtifactFilter: string;
+        /**
          * @description Only artifacts whose Name contains this string.
          * @example model
          */
@@ -804,6 +814,8 @@ export type ParameterPemEmitterFilter = components['parameters']['PemEmitterFilt
 export type ParameterPemTimestampClientFilter = components['parameters']['PemTimestampClientFilter'];
 export type ParameterPemTagFilter = components['parameters']['PemTagFilter'];
 export type ParameterPemTagNamespaceFilter = components['parameters']['PemTagNamespaceFilter'];
+export type ParameterPemUsesArtifactFilter = components['parameters']['PemUsesArtifactFilter'];
+export type ParameterPemProducesArtifactFilter = components['parameters']['PemProducesArtifactFilter'];
 export type ParameterArtifactNameFilter = components['parameters']['ArtifactNameFilter'];
 export type RequestBodyNoArguments = components['requestBodies']['NoArguments'];
 export type $defs = Record<string, never>;
@@ -919,6 +931,16 @@ export interface operations {
                  * @example trainer
                  */
                 TagNamespace?: components["parameters"]["PemTagNamespaceFilter"];
+                /**
+                 * @description Ours (the lineage server engine's; RK is not known to have it): only PEMs that use the artifact with exactly this Name.
+                 * @example data/train
+                 */
+                UsesArtifact?: components["parameters"]["PemUsesArtifactFilter"];
+                /**
+                 * @description Ours (the lineage server engine's; RK is not known to have it): only PEMs that produce the artifact with exactly this Name.
+                 * @example model/classifier
+                 */
+                ProducesArtifact?: components["parameters"]["PemProducesArtifactFilter"];
             };
             header?: never;
             path?: never;
@@ -992,6 +1014,16 @@ export interface operations {
                  * @example trainer
                  */
                 TagNamespace?: components["parameters"]["PemTagNamespaceFilter"];
+                /**
+                 * @description Ours (the lineage server engine's; RK is not known to have it): only PEMs that use the artifact with exactly this Name.
+                 * @example data/train
+                 */
+                UsesArtifact?: components["parameters"]["PemUsesArtifactFilter"];
+                /**
+                 * @description Ours (the lineage server engine's; RK is not known to have it): only PEMs that produce the artifact with exactly this Name.
+                 * @example model/classifier
+                 */
+                ProducesArtifact?: components["parameters"]["PemProducesArtifactFilter"];
             };
             header?: never;
             path?: never;

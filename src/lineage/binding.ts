@@ -1,20 +1,32 @@
 import type { LineageIndex } from './lineage-index.js';
 
 /**
- * Time-correct binding: which PEM produced the version of an artifact that a PEM used.
+ * Time-correct binding: which PEM produced the version of an artifact that a PEM used. The rule,
+ * written once (the local RK's `rk.lineage.*` statements follow it too:
+ * server/src/lineage-binding.ts):
  *
- * A use of artifact X by PEM U (TimestampClient t) binds to the latest PEM that produced X with
- * TimestampClient at or before t, U itself excluded. Among producers with that same latest time:
- *   1. a producer that follows U on the Predecessor chain came after U and is not a candidate;
- *   2. a producer on U's own Predecessor chain (an ancestor of U) wins over one that is not;
- *   3. a producer that is a Predecessor-chain ancestor of another candidate loses to it (the later wins);
- *   4. then the greatest ID wins (IDs from preparePem are UUIDv7, so they sort by creation time).
- * If every producer at that time is excluded, the next earlier time is tried. A use that binds to
- * nothing is an unbound use (a gap, or a data source), never dropped. The local server's
- * `rk.lineage.*` statements apply the same rule (server/src/lineage-binding.ts).
+ * A use of artifact X by PEM U (TimestampClient t) looks at the seconds at which X was produced,
+ * latest first, from t down. At each second s the candidates are the PEMs that produced X stamped
+ * s, other than U and other than those that follow U. Within a second, P *follows* Q when Q is
+ * reached from P by Predecessor links through PEMs all stamped at or after s (a Predecessor
+ * stamped before s, or one not stored, ends the chain). This holds at every second, so a PEM
+ * whose Predecessor is U never binds U's use, whatever its clock says.
+ *   1. A candidate U follows (one on U's own chain) wins over the others: the nearest one.
+ *   2. Otherwise the latest in chain order: of the producers at s that no other producer at s
+ *      follows, the candidate with the greatest ID (preparePem's IDs are UUIDv7, which sort by
+ *      creation time).
+ *   3. With no candidate at s, the next earlier second is tried; with none at all the use is
+ *      unbound (a gap, or a data source), never dropped.
+ * An artifact's version current at a time (no user) is rule 2 at the latest second at or before it.
+ *
+ * Cost: a binary search for the second, then chain steps within that one second: to U's nearest
+ * candidate ancestor, and along the chain of each latest producer looking for U (remembered for
+ * the rest of the binding). The latest producers of each (artifact, second) are computed once per
+ * index version, in one pass over their same-second chains. So a use in a chain of n PEMs stamped
+ * in one second costs O(log n) plus its distance to the previous producer, not O(n^2).
  */
 
-/** How far a Predecessor chain is followed when breaking ties (cycles are cut by the bound). */
+/** How far a chain is followed in one binding (cycles end sooner: a PEM seen twice ends it). */
 const CHAIN_LIMIT = 10_000;
 
 /** The producer slot that `user`'s use of `artifact` binds to, or -1. */
@@ -24,25 +36,111 @@ export function bindUse(index: LineageIndex, user: number, artifact: number): nu
 
 /**
  * The producer of the version of `artifact` current at `seconds` (-1 when none yet); with
- * `user`, as seen by that PEM (itself and its chain successors excluded).
+ * `user`, as that PEM's use sees it.
  */
 export function bindAt(index: LineageIndex, artifact: number, seconds: number, user = -1): number {
   const producers = index.producersOf(artifact);
   let end = upperBound(index, producers, seconds);
   while (end > 0) {
-    const t = index.timeOf(producers[end - 1]!);
-    let start = end - 1;
-    while (start > 0 && index.timeOf(producers[start - 1]!) === t) start--;
-    if (start === end - 1) {
-      const only = producers[start]!;
-      if (only !== user && !(user >= 0 && t === seconds && isChainAncestor(index, user, only))) return only;
-    } else {
-      const chosen = breakTie(index, producers.slice(start, end), t === seconds ? user : -1, user);
-      if (chosen >= 0) return chosen;
+    // What reaches the user depends on the second (the chain ends below it): one memo per second.
+    let follows: Map<number, boolean> | null = null;
+    const s = index.timeOf(producers[end - 1]!);
+    const start = lowerBound(index, producers, s); // a burst is one long group: never walk it
+    if (user >= 0) {
+      const ancestor = nearestAncestorIn(index, user, artifact, s);
+      if (ancestor >= 0) return ancestor;
+    }
+    const latest = start === end - 1 ? [producers[start]!] : latestAt(index, artifact, producers, start, end);
+    for (const slot of latest) {
+      if (slot === user) continue;
+      if (user >= 0) {
+        follows ??= new Map();
+        if (followsUser(index, slot, user, s, follows)) continue;
+      }
+      return slot;
     }
     end = start;
   }
   return -1;
+}
+
+/** The nearest PEM on `user`'s chain within second `s` that produced `artifact` at `s`, or -1. */
+function nearestAncestorIn(index: LineageIndex, user: number, artifact: number, s: number): number {
+  let current = index.predecessorOf(user);
+  for (let steps = 0; current >= 0 && current !== user && steps < CHAIN_LIMIT; steps++) {
+    if (!index.isLoaded(current)) return -1;
+    const time = index.timeOf(current);
+    if (time < s) return -1;
+    if (time === s && produces(index, current, artifact)) return current;
+    current = index.predecessorOf(current);
+  }
+  return -1;
+}
+
+function produces(index: LineageIndex, slot: number, artifact: number): boolean {
+  for (let i = 0; i < index.producesCount(slot); i++) if (index.produceAt(slot, i) === artifact) return true;
+  return false;
+}
+
+/**
+ * Whether `slot` follows `user` within second `s`. `memo` remembers, for this one binding, every
+ * PEM already known to reach `user` or not, so a chain is walked once however many ask.
+ */
+function followsUser(index: LineageIndex, slot: number, user: number, s: number, memo: Map<number, boolean>): boolean {
+  const path: number[] = [];
+  let current = index.predecessorOf(slot);
+  let answer = false;
+  for (let steps = 0; steps < CHAIN_LIMIT; steps++) {
+    if (current < 0 || current === slot) break;
+    if (current === user) {
+      answer = true;
+      break;
+    }
+    const known = memo.get(current);
+    if (known !== undefined) {
+      answer = known;
+      break;
+    }
+    if (!index.isLoaded(current) || index.timeOf(current) < s) break;
+    path.push(current);
+    memo.set(current, false); // a cycle back here ends the walk
+    current = index.predecessorOf(current);
+  }
+  for (const step of path) memo.set(step, answer);
+  memo.set(slot, answer);
+  return answer;
+}
+
+/**
+ * The producers at one second (positions start..end of the artifact's producers) that no other
+ * producer at that second follows, greatest ID first. Cached per index version.
+ */
+function latestAt(index: LineageIndex, artifact: number, producers: readonly number[], start: number, end: number): readonly number[] {
+  const cache = index.bindingCache<readonly number[]>();
+  const key = `${artifact}:${start}`;
+  const cached = cache.get(key);
+  if (cached) return cached;
+  const s = index.timeOf(producers[start]!);
+  const members = new Set<number>();
+  for (let i = start; i < end; i++) members.add(producers[i]!);
+  const followed = new Set<number>();
+  for (const member of members) {
+    // Up the chain to the first other member: that one (and, through its own walk, everyone above it) is followed.
+    let current = index.predecessorOf(member);
+    const seen = new Set<number>([member]);
+    for (let steps = 0; current >= 0 && steps < CHAIN_LIMIT && !seen.has(current); steps++) {
+      if (!index.isLoaded(current) || index.timeOf(current) < s) break;
+      if (members.has(current)) {
+        followed.add(current);
+        break;
+      }
+      seen.add(current);
+      current = index.predecessorOf(current);
+    }
+  }
+  const latest = [...members].filter((slot) => !followed.has(slot)).sort((a, b) => (index.idOf(a) < index.idOf(b) ? 1 : -1));
+  cache.set(key, latest);
+  return latest;
 }
 
 /** The first position in `slots` (sorted by time) whose time is after `seconds`. */
@@ -67,20 +165,6 @@ export function lowerBound(index: LineageIndex, slots: readonly number[], second
     else hi = mid;
   }
   return lo;
-}
-
-function breakTie(index: LineageIndex, tied: number[], sameTimeUser: number, user: number): number {
-  let candidates = tied.filter((slot) => slot !== user && !(sameTimeUser >= 0 && isChainAncestor(index, sameTimeUser, slot)));
-  if (candidates.length <= 1) return candidates[0] ?? -1;
-  if (user >= 0) {
-    const onChain = candidates.filter((slot) => isChainAncestor(index, slot, user));
-    if (onChain.length) candidates = onChain;
-  }
-  const latest = candidates.filter((slot) => !candidates.some((other) => other !== slot && isChainAncestor(index, slot, other)));
-  if (latest.length) candidates = latest;
-  let best = candidates[0]!;
-  for (const slot of candidates) if (index.idOf(slot) > index.idOf(best)) best = slot;
-  return best;
 }
 
 /** Whether `ancestor` is reached by following `slot`'s Predecessor chain (not `slot` itself). */

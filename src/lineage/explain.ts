@@ -139,19 +139,28 @@ export function explainLineage(index: LineageIndex, target: LineageStart, option
   };
 }
 
-/** Breadth first backwards from `start`, stopping at each training PEM it meets. */
+/**
+ * The nearest trainings upstream of a model's producer: breadth first over PEMs (a hop is a
+ * Predecessor or a bound use, as in the walk), stopping at the first hop that holds a training;
+ * the trainings at that hop are the answer (a farther one reached around them is not).
+ */
 function nearestTrainings(start: string, sourcesOf: Map<string, string[]>, isTraining: (id: string) => boolean): string[] {
-  const found: string[] = [];
+  const upstreamPems = (pem: string): string[] => {
+    const out: string[] = [];
+    for (const from of sourcesOf.get(pem) ?? []) {
+      if (from.startsWith('pem:')) out.push(from);
+      else for (const producer of sourcesOf.get(from) ?? []) out.push(producer);
+    }
+    return out;
+  };
   const seen = new Set([start]);
   let frontier = [start];
   while (frontier.length) {
+    const found = frontier.filter((key) => isTraining(key.slice(4)));
+    if (found.length) return found.map((key) => key.slice(4));
     const next: string[] = [];
     for (const key of frontier) {
-      if (key.startsWith('pem:') && isTraining(key.slice(4))) {
-        found.push(key.slice(4));
-        continue;
-      }
-      for (const from of sourcesOf.get(key) ?? []) {
+      for (const from of upstreamPems(key)) {
         if (!seen.has(from)) {
           seen.add(from);
           next.push(from);
@@ -160,7 +169,7 @@ function nearestTrainings(start: string, sourcesOf: Map<string, string[]>, isTra
     }
     frontier = next;
   }
-  return found;
+  return [];
 }
 
 function push(map: Map<string, string[]>, key: string, value: string): void {

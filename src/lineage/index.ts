@@ -24,6 +24,11 @@ export { stateAt, type PlatformState, type TagState, type ArtifactState, type St
 export { tagHistory, resolveTag, ASSUMPTIONS, type TagMove, type TagMoveBasis, type TagResolution } from './tags.js';
 export { diffLineage, type DiffSide, type DiffOptions, type LineageDiff, type ArtifactVersion } from './diff.js';
 export { lintPem, lintPems, type LintCode, type LintFinding, type LintOptions } from './lint.js';
+export { registerReplicaEngine, type LineageEngine, type LineageEngineKind, type EngineLimits, type EngineWalkOptions, type ReplicaEngineFactory } from './engine.js';
+export { MemoryEngine } from './memory-engine.js';
+export { ServerEngine, type ServerEngineOptions, type ServerLineageSource } from './server-engine.js';
+export { findPaths, type PathsOptions, type LineagePath, type LineagePaths } from './paths.js';
+export { findImpact, type ImpactOptions, type ImpactHit, type LineageImpact } from './impact.js';
 export { toMermaid } from './export-mermaid.js';
 export { toDot } from './export-dot.js';
 export { toProvJson, RK_PROV_NAMESPACE, type ProvJson } from './export-prov.js';

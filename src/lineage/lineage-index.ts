@@ -134,7 +134,7 @@ export class LineageIndex {
     for (const name of uses) {
       const artifact = this.#artifact(name);
       this.#links.push(artifact);
-      insertByTime(this.#users[artifact]!, slot, this.#time.data);
+      insertByTime(this.#users[artifact]!, slot, this.#time.data, this.#ids);
     }
     const producedHere = new Set<number>();
     for (const name of produces) {
@@ -143,7 +143,7 @@ export class LineageIndex {
       // produces_artifact does not deduplicate; one PEM is one producer of a name.
       if (producedHere.has(artifact)) continue;
       producedHere.add(artifact);
-      insertByTime(this.#producers[artifact]!, slot, this.#time.data);
+      insertByTime(this.#producers[artifact]!, slot, this.#time.data, this.#ids);
     }
     this.#usesCount.set(slot, uses.length);
     this.#producesCount.set(slot, produces.length);
@@ -187,6 +187,17 @@ export class LineageIndex {
   /** How many PEMs are loaded (not counting predecessors only named). */
   get size(): number {
     return this.#count;
+  }
+
+  #cache: Map<string, unknown> = new Map();
+  #cacheVersion = -1;
+  /** A scratch map for binding.ts, emptied whenever the index changes. */
+  bindingCache<T>(): Map<string, T> {
+    if (this.#cacheVersion !== this.#version) {
+      this.#cache = new Map();
+      this.#cacheVersion = this.#version;
+    }
+    return this.#cache as Map<string, T>;
   }
 
   /** Changes on every add and tag update (lets callers cache answers). */
@@ -276,10 +287,11 @@ export class LineageIndex {
   predecessorOf(slot: number): number {
     return this.#predecessor.get(slot);
   }
-  /** The PEMs whose Predecessor is `slot`, newest first. */
+  /** The PEMs whose Predecessor is `slot`, by TimestampClient then ID (whatever order they arrived in). */
   childrenOf(slot: number): number[] {
     const list: number[] = [];
     for (let c = this.#firstChild.get(slot); c >= 0; c = this.#nextSibling.get(c)) list.push(c);
+    if (list.length > 1) list.sort((a, b) => this.timeOf(a) - this.timeOf(b) || (this.idOf(a) < this.idOf(b) ? -1 : 1));
     return list;
   }
   /** How many artifacts the slot's PEM uses. */
@@ -370,18 +382,26 @@ function names(list: LineagePemInput['UsesArtifacts']): string[] {
   return list.map((item) => (typeof item === 'string' ? item : (item as { Name: string }).Name));
 }
 
-/** Inserts `slot` keeping `list` sorted by time; equal times keep arrival order. */
-function insertByTime(list: number[], slot: number, times: Float64Array): void {
+/**
+ * Inserts `slot` keeping `list` sorted by time, then ID: an order that does not depend on the
+ * order PEMs arrived in, so every engine (and every load order) lists them alike.
+ */
+function insertByTime(list: number[], slot: number, times: Float64Array, ids: Interner): void {
   const t = times[slot]!;
+  const id = ids.value(slot);
+  const before = (other: number) => {
+    const time = times[other]!;
+    return time < t || (time === t && ids.value(other) <= id);
+  };
   let i = list.length;
-  if (i === 0 || times[list[i - 1]!]! <= t) {
+  if (i === 0 || before(list[i - 1]!)) {
     list.push(slot);
     return;
   }
   let lo = 0;
   while (lo < i) {
     const mid = (lo + i) >>> 1;
-    if (times[list[mid]!]! <= t) lo = mid + 1;
+    if (before(list[mid]!)) lo = mid + 1;
     else i = mid;
   }
   list.splice(lo, 0, slot);

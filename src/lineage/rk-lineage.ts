@@ -1,4 +1,10 @@
 import { RKInvalidInputError, type CallOptions, type Result, type TagRecord } from '../public.js';
+import type { LineageEngine, LineageEngineKind } from './engine.js';
+import { replicaEngineFactory } from './engine.js';
+import { findImpact, type ImpactOptions, type LineageImpact } from './impact.js';
+import { MemoryEngine } from './memory-engine.js';
+import { ServerEngine } from './server-engine.js';
+import { findPaths, type LineagePaths, type PathsOptions } from './paths.js';
 import { diffLineage, type DiffOptions, type DiffSide, type LineageDiff } from './diff.js';
 import { explainLineage, type ExplainOptions, type Explanation } from './explain.js';
 import { LineageIndex, type IndexStats, type LineagePemInput } from './lineage-index.js';
@@ -27,6 +33,14 @@ export interface RKLineageOptions {
   roles?: LineageRoles;
   /** Options for every Query call (timeoutMs, signal, ...). */
   call?: CallOptions;
+  /**
+   * Which engine `openEngine()` answers with: `memory` (default; this object's index, loaded on
+   * the first question), `replica` (needs `replica.dir` and the replica module), or an engine
+   * object of your own.
+   */
+  engine?: LineageEngineKind | LineageEngine;
+  /** Where the replica engine keeps its copy on disk (implies `engine: 'replica'`). */
+  replica?: { dir: string };
 }
 
 /**
@@ -43,6 +57,12 @@ export class RKLineage {
   readonly index: LineageIndex;
   readonly #loader: LineageLoader;
   readonly #roles: LineageRoles | undefined;
+  readonly #source: LineageSource;
+  readonly #engineChoice: LineageEngineKind | LineageEngine;
+  readonly #replicaDir: string | undefined;
+  #engine: LineageEngine | null = null;
+  #loaded = false;
+  readonly #call: CallOptions | undefined;
 
   /** @param source an RKQuery, or anything with its `getPems` (and optionally `getPemsCount`, `getTags`) */
   constructor(source: LineageSource, options: RKLineageOptions = {}) {
@@ -56,6 +76,17 @@ export class RKLineage {
     };
     this.index = new LineageIndex();
     this.#roles = options.roles;
+    this.#source = source;
+    this.#call = options.call;
+    if (options.replica !== undefined && (options.replica === null || typeof options.replica.dir !== 'string' || options.replica.dir === '')) {
+      throw new RKInvalidInputError(operation, 'replica', 'must be { dir: "<directory>" }');
+    }
+    this.#replicaDir = options.replica?.dir;
+    const choice = options.engine ?? (options.replica ? 'replica' : 'memory');
+    if (typeof choice === 'string' ? !['memory', 'server', 'replica'].includes(choice) : choice === null || typeof choice !== 'object' || typeof choice.upstream !== 'function') {
+      throw new RKInvalidInputError(operation, 'engine', `must be "memory", "server", "replica" or a LineageEngine, got ${JSON.stringify(choice)}`);
+    }
+    this.#engineChoice = choice;
     this.#loader = new LineageLoader(source, this.index, {
       pageSize: whole('pageSize', options.pageSize, 5000, 1),
       refreshPageSize: whole('refreshPageSize', options.refreshPageSize, 1000, 1),
@@ -67,13 +98,48 @@ export class RKLineage {
   }
 
   /** Reads every PEM (and `/tags`) into the index. */
-  load(options?: LoadOptions): Promise<Result<LoadReport>> {
-    return this.#loader.load(options);
+  async load(options?: LoadOptions): Promise<Result<LoadReport>> {
+    const report = await this.#loader.load(options);
+    if (report.ok) this.#loaded = true;
+    return report;
   }
 
   /** Reads the PEMs received since the watermark (a full load the first time). */
-  refresh(options?: LoadOptions): Promise<Result<LoadReport>> {
-    return this.#loader.refresh(options);
+  async refresh(options?: LoadOptions): Promise<Result<LoadReport>> {
+    const report = await this.#loader.refresh(options);
+    if (report.ok) this.#loaded = true;
+    return report;
+  }
+
+  /**
+   * The engine the options chose, every question asynchronous and resolving to a Result (the
+   * synchronous methods below always ask this object's in-memory index). The memory engine loads
+   * the index before its first answer unless it was loaded already.
+   */
+  async openEngine(): Promise<Result<LineageEngine>> {
+    if (this.#engine) return { ok: true, value: this.#engine };
+    const choice = this.#engineChoice;
+    if (typeof choice === 'object') this.#engine = choice;
+    else if (choice === 'memory') {
+      this.#engine = new MemoryEngine(this.index, { roles: this.#roles, prepare: () => (this.#loaded ? Promise.resolve({ ok: true, value: null }) : this.load()) });
+    } else if (choice === 'server') {
+      const made = ServerEngine.over(this.#source, { roles: this.#roles, ...(this.#call ? { call: this.#call } : {}) });
+      if (!made.ok) return made;
+      this.#engine = made.value;
+    } else {
+      const factory = replicaEngineFactory();
+      if (!this.#replicaDir) return { ok: false, error: new RKInvalidInputError('Opening the lineage engine', 'replica', 'the replica engine needs a directory: { replica: { dir: "<directory>" } }') };
+      if (!factory) {
+        return {
+          ok: false,
+          error: new RKInvalidInputError('Opening the lineage engine', 'engine', 'the replica engine is not part of this build; use engine "memory" or "server"'),
+        };
+      }
+      const made = await factory({ dir: this.#replicaDir, source: this.#source });
+      if (!made.ok) return made;
+      this.#engine = made.value;
+    }
+    return { ok: true, value: this.#engine };
   }
 
   /** The latest TimestampReceived in the index: where the next refresh starts (minus the overlap). */
@@ -124,6 +190,16 @@ export class RKLineage {
   /** How the ancestries of a and b differ: artifacts added, removed or bound to another producer, and PEMs. */
   diffLineage(a: DiffSide, b: DiffSide, options?: DiffOptions): LineageDiff {
     return diffLineage(this.index, a, b, options);
+  }
+
+  /** Every time-correct causal path from a down to b (or from b down to a). */
+  paths(a: LineageStart, b: LineageStart, options?: PathsOptions): LineagePaths {
+    return findPaths(this.index, a, b, options);
+  }
+
+  /** Every tagged head (or, with `tagged: false`, every PEM) that descends from source, with one proving path each. */
+  impact(source: LineageStart, options?: ImpactOptions): LineageImpact {
+    return findImpact(this.index, source, options);
   }
 
   /** Lints a batch against itself and the index. */

@@ -42,7 +42,7 @@ export interface TagResolution {
 /** The assumptions lineage answers can rest on, as the sentences they report. */
 export const ASSUMPTIONS = {
   pemMovesTag: 'a PEM carrying Tag/TagNamespace moved that tag at its TimestampClient',
-  arrivedOutOfOrder: 'an earlier-stamped PEM carrying the same tag reached the Receiver after this one and moved the tag back on arrival: from then the Receiver pointed there',
+  arrivedOutOfOrder: 'this PEM reached the Receiver after a later-stamped PEM carrying the same tag: on its arrival the Receiver moved the tag back to it, while this history moves the tag at its TimestampClient',
   tagsCurrentOnly: '/tags shows where the tag points now and since when; setTag moves before that are unknown unless recorded',
   tagsNotRead: '/tags was not read: setTag moves are unknown (load with tags, or recordTagMove after setTag)',
   clientClocks: "artifact versions are bound by TimestampClient, so they trust the emitters' clocks",
@@ -59,15 +59,17 @@ interface Move {
 
 function moves(index: LineageIndex, namespace: string, tag: string): Move[] {
   const list: Move[] = [];
-  const carriers = [...index.tagCarriers(namespace, tag)].sort((a, b) => index.timeOf(a) - index.timeOf(b) || index.receivedOf(a) - index.receivedOf(b) || a - b);
-  // A later-stamped carrier that the Receiver got before an earlier-stamped one: on that arrival
-  // the Receiver moved the tag back, so from then its tag and this history differ.
-  let maxReceivedBefore = -Infinity;
+  const carriers = [...index.tagCarriers(namespace, tag)].sort((a, b) => index.timeOf(a) - index.timeOf(b) || index.receivedOf(a) - index.receivedOf(b) || (index.idOf(a) < index.idOf(b) ? -1 : 1));
+  // The late carrier: the Receiver got it after a later-stamped one and moved the tag back to it
+  // on arrival, so from then the Receiver's tag and this history differ. The mark goes on the late
+  // PEM itself, not on the moves it undid.
+  let minReceivedAfter = Infinity;
   const outOfOrder = new Set<number>();
-  for (const slot of carriers) {
+  for (let i = carriers.length - 1; i >= 0; i--) {
+    const slot = carriers[i]!;
     const received = index.receivedOf(slot);
-    if (maxReceivedBefore > received) outOfOrder.add(slot);
-    if (received > maxReceivedBefore) maxReceivedBefore = received;
+    if (received > minReceivedAfter) outOfOrder.add(slot);
+    if (received < minReceivedAfter) minReceivedAfter = received;
   }
   for (const slot of carriers) {
     list.push({ slotOrId: slot, at: index.timeOf(slot), basis: 'pem', assumption: outOfOrder.has(slot) ? ASSUMPTIONS.arrivedOutOfOrder : ASSUMPTIONS.pemMovesTag });

@@ -88,7 +88,12 @@ export type LineageGap =
 
 /** Why a walk stopped early and which PEMs were left unexpanded (resume from the cursor). */
 export interface Truncation {
-  reason: 'maxNodes' | 'maxHops' | 'aborted';
+  /**
+   * `maxNodes`, `maxHops`: a limit the caller set (resume from the cursor); `aborted`: the signal;
+   * `maxPaths`: a paths answer listed as many as allowed; `timeBudget`, `hopCap`: a server engine
+   * stopped asking (the answer is `partial`).
+   */
+  reason: 'maxNodes' | 'maxHops' | 'aborted' | 'maxPaths' | 'timeBudget' | 'hopCap';
   /** PEMs whose neighbours were not (all) visited: resume from the cursor to visit them. */
   pending: string[];
 }
@@ -104,6 +109,11 @@ export interface LineageResult {
   truncated: Truncation | null;
   /** Continue with `resumeWalk(index, cursor)`; null when nothing was left out. */
   cursor: string | null;
+  /**
+   * Set by an engine that stopped before its walk was whole within the caller's limits (time
+   * budget, per-hop cap): nodes within those limits may be missing. Never set by the memory engine.
+   */
+  partial?: true;
 }
 
 export const pemKey = (id: string): string => `pem:${id}`;
@@ -138,6 +148,8 @@ interface CursorState {
   /** [PEM id, hop, neighbour offset] still to expand. */
   frontier: Array<[string, number, number]>;
   pems: string[];
+  /** The hop of each of `pems`, in the same order. */
+  hops?: number[];
   artifacts: string[];
 }
 
@@ -146,6 +158,8 @@ class Walk {
   readonly edges: LineageEdge[] = [];
   readonly gaps: LineageGap[] = [];
   readonly seenPems = new Set<number>();
+  /** Hop of each PEM seen (this page or, from a cursor, earlier ones): an artifact version is reported at its producer's. */
+  readonly pemHops = new Map<number, number>();
   readonly seenArtifacts = new Set<string>();
   readonly queue: Array<[number, number, number]> = [];
   truncated: Truncation['reason'] | null = null;
@@ -163,6 +177,7 @@ class Walk {
   addPem(slot: number, hop: number, stopped = false): void {
     const index = this.index;
     this.seenPems.add(slot);
+    this.pemHops.set(slot, hop);
     const id = index.idOf(slot);
     const loaded = index.isLoaded(slot);
     const described = loaded ? index.describe(slot) : undefined;
@@ -214,9 +229,9 @@ class Walk {
         steps.push((hop) => {
           const parentId = index.idOf(parent);
           if (!this.seenPems.has(parent)) {
-            if (this.full) return false;
             const stopped = this.stopsAtPem(parent);
             if (stopped && !this.settings.includeStop) return true;
+            if (this.full) return false;
             this.addPem(parent, hop + 1, stopped);
             if (!index.isLoaded(parent)) this.gaps.push({ kind: 'missing-predecessor', pem: id, predecessor: parentId });
             else if (!stopped) this.queue.push([parent, hop + 1, 0]);
@@ -239,13 +254,16 @@ class Walk {
           if (producer < 0) this.gaps.push({ kind: 'unbound-use', pem: id, artifact: name });
           const stopped = this.settings.stopArtifact(name);
           if (!this.seenArtifacts.has(key)) {
-            const needsProducer = producer >= 0 && !stopped && !this.seenPems.has(producer);
+            if (stopped && !this.settings.includeStop) return true;
+            const producerSeen = producer >= 0 && this.seenPems.has(producer);
+            const needsProducer = producer >= 0 && !stopped && !producerSeen && (this.settings.includeStop || !this.stopsAtPem(producer));
             if (this.nodes.length + 1 + (needsProducer ? 1 : 0) > this.settings.maxNodes) {
               if (producer < 0) this.gaps.pop();
               return false;
             }
-            if (stopped && !this.settings.includeStop) return true;
-            this.addArtifact(key, name, producerId, hop + 1, stopped);
+            // An artifact version is reported at the hop of the PEM that produced it.
+            const artifactHop = producerSeen ? (this.pemHops.get(producer) ?? hop + 1) : hop + 1;
+            this.addArtifact(key, name, producerId, artifactHop, stopped);
             if (producer >= 0 && !stopped) {
               if (!this.seenPems.has(producer)) {
                 const pemStopped = this.stopsAtPem(producer);
@@ -272,15 +290,13 @@ class Walk {
     const steps: Array<(hop: number) => boolean> = [];
     const id = index.idOf(slot);
     if (this.settings.viaPredecessor) {
-      for (const child of index.childrenOf(slot).reverse()) {
+      for (const child of index.childrenOf(slot)) {
         steps.push((hop) => {
           const childId = index.idOf(child);
           if (!this.seenPems.has(child)) {
-            if (this.full) return false;
             const stopped = this.stopsAtPem(child);
             if (stopped && !this.settings.includeStop) return true;
-            this.addPem(child, hop + 1, stopped);
-            if (!stopped) this.queue.push([child, hop + 1, 0]);
+            if (!this.addDownstreamPem(child, hop + 1, stopped)) return false;
           } else if (isChainAncestor(index, child, slot)) {
             this.gaps.push({ kind: 'predecessor-cycle', pem: childId, predecessor: id });
           }
@@ -298,16 +314,6 @@ class Walk {
         const name = index.artifactName(artifact);
         const key = artifactKey(name, id);
         const stopped = this.settings.stopArtifact(name);
-        steps.push(() => {
-          if (this.seenArtifacts.has(key)) return true;
-          if (this.full) return false;
-          if (stopped && !this.settings.includeStop) return true;
-          // An artifact is reported at the hop of the PEM that produced it.
-          const hop = this.hopOf(slot);
-          this.addArtifact(key, name, id, hop, stopped);
-          this.edges.push({ kind: 'produced', from: pemKey(id), to: key });
-          return true;
-        });
         if (!stopped) for (const user of this.boundUsers(artifact, slot)) steps.push((hop) => this.useStep(user, key, hop));
       }
     }
@@ -330,19 +336,47 @@ class Walk {
   useStep(user: number, key: string, hop: number): boolean {
     if (!this.seenArtifacts.has(key)) return true; // the artifact was left out by the stop filter
     if (!this.seenPems.has(user)) {
-      if (this.full) return false;
       const stopped = this.stopsAtPem(user);
       if (stopped && !this.settings.includeStop) return true;
-      this.addPem(user, hop + 1, stopped);
-      if (!stopped) this.queue.push([user, hop + 1, 0]);
+      if (!this.addDownstreamPem(user, hop + 1, stopped)) return false;
     }
     this.edges.push({ kind: 'used', from: key, to: pemKey(this.index.idOf(user)) });
     return true;
   }
 
-  #hops = new Map<number, number>();
-  hopOf(slot: number): number {
-    return this.#hops.get(slot) ?? 0;
+  /**
+   * Downstream, a PEM that will be expanded comes with the artifact versions it produced (at its
+   * hop), in one piece: so a page cut by maxNodes is breadth first (never a hop-1 PEM without a
+   * hop-0 version) and never splits a PEM from its versions. False when they do not fit, unless
+   * the page is empty (one PEM's versions alone may exceed maxNodes).
+   */
+  addDownstreamPem(slot: number, hop: number, stopped: boolean, force = false): boolean {
+    const index = this.index;
+    const expands = !stopped && hop < this.settings.limit && index.isLoaded(slot);
+    const versions: Array<{ key: string; name: string; stopped: boolean }> = [];
+    if (expands && this.settings.viaArtifacts) {
+      const id = index.idOf(slot);
+      const done = new Set<number>();
+      for (let p = 0; p < index.producesCount(slot); p++) {
+        const artifact = index.produceAt(slot, p);
+        if (done.has(artifact)) continue;
+        done.add(artifact);
+        const name = index.artifactName(artifact);
+        const key = artifactKey(name, id);
+        const artifactStopped = this.settings.stopArtifact(name);
+        if (this.seenArtifacts.has(key) || (artifactStopped && !this.settings.includeStop)) continue;
+        versions.push({ key, name, stopped: artifactStopped });
+      }
+    }
+    if (!force && this.nodes.length > 0 && this.nodes.length + 1 + versions.length > this.settings.maxNodes) return false;
+    this.addPem(slot, hop, stopped);
+    const id = index.idOf(slot);
+    for (const version of versions) {
+      this.addArtifact(version.key, version.name, id, hop, version.stopped);
+      this.edges.push({ kind: 'produced', from: pemKey(id), to: version.key });
+    }
+    if (!stopped) this.queue.push([slot, hop, 0]);
+    return true;
   }
 
   run(): void {
@@ -357,7 +391,6 @@ class Walk {
         if (this.hasNeighbours(slot)) this.pendingHops.push([slot, hop, 0]);
         continue;
       }
-      this.#hops.set(slot, hop);
       const stoppedAt = this.expand(slot, hop, offset);
       if (stoppedAt >= 0) {
         this.queue[0] = [slot, hop, stoppedAt];
@@ -412,8 +445,11 @@ function begin(index: LineageIndex, direction: 'upstream' | 'downstream', start:
   const walk = new Walk(index, settings);
   let startKey: string;
   if (resolved.kind === 'pem') {
-    walk.addPem(resolved.slot, 0);
-    walk.queue.push([resolved.slot, 0, 0]);
+    if (direction === 'downstream') walk.addDownstreamPem(resolved.slot, 0, false, true);
+    else {
+      walk.addPem(resolved.slot, 0);
+      walk.queue.push([resolved.slot, 0, 0]);
+    }
     startKey = pemKey(index.idOf(resolved.slot));
   } else {
     const name = index.artifactName(resolved.artifact);
@@ -456,6 +492,7 @@ function finish(walk: Walk, startKey: string, settings: Settings & { maxHops: nu
       limit: walk.truncated === 'maxHops' ? settings.limit + settings.maxHops : settings.limit,
       frontier: frontier.map(([slot, hop, offset]) => [index.idOf(slot), hop, offset]),
       pems: [...walk.seenPems].map((slot) => index.idOf(slot)),
+      hops: [...walk.seenPems].map((slot) => walk.pemHops.get(slot) ?? 0),
       artifacts: [...walk.seenArtifacts],
     };
     const stop = stopToJson(options.stop);
@@ -534,10 +571,13 @@ export function resumeWalk(index: LineageIndex, cursor: string, options: Pick<Wa
   const settings = settingsFrom(state.d, walkOptions, operation, 0);
   settings.limit = options.maxHops === undefined ? state.limit : base + options.maxHops;
   const walk = new Walk(index, settings);
-  for (const id of state.pems) {
+  state.pems.forEach((id, i) => {
     const slot = index.slotOf(id);
-    if (slot >= 0) walk.seenPems.add(slot);
-  }
+    if (slot < 0) return;
+    walk.seenPems.add(slot);
+    const hop = state.hops?.[i];
+    if (typeof hop === 'number') walk.pemHops.set(slot, hop);
+  });
   for (const key of state.artifacts) walk.seenArtifacts.add(key);
   for (const [id, hop, offset] of state.frontier) {
     const slot = index.slotOf(id);

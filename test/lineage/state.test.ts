@@ -23,8 +23,13 @@ describe('tag history and state at a time', () => {
     const index = new LineageIndex();
     index.add(stored('late', { t: 10, lag: 100, tag: 'prod', ns: 'svc' })); // received at 110
     index.add(stored('newer', { t: 20, lag: 0, tag: 'prod', ns: 'svc' })); // received at 20, before 'late'
-    expect(resolveTag(index, 'svc', 'prod', { at: at(15) })).toMatchObject({ pem: 'late', assumptions: [ASSUMPTIONS.pemMovesTag, ASSUMPTIONS.tagsNotRead] });
-    expect(resolveTag(index, 'svc', 'prod', { at: at(30) })).toMatchObject({ pem: 'newer', assumptions: [ASSUMPTIONS.arrivedOutOfOrder, ASSUMPTIONS.tagsNotRead] });
+    // Class D of issue 20: the late PEM is the one marked, never the move it undid.
+    expect(resolveTag(index, 'svc', 'prod', { at: at(15) })).toMatchObject({ pem: 'late', assumptions: [ASSUMPTIONS.arrivedOutOfOrder, ASSUMPTIONS.tagsNotRead] });
+    expect(resolveTag(index, 'svc', 'prod', { at: at(30) })).toMatchObject({ pem: 'newer', assumptions: [ASSUMPTIONS.pemMovesTag, ASSUMPTIONS.tagsNotRead] });
+    expect(tagHistory(index, 'svc', 'prod').map((move) => [move.pem, move.assumption === ASSUMPTIONS.arrivedOutOfOrder])).toEqual([
+      ['late', true],
+      ['newer', false],
+    ]);
   });
 
   it('adds setTag moves from /tags (current state only) and from the client record', () => {

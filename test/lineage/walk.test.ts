@@ -28,7 +28,8 @@ describe('upstream and downstream walks', () => {
     expect(up.truncated).toBeNull();
     expect(up.cursor).toBeNull();
     const down = walkDownstream(index, 'ingest1');
-    expect(keys(down)).toEqual(['pem:ingest1@0', 'pem:train1@1', 'artifact:ingest1:data/v@0', 'pem:deploy1@2', 'artifact:train1:model/m@1', 'artifact:deploy1:svc/prod@2']);
+    // Breadth first: each PEM comes with the versions it produced, so hops never go down.
+    expect(keys(down)).toEqual(['pem:ingest1@0', 'artifact:ingest1:data/v@0', 'pem:train1@1', 'artifact:train1:model/m@1', 'pem:deploy1@2', 'artifact:deploy1:svc/prod@2']);
   });
 
   it('starts from an artifact name (latest or { name, at }) and from a tag (now or { at })', () => {

@@ -3,7 +3,7 @@ import { conformance } from './conformance.js';
 import { doctor } from './doctor.js';
 import { info } from './info.js';
 import { artifacts, pem, pems, tags } from './lists.js';
-import { diffCommand, explainCommand, exportCommand, lineageCommand, stateAtCommand } from './lineage.js';
+import { diffCommand, explainCommand, exportCommand, impactCommand, lineageCommand, pathsCommand, stateAtCommand } from './lineage.js';
 import { local } from './local.js';
 import { mcp } from './mcp.js';
 import { bridgeOpenLineage, importOpenLineage } from './openlineage.js';
@@ -35,6 +35,8 @@ export const COMMANDS: readonly Command[] = [
   importOpenLineage,
   bridgeOpenLineage,
   mcp,
+  pathsCommand,
+  impactCommand,
   outboxLs,
   outboxReplay,
   outboxPurge,

@@ -1,5 +1,8 @@
 import {
   RKLineage,
+  type LineageEngine,
+  type LineageImpact,
+  type LineagePaths,
   toCytoscape,
   toDot,
   toMermaid,
@@ -11,7 +14,7 @@ import {
   type LineageStart,
   type WalkOptions,
 } from '../../lineage/index.js';
-import { RKError } from '../../public.js';
+import { RKError, RKInvalidInputError, type Result } from '../../public.js';
 import { listFlag, stringFlag, type Command, type Context, type OptionSpec } from '../command.js';
 import { CliError, EXIT, failWith, UsageError } from '../exit.js';
 import { drawTree, humanTime, type Output, type TreeNode } from '../output.js';
@@ -22,15 +25,32 @@ import { writeOpenLineage } from './openlineage.js';
 import { explainTrace } from './trace.js';
 
 /**
- * `rk lineage`, `rk explain`, `rk state-at`, `rk diff`, `rk export`: the lineage module's answers
- * (RKLineage over the Query service) on the command line. Each loads the PEMs into an in-memory
- * index first (a progress indicator on a terminal when that takes over a second), then asks it.
+ * `rk lineage`, `rk explain`, `rk state-at`, `rk diff`, `rk export`, `rk paths`, `rk impact`: the
+ * lineage module's answers on the command line, from the engine `--engine` names: `memory` loads
+ * every PEM into an in-memory index first (a progress indicator on a terminal when that takes
+ * over a second), `server` asks the Query service hop by hop, `replica` reads a local copy.
  */
 
 const TARGET_HELP =
   'A target is a PEM ID, an artifact Name, or a tag namespace/name (in that order when it is ambiguous); force one with pem:<id>, artifact:<name> or tag:<ns/name>.';
 
+/**
+ * Below this many PEMs the memory engine is the default: loading them takes about as long as the
+ * server engine takes to answer one deep question (BENCHMARKS.md, "Lineage engines").
+ */
+export const MEMORY_ENGINE_LIMIT = 10_000;
+
+const ENGINE_OPTIONS: Record<string, OptionSpec> = {
+  engine: {
+    type: 'string',
+    value: '<memory|server|replica>',
+    description: `where the walk runs (default: replica with --dir or RK_LINEAGE_DIR, else memory for stores under ${MEMORY_ENGINE_LIMIT} PEMs, server above)`,
+  },
+  dir: { type: 'string', value: '<dir>', description: "the replica engine's directory (or RK_LINEAGE_DIR)" },
+};
+
 const WALK_OPTIONS: Record<string, OptionSpec> = {
+  ...ENGINE_OPTIONS,
   hops: { type: 'string', value: '<n>', description: 'how many hops to walk (default 10)' },
   at: { type: 'string', value: '<time>', description: 'resolve the tag or artifact as it was then (UTC "YYYY-MM-DD HH:MM:SS", ISO 8601, or "2h ago")' },
   'max-nodes': { type: 'string', value: '<n>', description: 'the most nodes in the answer (default 500)' },
@@ -69,23 +89,69 @@ export async function loadLineage(ctx: Context): Promise<RKLineage> {
   return lineage;
 }
 
-/** A target on the command line as a LineageStart, checked against the loaded index. */
-export function parseTarget(lineage: RKLineage, text: string, at: string | number | undefined): LineageStart {
+/** The engine the flags ask for, with the loaded RKLineage when it is the memory engine. */
+export async function openLineageEngine(ctx: Context): Promise<{ engine: LineageEngine; lineage: RKLineage | null }> {
+  const named = stringFlag(ctx.values, 'engine');
+  const dir = stringFlag(ctx.values, 'dir') ?? (ctx.env.RK_LINEAGE_DIR || undefined);
+  if (named !== undefined && !['memory', 'server', 'replica'].includes(named)) throw new UsageError(`--engine must be memory, server or replica, got ${JSON.stringify(named)}`);
+  let kind = named as 'memory' | 'server' | 'replica' | undefined;
+  if (kind === undefined) {
+    if (dir) kind = 'replica';
+    else {
+      const count = await ctx.config.query().getPemsCount();
+      kind = count.ok && count.value >= MEMORY_ENGINE_LIMIT ? 'server' : 'memory';
+      ctx.verbose(`lineage engine: ${kind} (${count.ok ? `${count.value} PEMs` : 'the PEM count could not be read'}; the memory engine is the default under ${MEMORY_ENGINE_LIMIT})`);
+    }
+  }
+  if (kind === 'memory') {
+    const lineage = await loadLineage(ctx);
+    return { engine: engineOf(await lineage.openEngine(), ctx), lineage };
+  }
+  if (kind === 'replica' && !dir) throw new UsageError('--engine replica needs a directory', 'pass --dir <dir> or set RK_LINEAGE_DIR');
+  const lineage = new RKLineage(ctx.config.query(), { engine: kind, ...(kind === 'replica' ? { replica: { dir: dir! } } : {}) });
+  return { engine: engineOf(await lineage.openEngine(), ctx), lineage: null };
+}
+
+function engineOf(opened: Result<LineageEngine>, ctx: Context): LineageEngine {
+  if (opened.ok) return opened.value;
+  if (opened.error instanceof RKInvalidInputError) throw new CliError(EXIT.usage, opened.error.message);
+  return failWith(opened.error, ctx.config.settingFor('query'));
+}
+
+/**
+ * A target on the command line as a LineageStart, asked of the engine: a PEM ID, else an
+ * artifact Name, else a tag `ns/name` (a prefix forces one).
+ */
+export async function resolveTarget(engine: LineageEngine, ctx: Context, text: string, at: string | number | undefined): Promise<LineageStart> {
   const prefixed = /^(pem|artifact|tag):(.*)$/s.exec(text);
   const kind = prefixed?.[1];
   const value = prefixed ? prefixed[2]! : text;
-  const asTag = (): LineageStart => {
-    const slash = value.indexOf('/');
-    if (slash <= 0 || slash === value.length - 1) {
-      throw new CliError(EXIT.refused, `${JSON.stringify(text)} is not a PEM ID, an artifact or a tag that Record Keeper knows`, '"rk pems", "rk artifacts" and "rk tags" list what there is');
-    }
-    return { namespace: value.slice(0, slash), tag: value.slice(slash + 1), ...(at !== undefined ? { at } : {}) };
-  };
-  if (kind === 'pem' || (kind === undefined && isPemId(value) && lineage.index.has(value.replace(/-/g, '').toLowerCase()))) {
-    return { pem: value.replace(/-/g, '').toLowerCase() };
+  const slash = value.indexOf('/');
+  const tag: LineageStart | null = slash > 0 && slash < value.length - 1 ? { namespace: value.slice(0, slash), tag: value.slice(slash + 1), ...(at !== undefined ? { at } : {}) } : null;
+  const candidates: LineageStart[] = [];
+  if (kind === 'pem' || (kind === undefined && isPemId(value))) candidates.push({ pem: value.replace(/-/g, '').toLowerCase() });
+  if (kind === 'artifact' || kind === undefined) candidates.push({ name: value, ...(at !== undefined ? { at } : {}) });
+  if ((kind === 'tag' || kind === undefined) && tag) candidates.push(tag);
+  let last: RKError | null = null;
+  for (const candidate of candidates) {
+    const probe = await engine.upstream(candidate, { maxHops: 0, maxNodes: 1 });
+    if (probe.ok) return candidate;
+    if (!(probe.error instanceof RKInvalidInputError)) failWith(probe.error, ctx.config.settingFor('query'));
+    last = probe.error;
   }
-  if (kind === 'artifact' || (kind === undefined && lineage.index.hasArtifact(value))) return { name: value, ...(at !== undefined ? { at } : {}) };
-  return asTag();
+  if (kind === 'tag' && tag && last) throw new CliError(EXIT.refused, last.message, '"rk tags" lists what there is');
+  throw new CliError(EXIT.refused, `${JSON.stringify(text)} is not a PEM ID, an artifact or a tag that Record Keeper knows`, '"rk pems", "rk artifacts" and "rk tags" list what there is');
+}
+
+/** An engine's answer, or the CLI error for its failure (an unknown start is exit 1, bad input 2). */
+function answer<T>(ctx: Context, result: Result<T>): T {
+  if (result.ok) return result.value;
+  const error = result.error;
+  if (error instanceof RKInvalidInputError) {
+    const missing = /not (a PEM|an artifact)|neither|pointed to no PEM|not in the index/.test(error.message);
+    throw new CliError(missing ? EXIT.refused : EXIT.usage, error.message, missing ? '"rk pems", "rk artifacts" and "rk tags" list what there is' : undefined);
+  }
+  return failWith(error, ctx.config.settingFor('query'));
 }
 
 export function walkOptions(ctx: Context): WalkOptions {
@@ -108,11 +174,11 @@ export function ask<T>(question: () => T): T {
   }
 }
 
-function walk(ctx: Context, lineage: RKLineage): LineageResult {
+async function walk(ctx: Context, engine: LineageEngine): Promise<LineageResult> {
   const at = stringFlag(ctx.values, 'at');
-  const start = parseTarget(lineage, ctx.positionals[0]!, at === undefined ? undefined : parseTime(at, '--at'));
+  const start = await resolveTarget(engine, ctx, ctx.positionals[0]!, at === undefined ? undefined : parseTime(at, '--at'));
   const options = walkOptions(ctx);
-  return ask(() => (ctx.values.down ? lineage.downstream(start, options) : lineage.upstream(start, options)));
+  return answer(ctx, await (ctx.values.down ? engine.downstream(start, options) : engine.upstream(start, options)));
 }
 
 function pemLabel(out: Output, node: Extract<LineageNode, { kind: 'pem' }>): string {
@@ -158,7 +224,8 @@ function printNotes(out: Output, result: { gaps: LineageResult['gaps']; truncate
     else out.line(out.paint('yellow', `gap: following Predecessor from ${gap.pem} comes back to it`));
   }
   if (result.truncated) {
-    const more = result.truncated.reason === 'maxHops' ? 'raise --hops' : result.truncated.reason === 'maxNodes' ? 'raise --max-nodes' : 'run it again';
+    const reason = result.truncated.reason;
+    const more = reason === 'maxHops' ? 'raise --hops' : reason === 'maxNodes' ? 'raise --max-nodes' : reason === 'maxPaths' ? 'raise --max-paths' : reason === 'timeBudget' ? 'raise --time-budget' : 'run it again';
     out.line(out.paint('yellow', `truncated (${result.truncated.reason}): ${result.truncated.pending.length} PEM(s) not expanded; ${more} to see more`));
   }
 }
@@ -173,8 +240,8 @@ export const lineageCommand: Command = {
   positionals: { min: 1, max: 1 },
   examples: ['rk lineage churn-pipeline/production', 'rk lineage dataset/customers-v1 --down', 'rk lineage model/churn-v1 --at "2026-11-27 12:00:00" --json'],
   async run(ctx) {
-    const lineage = await loadLineage(ctx);
-    const result = walk(ctx, lineage);
+    const { engine } = await openLineageEngine(ctx);
+    const result = await walk(ctx, engine);
     if (ctx.out.json) {
       ctx.out.document(result);
       return;
@@ -197,10 +264,10 @@ export const explainCommand: Command = {
     const trace = stringFlag(ctx.values, 'trace');
     if (trace !== undefined) return explainTrace(ctx, trace);
     if (!ctx.positionals.length) throw new UsageError('rk explain needs a target (a PEM ID, an artifact or ns/tag), or --trace <trace-id>');
-    const lineage = await loadLineage(ctx);
+    const { engine } = await openLineageEngine(ctx);
     const at = stringFlag(ctx.values, 'at');
-    const target = parseTarget(lineage, ctx.positionals[0]!, at === undefined ? undefined : parseTime(at, '--at'));
-    const why = ask(() => lineage.explain(target, walkOptions(ctx)));
+    const target = await resolveTarget(engine, ctx, ctx.positionals[0]!, at === undefined ? undefined : parseTime(at, '--at'));
+    const why = answer(ctx, await engine.explain(target, walkOptions(ctx)));
     const out = ctx.out;
     if (out.json) {
       const { lineage: walked, ...explanation } = why;
@@ -248,6 +315,7 @@ export const stateAtCommand: Command = {
   usage: 'state-at <time> [--namespace <ns>]... [--artifact <name>]...',
   description: 'The time is UTC "YYYY-MM-DD HH:MM:SS", ISO 8601, "now" or "2h ago".',
   options: {
+    ...ENGINE_OPTIONS,
     namespace: { type: 'string', multiple: true, value: '<ns>', description: 'only tags in this namespace' },
     artifact: { type: 'string', multiple: true, value: '<name>', description: 'only this artifact' },
   },
@@ -256,12 +324,10 @@ export const stateAtCommand: Command = {
   examples: ['rk state-at "2026-11-27 12:00:00"', 'rk state-at "2h ago" --namespace churn-pipeline --json'],
   async run(ctx) {
     const time = parseTime(ctx.positionals[0]!, 'the time');
-    const lineage = await loadLineage(ctx);
+    const { engine } = await openLineageEngine(ctx);
     const namespaces = listFlag(ctx.values, 'namespace');
     const artifactNames = listFlag(ctx.values, 'artifact');
-    const state = ask(() =>
-      lineage.stateAt(time, { ...(namespaces.length ? { namespaces } : {}), ...(artifactNames.length ? { artifacts: artifactNames } : {}) }),
-    );
+    const state = answer(ctx, await engine.stateAt(time, { ...(namespaces.length ? { namespaces } : {}), ...(artifactNames.length ? { artifacts: artifactNames } : {}) }));
     const out = ctx.out;
     if (out.json) {
       out.document(state);
@@ -287,9 +353,9 @@ export const stateAtCommand: Command = {
 };
 
 /** A side of a diff: `@<time>` for the state then, otherwise a target. */
-function diffSide(lineage: RKLineage, text: string, at: string | undefined): DiffSide {
+async function diffSide(engine: LineageEngine, ctx: Context, text: string, at: string | undefined): Promise<DiffSide> {
   if (text.startsWith('@')) return { at: parseTime(text.slice(1), 'the time') };
-  return parseTarget(lineage, text, at === undefined ? undefined : parseTime(at, '--at'));
+  return resolveTarget(engine, ctx, text, at === undefined ? undefined : parseTime(at, '--at'));
 }
 
 export const diffCommand: Command = {
@@ -298,6 +364,7 @@ export const diffCommand: Command = {
   usage: 'diff <a> <b> [--at-a <time>] [--at-b <time>]',
   description: `${TARGET_HELP} A side written @<time> is every artifact version current then. The same tag at two times: rk diff ns/tag ns/tag --at-a <t1> --at-b <t2>.`,
   options: {
+    ...ENGINE_OPTIONS,
     'at-a': { type: 'string', value: '<time>', description: 'resolve a (a tag or an artifact) as it was then' },
     'at-b': { type: 'string', value: '<time>', description: 'resolve b as it was then' },
   },
@@ -305,10 +372,10 @@ export const diffCommand: Command = {
   positionals: { min: 2, max: 2 },
   examples: ['rk diff churn-pipeline/candidate churn-pipeline/production', 'rk diff churn-pipeline/production churn-pipeline/production --at-a "1d ago" --at-b now'],
   async run(ctx) {
-    const lineage = await loadLineage(ctx);
-    const a = diffSide(lineage, ctx.positionals[0]!, stringFlag(ctx.values, 'at-a'));
-    const b = diffSide(lineage, ctx.positionals[1]!, stringFlag(ctx.values, 'at-b'));
-    const diff = ask(() => lineage.diffLineage(a, b));
+    const { engine, lineage } = await openLineageEngine(ctx);
+    const a = await diffSide(engine, ctx, ctx.positionals[0]!, stringFlag(ctx.values, 'at-a'));
+    const b = await diffSide(engine, ctx, ctx.positionals[1]!, stringFlag(ctx.values, 'at-b'));
+    const diff = answer(ctx, await engine.diffLineage(a, b));
     const out = ctx.out;
     if (out.json) {
       out.document(diff);
@@ -317,7 +384,7 @@ export const diffCommand: Command = {
     // A PEM by its Type and ID, as far as the index knows it.
     const named = (id: string | null) => {
       if (id === null) return 'no known producer';
-      const known = lineage.index.pem(id);
+      const known = lineage?.index.pem(id);
       return known ? `${known.type} ${id}` : id;
     };
     const versions = (ids: Array<string | null>) => (ids.length ? ids.map(named).join(', ') : 'none');
@@ -351,8 +418,8 @@ export const exportCommand: Command = {
   async run(ctx) {
     const format = stringFlag(ctx.values, 'format') ?? 'mermaid';
     if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
-    const lineage = await loadLineage(ctx);
-    const result = walk(ctx, lineage);
+    const { engine, lineage } = await openLineageEngine(ctx);
+    const result = await walk(ctx, engine);
     const out = ctx.out;
     switch (format as (typeof FORMATS)[number]) {
       case 'mermaid':
@@ -373,12 +440,91 @@ export const exportCommand: Command = {
       case 'html': {
         // view.ts builds on this file's helpers; loading it here, when asked, keeps the imports one-way.
         const { exportHtml } = await import('./view.js');
-        out.line((await exportHtml(ctx, lineage)).trimEnd());
+        out.line((await exportHtml(ctx, lineage ?? (await loadLineage(ctx)))).trimEnd());
         break;
       }
       case 'openlineage':
         await writeOpenLineage(ctx, result);
         break;
     }
+  },
+};
+
+export const pathsCommand: Command = {
+  name: 'paths',
+  summary: 'every time-correct causal path between two PEMs, artifacts or tags, with the PEMs that bind each hop',
+  usage: 'paths <a> <b> [--at <time>] [--hops <n>] [--max-paths <n>]',
+  description: `${TARGET_HELP} The paths run from the upstream one down to the other, whichever order they are given in.`,
+  options: {
+    ...WALK_OPTIONS,
+    'max-paths': { type: 'string', value: '<n>', description: 'the most paths listed (default 100)' },
+  },
+  services: ['query'],
+  positionals: { min: 2, max: 2 },
+  examples: ['rk paths raw/customers.csv churn-pipeline/production', 'rk paths <ingest-pem-id> model/churn --json'],
+  async run(ctx) {
+    const { engine } = await openLineageEngine(ctx);
+    const atText = stringFlag(ctx.values, 'at');
+    const at = atText === undefined ? undefined : parseTime(atText, '--at');
+    const a = await resolveTarget(engine, ctx, ctx.positionals[0]!, at);
+    const b = await resolveTarget(engine, ctx, ctx.positionals[1]!, at);
+    const maxPaths = wholeFlag(ctx, 'max-paths', 1);
+    const found: LineagePaths = answer(ctx, await engine.paths(a, b, { ...walkOptions(ctx), ...(at !== undefined ? { at } : {}), ...(maxPaths !== undefined ? { maxPaths } : {}) }));
+    const out = ctx.out;
+    if (out.json) {
+      out.document(found);
+      return;
+    }
+    const byKey = new Map(found.nodes.map((node) => [node.key, node]));
+    const label = (key: string) => {
+      const node = byKey.get(key);
+      return node ? nodeLabel(out, node) : key;
+    };
+    if (!found.paths.length) out.line(`No causal path between them within ${walkOptions(ctx).maxHops ?? 10} hops.`);
+    else out.line(`${found.paths.length} path(s) from ${label(found.from)}${found.reversed ? ' (the second one given is upstream)' : ''}:`);
+    found.paths.forEach((path, i) => {
+      out.line();
+      out.line(out.paint('bold', `Path ${i + 1}:`));
+      for (const key of path.nodes) out.line(`  ${label(key)}`);
+    });
+    printNotes(out, { gaps: [], truncated: found.truncated });
+  },
+};
+
+export const impactCommand: Command = {
+  name: 'impact',
+  summary: 'what a bad artifact version or PEM reached: every tagged head that descends from it, with a proving path',
+  usage: 'impact <pem-id | artifact | ns/tag> [--all] [--at <time>] [--hops <n>]',
+  description: `${TARGET_HELP} A tagged head is a PEM some tag points to (at --at, else now): a deployed model, say.`,
+  options: {
+    ...WALK_OPTIONS,
+    all: { type: 'boolean', description: 'every PEM reached, tagged or not' },
+  },
+  services: ['query'],
+  positionals: { min: 1, max: 1 },
+  examples: ['rk impact raw/customers-2026-11-25.csv', 'rk impact <pem-id> --all --json'],
+  async run(ctx) {
+    const { engine } = await openLineageEngine(ctx);
+    const atText = stringFlag(ctx.values, 'at');
+    const at = atText === undefined ? undefined : parseTime(atText, '--at');
+    const source = await resolveTarget(engine, ctx, ctx.positionals[0]!, at);
+    const hops = wholeFlag(ctx, 'hops', 0);
+    const maxNodes = wholeFlag(ctx, 'max-nodes', 1);
+    const impact: LineageImpact = answer(
+      ctx,
+      await engine.impact(source, { tagged: !ctx.values.all, ...(at !== undefined ? { at } : {}), ...(hops !== undefined ? { maxHops: hops } : {}), ...(maxNodes !== undefined ? { maxNodes } : {}) }),
+    );
+    const out = ctx.out;
+    if (out.json) {
+      out.document(impact);
+      return;
+    }
+    if (!impact.hits.length) out.line(ctx.values.all ? 'Nothing descends from it.' : 'No tagged PEM descends from it.');
+    for (const hit of impact.hits) {
+      const tags = hit.tags.map((t) => `${t.namespace}/${t.tag}`).join(', ');
+      out.line(`${out.paint('cyan', hit.pem)}${tags ? `  ${out.paint('bold', tags)}` : ''}  ${out.paint('dim', `${hit.hop} hop(s)`)}`);
+      out.line(out.paint('dim', `  via ${hit.path.join(' -> ')}`));
+    }
+    printNotes(out, { gaps: [], truncated: impact.truncated });
   },
 };

@@ -15,7 +15,7 @@ import type { StoredPem } from '../../public.js';
 import { stringFlag, type Command, type Context } from '../command.js';
 import { CliError, EXIT, UsageError } from '../exit.js';
 import { wholeFlag } from '../paging.js';
-import { ask, loadLineage, parseTarget, parseTime, walkOptions } from './lineage.js';
+import { ask, loadLineage, parseTime, resolveTarget, walkOptions } from './lineage.js';
 
 /**
  * `rk view <target>`: the lineage page (toHtml's, with the time slider) served on loopback, with
@@ -28,10 +28,16 @@ import { ask, loadLineage, parseTarget, parseTime, walkOptions } from './lineage
 const MAX_PROPERTY_READS = 200;
 const READS_IN_FLIGHT = 8;
 
-/** Getting what the page shows: the explanation (upstream) or the downstream walk of the target. */
-function answerFor(ctx: Context, lineage: RKLineage): Explanation | LineageResult {
+/**
+ * Getting what the page shows: the explanation (upstream) or the downstream walk of the target.
+ * The page needs the in-memory index (its time slider replays stateAt), so it always asks the
+ * memory engine, whatever --engine says for the other commands.
+ */
+async function answerFor(ctx: Context, lineage: RKLineage): Promise<Explanation | LineageResult> {
   const at = stringFlag(ctx.values, 'at');
-  const start = parseTarget(lineage, ctx.positionals[0]!, at === undefined ? undefined : parseTime(at, '--at'));
+  const engine = await lineage.openEngine();
+  if (!engine.ok) throw new CliError(EXIT.usage, engine.error.message);
+  const start = await resolveTarget(engine.value, ctx, ctx.positionals[0]!, at === undefined ? undefined : parseTime(at, '--at'));
   const options = walkOptions(ctx);
   return ask(() => (ctx.values.down ? lineage.downstream(start, options) : lineage.explain(start, options)));
 }
@@ -59,7 +65,7 @@ function pemIdsOf(answer: Explanation | LineageResult): string[] {
 
 /** `rk export --format html`: the page as one file, with the time slider and the PEMs' Properties. */
 export async function exportHtml(ctx: Context, lineage: RKLineage): Promise<string> {
-  const answer = answerFor(ctx, lineage);
+  const answer = await answerFor(ctx, lineage);
   return toHtml(answer, { index: lineage.index, pems: await readPems(ctx, pemIdsOf(answer)) });
 }
 
@@ -93,7 +99,7 @@ export const viewCommand: Command = {
     const port = wholeFlag(ctx, 'port', 0) ?? 0;
     if (port > 65_535) throw new UsageError(`--port must be at most 65535, got ${port}`);
     const lineage = await loadLineage(ctx);
-    const answer = answerFor(ctx, lineage);
+    const answer = await answerFor(ctx, lineage);
     const data = toPageData(answer, { index: lineage.index, pems: await readPems(ctx, pemIdsOf(answer)) }, true);
     const html = await pageHtml(data);
 

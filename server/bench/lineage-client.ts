@@ -1,0 +1,52 @@
+/**
+ * The client side of `npm run bench:lineage`'s engine figures, in its own process so its peak RSS
+ * is the client's alone (the benchmark's process also runs the local RK). A cold client: it
+ * connects, opens the engine, and times its first answer, then each question over the targets.
+ * Prints one JSON object.
+ *
+ *   node server/dist/server/bench/lineage-client.js <query-url> <memory|server> <targets.json>
+ */
+import { readFileSync } from 'node:fs';
+import { RKLineage, RKQuery, type LineageEngine, type Result } from 'recordkeeper-client';
+
+const [queryUrl, engineName, targetsFile] = process.argv.slice(2);
+const targets = JSON.parse(readFileSync(targetsFile!, 'utf8')) as { deploys: string[]; sources: Array<[string, string]> };
+
+function ok<T>(result: Result<T>): T {
+  if (!result.ok) throw result.error;
+  return result.value;
+}
+
+function quantiles(values: number[]): { p50: number; p99: number } {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN;
+  return { p50: at(0.5), p99: at(0.99) };
+}
+
+const started = performance.now();
+const lineage = new RKLineage(new RKQuery(queryUrl!, { timeoutMs: 600_000 }), { engine: engineName as 'memory' | 'server' });
+const engine: LineageEngine = ok(await lineage.openEngine());
+ok(await engine.explain({ pem: targets.deploys[0]! }, { maxHops: 20 }));
+const firstAnswerMs = performance.now() - started;
+
+const figures: Record<string, { p50: number; p99: number; partial: number }> = {};
+async function time(name: string, ask: (i: number) => Promise<Result<unknown>>, count: number): Promise<void> {
+  const times: number[] = [];
+  let partial = 0;
+  for (let i = 0; i < count; i++) {
+    const t = performance.now();
+    const answer = ok(await ask(i)) as { partial?: true; lineage?: { partial?: true } };
+    times.push(performance.now() - t);
+    if (answer.partial || answer.lineage?.partial) partial++;
+  }
+  figures[name] = { ...quantiles(times), partial };
+}
+const n = targets.deploys.length;
+for (const hops of [5, 20]) {
+  await time(`explain ${hops} hops`, (i) => engine.explain({ pem: targets.deploys[i]! }, { maxHops: hops, maxNodes: 100_000 }), n);
+  await time(`upstream ${hops} hops`, (i) => engine.upstream({ pem: targets.deploys[i]! }, { maxHops: hops, maxNodes: 100_000 }), n);
+}
+await time('paths', (i) => engine.paths({ name: targets.sources[i]![0] }, { pem: targets.sources[i]![1] }, { maxHops: 12 }), targets.sources.length);
+await time('impact', (i) => engine.impact({ name: targets.sources[i]![0] }, { maxHops: 8 }), targets.sources.length);
+await engine.close();
+console.log(JSON.stringify({ engine: engineName, firstAnswerMs, maxRssMiB: process.resourceUsage().maxRSS / 1024, figures }));

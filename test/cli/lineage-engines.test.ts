@@ -1,0 +1,108 @@
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runPipeline, type PipelineOutcome } from '../../examples/pipeline.js';
+import { startLocalRK, type LocalRK } from '../../server/src/index.js';
+import { main } from '../../src/cli/main.js';
+
+/**
+ * `rk paths`, `rk impact` and `--engine` on the lineage commands, run in-process through
+ * `main(argv, io)` against a local RK holding the example pipeline, in both reply modes: the
+ * memory and server engines must print the same JSON, and the replica engine, absent from this
+ * build, must say so.
+ */
+
+async function rk(argv: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    stdin: Readable.from([]),
+    env,
+  });
+  return { code, stdout, stderr };
+}
+
+describe.each(['rich', 'reference'] as const)('rk paths, rk impact and --engine (%s replies)', { timeout: 120_000 }, (mode) => {
+  let local: LocalRK;
+  let env: Record<string, string>;
+  let pipeline: PipelineOutcome;
+  let source: string;
+
+  beforeAll(async () => {
+    local = await startLocalRK({ memory: true, ...(mode === 'rich' ? {} : { replies: mode }) });
+    env = { RK_QUERY: local.queryUrl, RK_RECEIVER: local.receiverUrl, RK_GRAPH_BUILDER: local.graphBuilderUrl };
+    if (mode === 'rich') pipeline = await runPipeline({ urls: local, print: () => {} });
+    else {
+      // The pipeline needs rich acks: run it on a rich RK and copy its PEMs here over plain HTTP.
+      const rich = await startLocalRK({ memory: true });
+      try {
+        pipeline = await runPipeline({ urls: rich, print: () => {} });
+        const stored = (await (await fetch(`${rich.queryUrl}/pems`)).json()) as Array<Record<string, unknown> & { UsesArtifacts: string[]; ProducesArtifacts: string[] }>;
+        const artifact = (Name: string) => ({ Name, Properties: {}, CreatedAt: null });
+        for (const { TimestampReceived: _received, ...pem } of stored) {
+          const wire = { ...pem, Version: '2.0.0', UsesArtifacts: pem.UsesArtifacts.map(artifact), ProducesArtifacts: pem.ProducesArtifacts.map(artifact) };
+          const sent = await fetch(`${local.receiverUrl}/pem`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(wire) });
+          expect(sent.ok).toBe(true);
+        }
+      } finally {
+        await rich.stop();
+      }
+    }
+    source = pipeline.explanation.sources.find((s) => s.reason === 'no-producer')!.name;
+  }, 120_000);
+
+  afterAll(async () => {
+    await local?.stop();
+  });
+
+  it('rk impact <data source> lists the deployed model with a path from the source', async () => {
+    const text = await rk(['impact', source], env);
+    expect(text.stderr).toBe('');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain(`${pipeline.deployedPemId}  churn-pipeline/production`);
+    const json = JSON.parse((await rk(['impact', source, '--json'], env)).stdout);
+    const hit = json.hits.find((h: { pem: string }) => h.pem === pipeline.deployedPemId);
+    expect(hit.tags).toContainEqual({ namespace: 'churn-pipeline', tag: 'production' });
+    expect(hit.path[0]).toMatch(new RegExp(`^artifact:-:${source.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+    expect(hit.path.at(-1)).toBe(`pem:${pipeline.deployedPemId}`);
+  });
+
+  it('rk paths <source> <tag> lists causal paths ending at the deployed PEM, whichever order they are given in', async () => {
+    const forward = JSON.parse((await rk(['paths', source, 'churn-pipeline/production', '--json'], env)).stdout);
+    expect(forward.paths.length).toBeGreaterThan(0);
+    for (const path of forward.paths) expect(path.nodes.at(-1)).toBe(`pem:${pipeline.deployedPemId}`);
+    const backward = JSON.parse((await rk(['paths', 'churn-pipeline/production', source, '--json'], env)).stdout);
+    expect(backward).toEqual({ ...forward, reversed: true });
+    const text = await rk(['paths', source, 'churn-pipeline/production'], env);
+    expect(text.stdout).toMatch(/^\d+ path\(s\) from /);
+  });
+
+  it('--engine server prints what --engine memory prints, command by command', async () => {
+    for (const argv of [
+      ['lineage', 'churn-pipeline/production'],
+      ['lineage', source, '--down'],
+      ['explain', 'churn-pipeline/production'],
+      ['impact', source],
+      ['paths', source, 'churn-pipeline/production'],
+      ['diff', pipeline.previousDeployPemId, pipeline.deployedPemId],
+      ['export', 'churn-pipeline/production', '--format', 'mermaid'],
+    ]) {
+      const memory = await rk([...argv, '--json', '--engine', 'memory'], env);
+      const server = await rk([...argv, '--json', '--engine', 'server'], env);
+      expect(memory.code, argv.join(' ')).toBe(0);
+      expect(server.stdout, argv.join(' ')).toBe(memory.stdout);
+    }
+  });
+
+  it('--engine replica without the replica module says so; --engine with a wrong name is a usage error', async () => {
+    const replica = await rk(['lineage', 'churn-pipeline/production', '--engine', 'replica', '--dir', '/tmp/nowhere'], env);
+    expect(replica.code).toBe(2);
+    expect(replica.stderr).toMatch(/replica engine is not part of this build/);
+    const fromEnv = await rk(['explain', 'churn-pipeline/production'], { ...env, RK_LINEAGE_DIR: '/tmp/nowhere' });
+    expect(fromEnv.stderr).toMatch(/replica engine is not part of this build/);
+    const wrong = await rk(['lineage', 'churn-pipeline/production', '--engine', 'disk'], env);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/--engine must be memory, server or replica/);
+  });
+});
