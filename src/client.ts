@@ -1,3 +1,4 @@
+import './core/dispose-symbol.js';
 import { checked, guarded, readCallOptions, requireHexId, requireText, whole } from './core/checks.js';
 import { RKError, RKInvalidInputError, RKSizeLimitError, RKUnexpectedResponseError } from './core/errors.js';
 import type { CallOptions, RKOptions } from './core/options.js';

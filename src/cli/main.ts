@@ -12,6 +12,7 @@ import { COMMANDS, GROUPS } from './commands/index.js';
 import { Config } from './config.js';
 import { CliError, EXIT, UsageError } from './exit.js';
 import { Output, type Stream } from './output.js';
+import { closest } from './suggest.js';
 
 export interface Io {
   stdout: Stream;
@@ -82,9 +83,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return EXIT.ok;
       }
       const problem = second === undefined ? `rk ${first} needs a command` : `unknown command "rk ${first} ${second}"`;
-      return usageFailure(out, new UsageError(problem), groupHelp(first));
+      const near = second === undefined ? undefined : closest(second, COMMANDS.filter((c) => c.name.startsWith(`${first} `)).map((c) => c.name.slice(first.length + 1)));
+      return usageFailure(out, new UsageError(problem, near === undefined ? undefined : `did you mean "rk ${first} ${near}"?`), groupHelp(first));
     }
-    return usageFailure(out, new UsageError(`unknown command ${JSON.stringify(first)}`, 'rk --help lists the commands'), undefined);
+    const near = closest(first, [...COMMANDS.map((c) => c.name), ...Object.keys(GROUPS)]);
+    return usageFailure(out, new UsageError(`unknown command ${JSON.stringify(first)}`, near === undefined ? 'rk --help lists the commands' : `did you mean "rk ${near}"? rk --help lists the commands`), undefined);
   }
   const { command, rest } = found;
   let config: Config | undefined;
