@@ -5,7 +5,7 @@
  * what happened to an exit code (exit.ts). Imports only the public facade (`../index.js`).
  */
 import { pathToFileURL } from 'node:url';
-import { VERSION } from '../public.js';
+import { RKInvalidInputError, VERSION } from '../public.js';
 import { commandHelp, parseCommandArgs } from './args.js';
 import type { Command } from './command.js';
 import { COMMANDS, GROUPS } from './commands/index.js';
@@ -20,6 +20,9 @@ export interface Io {
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
 }
+
+/** The line RKClient logs when it gives up on a PEM (delivery.ts). */
+const DROPPED_PEM_NOTE = /^PEM (\S+) dropped \(/;
 
 export function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -102,7 +105,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
       if (verbose) out.note(out.paintErr('dim', `rk: ${text}`));
     };
     config = new Config(parsed.values, io.env, {
-      warn: (message) => out.warn(message),
+      // rk awaits every send and reports its failure itself (once, with a hint and an exit code);
+      // the client's note of a dropped PEM, written for callers who do not await, would repeat it.
+      warn: (message) => {
+        if (!DROPPED_PEM_NOTE.test(message)) out.warn(message);
+      },
       debug: (message) => say(message),
     });
     out.hide(config.secrets());
@@ -115,6 +122,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
       out.error(error.message, error.hint);
       return error.code;
     }
+    // The library refused what the user typed (a constructor or preparePem): their mistake, not rk's.
+    if (error instanceof RKInvalidInputError) return usageFailure(out, new UsageError(error.message), `Usage: rk ${command.usage}\nrk ${command.name} --help for every option.`);
     out.error(`unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, 'this is a bug in rk; please report it with the command you ran');
     return EXIT.refused;
   } finally {
