@@ -1,4 +1,3 @@
-import './core/dispose-symbol.js';
 import { checked, guarded, readCallOptions, requireHexId, requireText, whole } from './core/checks.js';
 import { RKError, RKInvalidInputError, RKSizeLimitError, RKUnexpectedResponseError } from './core/errors.js';
 import type { CallOptions, RKOptions } from './core/options.js';
@@ -17,6 +16,19 @@ import type { paths } from './generated/receiver.js';
 import { limitedText, Pem, prepareArtifact, type PreparePemOptions } from './model/pem.js';
 import type { Artifact, ArtifactProperties, PemPayload, PemProperties, ReceiverInfo } from './model/types.js';
 import { encodeTagSegment, tagPathSerializer } from './wire/tag-segments.js';
+
+/**
+ * `Symbol.asyncDispose` for the declarations, whatever the user's `lib`: `[Symbol.asyncDispose]()`
+ * below (what `await using` calls) would otherwise need `lib: esnext` or `@types/node` under
+ * `skipLibCheck: false`. It is the declaration lib.esnext and @types/node make, so it merges with
+ * theirs; at run time the symbol is the runtime's own (Node 20+, Bun, Deno, recent browsers).
+ */
+declare global {
+  interface SymbolConstructor {
+    /** The method `await using` calls at the end of the scope. */
+    readonly asyncDispose: unique symbol;
+  }
+}
 
 /** What RKClient and its mock (RKClientFactory with RK_MOCK=true) both offer. */
 export interface RKClientLike {

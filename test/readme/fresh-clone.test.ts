@@ -30,7 +30,7 @@ function commands(name: string): string[] {
 const NPM_ENV = { npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
 
 function bash(script: string[], cwd: string, env: Record<string, string> = {}): Promise<Outcome> {
-  return run('bash', ['-euo', 'pipefail', '-c', script.join('\n')], cwd, { ...NPM_ENV, ...env }, 600_000);
+  return run('bash', ['-eo', 'pipefail', '-c', script.join('\n')], cwd, { ...NPM_ENV, ...env }, 600_000);
 }
 
 /** The files of the working tree a commit would hold now (tracked and new, not ignored), over a clone of HEAD. */
@@ -69,7 +69,7 @@ describe('a fresh clone, as the README says', { timeout: 900_000 }, () => {
       if (server.exitCode === null) process.kill(-server.pid, 'SIGKILL');
     }
     if (tmp) await rm(tmp, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   it('installs: clone, npm ci, npm pack (which builds), and the tarball installs and imports in a new project', async () => {
     const [clone_, ...rest] = commands('install');
