@@ -24,7 +24,9 @@ const PRESENT = existsSync(CHROMIUM);
 const REQUIRED = process.env.RK_BROWSER_REQUIRED === '1';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-describe.skipIf(!PRESENT && !REQUIRED)('the client in headless Chromium', { timeout: 60_000 }, () => {
+const MISSING = `(${CHROMIUM} is missing: apt-get install chromium, or set RK_CHROMIUM to a Chromium; CI installs it and sets RK_BROWSER_REQUIRED=1)`;
+
+describe.skipIf(!PRESENT && !REQUIRED)(`the client in headless Chromium${PRESENT || REQUIRED ? '' : ` ${MISSING}`}`, { timeout: 60_000 }, () => {
   let rk: LocalRK;
   let out: string;
   let server: Server;
