@@ -39,7 +39,10 @@ export default class SummaryReporter implements Reporter {
 
 function skipReason(test: TestCase, note: string | undefined): string {
   if (note) return note;
-  for (let parent = test.parent; parent.type === 'suite'; parent = parent.parent) {
+  for (let parent = test.parent; ; parent = parent.parent) {
+    // A failed beforeAll leaves its tests unrun, which vitest counts as skipped: not a skip at all.
+    if (parent.state() === 'failed') return `not run: ${parent.type === 'suite' ? `"${parent.name}"` : 'the file'} failed to set up (its error is above)`;
+    if (parent.type !== 'suite') break;
     if (/\(.+\)/.test(parent.name)) return parent.name;
   }
   return `${test.fullName} (skipped without a reason: give test.skip a note)`;
