@@ -45,5 +45,5 @@ function skipReason(test: TestCase, note: string | undefined): string {
     if (parent.type !== 'suite') break;
     if (/\(.+\)/.test(parent.name)) return parent.name;
   }
-  return `${test.fullName} (skipped without a reason: give test.skip a note)`;
+  return `${test.fullName} (no reason given: filtered out by -t, or a skip without a note)`;
 }
