@@ -85,7 +85,7 @@ import { RKClient, RKQuery, asFailure, type RKOptions } from 'recordkeeper-clien
 import { MockRKClient, MockRKQuery } from 'recordkeeper-client/testing';
 import { toPythonLiteral } from 'recordkeeper-client/wire';
 
-const puc: string | undefined = process.env.RK_PUC;
+const puc: string | undefined = process.env.RK_PUC_AUTH;
 const options: RKOptions = { pucAuth: puc, userAuth: undefined, timeoutMs: undefined, retry: { maxAttempts: undefined } };
 const rk = new RKClient('http://127.0.0.1:8082/receiver', 'strict', options);
 const query = new RKQuery('http://127.0.0.1:8082/query', { pucAuth: puc });
