@@ -59,8 +59,10 @@ describe.skipIf(!PRESENT && !REQUIRED)(`the client in headless Chromium${PRESENT
         res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><script src="/esbuild/page.js"></script>');
         return;
       }
-      const file = /^\/(esbuild|vite)\/((?:assets\/)?[\w.-]+)$/.exec(url);
-      const path = url === '/vite/' ? join(out, 'vite', 'index.html') : file ? join(out, file[1]!, file[2]!) : undefined;
+      // Vite's page asks for /assets/<chunk>.js (its base is the site root).
+      const file = /^\/(esbuild\/|vite\/|)((?:assets\/)?[\w.-]+)$/.exec(url);
+      const folder = file?.[1] === 'esbuild/' ? 'esbuild' : 'vite';
+      const path = url === '/vite/' ? join(out, 'vite', 'index.html') : file ? join(out, folder, file[2]!) : undefined;
       if (!path) return void res.writeHead(404).end();
       readFile(path).then(
         (body) => res.writeHead(200, { 'Content-Type': path.endsWith('.html') ? 'text/html' : 'text/javascript' }).end(body),

@@ -26,7 +26,8 @@ async function main() {
   const direct = await durable.sendPem(durable.preparePem('browser-outbox'));
   await durable.close();
   return {
-    factory: made.constructor.name,
+    // instanceof, not constructor.name: a minifying bundler (Vite) renames classes.
+    factory: made instanceof MockRKClient ? 'MockRKClient' : made instanceof RKClient ? 'RKClient' : 'something else',
     mock: mocked.ok,
     status: sent.value.status,
     produces: back.value.ProducesArtifacts,
