@@ -6,7 +6,10 @@ import { fileURLToPath } from 'node:url';
 
 const cli = new URL('../dist/cli/main.js', import.meta.url);
 if (!existsSync(fileURLToPath(cli))) {
-  console.error('rk is not built yet. In the recordkeeper-client repository run:\n  npm ci && npm run build:all');
+  // Only a clone reaches this (the packed tarball ships dist/, its prepack builds it): `npm ci`
+  // installs but does not compile, so name the one command that does, and where to run it.
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  console.error(`rk is not built yet. Build it once, then run rk again:\n  cd ${root} && npm run build`);
   process.exit(1);
 }
 const { run } = await import(cli.href);

@@ -1,11 +1,12 @@
 // Builds the API reference: one self-contained Redoc page per spec, the TypeScript reference
-// (TypeDoc, into docs/api; an undocumented public symbol fails the build) and an index that links
-// them. docs/ is build output (gitignored).
+// (TypeDoc, into docs/api; an undocumented public symbol fails the build), an index that links
+// them, and the guides (docs-guides.mjs). docs/ is build output (gitignored).
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { APIS, REDOCLY_ENV, ROOT, bin, run } from './apis.mjs';
 import { specsWithSamples } from './docs-samples.mjs';
 import { addLineagePage } from './docs-lineage-page.mjs';
+import { addGuides } from './docs-guides.mjs';
 
 const OUT = path.join(ROOT, 'docs');
 
@@ -90,7 +91,8 @@ try {
   await buildTypeScriptReference();
   await fs.writeFile(path.join(OUT, 'index.html'), indexPage(pages));
   await addLineagePage(OUT);
-  console.log(`docs: wrote ${path.relative(ROOT, OUT)}/index.html, ${APIS.map((a) => `${a.name}.html`).join(', ')} and api/`);
+  await addGuides(ROOT, OUT);
+  console.log(`docs: wrote ${path.relative(ROOT, OUT)}/index.html, ${APIS.map((a) => `${a.name}.html`).join(', ')} api/ and guides/`);
 } catch (err) {
   console.error(err instanceof Error ? err.message : err);
   process.exit(1);

@@ -19,6 +19,19 @@ import { limitedText, Pem, prepareArtifact, type PreparePemOptions } from './mod
 import type { Artifact, ArtifactProperties, PemPayload, PemProperties, ReceiverInfo } from './model/types.js';
 import { tagBase64 } from './wire/tag-segments.js';
 
+/**
+ * `Symbol.asyncDispose` for the declarations, whatever the user's `lib`: `[Symbol.asyncDispose]()`
+ * below (what `await using` calls) would otherwise need `lib: esnext` or `@types/node` under
+ * `skipLibCheck: false`. It is the declaration lib.esnext and @types/node make, so it merges with
+ * theirs; at run time the symbol is the runtime's own (Node 20+, Bun, Deno, recent browsers).
+ */
+declare global {
+  interface SymbolConstructor {
+    /** The method `await using` calls at the end of the scope. */
+    readonly asyncDispose: unique symbol;
+  }
+}
+
 /** What RKClient and its mock (RKClientFactory with RK_MOCK=true) both offer. */
 export interface RKClientLike {
   readonly emitterId: string;

@@ -36,7 +36,7 @@ export type { OutboxControl, OutboxStats } from './delivery/outbox/outbox.js';
 export type { DeadLetter } from './delivery/outbox/store.js';
 export type { RetryBudgetOptions } from './resilience/budget.js';
 export { systemClock, type Clock } from './resilience/clock.js';
-export { closeOnSignals, type CloseOnSignalsOptions, type Closable } from './delivery/shutdown.js';
+export { closeOnSignals, type CloseOnSignalsOptions, type Closable, type StopSignal } from './delivery/shutdown.js';
 export type { Result } from './core/result.js';
 export { asFailure, type RKFailure } from './core/failure.js';
 export type { ReceiverAck, TagAck } from './core/replies.js';

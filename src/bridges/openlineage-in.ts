@@ -1,4 +1,4 @@
-import { Pem, RKInvalidInputError, RKSizeLimitError, type Artifact, type PemPayload, type PemProperties, type RKError, type Result } from '../public.js';
+import { asFailure, Pem, RKInvalidInputError, RKSizeLimitError, type Artifact, type PemPayload, type PemProperties, type Result } from '../public.js';
 import { ARTIFACT_FACET, nameOfDataset, PEM_FACET, pemIdOfRun, timestampOf } from './openlineage-names.js';
 import { OpenLineageRuns } from './openlineage-runs.js';
 import type { OpenLineageDataset, OpenLineageEventType, OpenLineageFacets, OpenLineageRunEvent } from './openlineage-types.js';
@@ -47,7 +47,7 @@ export function fromOpenLineage(event: unknown, options: FromOpenLineageOptions 
   try {
     return { ok: true, value: importEvent(event, options) };
   } catch (error) {
-    if (error instanceof RKInvalidInputError || error instanceof RKSizeLimitError) return { ok: false, error: error as RKError };
+    if (error instanceof RKInvalidInputError || error instanceof RKSizeLimitError) return { ok: false, error: asFailure(error) };
     return { ok: false, error: new RKInvalidInputError(OPERATION, 'event', error instanceof Error ? error.message : String(error)) };
   }
 }

@@ -1,4 +1,4 @@
-import { RKError, RKInvalidInputError, type CallOptions, type Result, type StoredPem } from '../public.js';
+import { asFailure, RKError, RKInvalidInputError, type CallOptions, type Result, type StoredPem } from '../public.js';
 
 /**
  * The PEMs of one OpenTelemetry trace: those whose Properties carry a `traceparent` of that trace
@@ -21,7 +21,7 @@ export async function pemsOfTrace(
       if (traceOf(pem) === id) found.push(pem);
     }
   } catch (error) {
-    if (error instanceof RKError) return { ok: false, error };
+    if (error instanceof RKError) return { ok: false, error: asFailure(error) };
     throw error;
   }
   found.sort((a, b) => (a.TimestampClient < b.TimestampClient ? -1 : a.TimestampClient > b.TimestampClient ? 1 : 0));

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import type { Command, OptionSpec, Values } from './command.js';
 import { SETTINGS, SERVICE_NAMES, type SettingKey } from './config.js';
 import { UsageError } from './exit.js';
+import { closest, splitTime } from './suggest.js';
 
 /** Flags every command takes: output, and the configuration (each also from the environment). */
 export const OUTPUT_OPTIONS: Record<string, OptionSpec> = {
@@ -37,7 +38,11 @@ export function parseCommandArgs(command: Command, argv: string[]): Parsed {
       ),
     });
   } catch (error) {
-    throw new UsageError(cleanParseError(error));
+    throw new UsageError(cleanParseError(error), flagSuggestion(error, Object.keys(options)));
+  }
+  const split = splitTime(argv);
+  if (split !== undefined) {
+    throw new UsageError(`the time ${JSON.stringify(split)} arrived as two arguments: the shell splits an unquoted time at its space`, `quote it: rk ${command.name} ... "${split}"`);
   }
   const values = parsed.values as Values;
   if (values.help) return { values, positionals: parsed.positionals };
@@ -46,6 +51,13 @@ export function parseCommandArgs(command: Command, argv: string[]): Parsed {
   if (count < min) throw new UsageError(`rk ${command.name} needs ${min === max ? min : `at least ${min}`} argument${min === 1 ? '' : 's'}`);
   if (count > max) throw new UsageError(`rk ${command.name} takes ${max === 0 ? 'no arguments' : `at most ${max}`}; unexpected ${JSON.stringify(parsed.positionals[max])}`);
   return { values, positionals: parsed.positionals };
+}
+
+/** "Unknown option '--tpye'" gets the flag the command has that is closest to what was typed. */
+function flagSuggestion(error: unknown, names: readonly string[]): string | undefined {
+  const typed = /Unknown option '--([^'=]+)/.exec(error instanceof Error ? error.message : '')?.[1];
+  const near = typed === undefined ? undefined : closest(typed, names);
+  return near === undefined ? undefined : `did you mean --${near}?`;
 }
 
 /** parseArgs says "Unknown option '--x'. To specify a positional argument starting with a '-', place it at the end of the command after '--', as in '-- \"--x\"" */

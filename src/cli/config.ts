@@ -62,6 +62,8 @@ export class Config {
       } else if (setting.env && env[setting.env]?.trim()) {
         this.#values.set(setting.key, { value: env[setting.env]!.trim(), from: setting.env });
       }
+      const resolved = this.#values.get(setting.key);
+      if (resolved && setting.value === '<url>') checkUrl(resolved);
     }
     this.insecure = flags.insecure === true;
     this.timeoutMs = this.#number('timeout', DEFAULT_TIMEOUT_MS, 1, 600_000);
@@ -170,6 +172,18 @@ export class Config {
     }
     return value;
   }
+}
+
+/**
+ * A URL setting must say how to reach the service: `127.0.0.1:8082/query` would otherwise reach
+ * the client's constructor and fail there, far from the flag the user typed.
+ */
+function checkUrl({ value, from }: Resolved): void {
+  if (/^https?:\/\//i.test(value)) return;
+  const write = (url: string) => (from.startsWith('--') ? `write ${from} ${url}` : `set ${from}=${url}`);
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value)?.[1];
+  if (scheme) throw new UsageError(`${from} ${JSON.stringify(value)} uses ${scheme}://; Record Keeper is reached over http:// or https://`, write(`http://${value.slice(scheme.length + 3)}`));
+  throw new UsageError(`${from} ${JSON.stringify(value)} has no scheme`, `${write(`http://${value.replace(/^\/+/, '')}`)} (or https:// for a TLS server)`);
 }
 
 function settingOf(key: SettingKey): Setting {

@@ -5,13 +5,14 @@
  * what happened to an exit code (exit.ts). Imports only the public facade (`../index.js`).
  */
 import { pathToFileURL } from 'node:url';
-import { VERSION } from '../public.js';
+import { RKInvalidInputError, VERSION } from '../public.js';
 import { commandHelp, parseCommandArgs } from './args.js';
 import type { Command } from './command.js';
 import { COMMANDS, GROUPS } from './commands/index.js';
 import { Config } from './config.js';
 import { CliError, EXIT, UsageError } from './exit.js';
 import { Output, type Stream } from './output.js';
+import { closest } from './suggest.js';
 
 export interface Io {
   stdout: Stream;
@@ -19,6 +20,9 @@ export interface Io {
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
 }
+
+/** The line RKClient logs when it gives up on a PEM (delivery.ts). */
+const DROPPED_PEM_NOTE = /^PEM (\S+) dropped \(/;
 
 export function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -82,9 +86,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return EXIT.ok;
       }
       const problem = second === undefined ? `rk ${first} needs a command` : `unknown command "rk ${first} ${second}"`;
-      return usageFailure(out, new UsageError(problem), groupHelp(first));
+      const near = second === undefined ? undefined : closest(second, COMMANDS.filter((c) => c.name.startsWith(`${first} `)).map((c) => c.name.slice(first.length + 1)));
+      return usageFailure(out, new UsageError(problem, near === undefined ? undefined : `did you mean "rk ${first} ${near}"?`), groupHelp(first));
     }
-    return usageFailure(out, new UsageError(`unknown command ${JSON.stringify(first)}`, 'rk --help lists the commands'), undefined);
+    const near = closest(first, [...COMMANDS.map((c) => c.name), ...Object.keys(GROUPS)]);
+    return usageFailure(out, new UsageError(`unknown command ${JSON.stringify(first)}`, near === undefined ? 'rk --help lists the commands' : `did you mean "rk ${near}"? rk --help lists the commands`), undefined);
   }
   const { command, rest } = found;
   let config: Config | undefined;
@@ -99,7 +105,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
       if (verbose) out.note(out.paintErr('dim', `rk: ${text}`));
     };
     config = new Config(parsed.values, io.env, {
-      warn: (message) => out.warn(message),
+      // rk awaits every send and reports its failure itself (once, with a hint and an exit code);
+      // the client's note of a dropped PEM, written for callers who do not await, would repeat it.
+      warn: (message) => {
+        if (!DROPPED_PEM_NOTE.test(message)) out.warn(message);
+      },
       debug: (message) => say(message),
     });
     out.hide(config.secrets());
@@ -112,6 +122,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
       out.error(error.message, error.hint);
       return error.code;
     }
+    // The library refused what the user typed (a constructor or preparePem): their mistake, not rk's.
+    if (error instanceof RKInvalidInputError) return usageFailure(out, new UsageError(error.message), `Usage: rk ${command.usage}\nrk ${command.name} --help for every option.`);
     out.error(`unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, 'this is a bug in rk; please report it with the command you ran');
     return EXIT.refused;
   } finally {

@@ -4,10 +4,13 @@ export interface Closable {
   close(options?: { timeoutMs?: number }): Promise<unknown>;
 }
 
+/** The signals that ask a process to stop, by name (spelled out so the types need no @types/node). */
+export type StopSignal = 'SIGTERM' | 'SIGINT' | 'SIGHUP' | 'SIGQUIT' | 'SIGBREAK' | 'SIGUSR1' | 'SIGUSR2';
+
 /** Options of closeOnSignals. */
 export interface CloseOnSignalsOptions {
   /** Default SIGTERM and SIGINT. */
-  signals?: readonly NodeJS.Signals[];
+  signals?: readonly StopSignal[];
   /** Passed to each close(). Default: close's own (10 000). */
   timeoutMs?: number;
 }

@@ -105,7 +105,7 @@ export function lintPem(pem: LineagePemInput, known: LineageIndex | readonly Lin
     if (!produced) add('unproduced-use', `uses ${name}, which no known PEM produced at or before ${pem.TimestampClient}`, { artifact: name });
   }
 
-  const size = Buffer.byteLength(JSON.stringify(pem), 'utf8');
+  const size = new TextEncoder().encode(JSON.stringify(pem)).length;
   if (size > sizeLimit) add('oversize', `its JSON is ${size} bytes, over the limit of ${sizeLimit}`);
   return findings;
 }

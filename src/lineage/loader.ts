@@ -1,4 +1,5 @@
 import {
+  asFailure,
   RKAbortError,
   RKError,
   RKInvalidInputError,
@@ -192,7 +193,7 @@ export class LineageLoader {
       const reason = thrown.error instanceof Error ? thrown.error.message : String(thrown.error);
       return { ok: false, error: new RKInvalidInputError(operation, 'onProgress', `threw, so loading stopped: ${reason}`) };
     }
-    if (error instanceof RKError) return { ok: false, error };
+    if (error instanceof RKError) return { ok: false, error: asFailure(error) };
     if (this.settings.readTags && this.source.getTags) {
       const tags = await settle(this.source.getTags(call), operation);
       if (!tags.ok) return tags;
@@ -257,5 +258,5 @@ function rejected(cause: unknown, operation: string): RKError {
 }
 
 function settle<T>(pending: Promise<Result<T>>, operation: string): Promise<Result<T>> {
-  return Promise.resolve(pending).catch((cause: unknown) => ({ ok: false as const, error: rejected(cause, operation) }));
+  return Promise.resolve(pending).catch((cause: unknown) => ({ ok: false as const, error: asFailure(rejected(cause, operation)) }));
 }

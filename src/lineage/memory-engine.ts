@@ -1,4 +1,4 @@
-import { RKError, RKInvalidInputError, type Result } from '../public.js';
+import { asFailure, RKError, RKInvalidInputError, type Result } from '../public.js';
 import { diffLineage } from './diff.js';
 import type { LineageEngine } from './engine.js';
 import { explainLineage } from './explain.js';
@@ -36,7 +36,7 @@ export class MemoryEngine implements LineageEngine {
     try {
       return { ok: true, value: question() };
     } catch (cause) {
-      if (cause instanceof RKError) return { ok: false, error: cause };
+      if (cause instanceof RKError) return { ok: false, error: asFailure(cause) };
       return { ok: false, error: new RKInvalidInputError(operation, 'question', cause instanceof Error ? cause.message : String(cause)) };
     }
   }

@@ -1,4 +1,4 @@
-import { RKError, RKHttpError, RKInvalidInputError, type CallOptions, type GraphRow, type PemFilters, type Result, type StoredPem } from '../public.js';
+import { asFailure, RKError, RKHttpError, RKInvalidInputError, type CallOptions, type GraphRow, type PemFilters, type Result, type StoredPem } from '../public.js';
 import { diffLineage } from './diff.js';
 import type { EngineLimits, LineageEngine } from './engine.js';
 import { explainLineage } from './explain.js';
@@ -147,7 +147,7 @@ export class ServerEngine implements LineageEngine {
     try {
       return { ok: true, value: stateAt(index, time, options) };
     } catch (cause) {
-      return { ok: false, error: asError('Reading state at a time', cause) };
+      return { ok: false, error: asFailure(asError('Reading state at a time', cause)) };
     }
   };
 
@@ -175,7 +175,7 @@ export class ServerEngine implements LineageEngine {
       const needs = index.takeNeeds();
       if (isEmpty(needs) || (partial === 'timeBudget' && value !== undefined)) {
         stats.pems = index.size;
-        if (value === undefined) return { ok: false, error: asError(operation, thrown) };
+        if (value === undefined) return { ok: false, error: asFailure(asError(operation, thrown)) };
         return { ok: true, value: partial ? markPartial(value, partial) : value };
       }
       // Past the budget, answer with what is here (once there is an answer: the start is always read).
@@ -259,7 +259,7 @@ export class ServerEngine implements LineageEngine {
       }
     }
     const error = await runAll(tasks, this.options.concurrency);
-    if (error) return { ok: false, error };
+    if (error) return { ok: false, error: asFailure(error) };
     return { ok: true, value: capped };
   }
 

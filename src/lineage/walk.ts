@@ -497,7 +497,7 @@ function finish(walk: Walk, startKey: string, settings: Settings & { maxHops: nu
     };
     const stop = stopToJson(options.stop);
     if (stop) state.stop = stop;
-    cursor = Buffer.from(JSON.stringify(state)).toString('base64url');
+    cursor = toBase64Url(JSON.stringify(state));
   }
   return { direction: settings.direction, start: startKey, nodes: walk.nodes, edges: walk.edges, gaps: dedupeGaps(walk.gaps), truncated, cursor };
 }
@@ -559,7 +559,7 @@ export function resumeWalk(index: LineageIndex, cursor: string, options: Pick<Wa
   const operation = 'Resuming walk';
   let state: CursorState;
   try {
-    state = JSON.parse(Buffer.from(String(cursor), 'base64url').toString('utf8')) as CursorState;
+    state = JSON.parse(fromBase64Url(String(cursor))) as CursorState;
     if (state.v !== 1 || !Array.isArray(state.frontier)) throw new Error('not a cursor');
   } catch {
     throw new RKInvalidInputError(operation, 'cursor', 'is not a cursor from a lineage result');
@@ -587,3 +587,14 @@ export function resumeWalk(index: LineageIndex, cursor: string, options: Pick<Wa
   return finish(walk, state.start, settings, walkOptions);
 }
 
+/** A cursor is URL-safe text; web APIs, not Buffer, so a walk resumes in a browser too. */
+function toBase64Url(text: string): string {
+  let binary = '';
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function fromBase64Url(cursor: string): string {
+  const binary = atob(cursor.replace(/-/g, '+').replace(/_/g, '/'));
+  return new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+}

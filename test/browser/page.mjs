@@ -1,5 +1,6 @@
-// Bundled for the browser (esbuild, platform browser) and run in headless Chromium: sends a PEM,
-// tags it and reads both back through the page's own origin, which proxies to the local RK.
+// Bundled for the browser with no flags (esbuild --platform=browser, and Vite) and run in headless
+// Chromium: sends a PEM, tags it and reads both back through the page's own origin, which proxies
+// to the local RK; a client given an outbox warns that a browser has none and sends directly.
 import { RKClient, RKClientFactory, RKQuery } from 'recordkeeper-client';
 import { MockRKClient } from 'recordkeeper-client/testing';
 
@@ -20,7 +21,20 @@ async function main() {
   // No process environment here: the factory reads RK_MOCK without throwing and makes the real client.
   const made = RKClientFactory.get(`${base}/receiver`, 'browser-smoke');
   const mocked = await new MockRKClient('browser-smoke').sendPem(pem);
-  return { factory: made.constructor.name, mock: mocked.ok, status: sent.value.status, produces: back.value.ProducesArtifacts, properties: back.value.Properties, tagged: tag.value === pem.ID };
+  const warnings = [];
+  const durable = new RKClient(`${base}/receiver`, 'browser-smoke', { retry: false, outbox: { dir: 'rk-outbox' }, logger: { warn: (message) => warnings.push(message) } });
+  const direct = await durable.sendPem(durable.preparePem('browser-outbox'));
+  await durable.close();
+  return {
+    // instanceof, not constructor.name: a minifying bundler (Vite) renames classes.
+    factory: made instanceof MockRKClient ? 'MockRKClient' : made instanceof RKClient ? 'RKClient' : 'something else',
+    mock: mocked.ok,
+    status: sent.value.status,
+    produces: back.value.ProducesArtifacts,
+    properties: back.value.Properties,
+    tagged: tag.value === pem.ID,
+    outbox: { status: direct.ok ? direct.value.status : direct.error.message, warning: warnings.join('\n') },
+  };
 }
 
 window.rkResult = main().catch((error) => ({ error: String(error) }));

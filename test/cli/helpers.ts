@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { main as rkMain } from '../../src/cli/main.js';
 import { buildClient } from '../helpers/build-client.js';
 
 /**
@@ -57,6 +59,37 @@ export function runRk(main: string, args: string[], options: RkRun = {}): Promis
     });
     child.stdin.end(options.input ?? '');
   });
+}
+
+/**
+ * `rk` in this process, through `main(argv, io)`: the same output and exit code as the command,
+ * without starting Node for it. For what is about the command's output and exit code, which is
+ * most of it; runRk (a child process) stays for what is about the process (a terminal, signals,
+ * the launcher).
+ */
+export async function rkInProcess(args: string[], options: RkRun = {}): Promise<RkOutcome> {
+  let stdout = '';
+  let stderr = '';
+  const io = {
+    stdout: { write: (text: string) => (stdout += text), isTTY: false },
+    stderr: { write: (text: string) => (stderr += text), isTTY: false },
+    stdin: Object.assign(Readable.from([options.input ?? '']), { isTTY: false }),
+    env: cleanEnv(options.env),
+  };
+  const before = process.cwd();
+  if (options.cwd) process.chdir(options.cwd);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`rk ${args.join(' ')} did not finish within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`)), timeoutMs);
+    });
+    const code = await Promise.race([rkMain(args, io), expired]);
+    return { code, stdout, stderr };
+  } finally {
+    clearTimeout(timer);
+    if (options.cwd) process.chdir(before);
+  }
 }
 
 /** A PEM ID printed in text: 32 hex digits. */

@@ -1,52 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPipeline, type PipelineOutcome } from '../../examples/pipeline.js';
 import { startLocalRK, type LocalRK } from '../../server/src/index.js';
-import { buildRk, runRk, type RkRun } from './helpers.js';
+import { rkInProcess, type RkRun } from './helpers.js';
 
 /**
  * `rk lineage`, `explain`, `state-at`, `diff` and `export` against a local Record Keeper holding
  * the example pipeline (ingest, train, evaluate, deploy; two days later a retrain and a second
  * deploy, both deploys tagged churn-pipeline/production).
  */
-const REPLY_MODES = ['rich', 'reference'] as const;
+// One reply mode: the lineage commands only read, and reads are the same in both modes (the
+// reference mode changes write acknowledgements, which rk.test.ts runs in both).
 
-/** Every PEM of one RK, sent as wire JSON to another RK's Receiver. */
-async function copyPems(queryUrl: string, receiverUrl: string): Promise<void> {
-  const stored = (await (await fetch(`${queryUrl}/pems`)).json()) as Array<Record<string, unknown> & { UsesArtifacts: string[]; ProducesArtifacts: string[] }>;
-  const artifact = (Name: string) => ({ Name, Properties: {}, CreatedAt: null });
-  for (const { TimestampReceived: _received, ...pem } of stored) {
-    const wire = { ...pem, Version: '2.0.0', UsesArtifacts: pem.UsesArtifacts.map(artifact), ProducesArtifacts: pem.ProducesArtifacts.map(artifact) };
-    const response = await fetch(`${receiverUrl}/pem`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(wire) });
-    if (!response.ok) throw new Error(`copying PEM ${String(pem.ID)}: HTTP ${response.status} ${await response.text()}`);
-  }
-}
-
-let main: string;
-beforeAll(async () => {
-  main = await buildRk('cli-lineage');
-}, 120_000);
-
-describe.each(REPLY_MODES)('rk lineage commands (%s replies)', { timeout: 60_000 }, (mode) => {
+describe('rk lineage commands', { timeout: 60_000 }, () => {
   let rk: LocalRK;
   let env: Record<string, string>;
   let pipeline: PipelineOutcome;
-  const run = (args: string[], options: RkRun = {}) => runRk(main, args, { ...options, env: { ...env, ...options.env } });
+  const run = (args: string[], options: RkRun = {}) => rkInProcess(args, { ...options, env: { ...env, ...options.env } });
 
   beforeAll(async () => {
-    rk = await startLocalRK({ memory: true, replies: mode });
+    rk = await startLocalRK({ memory: true });
     env = { RK_RECEIVER: rk.receiverUrl, RK_QUERY: rk.queryUrl, RK_GRAPH_BUILDER: rk.graphBuilderUrl };
-    if (mode === 'rich') pipeline = await runPipeline({ urls: rk, print: () => {} });
-    else {
-      // The pipeline's client needs rich acks at this base: run it on a rich RK, then send the
-      // same PEMs to this one over plain HTTP, in arrival order. The lineage commands only read.
-      const rich = await startLocalRK({ memory: true });
-      try {
-        pipeline = await runPipeline({ urls: rich, print: () => {} });
-        await copyPems(rich.queryUrl, rk.receiverUrl);
-      } finally {
-        await rich.stop();
-      }
-    }
+    pipeline = await runPipeline({ urls: rk, print: () => {} });
   }, 120_000);
 
   afterAll(async () => {

@@ -4,21 +4,18 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RKAdmin, RKClient } from '../../src/index.js';
 import { startLocalRK, type LocalRK } from '../../server/src/index.js';
-import { buildRk, PEM_ID, runRk, type RkRun } from './helpers.js';
+import { PEM_ID, rkInProcess, type RkRun } from './helpers.js';
 
 /**
- * `rk` end to end: the built command as a child process against a local Record Keeper started
- * here, in each reply mode of the server, asserting stdout, stderr and exit codes.
+ * `rk` end to end against a local Record Keeper started here, in each reply mode of the server
+ * (writes are acknowledged differently), asserting stdout, stderr and exit codes. The command runs
+ * in this process (`main(argv, io)`); the process itself (launcher, terminal, signals) is tested
+ * in help-local.test.ts and tty.test.ts.
  */
 const REPLY_MODES = ['rich', 'reference'] as const;
 
 const CLOSED = 'http://127.0.0.1:1';
 const NO_WRITE_ACKS = "the library at this base refuses the reference mode's text acks (Ack getting <Type>, an empty tag reply); main's client accepts any 2xx";
-
-let main: string;
-beforeAll(async () => {
-  main = await buildRk('cli-e2e');
-}, 120_000);
 
 describe.each(REPLY_MODES)('rk against the local Record Keeper (%s replies)', { timeout: 60_000 }, (mode) => {
   let rk: LocalRK;
@@ -26,7 +23,7 @@ describe.each(REPLY_MODES)('rk against the local Record Keeper (%s replies)', { 
   let tmp: string;
   let writesAcknowledged = false;
   const emitter = `cli-${mode}-${Date.now().toString(36)}`;
-  const run = (args: string[], options: RkRun = {}) => runRk(main, args, { ...options, env: { ...env, ...options.env } });
+  const run = (args: string[], options: RkRun = {}) => rkInProcess(args, { ...options, env: { ...env, ...options.env } });
 
   beforeAll(async () => {
     rk = await startLocalRK({ memory: true, graphIntervalMs: 100, replies: mode });
@@ -70,7 +67,7 @@ describe.each(REPLY_MODES)('rk against the local Record Keeper (%s replies)', { 
     });
 
     it('rk info with nothing configured is a usage error naming the variables', async () => {
-      const outcome = await runRk(main, ['info']);
+      const outcome = await rkInProcess(['info']);
       expect(outcome.code).toBe(2);
       expect(outcome.stdout).toBe('');
       expect(outcome.stderr).toContain('no service URL is configured');
@@ -378,7 +375,7 @@ describe('rk against a Record Keeper that requires credentials', { timeout: 60_0
   let env: Record<string, string>;
   const token = 'tok-s3cr3t-never-printed';
   const pucToken = 'puc-s3cr3t-never-printed';
-  const run = (args: string[], options: RkRun = {}) => runRk(main, args, { ...options, env: { ...env, ...options.env } });
+  const run = (args: string[], options: RkRun = {}) => rkInProcess(args, { ...options, env: { ...env, ...options.env } });
 
   beforeAll(async () => {
     rk = await startLocalRK({ memory: true, userTokens: [token], pucTokens: [pucToken], graphIntervalMs: 100 });

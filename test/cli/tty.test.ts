@@ -29,7 +29,8 @@ function inTerminal(commandLine: string, env: NodeJS.ProcessEnv): Promise<{ code
 const quote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
 
 // On CI a missing `script` fails the suite (the spawn fails) rather than skipping it.
-describe.skipIf(!hasScript && process.env.CI !== 'true')('rk on a terminal (script pseudo-terminal)', { timeout: 60_000 }, () => {
+const skipped = !hasScript && process.env.CI !== 'true';
+describe.skipIf(skipped)(`rk on a terminal${skipped ? ' (util-linux `script` is missing: apt-get install util-linux; CI fails instead)' : ' (script pseudo-terminal)'}`, { timeout: 60_000 }, () => {
   let main: string;
   let rk: LocalRK;
   let slow: Server;

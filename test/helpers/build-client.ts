@@ -1,17 +1,21 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 /**
- * Compiles src/ to plain JavaScript in a folder of its own (never the shared dist/), so a child
- * process can run the real client on Node 20, which cannot load TypeScript. Type errors do not stop
- * the emit: this is a build for running, `npm run typecheck` is the check.
+ * The client compiled to plain JavaScript, so a child process can run the real client on Node 20,
+ * which cannot load TypeScript: the shared dist/ when it is newer than every file of src/ (`npm
+ * test` has just built it, so a run compiles src/ once), otherwise src/ compiled into a folder of
+ * its own (`.tmp/<name>`), so a test run alone after an edit never runs stale code. Type errors do
+ * not stop that emit: this is a build for running, `npm run typecheck` is the check.
  */
 export async function buildClient(name: string): Promise<string> {
   const root = fileURLToPath(new URL('../..', import.meta.url));
+  const shared = join(root, 'dist', 'index.js');
+  if (existsSync(shared) && statSync(shared).mtimeMs >= newestSource(join(root, 'src'))) return shared;
   const outDir = join(root, '.tmp', name);
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
@@ -25,4 +29,13 @@ export async function buildClient(name: string): Promise<string> {
     if (!existsSync(join(outDir, 'index.js'))) throw error;
   });
   return join(outDir, 'index.js');
+}
+
+/** The newest modification time of the files under `dir`. */
+export function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
 }

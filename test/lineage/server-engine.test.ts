@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Pem, RKAdmin, RKClient, RKHttpError, RKLineage, RKQuery, ServerEngine, type LineageEngine, type PemListOptions, type Result, type StoredPem } from '../../src/index.js';
+import { asFailure, Pem, RKAdmin, RKClient, RKHttpError, RKLineage, RKQuery, ServerEngine, type LineageEngine, type PemListOptions, type Result, type StoredPem } from '../../src/index.js';
 import { startLocalRK, type LocalRK } from '../../server/src/index.js';
 import { randomHistory } from './random-history.js';
 
@@ -21,7 +21,7 @@ function withoutArtifactFilters(query: RKQuery) {
   return {
     getPems: (options: PemListOptions = {}, call?: Parameters<RKQuery['getPems']>[1]) =>
       options.filters && ('UsesArtifact' in options.filters || 'ProducesArtifact' in options.filters)
-        ? Promise.resolve({ ok: false as const, error: new RKHttpError('Listing PEMs', 400, 'Bad Request', { error: 'Unknown filter field' }, new Headers()) })
+        ? Promise.resolve({ ok: false as const, error: asFailure(new RKHttpError('Listing PEMs', 400, 'Bad Request', { error: 'Unknown filter field' }, new Headers())) })
         : query.getPems(options, call),
     getTags: query.getTags.bind(query),
     queryGraph: query.queryGraph.bind(query),

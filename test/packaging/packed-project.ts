@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 /**
  * A fresh user project with the packed tarball installed, as the README's install section makes
  * one. The tarball is packed from the dist/ the test command has just built (`npm pack` runs no
- * build here, so concurrent suites never see dist/ removed).
+ * build here, so concurrent suites never see dist/ removed), once per build: the suites that
+ * install it share one tarball (packOnce).
  */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const TSC = join(ROOT, 'node_modules', '.bin', 'tsc');
@@ -43,11 +45,33 @@ export interface PackedProject {
   remove(): Promise<void>;
 }
 
-/** Packs the package and installs it into a new project (`"type": "module"` unless `commonjs`). */
+/**
+ * The tarball of the current dist/, packed by the first suite that asks (in any worker) and reused
+ * by the others: it sits in .tmp/pack/<build time>/, moved there whole by one rename, so a
+ * second packer that lost the race simply uses the winner's.
+ */
+export async function packOnce(): Promise<string> {
+  const stamp = Math.floor(statSync(join(ROOT, 'dist', 'index.js')).mtimeMs);
+  const home = join(ROOT, '.tmp', 'pack');
+  const final = join(home, String(stamp));
+  const existing = await tarballIn(final);
+  if (existing) return existing;
+  await mkdir(home, { recursive: true });
+  const staging = await mkdtemp(join(home, 'staging-'));
+  await runOk('npm', ['pack', '--ignore-scripts', '--pack-destination', staging], ROOT);
+  await rename(staging, final).catch(() => rm(staging, { recursive: true, force: true }));
+  return (await tarballIn(final))!;
+}
+
+async function tarballIn(dir: string): Promise<string | undefined> {
+  const name = (await readdir(dir).catch(() => [] as string[])).find((file) => file.endsWith('.tgz'));
+  return name === undefined ? undefined : join(dir, name);
+}
+
+/** Installs the packed package into a new project (`"type": "module"` unless `commonjs`). */
 export async function packedProject(options: { commonjs?: boolean; extra?: string[] } = {}): Promise<PackedProject> {
   const tmp = await mkdtemp(join(tmpdir(), 'rk-project-'));
-  await runOk('npm', ['pack', '--ignore-scripts', '--pack-destination', tmp], ROOT);
-  const tarball = join(tmp, (await readdir(tmp)).find((name) => name.endsWith('.tgz'))!);
+  const tarball = await packOnce();
   const dir = join(tmp, 'project');
   await mkdir(dir);
   await runOk('npm', ['init', '-y'], dir);

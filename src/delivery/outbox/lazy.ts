@@ -88,7 +88,9 @@ export class Outbox implements OutboxControl {
     this.#real?.resume();
   }
 
+  /** Entries waiting; none where the outbox could not load (flush and close ask, and must not reject). */
   async size(): Promise<number> {
-    return (await this.#loaded).size();
+    const real = await this.#loaded.catch(() => undefined);
+    return real ? real.size() : 0;
   }
 }

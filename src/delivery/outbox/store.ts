@@ -255,7 +255,9 @@ export function idOfName(name: string): string | undefined {
   return ENTRY_NAME.exec(name)?.[4];
 }
 
-export function parseEntry(name: string, data: Buffer): ReadOutcome {
+export function parseEntry(name: string, bytes: Uint8Array): ReadOutcome {
+  // Uint8Array in the signature: the declarations must compile without @types/node.
+  const data = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const newline = data.indexOf(0x0a);
   if (newline < 0) return { state: 'corrupt', problem: 'has no header line (torn write?)' };
   const header = data.subarray(0, newline).toString('utf8').split(' ');
