@@ -264,6 +264,18 @@ export const queryOperations = {
         "in": "query",
         "required": false,
         "type": "string"
+      },
+      {
+        "name": "UsesArtifact",
+        "in": "query",
+        "required": false,
+        "type": "string"
+      },
+      {
+        "name": "ProducesArtifact",
+        "in": "query",
+        "required": false,
+        "type": "string"
       }
     ],
     "body": null,
@@ -366,6 +378,18 @@ export const queryOperations = {
       },
       {
         "name": "TagNamespace",
+        "in": "query",
+        "required": false,
+        "type": "string"
+      },
+      {
+        "name": "UsesArtifact",
+        "in": "query",
+        "required": false,
+        "type": "string"
+      },
+      {
+        "name": "ProducesArtifact",
         "in": "query",
         "required": false,
         "type": "string"
