@@ -112,11 +112,11 @@ beforeAll(async () => {
   const end = query.indexOf('  /query:\n');
   if (start < 0 || end < start) throw new Error('drill: query.yaml no longer has /tags_count before /query; update the drill');
   await writeFile(join(copy, 'openapi/query.yaml'), query.slice(0, start) + query.slice(end));
-  // A new required query parameter on GET /pems (the first list of PemTagNamespaceFilter is listPems').
+  // A new required query parameter on GET /pems (the first list of PemProducesArtifactFilter is listPems').
   await edit(
     'openapi/query.yaml',
-    "        - $ref: '#/components/parameters/PemTagNamespaceFilter'\n      responses:\n        '200':\n          # The fields the reference client reads (read by scripts/operations.mjs): a client requires\n          # only these of each stored PEM",
-    "        - $ref: '#/components/parameters/PemTagNamespaceFilter'\n        - name: Workspace\n          in: query\n          required: true\n          description: The workspace to list.\n          schema:\n            type: string\n      responses:\n        '200':\n          # The fields the reference client reads (read by scripts/operations.mjs): a client requires\n          # only these of each stored PEM",
+    "        - $ref: '#/components/parameters/PemProducesArtifactFilter'\n      responses:\n        '200':\n          # The fields the reference client reads (read by scripts/operations.mjs): a client requires\n          # only these of each stored PEM",
+    "        - $ref: '#/components/parameters/PemProducesArtifactFilter'\n        - name: Workspace\n          in: query\n          required: true\n          description: The workspace to list.\n          schema:\n            type: string\n      responses:\n        '200':\n          # The fields the reference client reads (read by scripts/operations.mjs): a client requires\n          # only these of each stored PEM",
   );
   // A changed success status.
   await edit('openapi/query.yaml', "      responses:\n        '202':\n          description: 'Known: the reference client reads the report id. The check has started.'", "      responses:\n        '200':\n          description: 'Known: the reference client reads the report id. The check has started.'");
