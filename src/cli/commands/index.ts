@@ -6,6 +6,7 @@ import { diffCommand, explainCommand, exportCommand, impactCommand, lineageComma
 import { local } from './local.js';
 import { outboxLs, outboxPurge, outboxReplay } from './outbox.js';
 import { send } from './send.js';
+import { sync } from './sync.js';
 import { tagGet, tagLs, tagSet } from './tag.js';
 
 /** Every command, in the order `rk --help` lists them. */
@@ -28,6 +29,7 @@ export const COMMANDS: readonly Command[] = [
   exportCommand,
   pathsCommand,
   impactCommand,
+  sync,
   outboxLs,
   outboxReplay,
   outboxPurge,
