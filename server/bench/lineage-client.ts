@@ -38,7 +38,7 @@ function bytesUnder(dir: string): number {
 }
 
 if (engineName === 'replica-sync') {
-  const replica = ok(await ReplicaEngine.open({ dir: replicaDir!, source: new RKQuery(queryUrl!, { timeoutMs: 600_000 }) }));
+  const replica = ok(await ReplicaEngine.open({ dir: replicaDir!, source: new RKQuery(queryUrl!, { timeoutMs: 600_000, retry: { totalTimeoutMs: 600_000 } }) }));
   const report = replica.lastSync!;
   await replica.close();
   const bytes = bytesUnder(replicaDir!);
@@ -47,7 +47,7 @@ if (engineName === 'replica-sync') {
 }
 
 const started = performance.now();
-const lineage = new RKLineage(new RKQuery(queryUrl!, { timeoutMs: 600_000 }), engineName === 'replica' ? { replica: { dir: replicaDir! } } : { engine: engineName as 'memory' | 'server' });
+const lineage = new RKLineage(new RKQuery(queryUrl!, { timeoutMs: 600_000, retry: { totalTimeoutMs: 600_000 } }), engineName === 'replica' ? { replica: { dir: replicaDir! } } : { engine: engineName as 'memory' | 'server' });
 const engine: LineageEngine = ok(await lineage.openEngine());
 ok(await engine.explain({ pem: targets.deploys[0]! }, { maxHops: 20 }));
 const firstAnswerMs = performance.now() - started;
