@@ -4,12 +4,17 @@
  * connects, opens the engine, and times its first answer, then each question over the targets.
  * Prints one JSON object.
  *
- *   node server/dist/server/bench/lineage-client.js <query-url> <memory|server> <targets.json>
+ *   node server/dist/server/bench/lineage-client.js <query-url> <memory|server|replica> <targets.json> [<replica dir>]
+ *   node server/dist/server/bench/lineage-client.js <query-url> replica-sync <targets.json> <replica dir>
+ *
+ * `replica-sync` copies the store into the directory (sync rate, size on disk, its own peak RSS);
+ * `replica` then opens that copy cold (an incremental sync finding nothing new) and answers.
  */
-import { readFileSync } from 'node:fs';
-import { RKLineage, RKQuery, type LineageEngine, type Result } from 'recordkeeper-client';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { ReplicaEngine, RKLineage, RKQuery, type LineageEngine, type Result } from 'recordkeeper-client';
 
-const [queryUrl, engineName, targetsFile] = process.argv.slice(2);
+const [queryUrl, engineName, targetsFile, replicaDir] = process.argv.slice(2);
 const targets = JSON.parse(readFileSync(targetsFile!, 'utf8')) as { deploys: string[]; sources: Array<[string, string]> };
 
 function ok<T>(result: Result<T>): T {
@@ -23,8 +28,26 @@ function quantiles(values: number[]): { p50: number; p99: number } {
   return { p50: at(0.5), p99: at(0.99) };
 }
 
+function bytesUnder(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    total += entry.isDirectory() ? bytesUnder(full) : statSync(full).size;
+  }
+  return total;
+}
+
+if (engineName === 'replica-sync') {
+  const replica = ok(await ReplicaEngine.open({ dir: replicaDir!, source: new RKQuery(queryUrl!, { timeoutMs: 600_000, retry: { totalTimeoutMs: 600_000 } }) }));
+  const report = replica.lastSync!;
+  await replica.close();
+  const bytes = bytesUnder(replicaDir!);
+  console.log(JSON.stringify({ pems: report.size, seconds: report.durationMs / 1000, pemsPerSecond: report.size / (report.durationMs / 1000), diskMiB: bytes / 1048576, bytesPerPem: bytes / report.size, maxRssMiB: process.resourceUsage().maxRSS / 1024 }));
+  process.exit(0);
+}
+
 const started = performance.now();
-const lineage = new RKLineage(new RKQuery(queryUrl!, { timeoutMs: 600_000 }), { engine: engineName as 'memory' | 'server' });
+const lineage = new RKLineage(new RKQuery(queryUrl!, { timeoutMs: 600_000, retry: { totalTimeoutMs: 600_000 } }), engineName === 'replica' ? { replica: { dir: replicaDir! } } : { engine: engineName as 'memory' | 'server' });
 const engine: LineageEngine = ok(await lineage.openEngine());
 ok(await engine.explain({ pem: targets.deploys[0]! }, { maxHops: 20 }));
 const firstAnswerMs = performance.now() - started;

@@ -37,7 +37,7 @@ const { values: args } = parseArgs({
     /** Same-second chains for the binding figures (0 to skip). */
     bursts: { type: 'string', default: '100,1000,2000,10000' },
     /** Engines timed from a cold client in its own process (empty to skip). */
-    engines: { type: 'string', default: 'memory,server' },
+    engines: { type: 'string', default: 'memory,server,replica' },
     'engine-samples': { type: 'string', default: '20' },
     /** Run the store on a throwaway PostgreSQL 15 (when RK_DATABASE_URL is not set). */
     postgres: { type: 'boolean', default: false },
@@ -179,19 +179,36 @@ function bursts(): Array<{ n: number; perUseUs: number; walk10Ms: number }> {
   return rows;
 }
 
+/** What the replica's first sync of the store took, from its own process. */
+type ReplicaSync = { pems: number; seconds: number; pemsPerSecond: number; diskMiB: number; bytesPerPem: number; maxRssMiB: number };
+
 /**
  * One cold client per engine, in its own process: first answer, peak RSS, question latencies.
- * Asynchronous: the local RK answering it runs in this process.
+ * Asynchronous: the local RK answering it runs in this process (a synchronous child would block it).
  */
 async function engineFigures(queryUrl: string, targets: { deploys: string[]; sources: Array<[string, string]> }) {
   const dir = mkdtempSync(path.join(tmpdir(), 'rk-lineage-bench-'));
   try {
     const file = path.join(dir, 'targets.json');
     writeFileSync(file, JSON.stringify(targets));
+    const client = async (...argv: string[]) => {
+      const { stdout } = await promisify(execFile)(process.execPath, [CLIENT, queryUrl, ...argv], { encoding: 'utf8', maxBuffer: 1 << 24 });
+      return JSON.parse(stdout);
+    };
+    const replicaDir = path.join(dir, 'replica');
     const figures = [];
     for (const engine of ENGINES) {
-      const { stdout } = await promisify(execFile)(process.execPath, [CLIENT, queryUrl, engine, file], { encoding: 'utf8', maxBuffer: 1 << 24 });
-      figures.push(JSON.parse(stdout) as { engine: string; firstAnswerMs: number; maxRssMiB: number; figures: Record<string, { p50: number; p99: number; partial: number }> });
+      // The replica is synced in a process of its own first, then opened cold like the others.
+      const sync = engine === 'replica' ? ((await client('replica-sync', file, replicaDir)) as ReplicaSync) : undefined;
+      const answer = (await client(engine, file, replicaDir)) as {
+        engine: string;
+        firstAnswerMs: number;
+        maxRssMiB: number;
+        figures: Record<string, { p50: number; p99: number; partial: number }>;
+        sync?: ReplicaSync;
+      };
+      if (sync) answer.sync = sync;
+      figures.push(answer);
     }
     return figures;
   } finally {
@@ -324,6 +341,10 @@ for (const size of SIZES) {
       console.log(`  ${name.padEnd(18)} median ${walk.median.toFixed(2)} ms, p99 ${walk.p99.toFixed(2)} ms (median ${walk.nodes} nodes, ${SAMPLES} targets, warm)`);
     }
     for (const engine of result.engines) {
+      if (engine.sync) {
+        const sync = engine.sync;
+        console.log(`  replica sync: ${sync.pems} PEMs in ${sync.seconds.toFixed(1)} s, ${Math.round(sync.pemsPerSecond)} PEMs/s, ${sync.diskMiB.toFixed(1)} MiB on disk (${Math.round(sync.bytesPerPem)} B/PEM), peak RSS ${sync.maxRssMiB.toFixed(0)} MiB`);
+      }
       console.log(`  engine ${engine.engine}: first answer from a cold client ${engine.firstAnswerMs.toFixed(0)} ms, client peak RSS ${engine.maxRssMiB.toFixed(0)} MiB`);
       for (const [name, f] of Object.entries(engine.figures)) {
         console.log(`    ${name.padEnd(16)} p50 ${f.p50.toFixed(1)} ms, p99 ${f.p99.toFixed(1)} ms${f.partial ? ` (${f.partial} partial)` : ''}`);

@@ -27,6 +27,7 @@ export { lintPem, lintPems, type LintCode, type LintFinding, type LintOptions } 
 export { registerReplicaEngine, type LineageEngine, type LineageEngineKind, type EngineLimits, type EngineWalkOptions, type ReplicaEngineFactory } from './engine.js';
 export { MemoryEngine } from './memory-engine.js';
 export { ServerEngine, type ServerEngineOptions, type ServerLineageSource } from './server-engine.js';
+export { ReplicaEngine, ReplicaStore, syncReplica, type ReplicaOptions, type SyncOptions, type SyncReport, type SyncState } from './replica/index.js';
 export { findPaths, type PathsOptions, type LineagePath, type LineagePaths } from './paths.js';
 export { findImpact, type ImpactOptions, type ImpactHit, type LineageImpact } from './impact.js';
 export { toMermaid } from './export-mermaid.js';

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPipeline, type PipelineOutcome } from '../../examples/pipeline.js';
@@ -7,8 +10,7 @@ import { main } from '../../src/cli/main.js';
 /**
  * `rk paths`, `rk impact` and `--engine` on the lineage commands, run in-process through
  * `main(argv, io)` against a local RK holding the example pipeline, in both reply modes: the
- * memory and server engines must print the same JSON, and the replica engine, absent from this
- * build, must say so.
+ * memory, server and replica engines must print the same JSON.
  */
 
 async function rk(argv: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -95,12 +97,42 @@ describe.each(['rich', 'reference'] as const)('rk paths, rk impact and --engine 
     }
   });
 
-  it('--engine replica without the replica module says so; --engine with a wrong name is a usage error', async () => {
-    const replica = await rk(['lineage', 'churn-pipeline/production', '--engine', 'replica', '--dir', '/tmp/nowhere'], env);
-    expect(replica.code).toBe(2);
-    expect(replica.stderr).toMatch(/replica engine is not part of this build/);
-    const fromEnv = await rk(['explain', 'churn-pipeline/production'], { ...env, RK_LINEAGE_DIR: '/tmp/nowhere' });
-    expect(fromEnv.stderr).toMatch(/replica engine is not part of this build/);
+  it('rk sync --dir copies the store; --engine replica (or RK_LINEAGE_DIR) then prints what --engine memory prints; a wrong --engine is a usage error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rk-replica-cli-'));
+    try {
+      const first = await rk(['sync', '--dir', dir, '--json'], env);
+      expect(first.stderr).toBe('');
+      expect(first.code).toBe(0);
+      const report = JSON.parse(first.stdout);
+      expect(report).toMatchObject({ dir, phase: 'load', resumed: false });
+      expect(report.size).toBeGreaterThan(5);
+      expect(report.added).toBe(report.size);
+      const again = JSON.parse((await rk(['sync', '--json'], { ...env, RK_LINEAGE_DIR: dir })).stdout);
+      expect(again).toMatchObject({ added: 0, size: report.size });
+      const text = await rk(['sync', '--dir', dir], env);
+      expect(text.stdout).toMatch(new RegExp(`PEMs\\s+${report.size}`));
+      for (const argv of [
+        ['lineage', 'churn-pipeline/production'],
+        ['lineage', source, '--down'],
+        ['explain', 'churn-pipeline/production'],
+        ['impact', source],
+        ['paths', source, 'churn-pipeline/production'],
+        ['diff', pipeline.previousDeployPemId, pipeline.deployedPemId],
+      ]) {
+        const memory = await rk([...argv, '--json', '--engine', 'memory'], env);
+        const replica = await rk([...argv, '--json', '--engine', 'replica', '--dir', dir], env);
+        expect(memory.code, argv.join(' ')).toBe(0);
+        expect(replica.stderr, argv.join(' ')).toBe('');
+        expect(replica.stdout, argv.join(' ')).toBe(memory.stdout);
+      }
+      const fromEnv = await rk(['explain', 'churn-pipeline/production', '--json'], { ...env, RK_LINEAGE_DIR: dir });
+      expect(fromEnv.stdout).toBe((await rk(['explain', 'churn-pipeline/production', '--json', '--engine', 'memory'], env)).stdout);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const noDir = await rk(['sync'], env);
+    expect(noDir.code).toBe(2);
+    expect(noDir.stderr).toMatch(/rk sync needs a directory/);
     const wrong = await rk(['lineage', 'churn-pipeline/production', '--engine', 'disk'], env);
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toMatch(/--engine must be memory, server or replica/);

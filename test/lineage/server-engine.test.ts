@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asFailure, Pem, RKAdmin, RKClient, RKHttpError, RKLineage, RKQuery, ServerEngine, type LineageEngine, type PemListOptions, type Result, type StoredPem } from '../../src/index.js';
+import { asFailure, Pem, RKAdmin, RKClient, RKHttpError, RKLineage, RKQuery, ReplicaEngine, ServerEngine, type LineageEngine, type PemListOptions, type Result, type StoredPem } from '../../src/index.js';
 import { startLocalRK, type LocalRK } from '../../server/src/index.js';
 import { randomHistory } from './random-history.js';
 
@@ -112,6 +115,17 @@ describe.each(['rich', 'reference'] as const)('the server engine gives the memor
   it('through Cypher on a probed graph schema, as against an RK without those filters', async () => {
     const engine = ok(ServerEngine.over(withoutArtifactFilters(query)));
     expect(await compareAll(engine)).toBeGreaterThan(20);
+  });
+
+  it('the replica engine, synced from this RK into a copy on disk', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rk-replica-'));
+    const engine = ok(await ReplicaEngine.open({ dir, source: query }));
+    try {
+      expect(await compareAll(engine)).toBeGreaterThan(20);
+    } finally {
+      await engine.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a tight time budget answers with what it read, marked partial', async () => {

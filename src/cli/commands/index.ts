@@ -9,6 +9,7 @@ import { mcp } from './mcp.js';
 import { bridgeOpenLineage, importOpenLineage } from './openlineage.js';
 import { outboxLs, outboxPurge, outboxReplay } from './outbox.js';
 import { send } from './send.js';
+import { sync } from './sync.js';
 import { tagGet, tagLs, tagSet } from './tag.js';
 import { viewCommand } from './view.js';
 
@@ -37,6 +38,7 @@ export const COMMANDS: readonly Command[] = [
   mcp,
   pathsCommand,
   impactCommand,
+  sync,
   outboxLs,
   outboxReplay,
   outboxPurge,

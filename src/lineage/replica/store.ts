@@ -1,0 +1,243 @@
+import { RKInvalidInputError, type CallOptions, type PemListOptions, type Result, type StoredPem, type TagRecord } from '../../public.js';
+import type { LineagePemInput } from '../lineage-index.js';
+
+/**
+ * The replica's copy on disk: PEMs (the fields lineage reads, not Properties), their artifact
+ * links in order, the tags `/tags` listed at the last sync, and the sync's own state (watermark,
+ * phase, next page) in one embedded PostgreSQL (PGlite) database under `dir`. Every write of a
+ * page and the sync state that follows from it is one transaction, so a stop at any point leaves
+ * a copy the next sync continues from.
+ *
+ * It reads back as a LineageSource (`getPems` with the filters the server engine asks for,
+ * `getTags`): each read is one indexed SQL statement, and a question holds only the PEMs it read.
+ */
+
+/** The PGlite surface used here (the package is loaded on first open, so the client does not pay for it). */
+interface Database {
+  query<R>(sql: string, params?: unknown[]): Promise<{ rows: R[] }>;
+  exec(sql: string): Promise<unknown>;
+  transaction<T>(work: (tx: { query<R>(sql: string, params?: unknown[]): Promise<{ rows: R[] }> }) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS pems (
+  seq bigserial UNIQUE,
+  id text PRIMARY KEY,
+  type text NOT NULL,
+  emitter text NOT NULL,
+  time_client text NOT NULL,
+  received text,
+  predecessor text,
+  tag text NOT NULL DEFAULT '',
+  namespace text NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS pems_predecessor ON pems (predecessor) WHERE predecessor IS NOT NULL;
+CREATE INDEX IF NOT EXISTS pems_tag ON pems (namespace, tag) WHERE tag <> '';
+CREATE INDEX IF NOT EXISTS pems_received ON pems (received, seq);
+CREATE TABLE IF NOT EXISTS links (
+  artifact text NOT NULL,
+  pem text NOT NULL,
+  produces boolean NOT NULL,
+  ord int NOT NULL,
+  PRIMARY KEY (pem, produces, ord)
+);
+CREATE INDEX IF NOT EXISTS links_artifact ON links (artifact, produces);
+CREATE TABLE IF NOT EXISTS tags (namespace text NOT NULL, tag text NOT NULL, event_id text NOT NULL, updated_at text NOT NULL, PRIMARY KEY (namespace, tag));
+CREATE TABLE IF NOT EXISTS sync_state (key text PRIMARY KEY, value text NOT NULL);
+`;
+
+/** Where a sync stands: read and written with each page. */
+export interface SyncState {
+  /** `load`: the first pass, ascending by TimestampReceived, not finished; `synced`: later syncs refresh from the watermark. */
+  phase: 'load' | 'synced';
+  /** The next page of the first pass (offset paging is safe: arrivals only land after it). */
+  nextPage: number;
+  /** `received`, or `full-rescan` for a Query service that refuses the sort or sends no TimestampReceived. */
+  strategy: 'received' | 'full-rescan';
+  /**
+   * The latest TimestampReceived of the last completed pass (not of the stored PEMs: a refresh
+   * reads newest first, so one stopped halfway must start again from the old watermark).
+   */
+  watermark: string | null;
+}
+
+const FILTERS: Record<string, string> = {
+  ID: 'p.id = $%',
+  Predecessor: 'p.predecessor = $%',
+  Tag: 'p.tag = $%',
+  TagNamespace: 'p.namespace = $%',
+  UsesArtifact: 'p.id IN (SELECT pem FROM links WHERE artifact = $% AND NOT produces)',
+  ProducesArtifact: 'p.id IN (SELECT pem FROM links WHERE artifact = $% AND produces)',
+};
+
+type Row = { id: string; type: string; emitter: string; time_client: string; received: string | null; predecessor: string | null; tag: string; namespace: string; uses: string[] | null; produces: string[] | null };
+
+const SELECT = `SELECT p.id, p.type, p.emitter, p.time_client, p.received, p.predecessor, p.tag, p.namespace,
+  ARRAY(SELECT artifact FROM links l WHERE l.pem = p.id AND NOT l.produces ORDER BY l.ord) AS uses,
+  ARRAY(SELECT artifact FROM links l WHERE l.pem = p.id AND l.produces ORDER BY l.ord) AS produces
+  FROM pems p`;
+
+export class ReplicaStore {
+  private constructor(
+    readonly dir: string,
+    private readonly db: Database,
+  ) {}
+
+  /** Opens (creating when new) the copy in dir. */
+  static async open(dir: string): Promise<Result<ReplicaStore>> {
+    const operation = 'Opening the lineage replica';
+    if (typeof dir !== 'string' || dir.trim() === '') return { ok: false, error: new RKInvalidInputError(operation, 'dir', 'must be a directory path, like ".rk-lineage"') };
+    let PGlite: new (dir: string) => Database;
+    try {
+      ({ PGlite } = (await import('@electric-sql/pglite')) as unknown as { PGlite: new (dir: string) => Database });
+    } catch (cause) {
+      return { ok: false, error: new RKInvalidInputError(operation, 'engine', `the replica engine needs the package @electric-sql/pglite (npm install @electric-sql/pglite): ${cause instanceof Error ? cause.message : String(cause)}`) };
+    }
+    try {
+      const db = new PGlite(dir);
+      await db.exec(SCHEMA);
+      return { ok: true, value: new ReplicaStore(dir, db) };
+    } catch (cause) {
+      return { ok: false, error: new RKInvalidInputError(operation, 'dir', `${dir} could not be opened as a lineage replica: ${cause instanceof Error ? cause.message : String(cause)}`) };
+    }
+  }
+
+  async state(): Promise<SyncState & { pems: number }> {
+    const rows = (await this.db.query<{ key: string; value: string }>('SELECT key, value FROM sync_state')).rows;
+    const get = (key: string) => rows.find((row) => row.key === key)?.value;
+    return {
+      phase: get('phase') === 'synced' ? 'synced' : 'load',
+      nextPage: Number(get('nextPage') ?? 0),
+      strategy: get('strategy') === 'full-rescan' ? 'full-rescan' : 'received',
+      watermark: get('watermark') ?? null,
+      pems: await this.count(),
+    };
+  }
+
+  /** The latest TimestampReceived stored (what the watermark becomes when a pass completes). */
+  async latestReceived(): Promise<string | null> {
+    return (await this.db.query<{ max: string | null }>('SELECT max(received) AS max FROM pems')).rows[0]!.max;
+  }
+
+  async count(): Promise<number> {
+    return (await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM pems')).rows[0]!.n;
+  }
+
+  /**
+   * Stores one page of PEMs (those already here are skipped: PEMs never change once stored) and
+   * the sync state reached with it, in one transaction. Resolves to the number of new PEMs.
+   */
+  async addPage(pems: readonly LineagePemInput[], state: Partial<SyncState>): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      let added = 0;
+      if (pems.length) {
+        const column = <T>(pick: (pem: LineagePemInput) => T) => pems.map(pick);
+        const inserted = await tx.query<{ id: string }>(
+          `INSERT INTO pems (id, type, emitter, time_client, received, predecessor, tag, namespace)
+           SELECT a, b, c, d, e, f, g, h FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) WITH ORDINALITY AS t(a, b, c, d, e, f, g, h, n)
+           ORDER BY n ON CONFLICT (id) DO NOTHING RETURNING id`,
+          [
+            column((pem) => pem.ID),
+            column((pem) => pem.Type),
+            column((pem) => pem.Emitter),
+            column((pem) => pem.TimestampClient),
+            column((pem) => pem.TimestampReceived ?? null),
+            column((pem) => pem.Predecessor || null),
+            column((pem) => pem.Tag ?? ''),
+            column((pem) => pem.TagNamespace ?? ''),
+          ],
+        );
+        added = inserted.rows.length;
+        const fresh = new Set(inserted.rows.map((row) => row.id));
+        const artifact: string[] = [];
+        const pem: string[] = [];
+        const produces: boolean[] = [];
+        const ord: number[] = [];
+        const nameOf = (link: string | { Name: string }) => (typeof link === 'string' ? link : link.Name);
+        for (const each of pems) {
+          if (!fresh.delete(each.ID)) continue;
+          (each.UsesArtifacts ?? []).forEach((link, i) => (artifact.push(nameOf(link)), pem.push(each.ID), produces.push(false), ord.push(i)));
+          (each.ProducesArtifacts ?? []).forEach((link, i) => (artifact.push(nameOf(link)), pem.push(each.ID), produces.push(true), ord.push(i)));
+        }
+        if (artifact.length) {
+          await tx.query('INSERT INTO links (artifact, pem, produces, ord) SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::int[]) ON CONFLICT DO NOTHING', [artifact, pem, produces, ord]);
+        }
+      }
+      for (const [key, value] of Object.entries(state)) {
+        if (value === null || value === undefined) continue;
+        await tx.query('INSERT INTO sync_state (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, String(value)]);
+      }
+      return added;
+    });
+  }
+
+  /** Replaces the tags with what `/tags` listed. */
+  async setTags(records: readonly TagRecord[]): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.query('DELETE FROM tags');
+      if (records.length) {
+        await tx.query('INSERT INTO tags SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING', [
+          records.map((r) => r.NamespaceID),
+          records.map((r) => r.Tag),
+          records.map((r) => r.EventID),
+          records.map((r) => r.UpdatedAt),
+        ]);
+      }
+    });
+  }
+
+  /** The copy as a LineageSource: one page of PEMs, filtered and sorted as the Query service would. */
+  getPems = async (options: PemListOptions = {}, _call?: CallOptions): Promise<Result<StoredPem[]>> => {
+    const operation = 'Reading the lineage replica';
+    const where: string[] = [];
+    const params: unknown[] = [];
+    for (const [field, value] of Object.entries(options.filters ?? {})) {
+      if (value === undefined) continue;
+      const clause = FILTERS[field];
+      if (!clause) return { ok: false, error: new RKInvalidInputError(operation, `filters.${field}`, `the replica answers only ${Object.keys(FILTERS).join(', ')}`) };
+      params.push(String(value));
+      where.push(clause.replace('$%', `$${params.length}`));
+    }
+    const order = options.sortField === 'TimestampReceived' ? `p.received ${options.sortOrder === 'desc' ? 'DESC' : 'ASC'}, p.seq ${options.sortOrder === 'desc' ? 'DESC' : 'ASC'}` : 'p.seq';
+    let sql = `${SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order}`;
+    if (options.pageSize !== undefined) {
+      params.push(options.pageSize, (options.pageIndex ?? 0) * options.pageSize);
+      sql += ` LIMIT $${params.length - 1} OFFSET $${params.length}`;
+    }
+    try {
+      const rows = (await this.db.query<Row>(sql, params)).rows;
+      return { ok: true, value: rows.map(toPem) };
+    } catch (cause) {
+      return { ok: false, error: new RKInvalidInputError(operation, 'query', cause instanceof Error ? cause.message : String(cause)) };
+    }
+  };
+
+  getTags = async (_call?: CallOptions): Promise<Result<TagRecord[]>> => {
+    const rows = (await this.db.query<{ namespace: string; tag: string; event_id: string; updated_at: string }>('SELECT namespace, tag, event_id, updated_at FROM tags ORDER BY namespace, tag')).rows;
+    return { ok: true, value: rows.map((row) => ({ NamespaceID: row.namespace, Tag: row.tag, EventID: row.event_id, UpdatedAt: row.updated_at })) };
+  };
+
+  getPemsCount = async (): Promise<Result<number>> => ({ ok: true, value: await this.count() });
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}
+
+function toPem(row: Row): StoredPem {
+  const pem: Record<string, unknown> = {
+    ID: row.id,
+    Type: row.type,
+    Emitter: row.emitter,
+    TimestampClient: row.time_client,
+    Predecessor: row.predecessor,
+    Tag: row.tag,
+    TagNamespace: row.namespace,
+    Properties: {},
+    UsesArtifacts: (row.uses ?? []).map((Name) => ({ Name })),
+    ProducesArtifacts: (row.produces ?? []).map((Name) => ({ Name })),
+  };
+  if (row.received !== null) pem.TimestampReceived = row.received;
+  return pem as unknown as StoredPem;
+}

@@ -1,0 +1,201 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { RKLineage, RKAbortError, ReplicaEngine, type LineageEngine, type LineageSource, type PemListOptions, type Result, type StoredPem, type TagRecord } from '../../src/index.js';
+import { randomHistory } from './random-history.js';
+
+/**
+ * The replica engine against the memory engine (the reference), in process: random
+ * pipeline-shaped histories (same-second ties, late PEMs, retrains, missing predecessors,
+ * unbound uses) served by a source that pages and sorts as the Query service does, synced into a
+ * copy on disk, then the same questions asked of both, whose answers must be identical. And the
+ * copy survives a restart: a sync stopped halfway continues at its page, later syncs read only
+ * what arrived, and a refresh stopped halfway loses nothing.
+ */
+
+function ok<T>(result: Result<T>): T {
+  if (!result.ok) throw result.error;
+  return result.value;
+}
+
+const dirs: string[] = [];
+function scratch(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'rk-replica-'));
+  dirs.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A Query service over an array: sorts by TimestampReceived, pages, counts the PEMs it serves, and can be told to fail. */
+class ArraySource implements LineageSource {
+  served = 0;
+  failAfterPages = Infinity;
+  constructor(public pems: StoredPem[]) {}
+  async getPems(options: PemListOptions = {}): Promise<Result<StoredPem[]>> {
+    if (this.failAfterPages-- <= 0) return { ok: false, error: new RKAbortError('Listing PEMs', 'the test stopped the service') };
+    let list = [...this.pems];
+    if (options.sortField === 'TimestampReceived') {
+      list = list.map((pem, i) => [pem, i] as const).sort(([a, i], [b, j]) => (a.TimestampReceived! < b.TimestampReceived! ? -1 : a.TimestampReceived! > b.TimestampReceived! ? 1 : i - j)).map(([pem]) => pem);
+      if (options.sortOrder === 'desc') list.reverse();
+    }
+    if (options.pageSize !== undefined) list = list.slice((options.pageIndex ?? 0) * options.pageSize, ((options.pageIndex ?? 0) + 1) * options.pageSize);
+    this.served += list.length;
+    return { ok: true, value: list };
+  }
+  async getTags(): Promise<Result<TagRecord[]>> {
+    const tags = new Map<string, TagRecord>();
+    for (const pem of this.pems) if (pem.Tag) tags.set(`${pem.TagNamespace}/${pem.Tag}`, { NamespaceID: pem.TagNamespace!, Tag: pem.Tag, EventID: pem.ID, UpdatedAt: pem.TimestampClient });
+    return { ok: true, value: [...tags.values()] };
+  }
+}
+
+function histories(seed: number, count: number, size: number): StoredPem[][] {
+  return Array.from({ length: count }, (_, h) => randomHistory(seed + h, { size, prefix: `h${h}/` }));
+}
+
+async function compareAll(memory: LineageEngine, replica: LineageEngine, all: StoredPem[][], stride = 7): Promise<number> {
+  let questions = 0;
+  const same = async (label: string, ask: (engine: LineageEngine) => Promise<Result<unknown>>) => {
+    const expected = ok(await ask(memory));
+    expect(ok(await ask(replica)), label).toEqual(expected);
+    questions++;
+  };
+  for (const [h, history] of all.entries()) {
+    for (const pem of history.filter((_, i) => i % stride === 3)) {
+      await same(`h${h} upstream ${pem.ID}`, (e) => e.upstream(pem.ID));
+      await same(`h${h} downstream ${pem.ID}`, (e) => e.downstream(pem.ID));
+      await same(`h${h} downstream page ${pem.ID}`, (e) => e.downstream(pem.ID, { maxNodes: 6, maxHops: 3 }));
+      await same(`h${h} upstream no stops ${pem.ID}`, (e) => e.upstream(pem.ID, { maxNodes: 4, includeStop: false }));
+      await same(`h${h} explain ${pem.ID}`, (e) => e.explain(pem.ID, { maxHops: 5 }));
+      await same(`h${h} impact ${pem.ID}`, (e) => e.impact(pem.ID, { maxHops: 6 }));
+    }
+    const first = history[2]!;
+    const last = history[history.length - 1]!;
+    await same(`h${h} paths`, (e) => e.paths(first.ID, last.ID, { maxHops: 8 }));
+    await same(`h${h} artifact upstream`, (e) => e.upstream({ name: `h${h}/model/m` }, { maxHops: 4 }));
+    await same(`h${h} tag`, (e) => e.resolveTag(`h${h}/ml`, 'production'));
+    await same(`h${h} tag start`, (e) => e.upstream({ namespace: `h${h}/ml`, tag: 'production' }, { maxHops: 3 }));
+    await same(`h${h} diff`, (e) => e.diffLineage(first.ID, last.ID, { maxHops: 6 }));
+    await same(`h${h} state`, (e) => e.stateAt(history[Math.floor(history.length / 2)]!.TimestampClient));
+    const page = ok(await replica.upstream(last.ID, { maxNodes: 5 }));
+    if (page.cursor) await same(`h${h} resume`, (e) => e.resume(page.cursor!, { maxNodes: 5 }));
+  }
+  return questions;
+}
+
+async function memoryOver(source: LineageSource): Promise<LineageEngine> {
+  const lineage = new RKLineage(source);
+  ok(await lineage.load());
+  return ok(await lineage.openEngine());
+}
+
+describe('the replica engine', { timeout: 120_000 }, () => {
+  it("gives the memory engine's answers over random histories (nodes, hops, edges, gaps, truncation, cursors)", async () => {
+    const all = histories(9100, 4, 48);
+    const source = new ArraySource(all.flat());
+    const memory = await memoryOver(source);
+    const replica = ok(await ReplicaEngine.open({ dir: scratch(), source }));
+    try {
+      expect(replica.kind).toBe('replica');
+      expect(replica.lastSync).toMatchObject({ phase: 'load', added: source.pems.length, size: source.pems.length });
+      expect(await compareAll(memory, replica, all)).toBeGreaterThan(100);
+      // A question holds only what it read: a 3-hop walk reads a few PEMs of the store.
+      ok(await replica.upstream(all[0]![all[0]!.length - 1]!.ID, { maxHops: 3 }));
+      expect(replica.lastAnswer.pems).toBeLessThan(source.pems.length / 2);
+    } finally {
+      await replica.close();
+    }
+  });
+
+  it('is what new RKLineage(query, { replica: { dir } }) opens', async () => {
+    const source = new ArraySource(randomHistory(9200, { size: 30 }));
+    const lineage = new RKLineage(source, { replica: { dir: scratch() } });
+    const engine = ok(await lineage.openEngine());
+    try {
+      expect(engine.kind).toBe('replica');
+      const memory = await memoryOver(source);
+      const id = source.pems[source.pems.length - 1]!.ID;
+      expect(ok(await engine.upstream(id))).toEqual(ok(await memory.upstream(id)));
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('survives a restart: a first sync stopped halfway continues at its page, and nothing is read twice', async () => {
+    const dir = scratch();
+    const all = histories(9300, 2, 40);
+    const source = new ArraySource(all.flat());
+    source.failAfterPages = 3;
+    const stopped = await ReplicaEngine.open({ dir, source, sync: { pageSize: 10 } });
+    expect(stopped.ok).toBe(false);
+    if (!stopped.ok) expect(stopped.error.message).toMatch(/Listing PEMs failed/);
+    expect(source.served).toBe(30);
+
+    // A new process: the copy on disk says where the first pass stopped.
+    source.failAfterPages = Infinity;
+    source.served = 0;
+    const replica = ok(await ReplicaEngine.open({ dir, source, sync: { pageSize: 10 } }));
+    try {
+      expect(replica.lastSync).toMatchObject({ phase: 'load', resumed: true, resumedAtPage: 3, read: 50, added: 50, size: 80 });
+      expect(source.served).toBe(50);
+      expect(await compareAll(await memoryOver(source), replica, all, 13)).toBeGreaterThan(15);
+    } finally {
+      await replica.close();
+    }
+  });
+
+  it('later syncs read only what arrived after the watermark, and a refresh stopped halfway is read again whole', async () => {
+    const dir = scratch();
+    const first = randomHistory(9400, { size: 60, prefix: 'h0/' });
+    const source = new ArraySource(first);
+    await ok(await ReplicaEngine.open({ dir, source })).close();
+
+    // Arrivals after the watermark (the Receiver's clock), one with an old client time (a late outbox).
+    const latest = first.map((pem) => pem.TimestampReceived!).sort().at(-1)!;
+    const later = (seconds: number) => new Date(Date.parse(`${latest.replace(' ', 'T')}Z`) + seconds * 1000).toISOString().slice(0, 19).replace('T', ' ');
+    const arrivals = randomHistory(9401, { size: 30, prefix: 'h1/' }).map((pem, i) => ({ ...pem, TimestampReceived: later(60 + i) }));
+    source.pems = [...first, ...arrivals];
+
+    // A refresh stopped after its first page (the newest PEMs) must not move the watermark past the rest.
+    source.failAfterPages = 1;
+    const stopped = await ReplicaEngine.open({ dir, source, sync: { refreshPageSize: 10 } });
+    expect(stopped.ok).toBe(false);
+    source.failAfterPages = Infinity;
+    source.served = 0;
+    const replica = ok(await ReplicaEngine.open({ dir, source, sync: { refreshPageSize: 10 } }));
+    try {
+      expect(replica.lastSync).toMatchObject({ phase: 'refresh', added: 20, size: 90 });
+      // Read: the 30 arrivals and one page reaching past the overlap, not the whole store.
+      expect(source.served).toBeLessThan(60);
+      expect(await compareAll(await memoryOver(source), replica, [first, arrivals], 13)).toBeGreaterThan(15);
+      // Nothing new: one short page.
+      source.served = 0;
+      expect(ok(await replica.sync({ refreshPageSize: 10 }))).toMatchObject({ phase: 'refresh', added: 0, size: 90 });
+      expect(source.served).toBeLessThanOrEqual(20);
+    } finally {
+      await replica.close();
+    }
+  });
+
+  it('a copy opened without a source answers as it stands; bad input is said clearly', async () => {
+    const dir = scratch();
+    const source = new ArraySource(randomHistory(9500, { size: 20 }));
+    await ok(await ReplicaEngine.open({ dir, source })).close();
+    const offline = ok(await ReplicaEngine.open({ dir }));
+    try {
+      const id = source.pems[10]!.ID;
+      expect(ok(await offline.upstream(id))).toEqual(ok(await (await memoryOver(source)).upstream(id)));
+      const sync = await offline.sync();
+      expect(sync.ok).toBe(false);
+      if (!sync.ok) expect(sync.error.message).toMatch(/without a source/);
+    } finally {
+      await offline.close();
+    }
+    const bad = await ReplicaEngine.open({ dir: '' });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.error.message).toMatch(/dir.*directory path/);
+  });
+});
