@@ -196,7 +196,7 @@ export function defineReferenceRequestsSuite(storage: string, options: (replies:
           await refused(
             400,
             () => h.call('query', 'GET', '/pems_count?pageSize=1&Colour=red'),
-            "Unknown filter field 'Colour'; filterable fields are ID, Type, Predecessor, Emitter, TimestampClient, Tag, TagNamespace, and the list parameters are pageIndex, pageSize, sortField, sortOrder",
+            "Unknown filter field 'Colour'; filterable fields are ID, Type, Predecessor, Emitter, TimestampClient, Tag, TagNamespace, UsesArtifact, ProducesArtifact, and the list parameters are pageIndex, pageSize, sortField, sortOrder",
           );
           await refused(
             400,

@@ -73,6 +73,13 @@ class HttpProblem extends Error {
   }
 }
 
+/** A request the bridge cannot take now (full, or shutting down): 503 with Retry-After, counted as deferred. */
+class Deferral extends HttpProblem {
+  constructor(message: string, extra: Record<string, unknown> = {}) {
+    super(503, message, extra);
+  }
+}
+
 /** Starts the endpoint; resolves once it listens. */
 export async function startOpenLineageBridge(options: OpenLineageBridgeOptions): Promise<OpenLineageBridge> {
   const client = options.client;
@@ -86,13 +93,13 @@ export async function startOpenLineageBridge(options: OpenLineageBridgeOptions):
   const inProgress = new Set<Promise<void>>();
   let closing: Promise<void> | undefined;
 
-  const answer = (res: ServerResponse, status: number, body: Record<string, unknown>) => {
+  const answer = (res: ServerResponse, status: number, body: Record<string, unknown>, deferred = false) => {
     if (res.headersSent) return;
     const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (status === 503) headers['retry-after'] = retryAfter;
+    if (deferred) headers['retry-after'] = retryAfter;
     if (closing) headers['connection'] = 'close';
     res.writeHead(status, headers).end(`${JSON.stringify(body)}\n`);
-    if (status === 503) stats.deferred++;
+    if (deferred) stats.deferred++;
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -101,7 +108,7 @@ export async function startOpenLineageBridge(options: OpenLineageBridgeOptions):
     const batch = BATCH.test(path);
     if (!batch && !LINEAGE.test(path)) throw new HttpProblem(404, `no such endpoint: ${req.method} ${path}; OpenLineage events go to POST /api/v1/lineage (or /api/v1/lineage/batch)`);
     if (req.method !== 'POST') throw new HttpProblem(405, `${req.method} ${path}: only POST is accepted here`);
-    if (closing) throw new HttpProblem(503, 'the bridge is shutting down; send again later');
+    if (closing) throw new Deferral('the bridge is shutting down; send again later');
     if (options.apiKey !== undefined && req.headers.authorization !== `Bearer ${options.apiKey}`) {
       throw new HttpProblem(401, 'missing or wrong credential: send Authorization: Bearer <api key> (the http transport\'s auth.apiKey)');
     }
@@ -115,7 +122,7 @@ export async function startOpenLineageBridge(options: OpenLineageBridgeOptions):
     const events = Array.isArray(parsed) ? parsed : [parsed];
     if (batch && !Array.isArray(parsed)) throw new HttpProblem(400, 'the batch endpoint takes a JSON array of events; send one event to /api/v1/lineage');
     if (stats.pending + events.length > maxPending) {
-      throw new HttpProblem(503, `the bridge holds ${stats.pending} events on their way to the outbox (at most ${maxPending}); send again later`);
+      throw new Deferral(`the bridge holds ${stats.pending} events on their way to the outbox (at most ${maxPending}); send again later`);
     }
     const rejected: { index: number; event: string; reason: string }[] = [];
     const pems: { index: number; pem: PemPayload }[] = [];
@@ -148,7 +155,7 @@ export async function startOpenLineageBridge(options: OpenLineageBridgeOptions):
     stats.refused += rejected.length;
     const counts = { received: events.length, recorded, folded, skipped };
     if (deferredBy) {
-      throw new HttpProblem(503, `${pems.length - recorded - rejected.length} of ${events.length} events could not be kept now (${deferredBy.message}); send again later: events already recorded are stored once`, { ...counts, rejected });
+      throw new Deferral(`${pems.length - recorded - rejected.length} of ${events.length} events could not be kept now (${deferredBy.message}); send again later: events already recorded are stored once`, { ...counts, rejected });
     }
     if (rejected.length) {
       rejected.sort((a, b) => a.index - b.index);
@@ -161,7 +168,7 @@ export async function startOpenLineageBridge(options: OpenLineageBridgeOptions):
   const server: Server = createServer((req, res) => {
     const work = handle(req, res)
       .catch((error: unknown) => {
-        if (error instanceof HttpProblem) answer(res, error.status, { error: error.message, ...error.extra });
+        if (error instanceof HttpProblem) answer(res, error.status, { error: error.message, ...error.extra }, error instanceof Deferral);
         else {
           logger.warn(`OpenLineage bridge failed on a request: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
           answer(res, 500, { error: 'the bridge failed on this request; see its log' });

@@ -12,6 +12,7 @@ export type OpenLineageImport =
   /** Valid, but nothing to record: an ABORT, or a DatasetEvent or JobEvent (no run). */
   | { kind: 'skipped'; reason: string };
 
+/** How `fromOpenLineage` folds runs and checks sizes: the run memory to fold START and RUNNING into, the Receiver's size limit. */
 export interface FromOpenLineageOptions {
   /**
    * The Receiver's `pem_size_limit` in bytes: a larger PEM is refused (RKSizeLimitError, the

@@ -17,6 +17,7 @@ export const ARTIFACT_FACET = 'recordkeeper_artifact';
 const SCHEMA_BASE = `https://raw.githubusercontent.com/recordkeeper/recordkeeper-client/v${VERSION}/schemas/openlineage`;
 /** Where the custom facets' JSON Schemas are published (this repository's `schemas/openlineage/`). */
 export const PEM_FACET_SCHEMA_URL = `${SCHEMA_BASE}/RecordKeeperPemRunFacet.json#/$defs/RecordKeeperPemRunFacet`;
+/** Where the artifact dataset facet's JSON Schema is published. */
 export const ARTIFACT_FACET_SCHEMA_URL = `${SCHEMA_BASE}/RecordKeeperArtifactDatasetFacet.json#/$defs/RecordKeeperArtifactDatasetFacet`;
 
 /** `producer` and `_producer` of what this client writes: the client and its version. */

@@ -39,18 +39,10 @@ export function toOpenLineage(source: LineageGraphSource | readonly OpenLineageP
 }
 
 /** The fields an event is made of, whatever the PEM's origin. */
-interface PemFields {
-  ID: string;
-  Type: string;
-  Emitter: string;
-  Predecessor: string | null;
-  TimestampClient: string;
-  Properties?: PemProperties;
-  Tag?: string;
-  TagNamespace?: string;
-  UsesArtifacts: ReadonlyArray<string | Artifact>;
-  ProducesArtifacts: ReadonlyArray<string | Artifact>;
-}
+type PemFields = Pick<StoredPem, 'ID' | 'Type' | 'Emitter' | 'TimestampClient'> &
+  Partial<Pick<StoredPem, 'Properties' | 'Tag' | 'TagNamespace'>> &
+  Record<'Predecessor', string | null> &
+  Record<'UsesArtifacts' | 'ProducesArtifacts', ReadonlyArray<string | Artifact>>;
 
 function pemFields(pem: OpenLineagePemSource): PemFields {
   const json = (typeof (pem as Pem<object>).toJSON === 'function' ? (pem as Pem<object>).toJSON() : pem) as PemPayload | StoredPem;

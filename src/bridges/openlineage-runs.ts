@@ -22,6 +22,7 @@ export class OpenLineageRuns {
     this.#maxRuns = maxRuns;
   }
 
+  /** Runs held, waiting for their COMPLETE or FAIL. */
   get size(): number {
     return this.#runs.size;
   }

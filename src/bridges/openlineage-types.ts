@@ -14,6 +14,7 @@ export interface OpenLineageFacet {
   [field: string]: unknown;
 }
 
+/** Facets by name, as OpenLineage carries them on runs, jobs and datasets; unknown ones are kept as they are. */
 export type OpenLineageFacets = Record<string, OpenLineageFacet>;
 
 /** A dataset (input or output): `namespace` and `name` identify it. */

@@ -1,7 +1,10 @@
 /**
- * The browser's stand-in for core/node-wire.js (see README.md): the transport loads the undici
- * path with a dynamic import and, when that fails, sends with fetch, which is what a browser has.
+ * The browser's stand-in for core/node-wire.js (see README.md): it keeps undici out of a browser
+ * bundle. Settings makes a NodeWire only on Node (`onNode()`), so a browser never constructs one
+ * and every request goes through the fetch wire; reaching this constructor is a bug, said plainly.
  */
-throw new Error('the undici send path is for Node.js; in a browser the client sends with fetch');
-
-export {};
+export class NodeWire {
+  constructor() {
+    throw new Error('the undici send path is for Node.js; in a browser the client sends with fetch');
+  }
+}

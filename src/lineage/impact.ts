@@ -47,6 +47,10 @@ export interface LineageImpact {
 
 const OPERATION = 'Finding impact';
 
+/**
+ * What descends from `source` in an index: every tagged head (or, with `tagged: false`, every PEM)
+ * reached downstream, each with one shortest proving path; the memory engine's `impact`.
+ */
 export function findImpact(index: LineageIndex, source: LineageStart, options: ImpactOptions = {}): LineageImpact {
   if (options === null || typeof options !== 'object') throw new RKInvalidInputError(OPERATION, 'options', 'must be an object like { tagged: true }');
   const at = options.at === undefined ? Infinity : toSeconds(OPERATION, 'at', options.at);

@@ -1,10 +1,10 @@
-import { asFailure, RKError, RKHttpError, RKInvalidInputError, type CallOptions, type GraphRow, type PemFilters, type Result, type StoredPem } from '../public.js';
+import { asFailure, RKError, RKInvalidInputError, RKNotFoundError, RKRejectedError, type CallOptions, type GraphRow, type PemFilters, type Result, type StoredPem } from '../public.js';
 import { diffLineage } from './diff.js';
 import type { EngineLimits, LineageEngine } from './engine.js';
 import { explainLineage } from './explain.js';
 import { findImpact } from './impact.js';
 import { LineageIndex, type LineagePemInput } from './lineage-index.js';
-import type { LineageSource } from './loader.js';
+import { LineageLoader, type LineageSource } from './loader.js';
 import { findPaths } from './paths.js';
 import type { LineageRoles } from './roles.js';
 import { stateAt } from './state.js';
@@ -30,6 +30,7 @@ import { resumeWalk, walkDownstream, walkUpstream, type Truncation } from './wal
 
 /** What the server engine reads from: an RKQuery (getPems, and getTags and queryGraph when it has them). */
 export interface ServerLineageSource extends LineageSource {
+  /** Cypher over `/query`: used only for the graph labels and relationships it has probed, read-only. */
   queryGraph?(query: string, type?: 'r' | 'rw', call?: CallOptions): Promise<Result<GraphRow[]>>;
 }
 
@@ -141,7 +142,6 @@ export class ServerEngine implements LineageEngine {
   /** Every artifact's version at a time needs every artifact: read as the memory engine does, page by page. */
   stateAt: LineageEngine['stateAt'] = async (time, options) => {
     const index = new LineageIndex();
-    const { LineageLoader } = await import('./loader.js');
     const loaded = await new LineageLoader(this.source, index, { pageSize: 5000, refreshPageSize: 1000, concurrency: 4, overlapSeconds: 5, readTags: true, call: this.options.call ?? {} }).load();
     if (!loaded.ok) return loaded;
     try {
@@ -223,7 +223,7 @@ export class ServerEngine implements LineageEngine {
         const read = await this.source.getPems({ filters: { ID: id }, pageSize: 1 }, this.options.call);
         if (!read.ok) {
           // An ID the service's own checks refuse cannot be stored there: it is missing.
-          if (read.error instanceof RKHttpError && (read.error.status === 400 || read.error.status === 422 || read.error.status === 404)) {
+          if (read.error instanceof RKRejectedError || read.error instanceof RKNotFoundError) {
             index.fetchedIds.add(id);
             return null;
           }
@@ -283,7 +283,7 @@ export class ServerEngine implements LineageEngine {
     stats.requests++;
     const probe = await this.source.getPems({ filters: { ProducesArtifact: name }, pageSize: 1 }, this.options.call);
     if (probe.ok) this.#artifactReads = 'filters';
-    else if (probe.error instanceof RKHttpError && probe.error.status === 400) this.#artifactReads = (await this.#schemaKnown(stats)) ? 'cypher' : 'none';
+    else if (probe.error instanceof RKRejectedError) this.#artifactReads = (await this.#schemaKnown(stats)) ? 'cypher' : 'none';
     else return probe;
     if (this.#artifactReads === 'none') {
       return {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -17,6 +17,7 @@ import { buildRk, cleanEnv, runRk } from '../cli/helpers.js';
  * answers over them. Then `rk import openlineage`, `rk export --format openlineage` and
  * `rk bridge openlineage` as commands, and `rk mcp` over stdio on the same Record Keeper.
  */
+mkdirSync(join(process.cwd(), '.tmp'), { recursive: true });
 const tmp = mkdtempSync(join(process.cwd(), '.tmp', 'ol-bridge-'));
 const PRODUCER = 'https://github.com/OpenLineage/OpenLineage/tree/1.33.0/integration/spark';
 const SCHEMA = 'https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent';

@@ -17,6 +17,9 @@ const UNRELATED = new Set([
   'src/client.ts LintFindingLike Error', // a lint finding's code and message, not an error body
   'src/lineage/lint.ts LintFinding Error',
   'src/delivery/outbox/store.ts DeadLetter PemAck', // a dead letter's PEM ID and its own status
+  'src/lineage/replica/store.ts text Pem', // SQL column definitions in a string, not a TypeScript type
+  'src/lineage/replica/store.ts text StoredPem',
+  'src/conformance/schema-validator.ts Violation Error', // a schema violation's field and sentence, not an error body
 ]);
 
 function files(dir: string): string[] {

@@ -1,5 +1,6 @@
 import { RKInvalidInputError, type CallOptions, type PemListOptions, type Result, type StoredPem, type TagRecord } from '../../public.js';
 import type { LineagePemInput } from '../lineage-index.js';
+import { loadPGlite } from './pglite.js';
 
 /**
  * The replica's copy on disk: PEMs (the fields lineage reads, not Properties), their artifact
@@ -78,6 +79,10 @@ const SELECT = `SELECT p.id, p.type, p.emitter, p.time_client, p.received, p.pre
   ARRAY(SELECT artifact FROM links l WHERE l.pem = p.id AND l.produces ORDER BY l.ord) AS produces
   FROM pems p`;
 
+/**
+ * The replica's copy on disk (PGlite in `dir`): PEMs with their artifact links, tags and the sync
+ * state, read back as a Query service would answer (`getPems`, `getTags`, `getPemsCount`).
+ */
 export class ReplicaStore {
   private constructor(
     readonly dir: string,
@@ -90,7 +95,7 @@ export class ReplicaStore {
     if (typeof dir !== 'string' || dir.trim() === '') return { ok: false, error: new RKInvalidInputError(operation, 'dir', 'must be a directory path, like ".rk-lineage"') };
     let PGlite: new (dir: string) => Database;
     try {
-      ({ PGlite } = (await import('@electric-sql/pglite')) as unknown as { PGlite: new (dir: string) => Database });
+      ({ PGlite } = (await loadPGlite()) as { PGlite: new (dir: string) => Database });
     } catch (cause) {
       return { ok: false, error: new RKInvalidInputError(operation, 'engine', `the replica engine needs the package @electric-sql/pglite (npm install @electric-sql/pglite): ${cause instanceof Error ? cause.message : String(cause)}`) };
     }
@@ -103,6 +108,7 @@ export class ReplicaStore {
     }
   }
 
+  /** Where the sync stands (first pass or synced, the next page, the watermark) and how many PEMs are held. */
   async state(): Promise<SyncState & { pems: number }> {
     const rows = (await this.db.query<{ key: string; value: string }>('SELECT key, value FROM sync_state')).rows;
     const get = (key: string) => rows.find((row) => row.key === key)?.value;
@@ -120,6 +126,7 @@ export class ReplicaStore {
     return (await this.db.query<{ max: string | null }>('SELECT max(received) AS max FROM pems')).rows[0]!.max;
   }
 
+  /** How many PEMs the copy holds. */
   async count(): Promise<number> {
     return (await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM pems')).rows[0]!.n;
   }
@@ -213,13 +220,16 @@ export class ReplicaStore {
     }
   };
 
+  /** The tags as `/tags` last listed them. */
   getTags = async (_call?: CallOptions): Promise<Result<TagRecord[]>> => {
     const rows = (await this.db.query<{ namespace: string; tag: string; event_id: string; updated_at: string }>('SELECT namespace, tag, event_id, updated_at FROM tags ORDER BY namespace, tag')).rows;
     return { ok: true, value: rows.map((row) => ({ NamespaceID: row.namespace, Tag: row.tag, EventID: row.event_id, UpdatedAt: row.updated_at })) };
   };
 
+  /** How many PEMs the copy holds, as a Result (the LineageSource form). */
   getPemsCount = async (): Promise<Result<number>> => ({ ok: true, value: await this.count() });
 
+  /** Closes the database; the copy stays on disk for the next open. */
   async close(): Promise<void> {
     await this.db.close();
   }

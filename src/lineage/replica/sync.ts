@@ -48,6 +48,10 @@ export interface SyncReport {
 
 const OPERATION = 'Syncing the lineage replica';
 
+/**
+ * Brings the copy up to date from `source` by the watermark `refresh()` uses: the first pass
+ * oldest first, resumable page by page; later passes newest first, back to the watermark.
+ */
 export async function syncReplica(store: ReplicaStore, source: LineageSource, options: SyncOptions = {}): Promise<Result<SyncReport>> {
   if (!source || typeof source.getPems !== 'function') return { ok: false, error: new RKInvalidInputError(OPERATION, 'source', 'must be an RKQuery (or have its getPems method)') };
   for (const [name, value, min] of [['pageSize', options.pageSize, 1], ['refreshPageSize', options.refreshPageSize, 1], ['overlapSeconds', options.overlapSeconds, 0]] as const) {
