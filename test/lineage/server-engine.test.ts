@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asFailure, Pem, RKAdmin, RKClient, RKHttpError, RKLineage, RKQuery, ReplicaEngine, ServerEngine, type LineageEngine, type PemListOptions, type Result, type StoredPem } from '../../src/index.js';
+import { asFailure, Pem, RKAdmin, RKClient, RKLineage, RKQuery, RKRejectedError, ReplicaEngine, ServerEngine, type LineageEngine, type PemListOptions, type Result, type StoredPem } from '../../src/index.js';
 import { startLocalRK, type LocalRK } from '../../server/src/index.js';
 import { randomHistory } from './random-history.js';
 
@@ -19,12 +19,12 @@ function ok<T>(result: Result<T>): T {
   return result.value;
 }
 
-/** An RKQuery as an RK without the UsesArtifact/ProducesArtifact filters answers it. */
+/** An RKQuery as an RK without the UsesArtifact/ProducesArtifact filters answers it (a 400, which the client reports as RKRejectedError). */
 function withoutArtifactFilters(query: RKQuery) {
   return {
     getPems: (options: PemListOptions = {}, call?: Parameters<RKQuery['getPems']>[1]) =>
       options.filters && ('UsesArtifact' in options.filters || 'ProducesArtifact' in options.filters)
-        ? Promise.resolve({ ok: false as const, error: asFailure(new RKHttpError('Listing PEMs', 400, 'Bad Request', { error: 'Unknown filter field' }, new Headers())) })
+        ? Promise.resolve({ ok: false as const, error: asFailure(new RKRejectedError('Listing PEMs', 400, 'Bad Request', { error: 'Unknown filter field' }, new Headers())) })
         : query.getPems(options, call),
     getTags: query.getTags.bind(query),
     queryGraph: query.queryGraph.bind(query),
