@@ -70,7 +70,7 @@ describe('the README and the guides', { timeout: 120_000 }, () => {
     });
   }
 
-  it('sends, tags and reads back a PEM in JS, TS and CommonJS; narrows errors by kind; closes with await using; explains lineage', () => {
+  it('sends, tags and reads back a PEM in JS, TS and CommonJS; narrows errors by kind; closes with await using; explains lineage; asks an engine; calls an operation by its operationId', () => {
     expect(ran.get('quickstart.mjs')?.stdout).toMatch(/sent [0-9a-f]{32} accepted\nread back \[ 'dataset-a' \] -> \[ 'model-a' \]\nproduction is [0-9a-f]{32}\n/);
     expect(ran.get('quickstart.ts')?.stdout).toMatch(/read back \[ 'dataset-a' \] -> \[ 'model-a' \] after 10 epochs/);
     expect(ran.get('quickstart.cjs')?.stdout).toMatch(/read back ingest \[ 'dataset-a' \]/);
@@ -79,5 +79,7 @@ describe('the README and the guides', { timeout: 120_000 }, () => {
     expect(ran.get('dispose.ts')?.stdout).toBe('1 1\n');
     expect(ran.get('outbox.ts')?.stdout).toBe('accepted\n');
     expect(ran.get('lineage.ts')?.stdout).toContain("[ 'train uses dataset-a' ]\n[ 'dataset-a' ] [ 'unbound-use' ]\nflowchart LR true\n");
+    expect(ran.get('engines.ts')?.stdout).toBe("[ 'train' ]\n");
+    expect(ran.get('call.ts')?.stdout).toBe('train\n');
   });
 });
