@@ -76,6 +76,10 @@ describe.each(REPLY_MODES)('rk against the local Record Keeper (%s replies)', { 
     });
 
     it('rk doctor passes every check on a healthy setup', async () => {
+      // Healthy includes a graph in sync: PEMs sent by the tests before this one are flushed into it
+      // first, or the projection loop may not have reached the last of them yet.
+      const flushed = await new RKAdmin(rk.queryUrl, rk.graphBuilderUrl).graphFlush({ timeoutMs: 30_000 });
+      expect(flushed.ok).toBe(true);
       const outcome = await run(['doctor']);
       expect(outcome.stderr).toBe('');
       expect(outcome.code).toBe(0);
