@@ -1,3 +1,4 @@
+import { GRAPH_INDEXES } from './schema.js';
 import type { Queryable, Storage } from './storage.js';
 
 /**
@@ -21,6 +22,12 @@ import type { Queryable, Storage } from './storage.js';
  * it stays at about a second of work on a quiet machine.
  */
 const BATCH = 10_000;
+/**
+ * A backlog of at least this many PEMs onto an empty graph (a rebuild, a migration, a store
+ * seeded in bulk) is projected in one transaction with the graph's indexes built after the
+ * inserts (`projectAll`) instead of batch by batch into them.
+ */
+const BULK_MIN = 1_000;
 /** After a batch fails, it is retried in pieces of this size, and a failing piece PEM by PEM. */
 const RETRY_PIECE = 250;
 /** Unreferenced artifacts projected per statement. */
@@ -55,6 +62,8 @@ export class GraphBuilder {
   #sizeAtAnalyze = 0;
   /** Whether artifacts no PEM refers to may be unprojected (after a start or a rebuild). */
   #artifactsToScan = true;
+  /** Whether the graph may be empty (after a start or a rebuild), so a backlog may go in bulk. */
+  #graphMayBeEmpty = true;
 
   constructor(storage: Storage, options: GraphBuilderOptions) {
     this.#storage = storage;
@@ -242,12 +251,21 @@ export class GraphBuilder {
       if (this.#rebuildRequested) {
         this.#rebuildRequested = false;
         await this.#storage.transaction(async (tx) => {
-          await tx.query(`DELETE FROM rk_graph_edges`);
-          await tx.query(`DELETE FROM rk_graph_nodes`);
-          await tx.query(`DELETE FROM rk_graph_failures`);
+          // TRUNCATE, not DELETE: no dead rows left for the next projection and every read to
+          // step over (PGlite has no autovacuum).
+          await tx.query(`TRUNCATE rk_graph_edges, rk_graph_nodes, rk_graph_failures`);
           await tx.query(`INSERT INTO rk_graph_pending (pem_seq) SELECT seq FROM rk_pems ON CONFLICT DO NOTHING`);
         });
         this.#artifactsToScan = true;
+        this.#graphMayBeEmpty = true;
+      }
+      if (this.#graphMayBeEmpty) {
+        const pems = await this.#projectAllIfEmpty(upTo);
+        if (pems > 0) {
+          this.#projectedSinceAnalyze += pems;
+          this.#error = undefined;
+          return { pems, artifacts: 0 };
+        }
       }
       const batch = await this.#storage.query<{ seq: number; id: string | null }>(
         `SELECT g.pem_seq AS seq, p.id FROM rk_graph_pending g LEFT JOIN rk_pems p ON p.seq = g.pem_seq
@@ -305,6 +323,31 @@ export class GraphBuilder {
       throw error;
     }
   }
+  /**
+   * Onto an empty graph, a backlog of at least BULK_MIN PEMs (up to `upTo`) is projected in one
+   * transaction (`projectAll`); returns how many, or 0 when the graph is not empty, the backlog is
+   * smaller, or the bulk projection failed (it is rolled back whole, indexes included, and the
+   * batches take over: they find the PEM that fails and go on with the others).
+   */
+  async #projectAllIfEmpty(upTo: number | undefined): Promise<number> {
+    const [state] = await this.#storage.query<{ queued: number; projected: boolean }>(
+      `SELECT (SELECT count(*)::int FROM (SELECT 1 FROM rk_graph_pending WHERE $1::int IS NULL OR pem_seq <= $1::int LIMIT ${BULK_MIN}) q) AS queued,
+              EXISTS (SELECT 1 FROM rk_graph_nodes) OR EXISTS (SELECT 1 FROM rk_graph_edges) AS projected`,
+      [upTo ?? null],
+    );
+    if (!state || state.projected) {
+      this.#graphMayBeEmpty = false;
+      return 0;
+    }
+    if (state.queued < BULK_MIN) return 0;
+    this.#graphMayBeEmpty = false;
+    try {
+      return await this.#storage.transaction((tx) => projectAll(tx, upTo));
+    } catch {
+      return 0;
+    }
+  }
+
   /** Projects one PEM, or records why it cannot be (and takes it out of the queue). */
   async #projectOne(one: { seq: number; id: string | null }): Promise<void> {
     try {
@@ -335,13 +378,40 @@ export class GraphBuilder {
  * data differs, so an unchanged row writes no new version. Edges are plain inserts: this
  * transaction is the only one that writes a PEM's edges (it takes the PEM out of the queue, and a
  * rebuild deletes every edge before queueing again), so they need no unique key to stay single.
+ * The plan is made for each batch (`force_custom_plan`): a prepared statement's generic plan on
+ * PostgreSQL does not know how many PEMs the array holds.
  */
 async function project(tx: Queryable, batch: readonly { seq: number; id: string | null }[]): Promise<void> {
-  await tx.query(
-    `WITH queued AS (
-       DELETE FROM rk_graph_pending WHERE pem_seq = ANY($1::int[]) RETURNING pem_seq
+  await tx.query(`SET LOCAL plan_cache_mode = force_custom_plan`);
+  await tx.query(projection('batch'), [batch.map((r) => r.seq)]);
+}
+
+/**
+ * Projects every queued PEM (up to `upTo`) onto an empty graph in one transaction, which the
+ * caller has checked: the graph's indexes are dropped, the same statement as a batch's inserts
+ * every row (without `ON CONFLICT`, which needs the unique index: in an empty graph there is
+ * nothing to conflict with, artifacts are taken once each and PEM IDs are unique), and the
+ * indexes are built again over the rows, which costs a sort per index instead of a probe per row.
+ * The graph tables are locked for the transaction (readers of the graph wait; an empty graph had
+ * nothing to answer with). Returns how many PEMs it took out of the queue.
+ */
+async function projectAll(tx: Queryable, upTo: number | undefined): Promise<number> {
+  // The batch's sort by seq spilled to temporary files at the default 4 MB.
+  await tx.query(`SET LOCAL work_mem = '64MB'`);
+  for (const index of GRAPH_INDEXES) await tx.query(index.drop);
+  const [counts] = await tx.query<{ queued: string | number }>(projection('all'), [upTo ?? null]);
+  for (const index of GRAPH_INDEXES) await tx.query(index.create);
+  return Number(counts?.queued ?? 0);
+}
+
+/** The projection statement of a batch (`$1`: the PEMs' seq) or of the whole queue (`$1`: up to which seq, or null). */
+function projection(scope: 'batch' | 'all'): string {
+  const batch = scope === 'batch';
+  const onConflict = batch ? `ON CONFLICT (label, key_md5) DO UPDATE SET data = EXCLUDED.data WHERE rk_graph_nodes.data IS DISTINCT FROM EXCLUDED.data` : '';
+  return `WITH queued AS (
+       DELETE FROM rk_graph_pending WHERE ${batch ? 'pem_seq = ANY($1::int[])' : '$1::int IS NULL OR pem_seq <= $1::int'} RETURNING pem_seq
      ), pems AS MATERIALIZED (
-       SELECT p.* FROM rk_pems p WHERE p.seq = ANY($1::int[])
+       ${batch ? 'SELECT p.* FROM rk_pems p WHERE p.seq = ANY($1::int[])' : 'SELECT p.* FROM queued q JOIN rk_pems p ON p.seq = q.pem_seq'}
      ), links AS MATERIALIZED (
        SELECT l.role, l.pem_id, l.artifact_name FROM pems p JOIN rk_pem_artifacts l ON l.pem_id = p.id
      ), artifacts AS (
@@ -349,7 +419,7 @@ async function project(tx: Queryable, batch: readonly { seq: number; id: string 
        SELECT 'Artifact', a.name, jsonb_build_object('properties', a.properties, 'created_at', a.created_at)
        FROM rk_artifacts a WHERE a.name IN (SELECT artifact_name FROM links)
        ORDER BY a.name
-       ON CONFLICT (label, key_md5) DO UPDATE SET data = EXCLUDED.data WHERE rk_graph_nodes.data IS DISTINCT FROM EXCLUDED.data
+       ${onConflict}
        RETURNING 1
      ), edges AS (
        INSERT INTO rk_graph_edges (rel, src, dst)
@@ -362,13 +432,11 @@ async function project(tx: Queryable, batch: readonly { seq: number; id: string 
        SELECT 'PEM', p.id, jsonb_build_object('type', p.type, 'emitter', p.emitter, 'timestamp_client', p.timestamp_client,
               'timestamp_received', p.timestamp_received, 'properties', p.properties::jsonb, 'tag', p.tag, 'tag_namespace', p.tag_namespace)
        FROM pems p ORDER BY p.seq
-       ON CONFLICT (label, key_md5) DO UPDATE SET data = EXCLUDED.data WHERE rk_graph_nodes.data IS DISTINCT FROM EXCLUDED.data
+       ${onConflict}
        RETURNING 1
      )
      SELECT (SELECT count(*) FROM queued) AS queued, (SELECT count(*) FROM artifacts) AS artifacts,
-            (SELECT count(*) FROM edges) AS edges, (SELECT count(*) FROM nodes) AS nodes`,
-    [batch.map((r) => r.seq)],
-  );
+            (SELECT count(*) FROM edges) AS edges, (SELECT count(*) FROM nodes) AS nodes`;
 }
 
 function pythonBool(value: boolean): string {

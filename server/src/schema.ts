@@ -21,6 +21,23 @@ import type { Queryable, Storage } from './storage.js';
  */
 export const SCHEMA_VERSION = 3;
 
+/**
+ * The graph tables' indexes (the nodes' primary key first, which CREATE TABLE makes), each with
+ * the statements that drop it and build it again. A projection onto an empty graph (a rebuild, a
+ * migration, a store seeded in bulk) drops them, inserts every row and builds them after
+ * (src/graph.ts, `projectAll`): building an index over rows already there sorts them once, where
+ * inserting into it probes and splits it row by row.
+ */
+export const GRAPH_INDEXES: readonly { drop: string; create: string }[] = [
+  {
+    drop: `ALTER TABLE rk_graph_nodes DROP CONSTRAINT rk_graph_nodes_pkey`,
+    create: `ALTER TABLE rk_graph_nodes ADD CONSTRAINT rk_graph_nodes_pkey PRIMARY KEY (label, key_md5)`,
+  },
+  { drop: `DROP INDEX rk_graph_nodes_by_key`, create: `CREATE INDEX rk_graph_nodes_by_key ON rk_graph_nodes USING hash (key)` },
+  { drop: `DROP INDEX rk_graph_edges_by_src`, create: `CREATE INDEX rk_graph_edges_by_src ON rk_graph_edges USING hash (src)` },
+  { drop: `DROP INDEX rk_graph_edges_by_dst`, create: `CREATE INDEX rk_graph_edges_by_dst ON rk_graph_edges USING hash (dst)` },
+];
+
 /** Filterable and sortable PEM columns, each indexed as `(column COLLATE "C", seq)`. */
 const PEM_INDEXED = ['type', 'predecessor', 'emitter', 'timestamp_client', 'timestamp_received', 'tag', 'tag_namespace', 'id'];
 
@@ -90,7 +107,6 @@ const STATEMENTS = [
      data JSONB NOT NULL,
      PRIMARY KEY (label, key_md5)
    )`,
-  `CREATE INDEX IF NOT EXISTS rk_graph_nodes_by_key ON rk_graph_nodes USING hash (key)`,
   // No unique key: the Graph Builder writes a PEM's edges once (see above), and every read
   // looks edges up by src or dst through the hash indexes.
   `CREATE TABLE IF NOT EXISTS rk_graph_edges (
@@ -98,8 +114,7 @@ const STATEMENTS = [
      src TEXT NOT NULL,
      dst TEXT NOT NULL
    )`,
-  `CREATE INDEX IF NOT EXISTS rk_graph_edges_by_src ON rk_graph_edges USING hash (src)`,
-  `CREATE INDEX IF NOT EXISTS rk_graph_edges_by_dst ON rk_graph_edges USING hash (dst)`,
+  ...GRAPH_INDEXES.slice(1).map((index) => index.create.replace('CREATE INDEX', 'CREATE INDEX IF NOT EXISTS')),
   // PEMs stored but not yet projected (by seq): the insert adds its row, the Graph Builder takes
   // rows out as it projects them, a rebuild puts every PEM back. Unlike a high-water mark on seq
   // this stays right when transactions commit out of seq order.
