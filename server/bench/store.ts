@@ -9,7 +9,8 @@
  * 2. Scale: 1k / 10k / 100k PEMs (chains of 10, fan-ins of 5, 100 tags in 5 namespaces) seeded
  *    with a bulk path straight into storage (src/seed.ts: set-based INSERTs, not POST /pem), then
  *    each operation timed in process (median of 3): pages, counts, filters, tags, graph
- *    projection, verify, connection check, lineage walks, the idle loop's query, a full listing.
+ *    projection (onto the empty graph: in bulk), verify, connection check, lineage walks, the idle
+ *    loop's query, a full listing; then 10 000 more PEMs projected onto the graph (in batches).
  * 3. Idle CPU of the Graph Builder loop (1 s interval) at the largest size, and RSS.
  *
  *   node server/dist/server/bench/store.js [--sizes 1000,10000,100000] [--count 600] [--no-postgres]
@@ -218,6 +219,8 @@ const OPERATIONS = [
   'lineage upstream of a chain end (10 PEMs, fan-in)',
   'lineage downstream of a chain start',
   'graph projection of all PEMs, CPU ms (this process + PostgreSQL)',
+  'graph projection of 10 000 more PEMs (batches onto the projected graph)',
+  'the same, CPU ms (this process + PostgreSQL)',
 ];
 
 async function scale(sizes: number[], backends: { name: string; options: () => Promise<StorageOptions> }[], explain: boolean): Promise<void> {
@@ -277,6 +280,16 @@ async function scale(sizes: number[], backends: { name: string; options: () => P
         out(OPERATIONS[17]!, ms(await timed(() => up.statement.run(storage, up.literals))));
         const down = parseStatement(`CALL rk.lineage.downstream('PEM', 'seed-00000500')`);
         out(OPERATIONS[18]!, ms(await timed(() => down.statement.run(storage, down.literals))));
+        // New PEMs onto a projected graph go through the batches, not the bulk path.
+        await seedPems(storage, size, size + 9_999);
+        const moreCpu = process.cpuUsage();
+        const morePg = projectionPg ? cpuSeconds(projectionPg, true) : 0;
+        t = performance.now();
+        const more = await graph.flush();
+        if (more !== 10_000) throw new Error(`the batches projected ${more} of 10000 PEMs`);
+        out(OPERATIONS[20]!, ms(performance.now() - t));
+        const moreUsed = process.cpuUsage(moreCpu);
+        out(OPERATIONS[21]!, ms((moreUsed.user + moreUsed.system) / 1000 + (projectionPg ? (cpuSeconds(projectionPg, true) - morePg) * 1000 : 0)));
         if (size === sizes[sizes.length - 1]) {
           if (explain) await explainAll(storage);
           // The loop at its default 1 s interval on an idle, fully projected store, for 10 s.
