@@ -107,9 +107,16 @@ describe.each(['rich', 'reference'] as const)('the server engine gives the memor
     return questions;
   }
 
-  it('through the /pems artifact filters', async () => {
+  it('through POST /lineage_reads, which the local RK offers in /info', async () => {
     const engine = ok(ServerEngine.over(query));
     expect(await compareAll(engine)).toBeGreaterThan(20);
+    expect(engine.lastAnswer.lineageReads).toBe(true);
+  });
+
+  it('through the /pems artifact filters, as against a real RK (lineage reads off)', async () => {
+    const engine = ok(ServerEngine.over(query, { lineageReads: false }));
+    expect(await compareAll(engine)).toBeGreaterThan(20);
+    expect(engine.lastAnswer.lineageReads).toBe(false);
   });
 
   it('through Cypher on a probed graph schema, as against an RK without those filters', async () => {
