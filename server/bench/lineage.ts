@@ -41,6 +41,8 @@ const { values: args } = parseArgs({
     'engine-samples': { type: 'string', default: '20' },
     /** Run the store on a throwaway PostgreSQL 15 (when RK_DATABASE_URL is not set). */
     postgres: { type: 'boolean', default: false },
+    /** Only the engines' cold-client figures (skip the in-process index: load, memory, refresh, walks). */
+    'engines-only': { type: 'boolean', default: false },
   },
 });
 const SIZES = args.sizes.split(',').filter(Boolean).map((s) => Number(s.trim()));
@@ -203,8 +205,9 @@ async function engineFigures(queryUrl: string, targets: { deploys: string[]; sou
       const answer = (await client(engine, file, replicaDir)) as {
         engine: string;
         firstAnswerMs: number;
+        firstAnswerRssMiB: number;
         maxRssMiB: number;
-        figures: Record<string, { p50: number; p99: number; partial: number }>;
+        figures: Record<string, { p50: number; p99: number; partial: number; requests?: number; rounds?: number; pems?: number }>;
         sync?: ReplicaSync;
       };
       if (sync) answer.sync = sync;
@@ -246,6 +249,7 @@ async function run(size: number) {
       if (ingest >= 0) engineTargets.sources.push([synthetic(ingest, pipelines, salt).uses[0]!, r.id]);
     }
     const engines = ENGINES.length ? await engineFigures(rk.queryUrl, engineTargets) : [];
+    if (args['engines-only']) return { size, storage: rk.storage.description, pipelines, seedSeconds, engines };
 
     const query = new RKQuery(rk.queryUrl, { timeoutMs: 600_000 });
     const lineage = new RKLineage(query, { pageSize: 5000, concurrency: 4 });
@@ -333,24 +337,30 @@ for (const size of SIZES) {
   const result = await run(size);
   results.push(result);
   if (!args.json) {
-    console.log(`\n${result.size} PEMs (${result.pipelines} pipelines, ${result.memory.artifacts} artifact Names) on ${result.storage}; seeded in ${result.seedSeconds.toFixed(1)} s`);
-    console.log(`  load        ${result.load.seconds.toFixed(2)} s, ${Math.round(result.load.pemsPerSecond)} PEMs/s (${result.load.pages} pages of 5000, 4 in flight); indexing alone ${Math.round(result.load.indexOnlyPemsPerSecond)} PEMs/s`);
-    console.log(`  memory      ${Math.round(result.memory.bytesPerPem)} B/PEM (heap after GC +${(result.memory.heapDeltaBytes / 1048576).toFixed(1)} MiB, typed arrays ${(result.memory.columnBytes / 1048576).toFixed(1)} MiB)`);
-    console.log(`  refresh     ${result.refresh.ms.toFixed(0)} ms for ${result.refresh.added} new PEMs (${result.refresh.pages} pages; sending them took ${result.refresh.sendSeconds.toFixed(1)} s, ${result.refresh.sendFailed} failed)`);
-    for (const [name, walk] of Object.entries(result.walks)) {
-      console.log(`  ${name.padEnd(18)} median ${walk.median.toFixed(2)} ms, p99 ${walk.p99.toFixed(2)} ms (median ${walk.nodes} nodes, ${SAMPLES} targets, warm)`);
-    }
+    console.log(`\n${result.size} PEMs (${result.pipelines} pipelines) on ${result.storage}; seeded in ${result.seedSeconds.toFixed(1)} s`);
+    if (result.load) printIndex(result as Parameters<typeof printIndex>[0]);
     for (const engine of result.engines) {
       if (engine.sync) {
         const sync = engine.sync;
         console.log(`  replica sync: ${sync.pems} PEMs in ${sync.seconds.toFixed(1)} s, ${Math.round(sync.pemsPerSecond)} PEMs/s, ${sync.diskMiB.toFixed(1)} MiB on disk (${Math.round(sync.bytesPerPem)} B/PEM), peak RSS ${sync.maxRssMiB.toFixed(0)} MiB`);
       }
-      console.log(`  engine ${engine.engine}: first answer from a cold client ${engine.firstAnswerMs.toFixed(0)} ms, client peak RSS ${engine.maxRssMiB.toFixed(0)} MiB`);
+      console.log(`  engine ${engine.engine}: first answer (20-hop explain) from a cold client ${engine.firstAnswerMs.toFixed(0)} ms, client peak RSS ${engine.firstAnswerRssMiB.toFixed(0)} MiB then, ${engine.maxRssMiB.toFixed(0)} MiB after every question`);
       for (const [name, f] of Object.entries(engine.figures)) {
-        console.log(`    ${name.padEnd(16)} p50 ${f.p50.toFixed(1)} ms, p99 ${f.p99.toFixed(1)} ms${f.partial ? ` (${f.partial} partial)` : ''}`);
+        const traffic = f.requests === undefined ? '' : `; ${f.requests.toFixed(1)} requests, ${f.rounds!.toFixed(1)} rounds, ${Math.round(f.pems!)} PEMs read per answer`;
+        console.log(`    ${name.padEnd(16)} p50 ${f.p50.toFixed(1)} ms, p99 ${f.p99.toFixed(1)} ms${f.partial ? ` (${f.partial} partial)` : ''}${traffic}`);
       }
     }
   }
 }
 if (args.json) console.log(JSON.stringify(results, null, 2));
 await postgres?.stop();
+
+function printIndex(result: Required<Awaited<ReturnType<typeof run>>>): void {
+  console.log(`  artifacts   ${result.memory.artifacts} Names`);
+  console.log(`  load        ${result.load.seconds.toFixed(2)} s, ${Math.round(result.load.pemsPerSecond)} PEMs/s (${result.load.pages} pages of 5000, 4 in flight); indexing alone ${Math.round(result.load.indexOnlyPemsPerSecond)} PEMs/s`);
+  console.log(`  memory      ${Math.round(result.memory.bytesPerPem)} B/PEM (heap after GC +${(result.memory.heapDeltaBytes / 1048576).toFixed(1)} MiB, typed arrays ${(result.memory.columnBytes / 1048576).toFixed(1)} MiB)`);
+  console.log(`  refresh     ${result.refresh.ms.toFixed(0)} ms for ${result.refresh.added} new PEMs (${result.refresh.pages} pages; sending them took ${result.refresh.sendSeconds.toFixed(1)} s, ${result.refresh.sendFailed} failed)`);
+  for (const [name, walk] of Object.entries(result.walks)) {
+    console.log(`  ${name.padEnd(18)} median ${walk.median.toFixed(2)} ms, p99 ${walk.p99.toFixed(2)} ms (median ${walk.nodes} nodes, ${SAMPLES} targets, warm)`);
+  }
+}
