@@ -9,6 +9,11 @@ import { stored } from './fixtures.js';
  * never waits on the wall clock.
  */
 
+function ok<T>(result: Result<T>): T {
+  if (!result.ok) throw result.error;
+  return result.value;
+}
+
 const hex = (n: number) => n.toString(16).padStart(32, '0');
 const USERS = 120;
 
@@ -53,13 +58,13 @@ describe('the server engine honours its time budget inside a round', () => {
   it('impact stops starting reads once the budget is spent, and says the answer is partial', async () => {
     const pems = history();
     const unbounded = { now: 0, requests: 0 };
-    const full = await ServerEngine.over(slowSource(pems, unbounded), { clock: () => unbounded.now, timeBudgetMs: 1_000_000 }).value!.impact(hex(1), { maxHops: 4 });
+    const full = await ok(ServerEngine.over(slowSource(pems, unbounded), { clock: () => unbounded.now, timeBudgetMs: 1_000_000 })).impact(hex(1), { maxHops: 4 });
     expect(full.ok && full.value.hits.length).toBe(USERS);
     // The whole answer takes hundreds of reads, most of them in the third round (each user's followers and products).
     expect(unbounded.requests).toBeGreaterThan(3 * USERS);
 
     const clock = { now: 0, requests: 0 };
-    const engine = ServerEngine.over(slowSource(pems, clock), { clock: () => clock.now, timeBudgetMs: 40, concurrency: 4 }).value!;
+    const engine = ok(ServerEngine.over(slowSource(pems, clock), { clock: () => clock.now, timeBudgetMs: 40, concurrency: 4 }));
     const cut = await engine.impact(hex(1), { maxHops: 4 });
     if (!cut.ok) throw cut.error;
     expect(cut.value.truncated?.reason).toBe('timeBudget');
