@@ -98,13 +98,32 @@ export async function readLineage(db: Queryable, request: LineageReadRequest): P
   if (walk) {
     const maxPems = request.maxPems ?? DEFAULT_MAX_PEMS;
     const budget = request.budgetMs ?? Infinity;
-    let frontier = [...found];
-    const seen = new Set(frontier);
-    for (let hop = 0; hop <= walk.hops && frontier.length; hop++) {
+    const up = walk.direction === 'upstream';
+    // Each pass: the hops of what is read so far (breadth first over it), then one statement for
+    // every line (chain or tree) not read yet and one for every artifact list not read yet, from
+    // all the PEMs within the hops at once. Passes end when nothing within the hops is unread.
+    const asked = new Set<string>(); // a line is asked for once (one that stays unread is left to the client)
+    for (;;) {
       if (reader.pems.size >= maxPems || Date.now() - started > budget) break;
-      const next = walk.direction === 'upstream' ? await reader.upstreamHop(frontier) : await reader.downstreamHop(frontier);
-      frontier = hop < walk.hops ? next.filter((id) => !seen.has(id) && reader.pems.has(id)) : [];
-      frontier.forEach((id) => seen.add(id));
+      const hops = reader.hopsFrom(found, up, walk.hops);
+      const lines: Array<readonly [string, number]> = [];
+      const names = new Set<string>();
+      for (const [id, hop] of hops) {
+        const pem = reader.pems.get(id)!;
+        if (!asked.has(id) && (up ? pem.Predecessor !== null && !reader.hasRead(pem.Predecessor) : !reader.childrenRead(id))) {
+          asked.add(id);
+          lines.push([id, walk.hops - hop + 1]);
+        }
+        if (up) for (const name of pem.UsesArtifacts) if (!reader.listed('producers', name)) names.add(name);
+        if (!up && hop < walk.hops) for (const name of pem.ProducesArtifacts) if (!reader.listed('users', name) || !reader.listed('producers', name)) names.add(name);
+      }
+      if (!lines.length && !names.size) {
+        await reader.bindingChains(hops, up);
+        break;
+      }
+      if (lines.length) await reader.lines(up ? 'chain' : 'tree', lines, maxPems);
+      await reader.list('producers', names);
+      if (!up) await reader.list('users', names);
     }
   }
   return reader.reply();
@@ -126,18 +145,22 @@ class Reader {
     const asked = [...new Set(ids)];
     const missing = asked.filter((id) => !this.#readIds.has(id));
     if (missing.length) {
-      const rows = await this.db.query<PemRow>(
-        `SELECT id, type, predecessor, emitter, timestamp_client, timestamp_received, tag, tag_namespace FROM rk_pems WHERE id = ANY($1::text[])`,
-        [missing],
-      );
-      const links = rows.length
-        ? await this.db.query<{ pem_id: string; role: string; artifact_name: string }>(
-            `SELECT pem_id, role, artifact_name FROM rk_pem_artifacts WHERE pem_id = ANY($1::text[]) ORDER BY pem_id, role, position`,
-            [rows.map((r) => r.id)],
-          )
-        : [];
-      for (const row of rows) {
-        this.pems.set(row.id, {
+      this.#absorb(await this.db.query<FullRow>(`SELECT p.id AS key, ${FULL_COLUMNS} FROM rk_pems p ${WITH_LINKS} WHERE p.id = ANY($1::text[]) ORDER BY p.id, a.role, a.position`, [missing]));
+      missing.forEach((id) => this.#readIds.add(id));
+    }
+    return asked;
+  }
+
+  /** Takes in rows of PEMs with one artifact link each (null columns: a PEM not stored), each PEM once. */
+  #absorb(rows: Array<FullRow & { tag2?: string }>): void {
+    // The key a new PEM was first met under: its links are taken from that group of rows only.
+    const linked = new Map<string, string>();
+    for (const row of rows) {
+      const group = `${row.key}\u0000${row.tag2 ?? ''}`;
+      if (row.id === null) continue;
+      let pem = this.pems.get(row.id);
+      if (!pem) {
+        pem = {
           ID: row.id,
           Type: row.type,
           Predecessor: row.predecessor,
@@ -148,15 +171,13 @@ class Reader {
           TagNamespace: row.tag_namespace,
           UsesArtifacts: [],
           ProducesArtifacts: [],
-        });
+        };
+        this.pems.set(row.id, pem);
+        linked.set(row.id, group);
       }
-      for (const link of links) {
-        const pem = this.pems.get(link.pem_id)!;
-        (link.role === 'uses' ? pem.UsesArtifacts : pem.ProducesArtifacts).push(link.artifact_name);
-      }
-      missing.forEach((id) => this.#readIds.add(id));
+      // A PEM already taken in keeps its lists; rows repeat per link and per key it was read for.
+      if (linked.get(row.id) === group && row.artifact_name !== null) (row.role === 'uses' ? pem.UsesArtifacts : pem.ProducesArtifacts).push(row.artifact_name);
     }
-    return asked;
   }
 
   /** Reads each key's list in full (up to `limit`, by arrival order) and its PEMs; returns the IDs found. */
@@ -165,16 +186,20 @@ class Reader {
     const fresh = [...new Set(keys)].filter((key) => !read.has(key));
     if (fresh.length) {
       const params = kind === 'tags' ? [fresh.map((k) => k.split('\u0000')[0]), fresh.map((k) => k.split('\u0000')[1]), this.limit + 1] : [fresh, this.limit + 1];
-      const rows = await this.db.query<{ key: string; tag?: string; id: string }>(LIST_SQL[kind], params);
+      const rows = await this.db.query<FullRow & { tag2?: string }>(LIST_SQL[kind], params);
+      this.#absorb(rows);
       const byKey = new Map<string, string[]>(fresh.map((key) => [key, []]));
-      for (const row of rows) byKey.get(kind === 'tags' ? `${row.key}\u0000${row.tag}` : row.key)?.push(row.id);
+      for (const row of rows) {
+        const ids = byKey.get(kind === 'tags' ? `${row.key}\u0000${row.tag2}` : row.key)!;
+        if (ids[ids.length - 1] !== row.id) ids.push(row.id!);
+      }
       for (const [key, ids] of byKey) {
         if (ids.length > this.limit) {
           ids.length = this.limit;
           this.#capped[kind].add(key);
         }
+        for (const id of ids) this.#readIds.add(id);
       }
-      await this.ids([...byKey.values()].flat());
       for (const [key, ids] of byKey) read.set(key, ids);
     }
     const out: string[] = [];
@@ -182,56 +207,110 @@ class Reader {
     return out;
   }
 
-  /** One hop upstream from these (read) PEMs; returns the guessed next hop. */
-  async upstreamHop(frontier: string[]): Promise<string[]> {
-    const pems = frontier.map((id) => this.pems.get(id)!).filter(Boolean);
-    const predecessors = pems.map((p) => p.Predecessor).filter((id): id is string => id !== null);
-    await this.ids(predecessors);
-    await this.list('producers', pems.flatMap((p) => p.UsesArtifacts));
-    const next = [...predecessors];
-    const chains: Array<[string, string]> = [];
-    for (const user of pems) {
-      for (const name of user.UsesArtifacts) {
-        const second = this.#bindingSecond(name, user.TimestampClient, user.ID);
-        if (second === null) continue;
-        for (const id of this.#read.producers.get(name) ?? []) {
-          const producer = this.pems.get(id);
-          if (producer && producer.ID !== user.ID && producer.TimestampClient === second) next.push(producer.ID);
-        }
-        chains.push([user.ID, second]);
+  /**
+   * Reads every PEM on the Predecessor chains (`chain`) or follower trees (`tree`) of the starts,
+   * each start going `depth` links; returns each PEM with the most depth it had left. Followers
+   * are marked read for every PEM that went on (depth left), when they number at most `limit`.
+   */
+  async lines(kind: 'chain' | 'tree', starts: ReadonlyArray<readonly [string, number]>, maxPems: number): Promise<Map<string, number>> {
+    const rows = await this.db.query<FullRow & { depth: number }>(kind === 'chain' ? CHAIN_SQL : TREE_SQL, [starts.map((s) => s[0]), starts.map((s) => s[1]), maxPems]);
+    this.#absorb(rows);
+    const reached = new Map(rows.map((row) => [row.key, row.depth]));
+    for (const id of reached.keys()) this.#readIds.add(id);
+    if (kind === 'tree') {
+      const children = new Map<string, string[]>();
+      for (const id of reached.keys()) {
+        const parent = this.pems.get(id)?.Predecessor;
+        if (parent && (reached.get(parent) ?? 0) > 0) children.set(parent, [...(children.get(parent) ?? []), id]);
+      }
+      for (const [id, depth] of reached) {
+        const list = children.get(id) ?? [];
+        // Read in full only below the statement's cap and the per-list limit; the rest is left to a plain read.
+        if (depth > 0 && reached.size < maxPems && list.length <= this.limit && !this.#read.children.has(id)) this.#read.children.set(id, list);
       }
     }
-    await this.#chains(chains);
-    return next;
+    return reached;
   }
 
-  /** One hop downstream from these (read) PEMs; returns the guessed next hop. */
-  async downstreamHop(frontier: string[]): Promise<string[]> {
-    const pems = frontier.map((id) => this.pems.get(id)!).filter(Boolean);
-    const next = await this.list('children', pems.map((p) => p.ID));
-    const produced = pems.flatMap((p) => p.ProducesArtifacts);
-    await this.list('users', produced);
-    await this.list('producers', produced);
-    const chains: Array<[string, string]> = [];
-    for (const producer of pems) {
-      for (const name of new Set(producer.ProducesArtifacts)) {
-        const from = producer.TimestampClient;
-        let until = '\uffff';
-        for (const id of this.#read.producers.get(name) ?? []) {
-          const time = this.pems.get(id)?.TimestampClient;
-          if (time !== undefined && time > from && time < until) until = time;
+  hasRead(id: string): boolean {
+    return this.#readIds.has(id);
+  }
+
+  childrenRead(id: string): boolean {
+    return this.#read.children.has(id);
+  }
+
+  listed(kind: ListKind, key: string): boolean {
+    return this.#read[kind].has(key);
+  }
+
+  /**
+   * The hop of each read PEM within `maxHops` of the starts, breadth first over what is read:
+   * upstream a PEM's Predecessor and the producers its uses likely bind to (those at the latest
+   * second at or before the use); downstream its followers and the users likely bound to its
+   * versions (from its second to the artifact's next one).
+   */
+  hopsFrom(starts: Iterable<string>, up: boolean, maxHops: number): Map<string, number> {
+    const hops = new Map<string, number>();
+    let frontier = [...starts].filter((id) => this.pems.has(id));
+    frontier.forEach((id) => hops.set(id, 0));
+    for (let hop = 0; hop < maxHops && frontier.length; hop++) {
+      const next: string[] = [];
+      const visit = (id: string) => {
+        if (!hops.has(id) && this.pems.has(id)) {
+          hops.set(id, hop + 1);
+          next.push(id);
         }
-        for (const id of this.#read.users.get(name) ?? []) {
-          const user = this.pems.get(id);
-          if (!user || user.TimestampClient < from || user.TimestampClient > until) continue;
-          if (user.ID !== producer.ID) next.push(user.ID);
-          const second = this.#bindingSecond(name, user.TimestampClient, user.ID);
-          if (second !== null) chains.push([user.ID, second]);
+      };
+      for (const id of frontier) {
+        const pem = this.pems.get(id)!;
+        if (up) {
+          if (pem.Predecessor !== null) visit(pem.Predecessor);
+          for (const name of pem.UsesArtifacts) for (const producer of this.#likelyProducers(name, pem)) visit(producer);
+        } else {
+          for (const child of this.#read.children.get(id) ?? []) visit(child);
+          for (const name of new Set(pem.ProducesArtifacts)) for (const user of this.#likelyUsers(name, pem)) visit(user);
         }
       }
+      frontier = next;
+    }
+    return hops;
+  }
+
+  /** The producers of `name` at the latest second at or before `user`'s (binding.ts picks among them). */
+  #likelyProducers(name: string, user: LineagePem): string[] {
+    const second = this.#bindingSecond(name, user.TimestampClient, user.ID);
+    if (second === null) return [];
+    return (this.#read.producers.get(name) ?? []).filter((id) => id !== user.ID && this.pems.get(id)?.TimestampClient === second);
+  }
+
+  /** The users of `name` from `producer`'s second to the next second `name` was produced at. */
+  #likelyUsers(name: string, producer: LineagePem): string[] {
+    const from = producer.TimestampClient;
+    let until = '\uffff';
+    for (const id of this.#read.producers.get(name) ?? []) {
+      const time = this.pems.get(id)?.TimestampClient;
+      if (time !== undefined && time > from && time < until) until = time;
+    }
+    return (this.#read.users.get(name) ?? []).filter((id) => {
+      const time = this.pems.get(id)?.TimestampClient;
+      return id !== producer.ID && time !== undefined && time >= from && time <= until;
+    });
+  }
+
+  /** Reads the Predecessor chains binding follows for the uses within the hops (upstream: the PEMs' own; downstream: their likely users'). */
+  async bindingChains(hops: Map<string, number>, up: boolean): Promise<void> {
+    const chains: Array<[string, string]> = [];
+    const add = (user: LineagePem, name: string) => {
+      const second = this.#bindingSecond(name, user.TimestampClient, user.ID);
+      if (second !== null) chains.push([user.ID, second]);
+    };
+    for (const id of hops.keys()) {
+      const pem = this.pems.get(id)!;
+      if (up) for (const name of pem.UsesArtifacts) add(pem, name);
+      else for (const name of new Set(pem.ProducesArtifacts)) for (const user of this.#likelyUsers(name, pem)) add(this.pems.get(user)!, name);
     }
     await this.#chains(chains);
-    return next;
   }
 
   /** The latest second at or before `time` at which another PEM produced `name` (from the producers read), or null. */
@@ -280,18 +359,42 @@ class Reader {
   }
 }
 
-// One statement per kind of list, each key's first `limit + 1` matches by arrival order ($2 or $3).
+/** A PEM row with one of its artifact links (`key`: what it was read for; null columns: not stored, or no link). */
+type FullRow = PemRow & { key: string; id: string | null; role: string | null; artifact_name: string | null };
+const FULL_COLUMNS = `p.id, p.type, p.predecessor, p.emitter, p.timestamp_client, p.timestamp_received, p.tag, p.tag_namespace, a.role, a.artifact_name`;
+const WITH_LINKS = `LEFT JOIN rk_pem_artifacts a ON a.pem_id = p.id`;
+
+// Each start with the links it may go ($1 ids, $2 depths): the most depth left at each PEM reached
+// (at most $3 of them), with its row and links.
+const CHAIN_SQL = `WITH RECURSIVE line(id, depth) AS (
+    SELECT s.id, s.depth FROM unnest($1::text[], $2::int[]) AS s(id, depth)
+    UNION
+    SELECT p.predecessor, l.depth - 1 FROM line l JOIN rk_pems p ON p.id = l.id WHERE l.depth > 0 AND p.predecessor IS NOT NULL),
+  reached AS (SELECT id, max(depth)::int AS depth FROM line GROUP BY id LIMIT $3)
+  SELECT r.id AS key, r.depth, ${FULL_COLUMNS} FROM reached r LEFT JOIN rk_pems p ON p.id = r.id ${WITH_LINKS} ORDER BY r.id, a.role, a.position`;
+const TREE_SQL = `WITH RECURSIVE line(id, depth) AS (
+    SELECT s.id, s.depth FROM unnest($1::text[], $2::int[]) AS s(id, depth)
+    UNION
+    SELECT p.id, l.depth - 1 FROM line l JOIN rk_pems p ON p.predecessor COLLATE "C" = l.id WHERE l.depth > 0),
+  reached AS (SELECT id, max(depth)::int AS depth FROM line GROUP BY id LIMIT $3)
+  SELECT r.id AS key, r.depth, ${FULL_COLUMNS} FROM reached r LEFT JOIN rk_pems p ON p.id = r.id ${WITH_LINKS} ORDER BY r.id, a.role, a.position`;
+
+// One statement per kind of list: each key's first `limit + 1` matches by arrival order ($2 or $3), with their rows and links.
 const LIST_SQL: Record<ListKind, string> = {
   producers: byArtifact('produces'),
   users: byArtifact('uses'),
-  children: `SELECT k.key, x.id FROM unnest($1::text[]) AS k(key) CROSS JOIN LATERAL (
-      SELECT id FROM rk_pems WHERE predecessor COLLATE "C" = k.key ORDER BY seq LIMIT $2) AS x`,
-  tags: `SELECT k.ns AS key, k.tag, x.id FROM unnest($1::text[], $2::text[]) AS k(ns, tag) CROSS JOIN LATERAL (
-      SELECT id FROM rk_pems WHERE tag COLLATE "C" = k.tag AND tag_namespace COLLATE "C" = k.ns ORDER BY seq LIMIT $3) AS x`,
+  children: withRows(`SELECT k.key, x.id, x.seq FROM unnest($1::text[]) AS k(key) CROSS JOIN LATERAL (
+      SELECT id, seq FROM rk_pems WHERE predecessor COLLATE "C" = k.key ORDER BY seq LIMIT $2) AS x`),
+  tags: withRows(`SELECT k.ns AS key, k.tag AS tag2, x.id, x.seq FROM unnest($1::text[], $2::text[]) AS k(ns, tag) CROSS JOIN LATERAL (
+      SELECT id, seq FROM rk_pems WHERE tag COLLATE "C" = k.tag AND tag_namespace COLLATE "C" = k.ns ORDER BY seq LIMIT $3) AS x`, ', m.tag2'),
 };
 
 function byArtifact(role: 'uses' | 'produces'): string {
-  return `SELECT k.key, x.id FROM unnest($1::text[]) AS k(key) CROSS JOIN LATERAL (
-      SELECT p.id FROM rk_pems p WHERE p.id IN (SELECT pem_id FROM rk_pem_artifacts WHERE artifact_name COLLATE "C" = k.key AND role = '${role}')
-      ORDER BY p.seq LIMIT $2) AS x`;
+  return withRows(`SELECT k.key, x.id, x.seq FROM unnest($1::text[]) AS k(key) CROSS JOIN LATERAL (
+      SELECT p.id, p.seq FROM rk_pems p WHERE p.id IN (SELECT pem_id FROM rk_pem_artifacts WHERE artifact_name COLLATE "C" = k.key AND role = '${role}')
+      ORDER BY p.seq LIMIT $2) AS x`);
+}
+
+function withRows(matches: string, extra = ''): string {
+  return `SELECT m.key${extra}, ${FULL_COLUMNS} FROM (${matches}) AS m JOIN rk_pems p ON p.id = m.id ${WITH_LINKS} ORDER BY m.key${extra}, m.seq, a.role, a.position`;
 }
