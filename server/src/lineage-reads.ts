@@ -112,7 +112,7 @@ export async function readLineage(db: Queryable, request: LineageReadRequest): P
         const pem = reader.pems.get(id)!;
         if (!asked.has(id) && (up ? pem.Predecessor !== null && !reader.hasRead(pem.Predecessor) : !reader.childrenRead(id))) {
           asked.add(id);
-          lines.push([id, walk.hops - hop + 1]);
+          lines.push([id, walk.hops - hop + (up ? 2 : 1)]);
         }
         if (up) for (const name of pem.UsesArtifacts) if (!reader.listed('producers', name)) names.add(name);
         if (!up && hop < walk.hops) for (const name of pem.ProducesArtifacts) if (!reader.listed('users', name) || !reader.listed('producers', name)) names.add(name);
@@ -301,9 +301,12 @@ class Reader {
   /** Reads the Predecessor chains binding follows for the uses within the hops (upstream: the PEMs' own; downstream: their likely users'). */
   async bindingChains(hops: Map<string, number>, up: boolean): Promise<void> {
     const chains: Array<[string, string]> = [];
+    // Binding walks the user's chain and each candidate producer's (to see whether it follows the user).
     const add = (user: LineagePem, name: string) => {
       const second = this.#bindingSecond(name, user.TimestampClient, user.ID);
-      if (second !== null) chains.push([user.ID, second]);
+      if (second === null) return;
+      chains.push([user.ID, second]);
+      for (const producer of this.#likelyProducers(name, user)) chains.push([producer, second]);
     };
     for (const id of hops.keys()) {
       const pem = this.pems.get(id)!;

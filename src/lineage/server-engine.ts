@@ -179,7 +179,8 @@ export class ServerEngine implements LineageEngine {
     this.#ask('Explaining lineage', options, (index) => explainLineage(index, target, this.options.roles && !options.roles ? { ...options, roles: this.options.roles } : options), walkHint('upstream', options.maxHops, DEFAULT_HOPS));
   resolveTag: LineageEngine['resolveTag'] = (namespace, tag, options) => this.#ask('Resolving tag', {}, (index) => resolveTag(index, namespace, tag, options));
   diffLineage: LineageEngine['diffLineage'] = (a, b, options = {}) => this.#ask('Comparing lineage', options, (index) => diffLineage(index, a, b, options));
-  paths: LineageEngine['paths'] = (a, b, options = {}) => this.#ask('Finding lineage paths', options, (index) => findPaths(index, a, b, options));
+  paths: LineageEngine['paths'] = (a, b, options = {}) =>
+    this.#ask('Finding lineage paths', options, (index) => findPaths(index, a, b, options), walkHint('downstream', options?.maxHops, DEFAULT_HOPS));
   impact: LineageEngine['impact'] = (source, options = {}) =>
     this.#ask('Finding impact', options, (index) => findImpact(index, source, options), walkHint('downstream', options?.maxHops, IMPACT_HOPS));
 
@@ -427,7 +428,7 @@ function asError(operation: string, cause: unknown): RKError {
 /** What ended a round early: a hop cap cut a list, or the time budget stopped starting reads. */
 type RoundCut = 'hopCap' | 'timeBudget' | null;
 
-const DEFAULT_HOPS = 10; // walk.ts's default maxHops
+const DEFAULT_HOPS = 10; // walk.ts's and paths.ts's default maxHops
 const IMPACT_HOPS = 50; // impact.ts's default maxHops
 
 /** The read-ahead for a walk of `maxHops` (capped: the service reads at most 1 000 hops ahead). */
