@@ -21,8 +21,8 @@ import type { Queryable } from './storage.js';
  */
 
 export interface LineageTagKey {
-  namespace: string;
-  tag: string;
+  NamespaceID: string;
+  Tag: string;
 }
 
 export interface LineageReadRequest {
@@ -93,7 +93,7 @@ export async function readLineage(db: Queryable, request: LineageReadRequest): P
   collect(await reader.list('producers', request.producers ?? []));
   collect(await reader.list('users', request.users ?? []));
   collect(await reader.list('children', request.children ?? []));
-  await reader.list('tags', (request.tags ?? []).map((t) => `${t.namespace}\u0000${t.tag}`));
+  await reader.list('tags', (request.tags ?? []).map((t) => `${t.NamespaceID}\u0000${t.Tag}`));
   const walk = request.walk;
   if (walk) {
     const maxPems = request.maxPems ?? DEFAULT_MAX_PEMS;
@@ -353,7 +353,7 @@ class Reader {
       children: [...pick('children')],
       tags: [...pick('tags')].map((key) => {
         const [namespace, tag] = key.split('\u0000') as [string, string];
-        return { namespace, tag };
+        return { NamespaceID: namespace, Tag: tag };
       }),
     });
     const read = keys((kind) => this.#read[kind].keys());

@@ -787,8 +787,8 @@ export const query = {
       "auth_required"
     ],
     "LineageTagKey": [
-      "namespace",
-      "tag"
+      "NamespaceID",
+      "Tag"
     ],
     "LineageReadRequest": [
       "limit"

@@ -452,9 +452,10 @@ export type components = {
             /** @description Ours (a real RK is not known to send it; a client never requires it): the ours-only reads this service has, e.g. `lineage-reads` for `POST /lineage_reads`. */
             capabilities?: string[];
         };
+        /** @description A tag, named as `/tags` names it. */
         LineageTagKey: {
-            namespace: string;
-            tag: string;
+            NamespaceID: string;
+            Tag: string;
         };
         /**
          * @description What to read. Every list is optional; `limit` caps each read.

@@ -3074,15 +3074,15 @@ export const queryResponses = {
           "items": {
            "type": "object",
            "required": [
-            "namespace",
-            "tag"
+            "NamespaceID",
+            "Tag"
            ],
            "additionalProperties": false,
            "properties": {
-            "namespace": {
+            "NamespaceID": {
              "type": "string"
             },
-            "tag": {
+            "Tag": {
              "type": "string"
             }
            }
@@ -3131,15 +3131,15 @@ export const queryResponses = {
           "items": {
            "type": "object",
            "required": [
-            "namespace",
-            "tag"
+            "NamespaceID",
+            "Tag"
            ],
            "additionalProperties": false,
            "properties": {
-            "namespace": {
+            "NamespaceID": {
              "type": "string"
             },
-            "tag": {
+            "Tag": {
              "type": "string"
             }
            }

@@ -6,8 +6,8 @@
 
 /** A tag as the request and reply name it. */
 export interface LineageTagKey {
-  namespace: string;
-  tag: string;
+  NamespaceID: string;
+  Tag: string;
 }
 
 /** The request body of `readLineage` (the spec's LineageReadRequest). */
@@ -72,7 +72,7 @@ export function readsBody(needs: RoundNeeds, limit: number, walk: LineageReadReq
     children: [...needs.children],
     tags: [...needs.tags].map((key) => {
       const [namespace, tag] = key.split('\u0000') as [string, string];
-      return { namespace, tag };
+      return { NamespaceID: namespace, Tag: tag };
     }),
   };
   const longest = Math.max(...Object.values(lists).map((list) => list.length));
@@ -92,7 +92,7 @@ export function readsBody(needs: RoundNeeds, limit: number, walk: LineageReadReq
 /** What a reply read in full, tags keyed as the scratch index keys them, and whether a list was cut at the limit. */
 export function readsFor(reply: LineageReads): { ids: string[]; producers: string[]; users: string[]; children: string[]; tags: string[]; capped: boolean } {
   const { read, capped } = reply;
-  const key = (t: LineageTagKey) => `${t.namespace}\u0000${t.tag}`;
+  const key = (t: LineageTagKey) => `${t.NamespaceID}\u0000${t.Tag}`;
   const wasCapped = capped.producers.length + capped.users.length + capped.children.length + capped.tags.length > 0;
   return { ids: read.ids, producers: read.producers, users: read.users, children: read.children, tags: read.tags.map(key), capped: wasCapped };
 }
