@@ -38,6 +38,11 @@ export const QUERY_OPERATIONS = {
   getTag: { facade: 'RKQuery', method: 'getTag', sample: "const pemId = await query.getTag('my-service', 'production');" },
   listTags: { facade: 'RKQuery', method: 'getTags', sample: 'const tags = await query.getTags();' },
   countTags: { facade: 'RKQuery', method: 'getTagsCount', sample: 'const count = await query.getTagsCount();' },
+  readLineage: {
+    facade: 'RKQuery',
+    method: undefined,
+    sample: "const reads = await query.call('readLineage', { body: { ids: ['0192f3a4b5c67d8e9f0a1b2c3d4e5f60'], walk: { direction: 'upstream', hops: 20 }, limit: 5000 } });",
+  },
   queryGraph: { facade: 'RKQuery', method: 'queryGraph', sample: "const rows = await query.queryGraph('MATCH (a:Artifact) RETURN count(a);');" },
   verifyArtifactConnections: { facade: 'RKAdmin', method: 'artifactsVerifyConnections', sample: 'const reportId = await admin.artifactsVerifyConnections();' },
   removeUnconnectedArtifacts: {

@@ -28,6 +28,7 @@ import { parseArgs, promisify } from 'node:util';
 import { LineageIndex, Pem, RKClient, RKLineage, RKQuery, walkUpstream } from 'recordkeeper-client';
 import { startLocalRK, type LocalRK } from '../src/index.js';
 import { createDatabase, postgresUnavailable, startPostgres, type TestPostgres } from './postgres.js';
+import { hex, ROUND, ROUNDS_PER_PIPELINE, seed, synthetic, T0, wire } from './lineage-store.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -41,6 +42,8 @@ const { values: args } = parseArgs({
     'engine-samples': { type: 'string', default: '20' },
     /** Run the store on a throwaway PostgreSQL 15 (when RK_DATABASE_URL is not set). */
     postgres: { type: 'boolean', default: false },
+    /** Only the engines' cold-client figures (skip the in-process index: load, memory, refresh, walks). */
+    'engines-only': { type: 'boolean', default: false },
   },
 });
 const SIZES = args.sizes.split(',').filter(Boolean).map((s) => Number(s.trim()));
@@ -51,96 +54,7 @@ const CLIENT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lineage-
 let postgres: TestPostgres | undefined;
 let databases = 0;
 const SAMPLES = Number(args.samples);
-const ROUND = 4; // PEMs per round
-const ROUNDS_PER_PIPELINE = 25;
-const T0 = Date.UTC(2026, 0, 1, 0, 0, 0);
-
 const gc = (globalThis as { gc?: () => void }).gc;
-
-function wire(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
-}
-
-function hex(n: number, salt: number): string {
-  return (salt.toString(16).padStart(8, '0') + n.toString(16).padStart(24, '0')).slice(0, 32);
-}
-
-interface Row {
-  id: string;
-  type: string;
-  predecessor: string | null;
-  emitter: string;
-  time: string;
-  tag: string;
-  namespace: string;
-  uses: string[];
-  produces: string[];
-}
-
-/** PEM number i of a store with `pipelines` pipelines, interleaved round-robin in time. */
-function synthetic(i: number, pipelines: number, salt: number): Row {
-  const step = Math.floor(i / pipelines); // global step of pipeline p
-  const p = i % pipelines;
-  const round = Math.floor(step / ROUND);
-  const kind = step % ROUND;
-  const name = `pipeline-${p}`;
-  const id = hex(i, salt);
-  const previous = step > 0 ? hex(i - pipelines, salt) : null;
-  const time = wire(T0 + i * 1000);
-  const base = { id, predecessor: previous, emitter: name, time, tag: 'latest', namespace: name };
-  if (kind === 0) return { ...base, type: 'ingest', uses: [`raw/${name}/export-${round}.csv`], produces: [`data/${name}`] };
-  if (kind === 1) {
-    const uses = [`data/${name}`, 'features/shared'];
-    if (round > 0) uses.push(`model/${name}`);
-    if (round % 5 === 4) uses.push(`data/pipeline-${(p + 1) % pipelines}`);
-    return { ...base, type: round > 0 ? 'retrain' : 'train', emitter: `trainer-${p % 7}`, uses, produces: [`model/${name}`] };
-  }
-  if (kind === 2) return { ...base, type: 'evaluate', uses: [`model/${name}`, `data/${name}`], produces: [`report/${name}`] };
-  return { ...base, type: 'deploy', tag: 'production', uses: [`model/${name}`], produces: [`service/${name}`] };
-}
-
-async function seed(rk: LocalRK, count: number, pipelines: number, salt: number): Promise<number> {
-  const started = performance.now();
-  // Received at 100 PEMs a second, ending an hour ago: a refresh re-reads only its overlap.
-  const end = Date.now() - 3600_000;
-  const receivedOf = (i: number) => wire(end - Math.ceil((count - i) / 100) * 1000);
-  const receivedAt = wire(end);
-  const BATCH = 2000;
-  const artifacts = new Set<string>();
-  const tags = new Map<string, string>();
-  for (let from = 0; from < count; from += BATCH) {
-    const rows = Array.from({ length: Math.min(BATCH, count - from) }, (_, k) => synthetic(from + k, pipelines, salt));
-    const links = rows.flatMap((r) => [
-      ...r.uses.map((name, position) => [r.id, 'uses', position, name] as const),
-      ...r.produces.map((name, position) => [r.id, 'produces', position, name] as const),
-    ]);
-    const fresh = [...new Set(rows.flatMap((r) => [...r.uses, ...r.produces]))].filter((name) => !artifacts.has(name)).sort();
-    fresh.forEach((name) => artifacts.add(name));
-    for (const r of rows) tags.set(`${r.namespace}\u0000${r.tag}`, r.id);
-    await rk.storage.transaction(async (tx) => {
-      await tx.query(
-        `INSERT INTO rk_pems (id, type, predecessor, emitter, timestamp_client, timestamp_received, properties, tag, tag_namespace, content_hash)
-         SELECT id, type, predecessor, emitter, tc, tr, '{}'::json, tag, ns, 'bench'
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) AS u(id, type, predecessor, emitter, tc, tag, tr, ns)`,
-        [rows.map((r) => r.id), rows.map((r) => r.type), rows.map((r) => r.predecessor), rows.map((r) => r.emitter), rows.map((r) => r.time), rows.map((r) => r.tag), rows.map((_, k) => receivedOf(from + k)), rows.map((r) => r.namespace)],
-      );
-      if (fresh.length) {
-        await tx.query(`INSERT INTO rk_artifacts (name, properties, created_at) SELECT n, '{}'::jsonb, $2 FROM unnest($1::text[]) AS u(n) ON CONFLICT DO NOTHING`, [fresh, receivedAt]);
-      }
-      await tx.query(
-        `INSERT INTO rk_pem_artifacts (pem_id, role, position, artifact_name) SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[])`,
-        [links.map((l) => l[0]), links.map((l) => l[1]), links.map((l) => l[2]), links.map((l) => l[3])],
-      );
-    });
-  }
-  const keys = [...tags.entries()].map(([key, id]) => [...key.split('\u0000'), id] as [string, string, string]);
-  await rk.storage.query(
-    `INSERT INTO rk_tags (namespace, tag, pem_id, updated_at) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
-     ON CONFLICT (namespace, tag) DO UPDATE SET pem_id = EXCLUDED.pem_id, updated_at = EXCLUDED.updated_at`,
-    [keys.map((k) => k[0]), keys.map((k) => k[1]), keys.map((k) => k[2]), keys.map(() => receivedAt)],
-  );
-  return (performance.now() - started) / 1000;
-}
 
 function quantiles(values: number[]): { median: number; p99: number } {
   const sorted = [...values].sort((a, b) => a - b);
@@ -203,8 +117,9 @@ async function engineFigures(queryUrl: string, targets: { deploys: string[]; sou
       const answer = (await client(engine, file, replicaDir)) as {
         engine: string;
         firstAnswerMs: number;
+        firstAnswerRssMiB: number;
         maxRssMiB: number;
-        figures: Record<string, { p50: number; p99: number; partial: number }>;
+        figures: Record<string, { p50: number; p99: number; partial: number; requests?: number; rounds?: number; pems?: number }>;
         sync?: ReplicaSync;
       };
       if (sync) answer.sync = sync;
@@ -246,6 +161,7 @@ async function run(size: number) {
       if (ingest >= 0) engineTargets.sources.push([synthetic(ingest, pipelines, salt).uses[0]!, r.id]);
     }
     const engines = ENGINES.length ? await engineFigures(rk.queryUrl, engineTargets) : [];
+    if (args['engines-only']) return { size, storage: rk.storage.description, pipelines, seedSeconds, engines };
 
     const query = new RKQuery(rk.queryUrl, { timeoutMs: 600_000 });
     const lineage = new RKLineage(query, { pageSize: 5000, concurrency: 4 });
@@ -333,24 +249,30 @@ for (const size of SIZES) {
   const result = await run(size);
   results.push(result);
   if (!args.json) {
-    console.log(`\n${result.size} PEMs (${result.pipelines} pipelines, ${result.memory.artifacts} artifact Names) on ${result.storage}; seeded in ${result.seedSeconds.toFixed(1)} s`);
-    console.log(`  load        ${result.load.seconds.toFixed(2)} s, ${Math.round(result.load.pemsPerSecond)} PEMs/s (${result.load.pages} pages of 5000, 4 in flight); indexing alone ${Math.round(result.load.indexOnlyPemsPerSecond)} PEMs/s`);
-    console.log(`  memory      ${Math.round(result.memory.bytesPerPem)} B/PEM (heap after GC +${(result.memory.heapDeltaBytes / 1048576).toFixed(1)} MiB, typed arrays ${(result.memory.columnBytes / 1048576).toFixed(1)} MiB)`);
-    console.log(`  refresh     ${result.refresh.ms.toFixed(0)} ms for ${result.refresh.added} new PEMs (${result.refresh.pages} pages; sending them took ${result.refresh.sendSeconds.toFixed(1)} s, ${result.refresh.sendFailed} failed)`);
-    for (const [name, walk] of Object.entries(result.walks)) {
-      console.log(`  ${name.padEnd(18)} median ${walk.median.toFixed(2)} ms, p99 ${walk.p99.toFixed(2)} ms (median ${walk.nodes} nodes, ${SAMPLES} targets, warm)`);
-    }
+    console.log(`\n${result.size} PEMs (${result.pipelines} pipelines) on ${result.storage}; seeded in ${result.seedSeconds.toFixed(1)} s`);
+    if (result.load) printIndex(result as Parameters<typeof printIndex>[0]);
     for (const engine of result.engines) {
       if (engine.sync) {
         const sync = engine.sync;
         console.log(`  replica sync: ${sync.pems} PEMs in ${sync.seconds.toFixed(1)} s, ${Math.round(sync.pemsPerSecond)} PEMs/s, ${sync.diskMiB.toFixed(1)} MiB on disk (${Math.round(sync.bytesPerPem)} B/PEM), peak RSS ${sync.maxRssMiB.toFixed(0)} MiB`);
       }
-      console.log(`  engine ${engine.engine}: first answer from a cold client ${engine.firstAnswerMs.toFixed(0)} ms, client peak RSS ${engine.maxRssMiB.toFixed(0)} MiB`);
+      console.log(`  engine ${engine.engine}: first answer (20-hop explain) from a cold client ${engine.firstAnswerMs.toFixed(0)} ms, client peak RSS ${engine.firstAnswerRssMiB.toFixed(0)} MiB then, ${engine.maxRssMiB.toFixed(0)} MiB after every question`);
       for (const [name, f] of Object.entries(engine.figures)) {
-        console.log(`    ${name.padEnd(16)} p50 ${f.p50.toFixed(1)} ms, p99 ${f.p99.toFixed(1)} ms${f.partial ? ` (${f.partial} partial)` : ''}`);
+        const traffic = f.requests === undefined ? '' : `; ${f.requests.toFixed(1)} requests, ${f.rounds!.toFixed(1)} rounds, ${Math.round(f.pems!)} PEMs read per answer`;
+        console.log(`    ${name.padEnd(16)} p50 ${f.p50.toFixed(1)} ms, p99 ${f.p99.toFixed(1)} ms${f.partial ? ` (${f.partial} partial)` : ''}${traffic}`);
       }
     }
   }
 }
 if (args.json) console.log(JSON.stringify(results, null, 2));
 await postgres?.stop();
+
+function printIndex(result: Required<Awaited<ReturnType<typeof run>>>): void {
+  console.log(`  artifacts   ${result.memory.artifacts} Names`);
+  console.log(`  load        ${result.load.seconds.toFixed(2)} s, ${Math.round(result.load.pemsPerSecond)} PEMs/s (${result.load.pages} pages of 5000, 4 in flight); indexing alone ${Math.round(result.load.indexOnlyPemsPerSecond)} PEMs/s`);
+  console.log(`  memory      ${Math.round(result.memory.bytesPerPem)} B/PEM (heap after GC +${(result.memory.heapDeltaBytes / 1048576).toFixed(1)} MiB, typed arrays ${(result.memory.columnBytes / 1048576).toFixed(1)} MiB)`);
+  console.log(`  refresh     ${result.refresh.ms.toFixed(0)} ms for ${result.refresh.added} new PEMs (${result.refresh.pages} pages; sending them took ${result.refresh.sendSeconds.toFixed(1)} s, ${result.refresh.sendFailed} failed)`);
+  for (const [name, walk] of Object.entries(result.walks)) {
+    console.log(`  ${name.padEnd(18)} median ${walk.median.toFixed(2)} ms, p99 ${walk.p99.toFixed(2)} ms (median ${walk.nodes} nodes, ${SAMPLES} targets, warm)`);
+  }
+}

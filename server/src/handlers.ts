@@ -73,7 +73,7 @@ export function createHandlers(ctx: HandlerContext): Handlers {
 
     // Query
     async getQueryInfo() {
-      return json(200, { version: ctx.versions.query, auth_required: ctx.auth.required });
+      return json(200, { version: ctx.versions.query, auth_required: ctx.auth.required, capabilities: ['lineage-reads'] });
     },
 
     async getPem({ path }) {
@@ -124,6 +124,10 @@ export function createHandlers(ctx: HandlerContext): Handlers {
 
     async countTags() {
       return json(200, { tags_count: await records.countTags() });
+    },
+
+    async readLineage({ body }) {
+      return json(200, await records.readLineage(body));
     },
 
     async queryGraph({ body }) {

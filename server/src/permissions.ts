@@ -29,6 +29,7 @@ export const ACTION_OF: Record<OperationId, Action> = {
   listTags: 'read',
   countTags: 'read',
   queryGraph: 'read',
+  readLineage: 'read',
   getReport: 'read',
   verifyArtifactConnections: 'verify',
   removeUnconnectedArtifacts: 'remove unconnected',

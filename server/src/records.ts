@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Queryable, Storage } from './storage.js';
+import { readLineage, type LineageReadRequest, type LineageReads } from './lineage-reads.js';
 import { formatTimestamp } from 'recordkeeper-client/wire';
 import type { Artifact, Pem, Report, ReportBody, StoredPem, TagRecord } from './types.js';
 
@@ -362,6 +363,11 @@ export class Records {
   async getPem(id: string): Promise<StoredPem | undefined> {
     const rows = await this.storage.query<PemRow>(`${PEM_SELECT} WHERE id = $1`, [id]);
     return (await this.#withArtifacts(rows))[0];
+  }
+
+  /** `POST /lineage_reads`: what a lineage question needs, in one request (lineage-reads.ts). */
+  readLineage(request: LineageReadRequest): Promise<LineageReads> {
+    return readLineage(this.storage, request);
   }
 
   async listPems(selection: ListSelection): Promise<StoredPem[]> {

@@ -15,6 +15,8 @@ export type ServiceKey = 'receiver' | 'query' | 'graphBuilder';
 /** What earlier steps learnt, for the steps that need an ID. */
 export interface Found {
   pemId?: string;
+  /** The ours-only reads the Query service's `/info` lists in `capabilities`. */
+  capabilities?: string[];
   tag?: { namespace: string; name: string };
   reportId?: string;
   sentPemId?: string;
@@ -87,7 +89,15 @@ export const PLAN: readonly Step[] = [
       return { pathParams: { ns_b64: encodeTagSegment(s.tagNamespace), tag_b64: tag, pem_id: found.sentPemId }, body: decodeURIComponent(tag) };
     },
   },
-  { service: 'query', operationId: 'getQueryInfo', input: () => ({}) },
+  {
+    service: 'query',
+    operationId: 'getQueryInfo',
+    input: () => ({}),
+    learn: (body, found) => {
+      const capabilities = (body as { capabilities?: unknown } | null)?.capabilities;
+      if (Array.isArray(capabilities)) found.capabilities = capabilities.filter((c): c is string => typeof c === 'string');
+    },
+  },
   {
     service: 'query',
     operationId: 'listPems',
@@ -125,6 +135,16 @@ export const PLAN: readonly Step[] = [
       const tag = found.sentTag ?? found.tag;
       if (!tag) return { skip: 'no tag to read: listTags found none (--write sets one first)' };
       return { pathParams: { ns_b64: encodeTagSegment(tag.namespace), tag_b64: encodeTagSegment(tag.name) } };
+    },
+  },
+  {
+    service: 'query',
+    operationId: 'readLineage',
+    // Ours: asked only of a service whose /info offers it (a real RK is not known to).
+    input: (found) => {
+      if (!found.capabilities?.includes('lineage-reads')) return { skip: "ours: /info does not list 'lineage-reads' in capabilities" };
+      const id = found.pemId ?? found.sentPemId;
+      return id ? { body: json({ ids: [id], walk: { direction: 'upstream', hops: 1 }, limit: 100 }) } : { skip: 'no PEM to start from: listPems found none (--write sends one first)' };
     },
   },
   {

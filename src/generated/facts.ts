@@ -634,6 +634,29 @@ export const query = {
       "query": [],
       "pathParameters": []
     },
+    "readLineage": {
+      "method": "POST",
+      "path": "/lineage_reads",
+      "statuses": [
+        200,
+        400,
+        401,
+        403,
+        422,
+        429
+      ],
+      "reply": "known",
+      "response": {
+        "type": "object",
+        "required": [
+          "pems",
+          "read",
+          "capped"
+        ]
+      },
+      "query": [],
+      "pathParameters": []
+    },
     "verifyArtifactConnections": {
       "method": "POST",
       "path": "/verify_artifact_connections",
@@ -762,6 +785,37 @@ export const query = {
     "QueryInfo": [
       "version",
       "auth_required"
+    ],
+    "LineageTagKey": [
+      "NamespaceID",
+      "Tag"
+    ],
+    "LineageReadRequest": [
+      "limit"
+    ],
+    "LineagePem": [
+      "ID",
+      "Type",
+      "Predecessor",
+      "Emitter",
+      "TimestampClient",
+      "TimestampReceived",
+      "Tag",
+      "TagNamespace",
+      "UsesArtifacts",
+      "ProducesArtifacts"
+    ],
+    "LineageReadKeys": [
+      "ids",
+      "producers",
+      "users",
+      "children",
+      "tags"
+    ],
+    "LineageReads": [
+      "pems",
+      "read",
+      "capped"
     ],
     "GraphQuery": [
       "query",

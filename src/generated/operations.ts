@@ -674,6 +674,53 @@ export const queryOperations = {
     "reply": "known",
     "known": null
   },
+  "readLineage": {
+    "method": "POST",
+    "path": "/lineage_reads",
+    "parameters": [
+      {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": false,
+        "type": "string"
+      },
+      {
+        "name": "X-RK-Attempt",
+        "in": "header",
+        "required": false,
+        "type": "integer"
+      }
+    ],
+    "body": {
+      "required": true,
+      "media": [
+        "application/json"
+      ]
+    },
+    "success": [
+      200
+    ],
+    "statuses": [
+      200,
+      400,
+      401,
+      403,
+      422,
+      429
+    ],
+    "media": [
+      "application/json"
+    ],
+    "reply": "known",
+    "known": {
+      "type": "object",
+      "required": [
+        "pems",
+        "read",
+        "capped"
+      ]
+    }
+  },
   "verifyArtifactConnections": {
     "method": "POST",
     "path": "/verify_artifact_connections",

@@ -214,6 +214,38 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/lineage_reads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Read what a lineage walk needs, in one request
+         * @description Ours (the local RK; a real RK is not known to have it, and `/info` lists
+         *     `lineage-reads` in `capabilities` where it is there). Reads, in one request, the PEMs a
+         *     lineage question needs: by ID, the producers or users of artifacts (by Name), the PEMs
+         *     that follow a PEM, the carriers of a tag; and, with `walk`, goes on from the PEMs those
+         *     reads found for up to `walk.hops` hops (upstream: each PEM's Predecessor and the
+         *     producers of what it uses; downstream: the PEMs that follow it and the users and
+         *     producers of what it produces), reading each hop's needs the same way.
+         *
+         *     The reply says exactly what it read: every key in `read` was read in full (up to
+         *     `limit` PEMs; a key in `capped` had more, and only the first `limit` by arrival order
+         *     are in the reply), so a client may treat those reads as done. Which PEMs the walk goes on
+         *     from is the server's guess at the answer (the client decides the answer itself);
+         *     `budgetMs` and `maxPems` end the walk early, never a read half done.
+         */
+        post: operations["readLineage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/verify_artifact_connections": {
         parameters: {
             query?: never;
@@ -417,6 +449,116 @@ export type components = {
         QueryInfo: {
             version: string;
             auth_required: boolean;
+            /** @description Ours (a real RK is not known to send it; a client never requires it): the ours-only reads this service has, e.g. `lineage-reads` for `POST /lineage_reads`. */
+            capabilities?: string[];
+        };
+        /** @description A tag, named as `/tags` names it. */
+        LineageTagKey: {
+            NamespaceID: string;
+            Tag: string;
+        };
+        /**
+         * @description What to read. Every list is optional; `limit` caps each read.
+         * @example {
+         *       "ids": [
+         *         "0192f3a4b5c67d8e9f0a1b2c3d4e5f60"
+         *       ],
+         *       "walk": {
+         *         "direction": "upstream",
+         *         "hops": 20
+         *       },
+         *       "limit": 5000
+         *     }
+         */
+        LineageReadRequest: {
+            /** @description PEMs by ID. */
+            ids?: components["schemas"]["HexId"][];
+            /** @description Artifact Names whose producers to read. */
+            producers?: string[];
+            /** @description Artifact Names whose users to read. */
+            users?: string[];
+            /** @description PEM IDs whose followers (the PEMs naming them as Predecessor) to read. */
+            children?: components["schemas"]["HexId"][];
+            /** @description Tags whose carriers (the PEMs sent with them) to read. */
+            tags?: components["schemas"]["LineageTagKey"][];
+            /** @description Go on from the PEMs read above, hop by hop, reading what each hop needs. */
+            walk?: {
+                /** @enum {string} */
+                direction: "upstream" | "downstream";
+                hops: number;
+            };
+            /** @description The most PEMs one read may bring (the client's hop cap). */
+            limit: number;
+            /** @description The walk stops reading new hops once the reply holds this many PEMs (default 50 000). */
+            maxPems?: number;
+            /** @description The walk stops reading new hops after this many milliseconds. */
+            budgetMs?: number;
+        };
+        /** @description A stored PEM as a lineage walk needs it (its Properties left out). */
+        LineagePem: {
+            ID: components["schemas"]["HexId"];
+            Type: string;
+            Predecessor: components["schemas"]["HexId"] | null;
+            Emitter: string;
+            TimestampClient: components["schemas"]["ClientTimestamp"];
+            TimestampReceived: components["schemas"]["ClientTimestamp"];
+            Tag: string;
+            TagNamespace: string;
+            UsesArtifacts: string[];
+            ProducesArtifacts: string[];
+        };
+        LineageReadKeys: {
+            ids: components["schemas"]["HexId"][];
+            producers: string[];
+            users: string[];
+            children: components["schemas"]["HexId"][];
+            tags: components["schemas"]["LineageTagKey"][];
+        };
+        /**
+         * @description The PEMs read (each once), the keys read in full (`ids`: looked up, so an ID listed there and absent from `pems` is not stored) and the keys that had more than `limit` PEMs.
+         * @example {
+         *       "pems": [
+         *         {
+         *           "ID": "0192f3a4b5c67d8e9f0a1b2c3d4e5f60",
+         *           "Type": "train",
+         *           "Predecessor": null,
+         *           "Emitter": "trainer",
+         *           "TimestampClient": "2026-11-27 22:06:41",
+         *           "TimestampReceived": "2026-11-27 22:06:42",
+         *           "Tag": "latest",
+         *           "TagNamespace": "trainer",
+         *           "UsesArtifacts": [
+         *             "dataset-a"
+         *           ],
+         *           "ProducesArtifacts": [
+         *             "model-a"
+         *           ]
+         *         }
+         *       ],
+         *       "read": {
+         *         "ids": [
+         *           "0192f3a4b5c67d8e9f0a1b2c3d4e5f60"
+         *         ],
+         *         "producers": [
+         *           "dataset-a"
+         *         ],
+         *         "users": [],
+         *         "children": [],
+         *         "tags": []
+         *       },
+         *       "capped": {
+         *         "ids": [],
+         *         "producers": [],
+         *         "users": [],
+         *         "children": [],
+         *         "tags": []
+         *       }
+         *     }
+         */
+        LineageReads: {
+            pems: components["schemas"]["LineagePem"][];
+            read: components["schemas"]["LineageReadKeys"];
+            capped: components["schemas"]["LineageReadKeys"];
         };
         /**
          * @example {
@@ -778,6 +920,11 @@ export type Message = components['schemas']['Message'];
 export type Error = components['schemas']['Error'];
 export type ErrorText = components['schemas']['ErrorText'];
 export type QueryInfo = components['schemas']['QueryInfo'];
+export type LineageTagKey = components['schemas']['LineageTagKey'];
+export type LineageReadRequest = components['schemas']['LineageReadRequest'];
+export type LineagePem = components['schemas']['LineagePem'];
+export type LineageReadKeys = components['schemas']['LineageReadKeys'];
+export type LineageReads = components['schemas']['LineageReads'];
 export type GraphQuery = components['schemas']['GraphQuery'];
 export type ReportStarted = components['schemas']['ReportStarted'];
 export type Report = components['schemas']['Report'];
@@ -1310,6 +1457,59 @@ export interface operations {
                 };
                 content: {
                     "text/plain": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    readLineage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The same value on every attempt of one logical call (for a PEM, its ID), so a retry after a timeout or a reset is recognised as the same request.
+                 * @example 0192f3a4b5c67d8e9f0a1b2c3d4e5f60
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /**
+                 * @description Which attempt of the call this is, from 1; for diagnosis only.
+                 * @example 1
+                 */
+                "X-RK-Attempt"?: components["parameters"]["Attempt"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "ids": [
+                 *         "0192f3a4b5c67d8e9f0a1b2c3d4e5f60"
+                 *       ],
+                 *       "walk": {
+                 *         "direction": "upstream",
+                 *         "hops": 20
+                 *       },
+                 *       "limit": 5000
+                 *     }
+                 */
+                "application/json": components["schemas"]["LineageReadRequest"];
+            };
+        };
+        responses: {
+            /** @description Ours: the PEMs read and what was read in full. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LineageReads"];
                 };
             };
             400: components["responses"]["BadRequest"];

@@ -760,6 +760,12 @@ export const queryResponses = {
        },
        "auth_required": {
         "type": "boolean"
+       },
+       "capabilities": {
+        "type": "array",
+        "items": {
+         "type": "string"
+        }
        }
       }
      }
@@ -2730,6 +2736,418 @@ export const queryResponses = {
     "content": {
      "text/plain": {
       "type": "string"
+     }
+    },
+    "headers": {}
+   },
+   "400": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "required": [
+       "message",
+       "code"
+      ],
+      "properties": {
+       "message": {
+        "type": "string"
+       },
+       "code": {
+        "type": "string",
+        "enum": [
+         "malformed_request",
+         "invalid_request",
+         "unauthorized",
+         "forbidden",
+         "not_found",
+         "conflict",
+         "pem_too_large"
+        ]
+       },
+       "field": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string",
+      "minLength": 1
+     }
+    },
+    "headers": {}
+   },
+   "401": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "required": [
+       "message",
+       "code"
+      ],
+      "properties": {
+       "message": {
+        "type": "string"
+       },
+       "code": {
+        "type": "string",
+        "enum": [
+         "malformed_request",
+         "invalid_request",
+         "unauthorized",
+         "forbidden",
+         "not_found",
+         "conflict",
+         "pem_too_large"
+        ]
+       },
+       "field": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string",
+      "minLength": 1
+     }
+    },
+    "headers": {}
+   },
+   "403": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "required": [
+       "message",
+       "code"
+      ],
+      "properties": {
+       "message": {
+        "type": "string"
+       },
+       "code": {
+        "type": "string",
+        "enum": [
+         "malformed_request",
+         "invalid_request",
+         "unauthorized",
+         "forbidden",
+         "not_found",
+         "conflict",
+         "pem_too_large"
+        ]
+       },
+       "field": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string",
+      "minLength": 1
+     }
+    },
+    "headers": {}
+   },
+   "422": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "required": [
+       "message",
+       "code"
+      ],
+      "properties": {
+       "message": {
+        "type": "string"
+       },
+       "code": {
+        "type": "string",
+        "enum": [
+         "malformed_request",
+         "invalid_request",
+         "unauthorized",
+         "forbidden",
+         "not_found",
+         "conflict",
+         "pem_too_large"
+        ]
+       },
+       "field": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string",
+      "minLength": 1
+     }
+    },
+    "headers": {}
+   },
+   "429": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
+   },
+   "5XX": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "properties": {
+       "message": {
+        "type": "string"
+       }
+      }
+     },
+     "text/plain": {
+      "type": "string"
+     },
+     "text/html": {
+      "type": "string"
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
+   }
+  }
+ },
+ "readLineage": {
+  "method": "POST",
+  "path": "/lineage_reads",
+  "credential": "required",
+  "request": {
+   "contentType": "application/json",
+   "example": {
+    "ids": [
+     "0192f3a4b5c67d8e9f0a1b2c3d4e5f60"
+    ],
+    "walk": {
+     "direction": "upstream",
+     "hops": 20
+    },
+    "limit": 5000
+   }
+  },
+  "responses": {
+   "200": {
+    "content": {
+     "application/json": {
+      "type": "object",
+      "required": [
+       "pems",
+       "read",
+       "capped"
+      ],
+      "properties": {
+       "pems": {
+        "type": "array",
+        "items": {
+         "type": "object",
+         "required": [
+          "ID",
+          "Type",
+          "Predecessor",
+          "Emitter",
+          "TimestampClient",
+          "TimestampReceived",
+          "Tag",
+          "TagNamespace",
+          "UsesArtifacts",
+          "ProducesArtifacts"
+         ],
+         "properties": {
+          "ID": {
+           "type": "string",
+           "pattern": "^[0-9a-f]{32}$"
+          },
+          "Type": {
+           "type": "string"
+          },
+          "Predecessor": {
+           "oneOf": [
+            {
+             "type": "string",
+             "pattern": "^[0-9a-f]{32}$"
+            },
+            {
+             "type": "null"
+            }
+           ]
+          },
+          "Emitter": {
+           "type": "string"
+          },
+          "TimestampClient": {
+           "type": "string",
+           "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
+          },
+          "TimestampReceived": {
+           "type": "string",
+           "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
+          },
+          "Tag": {
+           "type": "string"
+          },
+          "TagNamespace": {
+           "type": "string"
+          },
+          "UsesArtifacts": {
+           "type": "array",
+           "items": {
+            "type": "string"
+           }
+          },
+          "ProducesArtifacts": {
+           "type": "array",
+           "items": {
+            "type": "string"
+           }
+          }
+         }
+        }
+       },
+       "read": {
+        "type": "object",
+        "required": [
+         "ids",
+         "producers",
+         "users",
+         "children",
+         "tags"
+        ],
+        "properties": {
+         "ids": {
+          "type": "array",
+          "items": {
+           "type": "string",
+           "pattern": "^[0-9a-f]{32}$"
+          }
+         },
+         "producers": {
+          "type": "array",
+          "items": {
+           "type": "string"
+          }
+         },
+         "users": {
+          "type": "array",
+          "items": {
+           "type": "string"
+          }
+         },
+         "children": {
+          "type": "array",
+          "items": {
+           "type": "string",
+           "pattern": "^[0-9a-f]{32}$"
+          }
+         },
+         "tags": {
+          "type": "array",
+          "items": {
+           "type": "object",
+           "required": [
+            "NamespaceID",
+            "Tag"
+           ],
+           "additionalProperties": false,
+           "properties": {
+            "NamespaceID": {
+             "type": "string"
+            },
+            "Tag": {
+             "type": "string"
+            }
+           }
+          }
+         }
+        }
+       },
+       "capped": {
+        "type": "object",
+        "required": [
+         "ids",
+         "producers",
+         "users",
+         "children",
+         "tags"
+        ],
+        "properties": {
+         "ids": {
+          "type": "array",
+          "items": {
+           "type": "string",
+           "pattern": "^[0-9a-f]{32}$"
+          }
+         },
+         "producers": {
+          "type": "array",
+          "items": {
+           "type": "string"
+          }
+         },
+         "users": {
+          "type": "array",
+          "items": {
+           "type": "string"
+          }
+         },
+         "children": {
+          "type": "array",
+          "items": {
+           "type": "string",
+           "pattern": "^[0-9a-f]{32}$"
+          }
+         },
+         "tags": {
+          "type": "array",
+          "items": {
+           "type": "object",
+           "required": [
+            "NamespaceID",
+            "Tag"
+           ],
+           "additionalProperties": false,
+           "properties": {
+            "NamespaceID": {
+             "type": "string"
+            },
+            "Tag": {
+             "type": "string"
+            }
+           }
+          }
+         }
+        }
+       }
+      }
      }
     },
     "headers": {}

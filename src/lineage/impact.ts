@@ -55,21 +55,35 @@ export function findImpact(index: LineageIndex, source: LineageStart, options: I
   if (options === null || typeof options !== 'object') throw new RKInvalidInputError(OPERATION, 'options', 'must be an object like { tagged: true }');
   const at = options.at === undefined ? Infinity : toSeconds(OPERATION, 'at', options.at);
   const tagged = options.tagged ?? true;
-  const heads = new Map<string, Array<{ namespace: string; tag: string }>>();
-  for (const [namespace, tag] of index.tagKeys()) {
-    const slot = resolveTagSlot(index, namespace, tag, at);
-    if (slot < 0) continue;
-    const key = pemKey(index.idOf(slot));
-    const list = heads.get(key) ?? [];
-    list.push({ namespace, tag });
-    heads.set(key, list);
-  }
   const walk = walkDownstream(index, startAt(source, options.at), {
     maxHops: options.maxHops ?? 50,
     maxNodes: options.maxNodes ?? 100_000,
     ...(options.via ? { via: options.via } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
+  // Only a tag that could point at a reached PEM is resolved: one the PEM carried, or a known move
+  // naming it (a tag points only at a carrier or at a move's PEM). The same heads as resolving
+  // every tag, without reading the history of tags that never reach the walk (the server engine
+  // would fetch each one's carriers).
+  const reached = new Set<string>();
+  const candidateTags = new Set<string>();
+  for (const node of walk.nodes) {
+    if (node.kind !== 'pem' || node.key === walk.start) continue;
+    reached.add(node.id);
+    const pem = index.pem(node.id);
+    if (pem && pem.tag !== '' && pem.tagNamespace !== '') candidateTags.add(`${pem.tagNamespace}\u0000${pem.tag}`);
+  }
+  for (const move of index.allKnownTagMoves()) if (reached.has(move.pem)) candidateTags.add(`${move.namespace}\u0000${move.tag}`);
+  const heads = new Map<string, Array<{ namespace: string; tag: string }>>();
+  for (const key of candidateTags) {
+    const [namespace, tag] = key.split('\u0000') as [string, string];
+    const slot = resolveTagSlot(index, namespace, tag, at);
+    if (slot < 0) continue;
+    const head = pemKey(index.idOf(slot));
+    const list = heads.get(head) ?? [];
+    list.push({ namespace, tag });
+    heads.set(head, list);
+  }
   // The first edge into a node is the one the breadth-first walk reached it by.
   const parent = new Map<string, string>();
   for (const edge of walk.edges) if (!parent.has(edge.to) && edge.to !== walk.start) parent.set(edge.to, edge.from);

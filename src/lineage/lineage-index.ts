@@ -340,6 +340,10 @@ export class LineageIndex {
     for (const move of this.#knownMoves) keys.add(`${move.namespace}\u0000${move.tag}`);
     return [...keys].map((key) => key.split('\u0000') as [string, string]);
   }
+  /** Every tag move known beside the PEMs (all tags). Do not modify. */
+  allKnownTagMoves(): readonly KnownTagMove[] {
+    return this.#knownMoves;
+  }
   /** Moves of the tag known beside the PEMs: read from `/tags` or recorded after setTag. */
   knownTagMoves(namespace: string, tag: string): KnownTagMove[] {
     return this.#knownMoves.filter((move) => move.namespace === namespace && move.tag === tag);

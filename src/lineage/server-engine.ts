@@ -1,4 +1,4 @@
-import { asFailure, RKError, RKInvalidInputError, RKNotFoundError, RKRejectedError, type CallOptions, type GraphRow, type PemFilters, type Result, type StoredPem } from '../public.js';
+import { asFailure, RKError, RKInvalidInputError, RKNotFoundError, RKRejectedError, type CallOptions, type GraphRow, type PemFilters, type QueryInfo, type Result, type StoredPem } from '../public.js';
 import { diffLineage } from './diff.js';
 import type { EngineLimits, LineageEngine } from './engine.js';
 import { explainLineage } from './explain.js';
@@ -6,6 +6,7 @@ import { findImpact } from './impact.js';
 import { LineageIndex, type LineagePemInput } from './lineage-index.js';
 import { LineageLoader, type LineageSource } from './loader.js';
 import { findPaths } from './paths.js';
+import { type LineageReadRequest, type LineageReads, readsBody, readsFor } from './server-reads.js';
 import type { LineageRoles } from './roles.js';
 import { stateAt } from './state.js';
 import { resolveTag } from './tags.js';
@@ -21,6 +22,12 @@ import { resumeWalk, walkDownstream, walkUpstream, type Truncation } from './wal
  * (answer with what was fetched, `partial`) and `hopCap` (the most PEMs one artifact's producers,
  * users or one PEM's followers may bring; more is cut and the answer is `partial`).
  *
+ * On a service whose `/info` lists the `lineage-reads` capability (ours: the local RK), a round is
+ * one `POST /lineage_reads` carrying every need at once, and the first also asks the service to
+ * walk on from the start for the question's hops, reading what each hop will need: most answers
+ * then take one request. The reply says which reads were done in full, and only those are marked
+ * fetched, so the answer is still decided here, by the memory engine's code.
+ *
  * Reads used: `/pems` by `ID`, `Predecessor`, `Tag` + `TagNamespace` (RK is known to have these
  * filters), `/tags`, and the PEMs by artifact: `/pems` `UsesArtifact` / `ProducesArtifact` where
  * the service has them (the local RK), otherwise Cypher over `/query` when `CALL db.labels()` and
@@ -32,6 +39,10 @@ import { resumeWalk, walkDownstream, walkUpstream, type Truncation } from './wal
 export interface ServerLineageSource extends LineageSource {
   /** Cypher over `/query`: used only for the graph labels and relationships it has probed, read-only. */
   queryGraph?(query: string, type?: 'r' | 'rw', call?: CallOptions): Promise<Result<GraphRow[]>>;
+  /** The service's `/info`: its `capabilities` (ours) say whether `readLineage` is there. */
+  getInfo?(call?: CallOptions): Promise<Result<QueryInfo>>;
+  /** RKQuery's typed call by operationId: `readLineage` (`POST /lineage_reads`, ours). */
+  call?(operationId: 'readLineage', input: { body: LineageReadRequest }, call?: CallOptions): Promise<Result<LineageReads>>;
 }
 
 /** Settings of the server engine. */
@@ -41,11 +52,18 @@ export interface ServerEngineOptions extends EngineLimits {
   concurrency?: number;
   /** Options for every Query call. */
   call?: CallOptions;
+  /** Use `POST /lineage_reads` when `/info` offers it (default true); false keeps to the REST reads a real RK has. */
+  lineageReads?: boolean;
+  /** Milliseconds now, for the time budget (tests drive it; default Date.now). */
+  clock?: () => number;
 }
 
-type Needs = { ids: Set<string>; producers: Set<string>; users: Set<string>; children: Set<string>; tags: Set<string> };
+/** Which way a question walks, and how far: what the service may read ahead for it. */
+type WalkHint = { direction: 'upstream' | 'downstream'; hops: number } | undefined;
 
-const newNeeds = (): Needs => ({ ids: new Set(), producers: new Set(), users: new Set(), children: new Set(), tags: new Set() });
+type Needs = { ids: Set<string>; producers: Set<string>; users: Set<string>; children: Set<string>; tags: Set<string>; currentTags: boolean };
+
+const newNeeds = (): Needs => ({ ids: new Set(), producers: new Set(), users: new Set(), children: new Set(), tags: new Set(), currentTags: false });
 
 /** A LineageIndex that notes each read of something not fetched yet. */
 class ScratchIndex extends LineageIndex {
@@ -55,6 +73,9 @@ class ScratchIndex extends LineageIndex {
   readonly childrenFetched = new Set<string>();
   readonly tagsFetched = new Set<string>();
   needs: Needs = newNeeds();
+  /** Whether `/tags` may be read (the source has getTags) and has been. */
+  tagsReadable = false;
+  currentTagsFetched = false;
 
   override has(id: string): boolean {
     if (!this.fetchedIds.has(id)) this.needs.ids.add(id);
@@ -97,6 +118,26 @@ class ScratchIndex extends LineageIndex {
     if (!this.tagsFetched.has(key)) this.needs.tags.add(key);
     return super.tagCarriers(namespace, tag);
   }
+  // `/tags` is read only by a question that looks at tag moves (an explain from a PEM does not).
+  override get tagsRead(): boolean {
+    this.#noteCurrentTags();
+    return super.tagsRead;
+  }
+  override tagKeys(): Array<[string, string]> {
+    this.#noteCurrentTags();
+    return super.tagKeys();
+  }
+  override allKnownTagMoves() {
+    this.#noteCurrentTags();
+    return super.allKnownTagMoves();
+  }
+  override knownTagMoves(namespace: string, tag: string) {
+    this.#noteCurrentTags();
+    return super.knownTagMoves(namespace, tag);
+  }
+  #noteCurrentTags(): void {
+    if (this.tagsReadable && !this.currentTagsFetched) this.needs.currentTags = true;
+  }
   takeNeeds(): Needs {
     const needs = this.needs;
     this.needs = newNeeds();
@@ -104,15 +145,16 @@ class ScratchIndex extends LineageIndex {
   }
 }
 
-const isEmpty = (needs: Needs) => !needs.ids.size && !needs.producers.size && !needs.users.size && !needs.children.size && !needs.tags.size;
+const isEmpty = (needs: Needs) => !needs.ids.size && !needs.producers.size && !needs.users.size && !needs.children.size && !needs.tags.size && !needs.currentTags;
 
 type ArtifactReads = 'filters' | 'cypher' | 'none';
 
 export class ServerEngine implements LineageEngine {
   readonly kind = 'server' as const;
   #artifactReads: ArtifactReads | null = null;
-  /** Rounds and requests of the last answer (for the benchmark and the CLI's --verbose). */
-  lastAnswer = { rounds: 0, requests: 0, pems: 0 };
+  #lineageReads: boolean | null = null;
+  /** Rounds and requests of the last answer, and whether `/lineage_reads` served it (for the benchmark and the CLI's --verbose). */
+  lastAnswer = { rounds: 0, requests: 0, pems: 0, lineageReads: false };
 
   private constructor(
     private readonly source: ServerLineageSource,
@@ -126,18 +168,21 @@ export class ServerEngine implements LineageEngine {
     for (const [name, value, min] of [['timeBudgetMs', options.timeBudgetMs, 1], ['hopCap', options.hopCap, 1], ['concurrency', options.concurrency, 1]] as const) {
       if (value !== undefined && !(Number.isInteger(value) && value >= min)) return { ok: false, error: new RKInvalidInputError(operation, name, `must be a whole number from ${min}, got ${String(value)}`) };
     }
+    if (options.clock !== undefined && typeof options.clock !== 'function') return { ok: false, error: new RKInvalidInputError(operation, 'clock', 'must be a function returning milliseconds') };
     return { ok: true, value: new ServerEngine(source, { ...options, timeBudgetMs: options.timeBudgetMs ?? 10_000, hopCap: options.hopCap ?? 5_000, concurrency: options.concurrency ?? 16 }) };
   }
 
-  upstream: LineageEngine['upstream'] = (start, options = {}) => this.#ask('Walking upstream', options, (index) => walkUpstream(index, start, options));
-  downstream: LineageEngine['downstream'] = (start, options = {}) => this.#ask('Walking downstream', options, (index) => walkDownstream(index, start, options));
+  upstream: LineageEngine['upstream'] = (start, options = {}) => this.#ask('Walking upstream', options, (index) => walkUpstream(index, start, options), walkHint('upstream', options.maxHops, DEFAULT_HOPS));
+  downstream: LineageEngine['downstream'] = (start, options = {}) => this.#ask('Walking downstream', options, (index) => walkDownstream(index, start, options), walkHint('downstream', options.maxHops, DEFAULT_HOPS));
   resume: LineageEngine['resume'] = (cursor, options = {}) => this.#ask('Resuming walk', options, (index) => resumeWalk(index, cursor, options));
   explain: LineageEngine['explain'] = (target, options = {}) =>
-    this.#ask('Explaining lineage', options, (index) => explainLineage(index, target, this.options.roles && !options.roles ? { ...options, roles: this.options.roles } : options));
+    this.#ask('Explaining lineage', options, (index) => explainLineage(index, target, this.options.roles && !options.roles ? { ...options, roles: this.options.roles } : options), walkHint('upstream', options.maxHops, DEFAULT_HOPS));
   resolveTag: LineageEngine['resolveTag'] = (namespace, tag, options) => this.#ask('Resolving tag', {}, (index) => resolveTag(index, namespace, tag, options));
   diffLineage: LineageEngine['diffLineage'] = (a, b, options = {}) => this.#ask('Comparing lineage', options, (index) => diffLineage(index, a, b, options));
-  paths: LineageEngine['paths'] = (a, b, options = {}) => this.#ask('Finding lineage paths', options, (index) => findPaths(index, a, b, options));
-  impact: LineageEngine['impact'] = (source, options = {}) => this.#ask('Finding impact', options, (index) => findImpact(index, source, options));
+  paths: LineageEngine['paths'] = (a, b, options = {}) =>
+    this.#ask('Finding lineage paths', options, (index) => findPaths(index, a, b, options), walkHint('downstream', options?.maxHops, DEFAULT_HOPS));
+  impact: LineageEngine['impact'] = (source, options = {}) =>
+    this.#ask('Finding impact', options, (index) => findImpact(index, source, options), walkHint('downstream', options?.maxHops, IMPACT_HOPS));
 
   /** Every artifact's version at a time needs every artifact: read as the memory engine does, page by page. */
   stateAt: LineageEngine['stateAt'] = async (time, options) => {
@@ -153,16 +198,19 @@ export class ServerEngine implements LineageEngine {
 
   async close(): Promise<void> {}
 
-  async #ask<T>(operation: string, limits: EngineLimits, question: (index: LineageIndex) => T): Promise<Result<T>> {
+  async #ask<T>(operation: string, limits: EngineLimits, question: (index: LineageIndex) => T, walk?: WalkHint): Promise<Result<T>> {
     const budget = limits.timeBudgetMs ?? this.options.timeBudgetMs;
     const hopCap = limits.hopCap ?? this.options.hopCap;
-    const started = Date.now();
+    const now = this.options.clock ?? Date.now;
+    const started = now();
+    const deadline = started + budget;
     const index = new ScratchIndex();
-    const stats = { rounds: 0, requests: 0, pems: 0 };
+    index.tagsReadable = typeof this.source.getTags === 'function';
+    const stats = { rounds: 0, requests: 0, pems: 0, lineageReads: false };
     this.lastAnswer = stats;
     let partial: Truncation['reason'] | null = null;
-    const tags = await this.#readTags(index, stats);
-    if (!tags.ok) return tags;
+    const reads = await this.#lineageReadsOffered(stats);
+    stats.lineageReads = reads;
     for (;;) {
       stats.rounds++;
       let value: T | undefined;
@@ -179,27 +227,68 @@ export class ServerEngine implements LineageEngine {
         return { ok: true, value: partial ? markPartial(value, partial) : value };
       }
       // Past the budget, answer with what is here (once there is an answer: the start is always read).
-      if (value !== undefined && Date.now() - started > budget) {
+      if (value !== undefined && now() > deadline) {
         partial = 'timeBudget';
         continue;
       }
-      const fetched = await this.#fetch(operation, index, needs, hopCap, stats);
+      // The first round is read whole (it holds the start); later ones stop starting reads at the deadline.
+      const until = stats.rounds === 1 ? Infinity : deadline;
+      const fetched = reads
+        ? await this.#fetchInOne(index, needs, hopCap, stats, stats.rounds === 1 ? walk : undefined, deadline - now())
+        : await this.#fetch(operation, index, needs, hopCap, stats, until, now);
       if (!fetched.ok) return fetched;
-      if (fetched.value) partial = 'hopCap';
+      if (fetched.value === 'hopCap' && partial === null) partial = 'hopCap';
+      if (fetched.value === 'timeBudget') partial = 'timeBudget';
     }
   }
 
-  async #readTags(index: ScratchIndex, stats: { requests: number }): Promise<Result<null>> {
-    if (typeof this.source.getTags !== 'function') return { ok: true, value: null };
+  /** Whether `/info` offers `POST /lineage_reads` (asked once per engine; off by option or without getInfo/call). */
+  async #lineageReadsOffered(stats: { requests: number }): Promise<boolean> {
+    if (this.#lineageReads !== null) return this.#lineageReads;
+    if (this.options.lineageReads === false || typeof this.source.getInfo !== 'function' || typeof this.source.call !== 'function') return (this.#lineageReads = false);
     stats.requests++;
-    const tags = await this.source.getTags(this.options.call);
+    const info = await this.source.getInfo(this.options.call);
+    // A service that cannot say is asked the known REST reads (no capability is assumed).
+    const capabilities = info.ok ? (info.value as QueryInfo & { capabilities?: unknown }).capabilities : undefined;
+    return (this.#lineageReads = Array.isArray(capabilities) && capabilities.includes('lineage-reads'));
+  }
+
+  async #readTags(index: ScratchIndex, stats: { requests: number }): Promise<Result<null>> {
+    stats.requests++;
+    const tags = await this.source.getTags!(this.options.call);
     if (!tags.ok) return tags;
     index.setCurrentTags(tags.value);
+    index.currentTagsFetched = true;
     return { ok: true, value: null };
   }
 
-  /** Fetches one round of needs; true when a hop cap cut something. */
-  async #fetch(operation: string, index: ScratchIndex, needs: Needs, hopCap: number, stats: { requests: number }): Promise<Result<boolean>> {
+  /** One round through `POST /lineage_reads`: every need in one request (more only past its list limits). */
+  async #fetchInOne(index: ScratchIndex, needs: Needs, hopCap: number, stats: { requests: number }, walk: WalkHint, budgetMs: number): Promise<Result<RoundCut>> {
+    const tags = needs.currentTags ? this.#readTags(index, stats) : Promise.resolve({ ok: true, value: null } as Result<null>);
+    let cut: RoundCut = null;
+    for (const body of readsBody(needs, hopCap, walk, Math.max(1, Math.floor(budgetMs)))) {
+      stats.requests++;
+      const reply = await this.source.call!('readLineage', { body }, this.options.call);
+      if (!reply.ok) return reply;
+      const done = readsFor(reply.value);
+      for (const pem of reply.value.pems) {
+        index.fetchedIds.add(pem.ID);
+        index.add(pem);
+      }
+      for (const id of done.ids) index.fetchedIds.add(id);
+      for (const name of done.producers) index.producersFetched.add(name);
+      for (const name of done.users) index.usersFetched.add(name);
+      for (const id of done.children) index.childrenFetched.add(id);
+      for (const key of done.tags) index.tagsFetched.add(key);
+      if (done.capped) cut = 'hopCap';
+    }
+    const read = await tags;
+    if (!read.ok) return read;
+    return { ok: true, value: cut };
+  }
+
+  /** Fetches one round of needs through the known REST reads, starting none after `until`; what cut it, if anything. */
+  async #fetch(operation: string, index: ScratchIndex, needs: Needs, hopCap: number, stats: { requests: number }, until: number, now: () => number): Promise<Result<RoundCut>> {
     let capped = false;
     const add = (pems: StoredPem[]) => {
       for (const pem of pems) {
@@ -239,6 +328,10 @@ export class ServerEngine implements LineageEngine {
       const [namespace, tag] = key.split('\u0000') as [string, string];
       list({ Tag: tag, TagNamespace: namespace }, () => index.tagsFetched.add(key));
     }
+    if (needs.currentTags) tasks.push(async () => {
+      const read = await this.#readTags(index, stats);
+      return read.ok ? null : read.error;
+    });
     const byArtifact = [...[...needs.producers].map((name) => ['produces', name] as const), ...[...needs.users].map((name) => ['uses', name] as const)];
     if (byArtifact.length) {
       const reads = await this.#artifactReadsOf(operation, byArtifact[0]![1], stats);
@@ -258,9 +351,9 @@ export class ServerEngine implements LineageEngine {
         }
       }
     }
-    const error = await runAll(tasks, this.options.concurrency);
-    if (error) return { ok: false, error: asFailure(error) };
-    return { ok: true, value: capped };
+    const ran = await runAll(tasks, this.options.concurrency, () => now() > until);
+    if (ran.error) return { ok: false, error: asFailure(ran.error) };
+    return { ok: true, value: ran.stopped ? 'timeBudget' : capped ? 'hopCap' : null };
   }
 
   /** Every page of a filtered listing, up to hopCap PEMs. */
@@ -332,17 +425,34 @@ function asError(operation: string, cause: unknown): RKError {
   return new RKInvalidInputError(operation, 'question', cause instanceof Error ? cause.message : String(cause));
 }
 
-/** Runs the tasks, `concurrency` at a time; the first error, or null. */
-async function runAll(tasks: Array<() => Promise<RKError | null>>, concurrency: number): Promise<RKError | null> {
+/** What ended a round early: a hop cap cut a list, or the time budget stopped starting reads. */
+type RoundCut = 'hopCap' | 'timeBudget' | null;
+
+const DEFAULT_HOPS = 10; // walk.ts's and paths.ts's default maxHops
+const IMPACT_HOPS = 50; // impact.ts's default maxHops
+
+/** The read-ahead for a walk of `maxHops` (capped: the service reads at most 1 000 hops ahead). */
+function walkHint(direction: 'upstream' | 'downstream', maxHops: number | undefined, fallback: number): WalkHint {
+  const hops = maxHops ?? fallback;
+  return typeof hops === 'number' && hops >= 0 ? { direction, hops: Number.isFinite(hops) ? Math.min(Math.floor(hops), 1000) : 1000 } : undefined;
+}
+
+/** Runs the tasks, `concurrency` at a time, starting none once `stop()` says so; the first error, or null. */
+async function runAll(tasks: Array<() => Promise<RKError | null>>, concurrency: number, stop: () => boolean): Promise<{ error: RKError | null; stopped: boolean }> {
   let next = 0;
   let failed: RKError | null = null;
+  let stopped = false;
   const worker = async () => {
     while (next < tasks.length && !failed) {
+      if (stop()) {
+        stopped = true;
+        return;
+      }
       const task = tasks[next++]!;
       const error = await task();
       if (error) failed ??= error;
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, tasks.length) }, worker));
-  return failed;
+  return { error: failed, stopped };
 }

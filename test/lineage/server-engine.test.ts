@@ -107,9 +107,30 @@ describe.each(['rich', 'reference'] as const)('the server engine gives the memor
     return questions;
   }
 
-  it('through the /pems artifact filters', async () => {
+  it('through POST /lineage_reads, which the local RK offers in /info', async () => {
     const engine = ok(ServerEngine.over(query));
     expect(await compareAll(engine)).toBeGreaterThan(20);
+    expect(engine.lastAnswer.lineageReads).toBe(true);
+  });
+
+  it('lineage reads answer a deep explain in a few requests where the REST reads need many', async () => {
+    const reads = ok(ServerEngine.over(query));
+    const rest = ok(ServerEngine.over(query, { lineageReads: false }));
+    for (const history of histories) {
+      const target = history[history.length - 1]!.ID;
+      await same(reads, `explain 20 hops ${target}`, (e) => e.explain(target, { maxHops: 20 }));
+      const withReads = reads.lastAnswer.requests;
+      ok(await rest.explain(target, { maxHops: 20 }));
+      const withRest = rest.lastAnswer.requests;
+      expect(reads.lastAnswer.lineageReads).toBe(true);
+      expect(withReads, `requests with lineage reads (${withReads}) against REST (${withRest})`).toBeLessThanOrEqual(Math.max(3, withRest / 4));
+    }
+  });
+
+  it('through the /pems artifact filters, as against a real RK (lineage reads off)', async () => {
+    const engine = ok(ServerEngine.over(query, { lineageReads: false }));
+    expect(await compareAll(engine)).toBeGreaterThan(20);
+    expect(engine.lastAnswer.lineageReads).toBe(false);
   });
 
   it('through Cypher on a probed graph schema, as against an RK without those filters', async () => {

@@ -36,7 +36,7 @@ describe('the examples in the docs', { timeout: 180_000 }, () => {
         }
       }
     }
-    expect(programs.size).toBe(FACADES.length + 21);
+    expect(programs.size).toBe(FACADES.length + 22);
 
     mkdirSync(path.join(ROOT, '.tmp'), { recursive: true });
     const dir = mkdtempSync(path.join(ROOT, '.tmp', 'doc-examples-'));
