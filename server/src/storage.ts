@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
@@ -105,7 +105,20 @@ class PGliteStorage implements Storage {
     mkdirSync(absolute, { recursive: true });
     // relaxedDurability stays false: every statement outside a transaction is written through to
     // the files before its promise resolves. transaction() below syncs after COMMIT itself.
-    return new PGliteStorage(await PGlite.create(absolute, { relaxedDurability: false, extensions: { pg_trgm } }), `PGlite (${absolute})`);
+    // An empty directory starts as a copy of the pristine cluster kept on disk, when there is one,
+    // instead of running initdb (the same cluster: the dump is taken before any statement).
+    const file = readdirSync(absolute).length === 0 ? pristineFile() : undefined;
+    const dump = file ? await readPristine(file).catch(() => undefined) : undefined;
+    const options = { relaxedDurability: false, extensions: { pg_trgm } };
+    if (dump) {
+      try {
+        return new PGliteStorage(await PGlite.create(absolute, { ...options, loadDataDir: dump }), `PGlite (${absolute})`);
+      } catch {
+        // A bad dump: initdb below, in the directory emptied again of what the failed load left.
+        for (const entry of readdirSync(absolute)) rmSync(path.join(absolute, entry), { recursive: true, force: true });
+      }
+    }
+    return new PGliteStorage(await PGlite.create(absolute, options), `PGlite (${absolute})`);
   }
 
   async query<Row extends object>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
