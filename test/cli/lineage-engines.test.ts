@@ -9,8 +9,9 @@ import { main } from '../../src/cli/main.js';
 
 /**
  * `rk paths`, `rk impact` and `--engine` on the lineage commands, run in-process through
- * `main(argv, io)` against a local RK holding the example pipeline, in both reply modes: the
- * memory, server and replica engines must print the same JSON.
+ * `main(argv, io)` against a local RK holding the example pipeline: the memory, server and replica
+ * engines must print the same JSON. One reply mode: these commands only read, and known replies
+ * are the same in both modes (server/test/reference-requests-suite.ts checks that).
  */
 
 async function rk(argv: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -25,32 +26,16 @@ async function rk(argv: string[], env: Record<string, string>): Promise<{ code: 
   return { code, stdout, stderr };
 }
 
-describe.each(['rich', 'reference'] as const)('rk paths, rk impact and --engine (%s replies)', { timeout: 120_000 }, (mode) => {
+describe('rk paths, rk impact and --engine', { timeout: 120_000 }, () => {
   let local: LocalRK;
   let env: Record<string, string>;
   let pipeline: PipelineOutcome;
   let source: string;
 
   beforeAll(async () => {
-    local = await startLocalRK({ memory: true, ...(mode === 'rich' ? {} : { replies: mode }) });
+    local = await startLocalRK({ memory: true });
     env = { RK_QUERY: local.queryUrl, RK_RECEIVER: local.receiverUrl, RK_GRAPH_BUILDER: local.graphBuilderUrl };
-    if (mode === 'rich') pipeline = await runPipeline({ urls: local, print: () => {} });
-    else {
-      // The pipeline needs rich acks: run it on a rich RK and copy its PEMs here over plain HTTP.
-      const rich = await startLocalRK({ memory: true });
-      try {
-        pipeline = await runPipeline({ urls: rich, print: () => {} });
-        const stored = (await (await fetch(`${rich.queryUrl}/pems`)).json()) as Array<Record<string, unknown> & { UsesArtifacts: string[]; ProducesArtifacts: string[] }>;
-        const artifact = (Name: string) => ({ Name, Properties: {}, CreatedAt: null });
-        for (const { TimestampReceived: _received, ...pem } of stored) {
-          const wire = { ...pem, Version: '2.0.0', UsesArtifacts: pem.UsesArtifacts.map(artifact), ProducesArtifacts: pem.ProducesArtifacts.map(artifact) };
-          const sent = await fetch(`${local.receiverUrl}/pem`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(wire) });
-          expect(sent.ok).toBe(true);
-        }
-      } finally {
-        await rich.stop();
-      }
-    }
+    pipeline = await runPipeline({ urls: local, print: () => {} });
     source = pipeline.explanation.sources.find((s) => s.reason === 'no-producer')!.name;
   }, 120_000);
 
