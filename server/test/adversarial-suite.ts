@@ -7,7 +7,7 @@ import { b64, hexId, makePem, startHarness, type Harness } from './helpers/harne
  * Hostile input over raw HTTP: bad bodies, long and odd strings, NUL, filters, base64 segments,
  * Cypher, cross-site requests and size limits. Every case must be a 4xx that names the field,
  * stores nothing and leaves the server serving; every answer is checked against the specs.
- * Run on PGlite and on PostgreSQL (adversarial.*.test.ts).
+ * Run on PGlite and on PostgreSQL (pglite.test.ts, postgres.test.ts).
  */
 export function defineAdversarialSuite(storage: string, options: () => Promise<LocalRKOptions> | LocalRKOptions): void {
   describe(`hostile input on ${storage}`, { timeout: 60_000 }, () => {

@@ -8,14 +8,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalRK, type LocalRK } from '../../server/src/index.js';
 import { RKClient, RKQuery } from '../../src/index.js';
 import { startOpenLineageBridge, type OpenLineageBridge } from '../../src/bridges/openlineage-bridge.js';
-import { buildRk, cleanEnv, runRk } from '../cli/helpers.js';
+import { buildRk, cleanEnv, rkInProcess } from '../cli/helpers.js';
 
 /**
  * The OpenLineage bridge end to end: events posted as the OpenLineage http transport posts them
  * (one JSON event to /api/v1/lineage, an array to /api/v1/lineage/batch, gzip when the transport's
  * `compression: gzip` is set) reach a local Record Keeper through the outbox, and `rk explain`
  * answers over them. Then `rk import openlineage`, `rk export --format openlineage` and
- * `rk bridge openlineage` as commands, and `rk mcp` over stdio on the same Record Keeper.
+ * `rk bridge openlineage` as commands, and `rk mcp` over stdio on the same Record Keeper. The
+ * commands run in this process (`main(argv, io)`); `rk bridge openlineage` (SIGTERM) and `rk mcp`
+ * (stdout holds only the protocol) run as processes, since the process is the point there.
  */
 mkdirSync(join(process.cwd(), '.tmp'), { recursive: true });
 const tmp = mkdtempSync(join(process.cwd(), '.tmp', 'ol-bridge-'));
@@ -108,13 +110,13 @@ describe('the OpenLineage bridge against a local Record Keeper', { timeout: 60_0
   });
 
   it('rk explain answers over the bridged events', async () => {
-    const outcome = await runRk(main, ['explain', 'postgres://warehouse:5432/shop.public.churn_scores', '--json'], { env });
+    const outcome = await rkInProcess(['explain', 'postgres://warehouse:5432/shop.public.churn_scores', '--json'], { env });
     expect(outcome.code, outcome.stderr).toBe(0);
     const explanation = JSON.parse(outcome.stdout) as { steps: { type: string; pem: string }[]; sources: { name: string }[] };
     expect(explanation.steps.map((s) => s.type)).toEqual(['load_customers', 'train_churn', 'score_churn']);
     expect(explanation.steps.map((s) => s.pem)).toEqual([RUN_LOAD, RUN_TRAIN, RUN_SCORE].map(pemId));
     expect(explanation.sources.map((s) => s.name)).toEqual(['s3://landing/customers/2026-12-06.parquet']);
-    const byTag = await runRk(main, ['explain', 'spark-prod/score_churn', '--json'], { env });
+    const byTag = await rkInProcess(['explain', 'spark-prod/score_churn', '--json'], { env });
     expect(byTag.code, byTag.stderr).toBe(0);
     expect(JSON.parse(byTag.stdout)).toMatchObject({ target: `pem:${pemId(RUN_SCORE)}` });
   });
@@ -166,19 +168,19 @@ describe('rk import openlineage, rk export --format openlineage and rk bridge op
     const file = join(tmp, 'events.ndjson');
     const other = event('COMPLETE', '0193f0a1-0000-7000-8000-00000000000a', 'report_churn', '2026-12-06T04:00:00Z', [scores], [dataset('s3://reports', 'churn.html')]);
     writeFileSync(file, [loadStart, { ...other, job: { namespace: 'spark-prod' } }, other, loadDone].map((e) => JSON.stringify(e)).join('\n') + '\n');
-    const first = await runRk(main, ['import', 'openlineage', file], { env });
+    const first = await rkInProcess(['import', 'openlineage', file], { env });
     expect(first.code).toBe(1);
     expect(first.stderr).toMatch(/line 2: OpenLineage COMPLETE event of run 0193f0a1-0000-7000-8000-00000000000a: .*job.*needs a namespace and a name/);
     expect(first.stdout).toMatch(/line 3: report_churn PEM 0193f0a100007000800000000000000a \(run .*\): accepted/);
     expect(first.stdout).toMatch(/line 4: load_customers PEM .*: duplicate/);
     expect(first.stderr).toMatch(/4 events: 1 PEM sent, 1 already stored, 1 folded into their run, 0 skipped, 1 refused/);
-    const again = await runRk(main, ['import', 'openlineage', file], { env });
+    const again = await rkInProcess(['import', 'openlineage', file], { env });
     expect(again.stderr).toMatch(/0 PEMs sent, 2 already stored/);
   });
 
   it('exports a walk as NDJSON RunEvents; imported into another Record Keeper, rk explain answers the same', async () => {
     const target = 'postgres://warehouse:5432/shop.public.churn_scores';
-    const exported = await runRk(main, ['export', target, '--format', 'openlineage'], { env });
+    const exported = await rkInProcess(['export', target, '--format', 'openlineage'], { env });
     expect(exported.code, exported.stderr).toBe(0);
     const events = exported.stdout.trim().split('\n').map((line) => JSON.parse(line) as { job: { name: string }; run: { runId: string; facets: Record<string, { properties?: unknown }> } });
     expect(events.map((e) => e.job.name).sort()).toEqual(['load_customers', 'score_churn', 'train_churn']);
@@ -187,10 +189,10 @@ describe('rk import openlineage, rk export --format openlineage and rk bridge op
     const other = await startLocalRK({ memory: true });
     try {
       const otherEnv = { RK_RECEIVER: other.receiverUrl, RK_QUERY: other.queryUrl };
-      const imported = await runRk(main, ['import', 'openlineage', '-'], { env: otherEnv, input: exported.stdout });
+      const imported = await rkInProcess(['import', 'openlineage', '-'], { env: otherEnv, input: exported.stdout });
       expect(imported.code, imported.stderr).toBe(0);
       expect(imported.stderr).toMatch(/3 events: 3 PEMs sent, 0 already stored/);
-      const [here, there] = await Promise.all([runRk(main, ['explain', target, '--json'], { env }), runRk(main, ['explain', target, '--json'], { env: otherEnv })]);
+      const [here, there] = await Promise.all([rkInProcess(['explain', target, '--json'], { env }), rkInProcess(['explain', target, '--json'], { env: otherEnv })]);
       expect(there.code, there.stderr).toBe(0);
       expect(JSON.parse(there.stdout)).toEqual(JSON.parse(here.stdout));
     } finally {
@@ -259,16 +261,16 @@ describe('rk explain --trace', { timeout: 60_000 }, () => {
       });
     expect((await send('7'.repeat(32), 'score_request', '2026-12-06 06:00:00', '00f067aa0ba902b7', ['s3://models/churn/v7'], ['request/42'])).ok).toBe(true);
     expect((await send('8'.repeat(32), 'respond', '2026-12-06 06:00:01', '00f067aa0ba902b8', ['request/42'], ['response/42'])).ok).toBe(true);
-    const outcome = await runRk(main, ['explain', '--trace', traceId, '--json'], { env });
+    const outcome = await rkInProcess(['explain', '--trace', traceId, '--json'], { env });
     expect(outcome.code, outcome.stderr).toBe(0);
     const answer = JSON.parse(outcome.stdout) as { pems: { ID: string }[]; explanation: { target: string; steps: { type: string }[] } };
     expect(answer.pems.map((p) => p.ID)).toEqual(['7'.repeat(32), '8'.repeat(32)]);
     expect(answer.explanation.target).toBe(`pem:${'8'.repeat(32)}`);
     expect(answer.explanation.steps.map((s) => s.type)).toEqual(['load_customers', 'train_churn', 'score_request', 'respond']);
-    const none = await runRk(main, ['explain', '--trace', 'f'.repeat(32)], { env });
+    const none = await rkInProcess(['explain', '--trace', 'f'.repeat(32)], { env });
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/no PEM carries trace f{32}/);
-    const neither = await runRk(main, ['explain'], { env });
+    const neither = await rkInProcess(['explain'], { env });
     expect(neither.code).toBe(2);
     expect(neither.stderr).toMatch(/needs a target .* or --trace <trace-id>/);
   });

@@ -4,9 +4,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildRk, cleanEnv, PEM_ID, runRk } from './helpers.js';
+import { buildRk, cleanEnv, PEM_ID, rkInProcess, runRk } from './helpers.js';
 
-/** `rk --help` and the README agree; every command's --help; `rk local` start, use, stop. */
+/**
+ * `rk --help` and the README agree; every command's --help; `rk local` start, use, stop. What is
+ * about output and exit codes runs in this process (`main(argv, io)`); `rk local` itself (printing
+ * its URLs, SIGTERM) and the launcher run as processes.
+ */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 let main: string;
@@ -22,7 +26,7 @@ function helpCommands(help: string): string[] {
 
 describe('rk --help', { timeout: 60_000 }, () => {
   it("lists every command; the CLI guide's table lists exactly those, and the README's names only those", async () => {
-    const help = await runRk(main, ['--help']);
+    const help = await rkInProcess(['--help']);
     expect(help.code).toBe(0);
     const commands = helpCommands(help.stdout);
     expect(commands.length).toBeGreaterThan(10);
@@ -44,42 +48,42 @@ describe('rk --help', { timeout: 60_000 }, () => {
   });
 
   it('every command has --help with its usage, the output flags and the environment of its settings', async () => {
-    const commands = helpCommands((await runRk(main, ['--help'])).stdout);
+    const commands = helpCommands((await rkInProcess(['--help'])).stdout);
     for (const command of commands) {
-      const outcome = await runRk(main, [...command.split(' '), '--help']);
+      const outcome = await rkInProcess([...command.split(' '), '--help']);
       expect(outcome.code, command).toBe(0);
       expect(outcome.stderr, command).toBe('');
       expect(outcome.stdout.startsWith(`rk ${command}: `), command).toBe(true);
       expect(outcome.stdout, command).toContain(`Usage: rk ${command}`);
       expect(outcome.stdout, command).toContain('--json');
     }
-    const pems = (await runRk(main, ['pems', '--help'])).stdout;
+    const pems = (await rkInProcess(['pems', '--help'])).stdout;
     expect(pems).toMatch(/--query <url>\s+RK_QUERY/);
     expect(pems).toMatch(/--user-auth <token>\s+RK_USER_AUTH/);
     expect(pems).toMatch(/--puc-auth <token>\s+RK_PUC_AUTH/);
-    const send = (await runRk(main, ['send', '--help'])).stdout;
+    const send = (await rkInProcess(['send', '--help'])).stdout;
     expect(send).toMatch(/--receiver <url>\s+RK_RECEIVER/);
     expect(send).toMatch(/--emitter <id>\s+RK_EMITTER/);
-    expect((await runRk(main, ['doctor', '--help'])).stdout).toMatch(/--graph-builder <url>\s+RK_GRAPH_BUILDER/);
-    expect((await runRk(main, ['help', 'tag', 'set'])).stdout).toContain('Usage: rk tag set <ns/name> <pem-id>');
-    expect((await runRk(main, ['outbox', '--help'])).stdout).toContain('rk outbox ls');
+    expect((await rkInProcess(['doctor', '--help'])).stdout).toMatch(/--graph-builder <url>\s+RK_GRAPH_BUILDER/);
+    expect((await rkInProcess(['help', 'tag', 'set'])).stdout).toContain('Usage: rk tag set <ns/name> <pem-id>');
+    expect((await rkInProcess(['outbox', '--help'])).stdout).toContain('rk outbox ls');
   });
 
   it('usage errors exit 2 with the usage on stderr', async () => {
-    const bare = await runRk(main, []);
+    const bare = await rkInProcess([]);
     expect(bare.code).toBe(2);
     expect(bare.stdout).toContain('Commands:');
-    const unknown = await runRk(main, ['frobnicate']);
+    const unknown = await rkInProcess(['frobnicate']);
     expect(unknown).toMatchObject({ code: 2, stdout: '' });
     expect(unknown.stderr).toContain('rk: error: unknown command "frobnicate"');
     expect(unknown.stderr).toContain('rk --help lists the commands');
-    const group = await runRk(main, ['tag']);
+    const group = await rkInProcess(['tag']);
     expect(group.code).toBe(2);
     expect(group.stderr).toContain('rk tag set');
-    const subcommand = await runRk(main, ['outbox', 'explode']);
+    const subcommand = await rkInProcess(['outbox', 'explode']);
     expect(subcommand.code).toBe(2);
     expect(subcommand.stderr).toContain('unknown command "rk outbox explode"');
-    const version = await runRk(main, ['--version']);
+    const version = await rkInProcess(['--version']);
     expect(version.code).toBe(0);
     expect(version.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
   });
@@ -115,11 +119,11 @@ describe('rk local', { timeout: 120_000 }, () => {
       const exports = Object.fromEntries([...printed.matchAll(/^ {2}export (RK_[A-Z_]+)=(\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
       expect(Object.keys(exports)).toEqual(['RK_RECEIVER', 'RK_QUERY', 'RK_GRAPH_BUILDER']);
       expect(printed).toContain(`  Receiver:      ${exports.RK_RECEIVER}\n`);
-      const sent = await runRk(main, ['send', '--type', 'ingest', '--produces', 'raw.csv'], { env: exports });
+      const sent = await rkInProcess(['send', '--type', 'ingest', '--produces', 'raw.csv'], { env: exports });
       expect(sent.code).toBe(0);
       const id = PEM_ID.exec(sent.stdout)![0];
-      expect((await runRk(main, ['tag', 'set', 'demo/first', id], { env: exports })).code).toBe(0);
-      expect((await runRk(main, ['pems', '--json'], { env: exports })).stdout).toContain(id);
+      expect((await rkInProcess(['tag', 'set', 'demo/first', id], { env: exports })).code).toBe(0);
+      expect((await rkInProcess(['pems', '--json'], { env: exports })).stdout).toContain(id);
     } finally {
       local.child.kill('SIGTERM');
     }
@@ -135,11 +139,11 @@ describe('rk local', { timeout: 120_000 }, () => {
       const line = JSON.parse((await local.ready).trim());
       expect(line).toMatchObject({ receiver: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/receiver$/), query: expect.any(String), graphBuilder: expect.any(String), credentialsRequired: true });
       port = /:(\d+)\//.exec(line.receiver)![1]!;
-      const taken = await runRk(main, ['local', '--port', port]);
+      const taken = await rkInProcess(['local', '--port', port]);
       expect(taken.code).toBe(1);
       expect(taken.stderr).toContain('could not start the local Record Keeper');
       expect(taken.stderr).toContain('pass --port <another>');
-      expect((await runRk(main, ['local', '--port', '70000'])).code).toBe(2);
+      expect((await rkInProcess(['local', '--port', '70000'])).code).toBe(2);
     } finally {
       local.child.kill('SIGTERM');
     }

@@ -1,15 +1,34 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPipeline, type PipelineOutcome } from '../../examples/pipeline.js';
 import { startLocalRK, type LocalRK } from '../../server/src/index.js';
+import { main } from '../../src/cli/main.js';
 import { rkInProcess, type RkRun } from './helpers.js';
 
 /**
  * `rk lineage`, `explain`, `state-at`, `diff` and `export` against a local Record Keeper holding
  * the example pipeline (ingest, train, evaluate, deploy; two days later a retrain and a second
- * deploy, both deploys tagged churn-pipeline/production).
+ * deploy, both deploys tagged churn-pipeline/production). Then `rk paths`, `rk impact` and
+ * `--engine` on the same store: the memory, server and replica engines must print the same JSON.
  */
 // One reply mode: the lineage commands only read, and reads are the same in both modes (the
 // reference mode changes write acknowledgements, which rk.test.ts runs in both).
+
+/** main(argv, io) with exactly this environment (the engine tests set RK_LINEAGE_DIR or leave it out). */
+async function rkMain(argv: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    stdin: Readable.from([]),
+    env,
+  });
+  return { code, stdout, stderr };
+}
 
 describe('rk lineage commands', { timeout: 60_000 }, () => {
   let rk: LocalRK;
@@ -125,5 +144,92 @@ describe('rk lineage commands', { timeout: 60_000 }, () => {
     const down = await run(['lineage', 'churn-pipeline/production'], { env: { RK_QUERY: 'http://127.0.0.1:1/query' } });
     expect(down.code).toBe(3);
     expect(down.stderr).toContain('could not reach http://127.0.0.1:1/query');
+  });
+
+  describe('rk paths, rk impact and --engine', { timeout: 120_000 }, () => {
+    let source: string;
+    beforeAll(() => {
+      source = pipeline.explanation.sources.find((s) => s.reason === 'no-producer')!.name;
+    });
+
+    it('rk impact <data source> lists the deployed model with a path from the source', async () => {
+      const text = await rkMain(['impact', source], env);
+      expect(text.stderr).toBe('');
+      expect(text.code).toBe(0);
+      expect(text.stdout).toContain(`${pipeline.deployedPemId}  churn-pipeline/production`);
+      const json = JSON.parse((await rkMain(['impact', source, '--json'], env)).stdout);
+      const hit = json.hits.find((h: { pem: string }) => h.pem === pipeline.deployedPemId);
+      expect(hit.tags).toContainEqual({ namespace: 'churn-pipeline', tag: 'production' });
+      expect(hit.path[0]).toMatch(new RegExp(`^artifact:-:${source.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+      expect(hit.path.at(-1)).toBe(`pem:${pipeline.deployedPemId}`);
+    });
+
+    it('rk paths <source> <tag> lists causal paths ending at the deployed PEM, whichever order they are given in', async () => {
+      const forward = JSON.parse((await rkMain(['paths', source, 'churn-pipeline/production', '--json'], env)).stdout);
+      expect(forward.paths.length).toBeGreaterThan(0);
+      for (const path of forward.paths) expect(path.nodes.at(-1)).toBe(`pem:${pipeline.deployedPemId}`);
+      const backward = JSON.parse((await rkMain(['paths', 'churn-pipeline/production', source, '--json'], env)).stdout);
+      expect(backward).toEqual({ ...forward, reversed: true });
+      const text = await rkMain(['paths', source, 'churn-pipeline/production'], env);
+      expect(text.stdout).toMatch(/^\d+ path\(s\) from /);
+    });
+
+    it('--engine server prints what --engine memory prints, command by command', async () => {
+      for (const argv of [
+        ['lineage', 'churn-pipeline/production'],
+        ['lineage', source, '--down'],
+        ['explain', 'churn-pipeline/production'],
+        ['impact', source],
+        ['paths', source, 'churn-pipeline/production'],
+        ['diff', pipeline.previousDeployPemId, pipeline.deployedPemId],
+        ['export', 'churn-pipeline/production', '--format', 'mermaid'],
+      ]) {
+        const memory = await rkMain([...argv, '--json', '--engine', 'memory'], env);
+        const server = await rkMain([...argv, '--json', '--engine', 'server'], env);
+        expect(memory.code, argv.join(' ')).toBe(0);
+        expect(server.stdout, argv.join(' ')).toBe(memory.stdout);
+      }
+    });
+
+    it('rk sync --dir copies the store; --engine replica (or RK_LINEAGE_DIR) then prints what --engine memory prints; a wrong --engine is a usage error', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'rk-replica-cli-'));
+      try {
+        const first = await rkMain(['sync', '--dir', dir, '--json'], env);
+        expect(first.stderr).toBe('');
+        expect(first.code).toBe(0);
+        const report = JSON.parse(first.stdout);
+        expect(report).toMatchObject({ dir, phase: 'load', resumed: false });
+        expect(report.size).toBeGreaterThan(5);
+        expect(report.added).toBe(report.size);
+        const again = JSON.parse((await rkMain(['sync', '--json'], { ...env, RK_LINEAGE_DIR: dir })).stdout);
+        expect(again).toMatchObject({ added: 0, size: report.size });
+        const text = await rkMain(['sync', '--dir', dir], env);
+        expect(text.stdout).toMatch(new RegExp(`PEMs\\s+${report.size}`));
+        for (const argv of [
+          ['lineage', 'churn-pipeline/production'],
+          ['lineage', source, '--down'],
+          ['explain', 'churn-pipeline/production'],
+          ['impact', source],
+          ['paths', source, 'churn-pipeline/production'],
+          ['diff', pipeline.previousDeployPemId, pipeline.deployedPemId],
+        ]) {
+          const memory = await rkMain([...argv, '--json', '--engine', 'memory'], env);
+          const replica = await rkMain([...argv, '--json', '--engine', 'replica', '--dir', dir], env);
+          expect(memory.code, argv.join(' ')).toBe(0);
+          expect(replica.stderr, argv.join(' ')).toBe('');
+          expect(replica.stdout, argv.join(' ')).toBe(memory.stdout);
+        }
+        const fromEnv = await rkMain(['explain', 'churn-pipeline/production', '--json'], { ...env, RK_LINEAGE_DIR: dir });
+        expect(fromEnv.stdout).toBe((await rkMain(['explain', 'churn-pipeline/production', '--json', '--engine', 'memory'], env)).stdout);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      const noDir = await rkMain(['sync'], env);
+      expect(noDir.code).toBe(2);
+      expect(noDir.stderr).toMatch(/rk sync needs a directory/);
+      const wrong = await rkMain(['lineage', 'churn-pipeline/production', '--engine', 'disk'], env);
+      expect(wrong.code).toBe(2);
+      expect(wrong.stderr).toMatch(/--engine must be memory, server or replica/);
+    });
   });
 });

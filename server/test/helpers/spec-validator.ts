@@ -17,19 +17,32 @@ export interface CheckedResponse {
 
 export type BaseUrls = Record<ServiceName, string>;
 
+/**
+ * The specs, read once per process, and one schema validator over them: every validator of a test
+ * file checks against the same schema objects, so each schema is compiled once, not once per
+ * server the file starts.
+ */
+let shared: Promise<{ specs: Specs; schemas: SchemaValidator }> | undefined;
+
 export class SpecResponseValidator {
   readonly seen: CheckedResponse[] = [];
   readonly #specs: Specs;
-  readonly #schemas = new SchemaValidator();
+  readonly #schemas: SchemaValidator;
   readonly #bases: BaseUrls;
 
-  private constructor(specs: Specs, bases: BaseUrls) {
+  private constructor(specs: Specs, schemas: SchemaValidator, bases: BaseUrls) {
     this.#specs = specs;
+    this.#schemas = schemas;
     this.#bases = bases;
   }
 
   static async create(bases: BaseUrls): Promise<SpecResponseValidator> {
-    return new SpecResponseValidator(await loadSpecs(), bases);
+    shared ??= loadSpecs().then((specs) => ({ specs, schemas: new SchemaValidator() }));
+    const { specs, schemas } = await shared.catch((error: unknown) => {
+      shared = undefined;
+      throw error;
+    });
+    return new SpecResponseValidator(specs, schemas, bases);
   }
 
   /** Responses that broke the spec, with what was wrong. */

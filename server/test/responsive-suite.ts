@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabase, postgresUnavailable, startPostgres, type TestPostgres } from '../bench/postgres.js';
 import type { LocalRKOptions } from '../src/index.js';
 import { seedPems } from '../src/seed.js';
 import { startHarness, type Harness } from './helpers/harness.js';
@@ -10,13 +9,14 @@ import { startHarness, type Harness } from './helpers/harness.js';
  * `/info` (which reads no database) for 6 s. Here eight listings run while `/info` and a single
  * read are asked: both must be answered before any listing ends, and every listing must still
  * hold every PEM in order. (How long they take is the benchmark's: server/bench/listings.ts.)
+ * Run on PGlite and on PostgreSQL (pglite.test.ts, postgres.test.ts).
  */
 
 const PEMS = 2_000;
 const LISTINGS = 8;
 const hexId = (i: number) => i.toString(16).padStart(32, '0');
 
-function defineResponsiveSuite(name: string, options: () => Promise<LocalRKOptions>) {
+export function defineResponsiveSuite(name: string, options: () => Promise<LocalRKOptions>) {
   describe(`reads beside full listings, ${name}`, { timeout: 180_000 }, () => {
     let h: Harness;
     beforeAll(async () => {
@@ -53,25 +53,5 @@ function defineResponsiveSuite(name: string, options: () => Promise<LocalRKOptio
       }
       expect(h.validator.violations()).toEqual([]);
     });
-  });
-}
-
-defineResponsiveSuite('PGlite', async () => ({}));
-
-const unavailable = postgresUnavailable();
-if (unavailable && process.env.CI !== 'true') {
-  describe.skip(`reads beside full listings, PostgreSQL 15 (${unavailable})`, () => {
-    it('needs PostgreSQL 15', () => undefined);
-  });
-} else {
-  let postgres: TestPostgres | undefined;
-  beforeAll(async () => {
-    if (unavailable) throw new Error(`CI=true but PostgreSQL cannot run here: ${unavailable}`);
-    postgres = await startPostgres();
-  }, 120_000);
-  afterAll(async () => postgres?.stop());
-  defineResponsiveSuite('PostgreSQL 15', async () => {
-    if (!postgres) throw new Error('PostgreSQL did not start');
-    return { databaseUrl: await createDatabase(postgres.url, 'rk_responsive') };
   });
 }
