@@ -21,6 +21,13 @@ interface Database {
   close(): Promise<void>;
 }
 
+/** The layout of the copy; a copy of another layout is refused with what to do. */
+const SCHEMA_VERSION = '2';
+
+/**
+ * A PEM's artifact Names are kept in order on its row (read with it, no join per row), and once
+ * more in `links`, whose primary key is the index of the by-artifact reads.
+ */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS pems (
   seq bigserial UNIQUE,
@@ -31,21 +38,22 @@ CREATE TABLE IF NOT EXISTS pems (
   received text,
   predecessor text,
   tag text NOT NULL DEFAULT '',
-  namespace text NOT NULL DEFAULT ''
+  namespace text NOT NULL DEFAULT '',
+  uses text[] NOT NULL,
+  produces text[] NOT NULL
 );
 CREATE INDEX IF NOT EXISTS pems_predecessor ON pems (predecessor) WHERE predecessor IS NOT NULL;
 CREATE INDEX IF NOT EXISTS pems_tag ON pems (namespace, tag) WHERE tag <> '';
 CREATE INDEX IF NOT EXISTS pems_received ON pems (received, seq);
 CREATE TABLE IF NOT EXISTS links (
   artifact text NOT NULL,
-  pem text NOT NULL,
   produces boolean NOT NULL,
-  ord int NOT NULL,
-  PRIMARY KEY (pem, produces, ord)
+  pem text NOT NULL,
+  PRIMARY KEY (artifact, produces, pem)
 );
-CREATE INDEX IF NOT EXISTS links_artifact ON links (artifact, produces);
 CREATE TABLE IF NOT EXISTS tags (namespace text NOT NULL, tag text NOT NULL, event_id text NOT NULL, updated_at text NOT NULL, PRIMARY KEY (namespace, tag));
 CREATE TABLE IF NOT EXISTS sync_state (key text PRIMARY KEY, value text NOT NULL);
+INSERT INTO sync_state (key, value) VALUES ('schema', '${SCHEMA_VERSION}') ON CONFLICT DO NOTHING;
 `;
 
 /**
@@ -75,16 +83,14 @@ const FILTERS: Record<string, string> = {
   Predecessor: 'p.predecessor = $%',
   Tag: 'p.tag = $%',
   TagNamespace: 'p.namespace = $%',
-  UsesArtifact: 'p.id IN (SELECT pem FROM links WHERE artifact = $% AND NOT produces)',
-  ProducesArtifact: 'p.id IN (SELECT pem FROM links WHERE artifact = $% AND produces)',
+  // An array of IDs, so the PEMs are found by their primary key whatever the planner's statistics.
+  UsesArtifact: 'p.id = ANY(ARRAY(SELECT pem FROM links WHERE artifact = $% AND NOT produces))',
+  ProducesArtifact: 'p.id = ANY(ARRAY(SELECT pem FROM links WHERE artifact = $% AND produces))',
 };
 
 type Row = { id: string; type: string; emitter: string; time_client: string; received: string | null; predecessor: string | null; tag: string; namespace: string; uses: string[] | null; produces: string[] | null };
 
-const SELECT = `SELECT p.id, p.type, p.emitter, p.time_client, p.received, p.predecessor, p.tag, p.namespace,
-  ARRAY(SELECT artifact FROM links l WHERE l.pem = p.id AND NOT l.produces ORDER BY l.ord) AS uses,
-  ARRAY(SELECT artifact FROM links l WHERE l.pem = p.id AND l.produces ORDER BY l.ord) AS produces
-  FROM pems p`;
+const SELECT = `SELECT p.id, p.type, p.emitter, p.time_client, p.received, p.predecessor, p.tag, p.namespace, p.uses, p.produces FROM pems p`;
 
 /** SELECT with the row's seq, for the batched reads' ordering. */
 const SELECT_SEQ = SELECT.replace('SELECT p.id,', 'SELECT p.seq, p.id,');
@@ -119,6 +125,11 @@ export class ReplicaStore {
     }
     try {
       const db = new PGlite(dir, { postgresqlconf: SETTINGS });
+      const layout = await layoutOf(db);
+      if (layout !== null && layout !== SCHEMA_VERSION) {
+        await db.close();
+        return { ok: false, error: new RKInvalidInputError(operation, 'dir', `${dir} holds a replica of another layout (${layout}; this version reads ${SCHEMA_VERSION}): delete the directory and sync again (rk sync --dir ${dir})`) };
+      }
       await db.exec(SCHEMA);
       return { ok: true, value: new ReplicaStore(dir, db) };
     } catch (cause) {
@@ -158,10 +169,14 @@ export class ReplicaStore {
       let added = 0;
       if (pems.length) {
         const column = <T>(pick: (pem: LineagePemInput) => T) => pems.map(pick);
-        const inserted = await tx.query<{ id: string }>(
-          `INSERT INTO pems (id, type, emitter, time_client, received, predecessor, tag, namespace)
-           SELECT a, b, c, d, e, f, g, h FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) WITH ORDINALITY AS t(a, b, c, d, e, f, g, h, n)
-           ORDER BY n ON CONFLICT (id) DO NOTHING RETURNING id`,
+        const nameOf = (link: string | { Name: string }) => (typeof link === 'string' ? link : link.Name);
+        // Arrays of arrays must be rectangular in PostgreSQL: each PEM's Names travel as one JSON text.
+        const names = (links: LineagePemInput['UsesArtifacts']) => JSON.stringify((links ?? []).map(nameOf));
+        const inserted = await tx.query<{ id: string; uses: string[]; produces: string[] }>(
+          `INSERT INTO pems (id, type, emitter, time_client, received, predecessor, tag, namespace, uses, produces)
+           SELECT a, b, c, d, e, f, g, h, ARRAY(SELECT json_array_elements_text(i::json)), ARRAY(SELECT json_array_elements_text(j::json))
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[]) WITH ORDINALITY AS t(a, b, c, d, e, f, g, h, i, j, n)
+           ORDER BY n ON CONFLICT (id) DO NOTHING RETURNING id, uses, produces`,
           [
             column((pem) => pem.ID),
             column((pem) => pem.Type),
@@ -171,22 +186,20 @@ export class ReplicaStore {
             column((pem) => pem.Predecessor || null),
             column((pem) => pem.Tag ?? ''),
             column((pem) => pem.TagNamespace ?? ''),
+            column((pem) => names(pem.UsesArtifacts)),
+            column((pem) => names(pem.ProducesArtifacts)),
           ],
         );
         added = inserted.rows.length;
-        const fresh = new Set(inserted.rows.map((row) => row.id));
         const artifact: string[] = [];
         const pem: string[] = [];
         const produces: boolean[] = [];
-        const ord: number[] = [];
-        const nameOf = (link: string | { Name: string }) => (typeof link === 'string' ? link : link.Name);
-        for (const each of pems) {
-          if (!fresh.delete(each.ID)) continue;
-          (each.UsesArtifacts ?? []).forEach((link, i) => (artifact.push(nameOf(link)), pem.push(each.ID), produces.push(false), ord.push(i)));
-          (each.ProducesArtifacts ?? []).forEach((link, i) => (artifact.push(nameOf(link)), pem.push(each.ID), produces.push(true), ord.push(i)));
+        for (const row of inserted.rows) {
+          for (const name of row.uses) artifact.push(name), pem.push(row.id), produces.push(false);
+          for (const name of row.produces) artifact.push(name), pem.push(row.id), produces.push(true);
         }
         if (artifact.length) {
-          await tx.query('INSERT INTO links (artifact, pem, produces, ord) SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::int[]) ON CONFLICT DO NOTHING', [artifact, pem, produces, ord]);
+          await tx.query('INSERT INTO links (artifact, pem, produces) SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[]) ON CONFLICT DO NOTHING', [artifact, pem, produces]);
         }
       }
       for (const [key, value] of Object.entries(state)) {
@@ -195,6 +208,11 @@ export class ReplicaStore {
       }
       return added;
     });
+  }
+
+  /** Refreshes the planner's statistics (after a sync that added PEMs: the first pass starts from none). */
+  async analyze(): Promise<void> {
+    await this.db.exec('ANALYZE');
   }
 
   /** Replaces the tags with what `/tags` listed. */
@@ -322,6 +340,14 @@ export class ReplicaStore {
   async close(): Promise<void> {
     await this.db.close();
   }
+}
+
+/** The layout of the copy in db, or null for a new one. */
+async function layoutOf(db: Database): Promise<string | null> {
+  const [known] = (await db.query<{ known: boolean }>(`SELECT to_regclass('sync_state') IS NOT NULL AS known`)).rows;
+  if (!known?.known) return null;
+  // The first layout wrote no version.
+  return (await db.query<{ value: string }>(`SELECT value FROM sync_state WHERE key = 'schema'`)).rows[0]?.value ?? '1';
 }
 
 function toPem(row: Row): StoredPem {
