@@ -105,6 +105,17 @@ describe('the replica engine', { timeout: 120_000 }, () => {
       // A question holds only what it read: a 3-hop walk reads a few PEMs of the store.
       ok(await replica.upstream(all[0]![all[0]!.length - 1]!.ID, { maxHops: 3 }));
       expect(replica.lastAnswer.pems).toBeLessThan(source.pems.length / 2);
+      // A round's reads are one statement per filter shape (by ID, producers of artifacts), not one per PEM or artifact.
+      const cost = { rounds: 0, requests: 0, statements: 0 };
+      for (const pem of all.flatMap((history) => history.filter((_, i) => i % 5 === 4))) {
+        const before = replica.store.statements;
+        ok(await replica.upstream(pem.ID, { maxHops: 20 }));
+        cost.rounds += replica.lastAnswer.rounds;
+        cost.requests += replica.lastAnswer.requests;
+        cost.statements += replica.store.statements - before;
+      }
+      expect(cost.statements).toBeLessThanOrEqual(2 * cost.rounds);
+      expect(cost.statements).toBeLessThan(cost.requests);
     } finally {
       await replica.close();
     }
@@ -194,6 +205,14 @@ describe('the replica engine', { timeout: 120_000 }, () => {
     } finally {
       await offline.close();
     }
+    // A copy written by the first layout (no version) is refused with what to do.
+    const { PGlite } = await import('@electric-sql/pglite');
+    const db = new PGlite(dir);
+    await db.query(`DELETE FROM sync_state WHERE key = 'schema'`);
+    await db.close();
+    const old = await ReplicaEngine.open({ dir });
+    expect(old.ok).toBe(false);
+    if (!old.ok) expect(old.error.message).toMatch(/another layout \(1; this version reads 2\): delete the directory and sync again/);
     const bad = await ReplicaEngine.open({ dir: '' });
     expect(bad.ok).toBe(false);
     if (!bad.ok) expect(bad.error.message).toMatch(/dir.*directory path/);

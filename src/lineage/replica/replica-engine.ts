@@ -46,7 +46,8 @@ export class ReplicaEngine implements LineageEngine {
     if (!opened.ok) return opened;
     const store = opened.value;
     const engine = ServerEngine.over(store, {
-      concurrency: 1,
+      // Every read of a round at once: the store answers those of one turn with one statement each shape.
+      concurrency: 100_000,
       ...(options.roles ? { roles: options.roles } : {}),
       ...(options.timeBudgetMs !== undefined ? { timeBudgetMs: options.timeBudgetMs } : {}),
       ...(options.hopCap !== undefined ? { hopCap: options.hopCap } : {}),

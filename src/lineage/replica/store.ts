@@ -21,6 +21,13 @@ interface Database {
   close(): Promise<void>;
 }
 
+/** The layout of the copy; a copy of another layout is refused with what to do. */
+const SCHEMA_VERSION = '2';
+
+/**
+ * A PEM's artifact Names are kept in order on its row (read with it, no join per row), and once
+ * more in `links`, whose primary key is the index of the by-artifact reads.
+ */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS pems (
   seq bigserial UNIQUE,
@@ -31,22 +38,30 @@ CREATE TABLE IF NOT EXISTS pems (
   received text,
   predecessor text,
   tag text NOT NULL DEFAULT '',
-  namespace text NOT NULL DEFAULT ''
+  namespace text NOT NULL DEFAULT '',
+  uses text[] NOT NULL,
+  produces text[] NOT NULL
 );
 CREATE INDEX IF NOT EXISTS pems_predecessor ON pems (predecessor) WHERE predecessor IS NOT NULL;
 CREATE INDEX IF NOT EXISTS pems_tag ON pems (namespace, tag) WHERE tag <> '';
 CREATE INDEX IF NOT EXISTS pems_received ON pems (received, seq);
 CREATE TABLE IF NOT EXISTS links (
   artifact text NOT NULL,
-  pem text NOT NULL,
   produces boolean NOT NULL,
-  ord int NOT NULL,
-  PRIMARY KEY (pem, produces, ord)
+  pem text NOT NULL,
+  PRIMARY KEY (artifact, produces, pem)
 );
-CREATE INDEX IF NOT EXISTS links_artifact ON links (artifact, produces);
 CREATE TABLE IF NOT EXISTS tags (namespace text NOT NULL, tag text NOT NULL, event_id text NOT NULL, updated_at text NOT NULL, PRIMARY KEY (namespace, tag));
 CREATE TABLE IF NOT EXISTS sync_state (key text PRIMARY KEY, value text NOT NULL);
+INSERT INTO sync_state (key, value) VALUES ('schema', '${SCHEMA_VERSION}') ON CONFLICT DO NOTHING;
 `;
+
+/**
+ * PostgreSQL's default 128 MB of shared buffers is memory the WebAssembly heap keeps once touched;
+ * a question reads a few hundred rows by index, so 16 MB holds its working set and the client's
+ * peak RSS drops by about 120 MB (BENCHMARKS.md, "Lineage replica").
+ */
+const SETTINGS = ['shared_buffers=16MB'];
 
 /** Where a sync stands: read and written with each page. */
 export interface SyncState {
@@ -68,16 +83,25 @@ const FILTERS: Record<string, string> = {
   Predecessor: 'p.predecessor = $%',
   Tag: 'p.tag = $%',
   TagNamespace: 'p.namespace = $%',
-  UsesArtifact: 'p.id IN (SELECT pem FROM links WHERE artifact = $% AND NOT produces)',
-  ProducesArtifact: 'p.id IN (SELECT pem FROM links WHERE artifact = $% AND produces)',
+  // An array of IDs, so the PEMs are found by their primary key whatever the planner's statistics.
+  UsesArtifact: 'p.id = ANY(ARRAY(SELECT pem FROM links WHERE artifact = $% AND NOT produces))',
+  ProducesArtifact: 'p.id = ANY(ARRAY(SELECT pem FROM links WHERE artifact = $% AND produces))',
 };
 
 type Row = { id: string; type: string; emitter: string; time_client: string; received: string | null; predecessor: string | null; tag: string; namespace: string; uses: string[] | null; produces: string[] | null };
 
-const SELECT = `SELECT p.id, p.type, p.emitter, p.time_client, p.received, p.predecessor, p.tag, p.namespace,
-  ARRAY(SELECT artifact FROM links l WHERE l.pem = p.id AND NOT l.produces ORDER BY l.ord) AS uses,
-  ARRAY(SELECT artifact FROM links l WHERE l.pem = p.id AND l.produces ORDER BY l.ord) AS produces
-  FROM pems p`;
+const SELECT = `SELECT p.id, p.type, p.emitter, p.time_client, p.received, p.predecessor, p.tag, p.namespace, p.uses, p.produces FROM pems p`;
+
+/** SELECT with the row's seq, for the batched reads' ordering. */
+const SELECT_SEQ = SELECT.replace('SELECT p.id,', 'SELECT p.seq, p.id,');
+
+/** Filtered reads of one turn that share their filter fields and page. */
+interface PendingGroup {
+  fields: string[];
+  pageSize: number | undefined;
+  pageIndex: number;
+  requests: Array<{ values: string[]; resolve: (result: Result<StoredPem[]>) => void }>;
+}
 
 /**
  * The replica's copy on disk (PGlite in `dir`): PEMs with their artifact links, tags and the sync
@@ -93,14 +117,19 @@ export class ReplicaStore {
   static async open(dir: string): Promise<Result<ReplicaStore>> {
     const operation = 'Opening the lineage replica';
     if (typeof dir !== 'string' || dir.trim() === '') return { ok: false, error: new RKInvalidInputError(operation, 'dir', 'must be a directory path, like ".rk-lineage"') };
-    let PGlite: new (dir: string) => Database;
+    let PGlite: new (dir: string, options: { postgresqlconf: string[] }) => Database;
     try {
-      ({ PGlite } = (await loadPGlite()) as { PGlite: new (dir: string) => Database });
+      ({ PGlite } = (await loadPGlite()) as { PGlite: typeof PGlite });
     } catch (cause) {
       return { ok: false, error: new RKInvalidInputError(operation, 'engine', `the replica engine needs the package @electric-sql/pglite (npm install @electric-sql/pglite): ${cause instanceof Error ? cause.message : String(cause)}`) };
     }
     try {
-      const db = new PGlite(dir);
+      const db = new PGlite(dir, { postgresqlconf: SETTINGS });
+      const layout = await layoutOf(db);
+      if (layout !== null && layout !== SCHEMA_VERSION) {
+        await db.close();
+        return { ok: false, error: new RKInvalidInputError(operation, 'dir', `${dir} holds a replica of another layout (${layout}; this version reads ${SCHEMA_VERSION}): delete the directory and sync again (rk sync --dir ${dir})`) };
+      }
       await db.exec(SCHEMA);
       return { ok: true, value: new ReplicaStore(dir, db) };
     } catch (cause) {
@@ -140,10 +169,14 @@ export class ReplicaStore {
       let added = 0;
       if (pems.length) {
         const column = <T>(pick: (pem: LineagePemInput) => T) => pems.map(pick);
-        const inserted = await tx.query<{ id: string }>(
-          `INSERT INTO pems (id, type, emitter, time_client, received, predecessor, tag, namespace)
-           SELECT a, b, c, d, e, f, g, h FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) WITH ORDINALITY AS t(a, b, c, d, e, f, g, h, n)
-           ORDER BY n ON CONFLICT (id) DO NOTHING RETURNING id`,
+        const nameOf = (link: string | { Name: string }) => (typeof link === 'string' ? link : link.Name);
+        // Arrays of arrays must be rectangular in PostgreSQL: each PEM's Names travel as one JSON text.
+        const names = (links: LineagePemInput['UsesArtifacts']) => JSON.stringify((links ?? []).map(nameOf));
+        const inserted = await tx.query<{ id: string; uses: string[]; produces: string[] }>(
+          `INSERT INTO pems (id, type, emitter, time_client, received, predecessor, tag, namespace, uses, produces)
+           SELECT a, b, c, d, e, f, g, h, ARRAY(SELECT json_array_elements_text(i::json)), ARRAY(SELECT json_array_elements_text(j::json))
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[]) WITH ORDINALITY AS t(a, b, c, d, e, f, g, h, i, j, n)
+           ORDER BY n ON CONFLICT (id) DO NOTHING RETURNING id, uses, produces`,
           [
             column((pem) => pem.ID),
             column((pem) => pem.Type),
@@ -153,22 +186,20 @@ export class ReplicaStore {
             column((pem) => pem.Predecessor || null),
             column((pem) => pem.Tag ?? ''),
             column((pem) => pem.TagNamespace ?? ''),
+            column((pem) => names(pem.UsesArtifacts)),
+            column((pem) => names(pem.ProducesArtifacts)),
           ],
         );
         added = inserted.rows.length;
-        const fresh = new Set(inserted.rows.map((row) => row.id));
         const artifact: string[] = [];
         const pem: string[] = [];
         const produces: boolean[] = [];
-        const ord: number[] = [];
-        const nameOf = (link: string | { Name: string }) => (typeof link === 'string' ? link : link.Name);
-        for (const each of pems) {
-          if (!fresh.delete(each.ID)) continue;
-          (each.UsesArtifacts ?? []).forEach((link, i) => (artifact.push(nameOf(link)), pem.push(each.ID), produces.push(false), ord.push(i)));
-          (each.ProducesArtifacts ?? []).forEach((link, i) => (artifact.push(nameOf(link)), pem.push(each.ID), produces.push(true), ord.push(i)));
+        for (const row of inserted.rows) {
+          for (const name of row.uses) artifact.push(name), pem.push(row.id), produces.push(false);
+          for (const name of row.produces) artifact.push(name), pem.push(row.id), produces.push(true);
         }
         if (artifact.length) {
-          await tx.query('INSERT INTO links (artifact, pem, produces, ord) SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::int[]) ON CONFLICT DO NOTHING', [artifact, pem, produces, ord]);
+          await tx.query('INSERT INTO links (artifact, pem, produces) SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[]) ON CONFLICT DO NOTHING', [artifact, pem, produces]);
         }
       }
       for (const [key, value] of Object.entries(state)) {
@@ -179,8 +210,14 @@ export class ReplicaStore {
     });
   }
 
+  /** Refreshes the planner's statistics (after a sync that added PEMs: the first pass starts from none). */
+  async analyze(): Promise<void> {
+    await this.db.exec('ANALYZE');
+  }
+
   /** Replaces the tags with what `/tags` listed. */
   async setTags(records: readonly TagRecord[]): Promise<void> {
+    this.#tags = null;
     await this.db.transaction(async (tx) => {
       await tx.query('DELETE FROM tags');
       if (records.length) {
@@ -194,18 +231,82 @@ export class ReplicaStore {
     });
   }
 
-  /** The copy as a LineageSource: one page of PEMs, filtered and sorted as the Query service would. */
-  getPems = async (options: PemListOptions = {}, _call?: CallOptions): Promise<Result<StoredPem[]>> => {
+  /**
+   * The copy as a LineageSource: one page of PEMs, filtered and sorted as the Query service would.
+   * A question's reads of one round arrive together (the server engine's loop issues them at
+   * once): the filtered reads made in one turn of the event loop are answered by one statement per
+   * filter shape, each a LATERAL join over the requested values, so a round costs one round trip
+   * into PGlite's WebAssembly instead of one per PEM or artifact.
+   */
+  getPems = (options: PemListOptions = {}, _call?: CallOptions): Promise<Result<StoredPem[]>> => {
     const operation = 'Reading the lineage replica';
-    const where: string[] = [];
-    const params: unknown[] = [];
+    const fields: string[] = [];
+    const values: string[] = [];
     for (const [field, value] of Object.entries(options.filters ?? {})) {
       if (value === undefined) continue;
-      const clause = FILTERS[field];
-      if (!clause) return { ok: false, error: new RKInvalidInputError(operation, `filters.${field}`, `the replica answers only ${Object.keys(FILTERS).join(', ')}`) };
-      params.push(String(value));
-      where.push(clause.replace('$%', `$${params.length}`));
+      if (!FILTERS[field]) return Promise.resolve({ ok: false, error: new RKInvalidInputError(operation, `filters.${field}`, `the replica answers only ${Object.keys(FILTERS).join(', ')}`) });
+      fields.push(field);
+      values.push(String(value));
     }
+    if (fields.length && options.sortField === undefined) {
+      return new Promise((resolve) => {
+        const shape = `${fields.join(',')}|${options.pageSize ?? ''}|${options.pageIndex ?? 0}`;
+        const group = this.#pending.get(shape) ?? { fields, pageSize: options.pageSize, pageIndex: options.pageIndex ?? 0, requests: [] };
+        group.requests.push({ values, resolve });
+        this.#pending.set(shape, group);
+        // After every read of this turn has been asked (the loop's continuations run as microtasks first).
+        if (this.#pending.size === 1 && group.requests.length === 1) setImmediate(() => void this.#flush());
+      });
+    }
+    return this.#listing(fields, values, options);
+  };
+
+  /** Statements run against the copy since it was opened (what a question costs in round trips). */
+  get statements(): number {
+    return this.#statements;
+  }
+
+  #statements = 0;
+  #pending = new Map<string, PendingGroup>();
+  #tags: TagRecord[] | null = null;
+
+  async #query<R>(sql: string, params?: unknown[]): Promise<{ rows: R[] }> {
+    this.#statements++;
+    return this.db.query<R>(sql, params);
+  }
+
+  /** One statement for each filter shape asked in this turn. */
+  async #flush(): Promise<void> {
+    const groups = [...this.#pending.values()];
+    this.#pending.clear();
+    await Promise.all(
+      groups.map(async (group) => {
+        const params: unknown[] = group.fields.map((_, i) => group.requests.map((request) => request.values[i]!));
+        const where = group.fields.map((field, i) => FILTERS[field]!.replace('$%', `r.v${i}`));
+        let page = '';
+        if (group.pageSize !== undefined) {
+          params.push(group.pageSize, group.pageIndex * group.pageSize);
+          page = ` LIMIT $${params.length - 1} OFFSET $${params.length}`;
+        }
+        const sql = `SELECT r.n::int AS request, x.* FROM unnest(${group.fields.map((_, i) => `$${i + 1}::text[]`).join(', ')}) WITH ORDINALITY AS r(${group.fields.map((_, i) => `v${i}`).join(', ')}, n)
+          CROSS JOIN LATERAL (${SELECT_SEQ} WHERE ${where.join(' AND ')} ORDER BY p.seq${page}) x ORDER BY r.n, x.seq`;
+        try {
+          const rows = (await this.#query<Row & { request: number }>(sql, params)).rows;
+          const answers = group.requests.map((): StoredPem[] => []);
+          for (const row of rows) answers[row.request - 1]!.push(toPem(row));
+          group.requests.forEach((request, i) => request.resolve({ ok: true, value: answers[i]! }));
+        } catch (cause) {
+          const error = new RKInvalidInputError('Reading the lineage replica', 'query', cause instanceof Error ? cause.message : String(cause));
+          for (const request of group.requests) request.resolve({ ok: false, error });
+        }
+      }),
+    );
+  }
+
+  /** A listing read on its own (sorted, or unfiltered: the sync's and stateAt's pages). */
+  async #listing(fields: string[], values: string[], options: PemListOptions): Promise<Result<StoredPem[]>> {
+    const params: unknown[] = [...values];
+    const where = fields.map((field, i) => FILTERS[field]!.replace('$%', `$${i + 1}`));
     const order = options.sortField === 'TimestampReceived' ? `p.received ${options.sortOrder === 'desc' ? 'DESC' : 'ASC'}, p.seq ${options.sortOrder === 'desc' ? 'DESC' : 'ASC'}` : 'p.seq';
     let sql = `${SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order}`;
     if (options.pageSize !== undefined) {
@@ -213,17 +314,23 @@ export class ReplicaStore {
       sql += ` LIMIT $${params.length - 1} OFFSET $${params.length}`;
     }
     try {
-      const rows = (await this.db.query<Row>(sql, params)).rows;
+      const rows = (await this.#query<Row>(sql, params)).rows;
       return { ok: true, value: rows.map(toPem) };
     } catch (cause) {
-      return { ok: false, error: new RKInvalidInputError(operation, 'query', cause instanceof Error ? cause.message : String(cause)) };
+      return { ok: false, error: new RKInvalidInputError('Reading the lineage replica', 'query', cause instanceof Error ? cause.message : String(cause)) };
     }
-  };
+  }
 
   /** The tags as `/tags` last listed them. */
   getTags = async (_call?: CallOptions): Promise<Result<TagRecord[]>> => {
-    const rows = (await this.db.query<{ namespace: string; tag: string; event_id: string; updated_at: string }>('SELECT namespace, tag, event_id, updated_at FROM tags ORDER BY namespace, tag')).rows;
-    return { ok: true, value: rows.map((row) => ({ NamespaceID: row.namespace, Tag: row.tag, EventID: row.event_id, UpdatedAt: row.updated_at })) };
+    // Read once per open: they change only with a sync (setTags), and every question asks for them.
+    this.#tags ??= (await this.#query<{ namespace: string; tag: string; event_id: string; updated_at: string }>('SELECT namespace, tag, event_id, updated_at FROM tags ORDER BY namespace, tag')).rows.map((row) => ({
+      NamespaceID: row.namespace,
+      Tag: row.tag,
+      EventID: row.event_id,
+      UpdatedAt: row.updated_at,
+    }));
+    return { ok: true, value: [...this.#tags] };
   };
 
   /** How many PEMs the copy holds, as a Result (the LineageSource form). */
@@ -233,6 +340,14 @@ export class ReplicaStore {
   async close(): Promise<void> {
     await this.db.close();
   }
+}
+
+/** The layout of the copy in db, or null for a new one. */
+async function layoutOf(db: Database): Promise<string | null> {
+  const [known] = (await db.query<{ known: boolean }>(`SELECT to_regclass('sync_state') IS NOT NULL AS known`)).rows;
+  if (!known?.known) return null;
+  // The first layout wrote no version.
+  return (await db.query<{ value: string }>(`SELECT value FROM sync_state WHERE key = 'schema'`)).rows[0]?.value ?? '1';
 }
 
 function toPem(row: Row): StoredPem {

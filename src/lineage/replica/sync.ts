@@ -132,6 +132,7 @@ export async function syncReplica(store: ReplicaStore, source: LineageSource, op
       await store.setTags(tags.value);
       report.tags = tags.value.length;
     }
+    if (report.added > 0) await store.analyze();
     // The pass is complete: only now does the watermark move.
     const watermark = await store.latestReceived();
     await store.addPage([], { phase: 'synced', strategy, watermark });
