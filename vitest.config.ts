@@ -11,6 +11,8 @@ export default defineConfig({
     // Two cores on CI: more parallel files only queue behind Prism and PostgreSQL start-up.
     maxWorkers: 2,
     reporters: ['default', new SummaryReporter()],
+    // The folder where the packed tarball is installed once per run (test/packaging/packed-project.ts).
+    globalSetup: ['test/helpers/packed-install-dir.ts'],
     // Only with --coverage (`npm run coverage`, never in CI): the line and branch coverage of the
     // client's and the local server's sources, to compare a change to the suite before and after.
     // It counts the code the test workers run; code a spawned process runs (the CLI, a packed

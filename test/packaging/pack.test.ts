@@ -1,8 +1,7 @@
-import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packOnce, ROOT, run, runOk, TSC } from './packed-project.js';
+import { packedProject, ROOT, run, runOk, TSC, type PackedProject } from './packed-project.js';
 
 /**
  * What a user gets from `npm install recordkeeper-client`: the tarball `npm pack` makes, installed
@@ -145,35 +144,26 @@ console.log(typeof rkclient.RKQuery, typeof rk.sendPem);
 const TSC_ARGS = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022'];
 
 describe('the npm package', { timeout: TIMEOUT_MS }, () => {
-  let tmp: string;
+  let packed: PackedProject;
   let project: string;
   let files: string[];
   let tarballPath: string;
 
   beforeAll(async () => {
-    tmp = await mkdtemp(join(tmpdir(), 'rk-pack-'));
     // No rebuild here: the test command has just built dist/, and removing it while other suites
     // (the README's, the runtimes', the server's) read it made them fail at random. The tarball
-    // is the one the other suites install (packOnce).
-    const tarball = await packOnce();
-    tarballPath = tarball;
-    files = (await runOk('tar', ['-tzf', tarball], tmp))
+    // and its install are the ones the other suites use (packOnce, packedProject).
+    packed = await packedProject();
+    project = packed.dir;
+    tarballPath = packed.tarball;
+    files = (await runOk('tar', ['-tzf', tarballPath], packed.tmp))
       .split('\n')
       .filter(Boolean)
       .map((path) => path.replace(/^package\//, ''));
-
-    project = join(tmp, 'consumer');
-    await mkdir(project);
-    await runOk('npm', ['init', '-y'], project);
-    const manifestPath = join(project, 'package.json');
-    const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as Record<string, unknown>;
-    await writeFile(manifestPath, JSON.stringify({ ...manifest, type: 'module' }, null, 2));
-    // @types/node for the consumers that use process; the declarations themselves need none (see below).
-    await runOk('npm', ['install', tarball, '@types/node@20', '--no-audit', '--no-fund', '--prefer-offline'], project);
   }, SETUP_TIMEOUT_MS);
 
   afterAll(async () => {
-    if (tmp) await rm(tmp, { recursive: true, force: true });
+    await packed?.remove();
   });
 
   it('ships the build, its types and the specs', () => {
