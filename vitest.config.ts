@@ -23,6 +23,8 @@ export default defineConfig({
       exclude: ['**/*.d.ts'],
       reporter: ['text-summary', 'json-summary'],
       reportsDirectory: '.tmp/coverage',
+      // A test that fails on a loaded machine should not cost the figures of the whole run.
+      reportOnFailure: true,
     },
   },
 });
