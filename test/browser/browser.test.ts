@@ -1,19 +1,18 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, request as httpRequest, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { build as viteBuild } from 'vite';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalRK, type LocalRK } from '../../server/src/index.js';
-import { ROOT } from '../packaging/packed-project.js';
+import { packedProject, ROOT, type PackedProject } from '../packaging/packed-project.js';
 
 /**
- * The client in a browser, bundled as a user's project bundles it: a project whose
- * node_modules/recordkeeper-client is this package (its package.json, its dist/), bundled with
- * no flags at all, once by esbuild (`--bundle --platform=browser`) and once by a Vite build with
+ * The client in a browser, bundled as a user's project bundles it: a project with the packed
+ * tarball installed (the run's one install, test/packaging/packed-project.ts), bundled with no
+ * flags at all, once by esbuild (`--bundle --platform=browser`) and once by a Vite build with
  * no config. Each bundle is served with its test page from one origin that also proxies
  * /receiver, /query and /graph-builder to the local RK (no CORS needed), and run in Debian's
  * headless Chromium driven by playwright-core. Skipped without /usr/bin/chromium unless
@@ -28,21 +27,20 @@ const MISSING = `(${CHROMIUM} is missing: apt-get install chromium, or set RK_CH
 
 describe.skipIf(!PRESENT && !REQUIRED)(`the client in headless Chromium${PRESENT || REQUIRED ? '' : ` ${MISSING}`}`, { timeout: 60_000 }, () => {
   let rk: LocalRK;
+  let project: PackedProject | undefined;
   let out: string;
   let server: Server;
   let origin: string;
   let browser: Browser | undefined;
 
   beforeAll(async () => {
-    rk = await startLocalRK({ memory: true, graphIntervalMs: 60_000 });
-    out = await mkdtemp(join(tmpdir(), 'rk-browser-'));
-    // The user's project: its page, and the package where npm would put it.
-    await mkdir(join(out, 'node_modules'));
-    await symlink(ROOT, join(out, 'node_modules', 'recordkeeper-client'), 'dir');
+    [rk, project] = await Promise.all([startLocalRK({ memory: true, graphIntervalMs: 60_000 }), packedProject()]);
+    out = project.dir;
     await writeFile(join(out, 'page.mjs'), await readFile(join(ROOT, 'test/browser/page.mjs')));
     await writeFile(join(out, 'index.html'), '<!doctype html><script type="module" src="./page.mjs"></script>');
     await build({ entryPoints: [join(out, 'page.mjs')], bundle: true, platform: 'browser', outfile: join(out, 'esbuild', 'page.js'), logLevel: 'silent' });
-    await viteBuild({ root: out, configFile: false, logLevel: 'silent', build: { outDir: join(out, 'vite'), emptyOutDir: true } });
+    // Vite's cache in the project, not in the install the other suites share.
+    await viteBuild({ root: out, configFile: false, logLevel: 'silent', cacheDir: join(out, '.vite'), build: { outDir: join(out, 'vite'), emptyOutDir: true } });
     const target = new URL(rk.receiverUrl);
     server = createServer((req, res) => {
       const url = req.url ?? '/';
@@ -74,13 +72,13 @@ describe.skipIf(!PRESENT && !REQUIRED)(`the client in headless Chromium${PRESENT
     origin = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
     // playwright-core gives Chromium a new empty profile of its own (it refuses --user-data-dir here).
     if (PRESENT) browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
-  }, 120_000);
+  }, 300_000);
 
   afterAll(async () => {
     await browser?.close();
     await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
     await rk?.stop();
-    if (out) await rm(out, { recursive: true, force: true });
+    await project?.remove();
   });
 
   it('both bundles were built with no flags, and the code they load first has no node: import', async () => {

@@ -1,15 +1,17 @@
 import { execFile } from 'node:child_process';
-import { statSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
+import { existsSync, statSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
+import '../helpers/packed-install-dir.js';
 
 /**
  * A fresh user project with the packed tarball installed, as the README's install section makes
  * one. The tarball is packed from the dist/ the test command has just built (`npm pack` runs no
  * build here, so concurrent suites never see dist/ removed), once per build: the suites that
- * install it share one tarball (packOnce).
+ * install it share one tarball (packOnce) and one install of it per run (installedOnce).
  */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const TSC = join(ROOT, 'node_modules', '.bin', 'tsc');
@@ -68,14 +70,40 @@ async function tarballIn(dir: string): Promise<string | undefined> {
   return name === undefined ? undefined : join(dir, name);
 }
 
-/** Installs the packed package into a new project (`"type": "module"` unless `commonjs`). */
+/**
+ * The tarball installed once per test run, with @types/node@20 for the consumers that use
+ * `process`, by the first suite that asks (in any worker): installed in a staging folder, then
+ * moved whole by one rename, so a second installer that lost the race uses the winner's. It lives
+ * in the run's folder outside the repository (test/helpers/packed-install-dir.ts), removed when
+ * the run ends.
+ */
+async function installedOnce(tarball: string): Promise<string> {
+  const home = inject('rkInstallDir');
+  const final = join(home, 'installed');
+  if (existsSync(join(final, 'node_modules', 'recordkeeper-client', 'package.json'))) return join(final, 'node_modules');
+  const staging = await mkdtemp(join(home, 'staging-'));
+  await writeFile(join(staging, 'package.json'), JSON.stringify({ name: 'installed-once', version: '1.0.0', private: true, type: 'module' }));
+  await runOk('npm', ['install', tarball, '@types/node@20', '--no-audit', '--no-fund', '--prefer-offline'], staging);
+  await rename(staging, final).catch(() => rm(staging, { recursive: true, force: true }));
+  return join(final, 'node_modules');
+}
+
+/**
+ * A new user project (`"type": "module"` unless `commonjs`) with the packed package installed:
+ * its own folder and package.json, its node_modules the run's one install (installedOnce). With
+ * `extra` tarballs it gets an install of its own, npm installing them beside the client's.
+ */
 export async function packedProject(options: { commonjs?: boolean; extra?: string[] } = {}): Promise<PackedProject> {
   const tmp = await mkdtemp(join(tmpdir(), 'rk-project-'));
   const tarball = await packOnce();
   const dir = join(tmp, 'project');
   await mkdir(dir);
-  await runOk('npm', ['init', '-y'], dir);
-  if (!options.commonjs) await runOk('npm', ['pkg', 'set', 'type=module'], dir);
-  await runOk('npm', ['install', tarball, ...(options.extra ?? []), '--no-audit', '--no-fund', '--prefer-offline'], dir);
+  const manifest = { name: 'project', version: '1.0.0', ...(options.commonjs ? {} : { type: 'module' }), dependencies: { 'recordkeeper-client': `file:${tarball}` } };
+  await writeFile(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  if (options.extra?.length) {
+    await runOk('npm', ['install', tarball, ...options.extra, '--no-audit', '--no-fund', '--prefer-offline'], dir);
+  } else {
+    await symlink(await installedOnce(tarball), join(dir, 'node_modules'), 'dir');
+  }
   return { tmp, tarball, dir, remove: () => rm(tmp, { recursive: true, force: true }) };
 }
