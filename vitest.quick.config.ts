@@ -31,7 +31,6 @@ export default defineConfig({
       'test/delivery/throughput.test.ts',
       'test/bridges/openlineage-bridge.test.ts',
       'test/cli/help-local.test.ts',
-      'test/cli/lineage-engines.test.ts',
       'test/cli/lineage.test.ts',
       'test/cli/rk.test.ts',
       'test/cli/tty.test.ts',
