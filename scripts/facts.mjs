@@ -78,6 +78,15 @@ function factsOf(document) {
       if (typeof (/** @type {any} */ (sub).maxLength) === 'number') (maxLength[name] ??= {})[property] = /** @type {any} */ (sub).maxLength;
     }
   }
+  // The most items each list property of a schema takes (maxItems), so a client splits a request
+  // the server would refuse as too long.
+  /** @type {Record<string, Record<string, number>>} */
+  const maxItems = {};
+  for (const [name, schema] of Object.entries(document.components?.schemas ?? {})) {
+    for (const [property, sub] of Object.entries(schema.properties ?? {})) {
+      if (typeof (/** @type {any} */ (sub).maxItems) === 'number') (maxItems[name] ??= {})[property] = /** @type {any} */ (sub).maxItems;
+    }
+  }
   const schemes = document.components?.securitySchemes ?? {};
   /** @type {Record<string, string>} */
   const headers = {};
@@ -89,7 +98,7 @@ function factsOf(document) {
   }
   const servers = (document.servers ?? []).map((/** @type {{url: string}} */ s) => s.url);
   const prefix = servers.length ? new URL(servers[0]).pathname.replace(/\/$/, '') : '';
-  return { prefix, servers, headers, operations, required, maxLength };
+  return { prefix, servers, headers, operations, required, maxLength, maxItems };
 }
 
 /** The three specs, bundled and dereferenced: what facts.ts and operations.ts are written from. */

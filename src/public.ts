@@ -8,6 +8,7 @@ export { RKAdmin, type GraphVerifyOptions } from './admin.js';
 export { RKClientFactory } from './testing/factory.js';
 export { MockRKClient } from './testing/mock-client.js';
 export { Pem, prepareArtifact, PEM_VERSION, type PreparePemOptions } from './model/pem.js';
+export { LINEAGE_READS_MAX_ITEMS } from './model/lineage-reads.js';
 export {
   RKError,
   RKConnectionError,
@@ -61,6 +62,8 @@ export type {
   GraphInfo,
   GraphQueryType,
   GraphQueryWireType,
+  LineageReadRequest,
+  LineageReads,
   ListOptions,
   PemAck,
   PemCountFilters,

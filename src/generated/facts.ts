@@ -145,7 +145,8 @@ export const receiver = {
     "Base64Segment": {
       "": 1368
     }
-  }
+  },
+  "maxItems": {}
 } as const;
 
 export const query = {
@@ -842,6 +843,15 @@ export const query = {
     "Base64Segment": {
       "": 1368
     }
+  },
+  "maxItems": {
+    "LineageReadRequest": {
+      "ids": 20000,
+      "producers": 20000,
+      "users": 20000,
+      "children": 20000,
+      "tags": 20000
+    }
   }
 } as const;
 
@@ -974,5 +984,6 @@ export const graphBuilder = {
       "check_artifacts"
     ]
   },
-  "maxLength": {}
+  "maxLength": {},
+  "maxItems": {}
 } as const;

@@ -4,64 +4,15 @@
  * server-engine.ts imports this file.
  */
 
+import { LINEAGE_READS_MAX_ITEMS, type LineageReadRequest, type LineageReads } from '../public.js';
+
+export type { LineageReadRequest, LineageReads };
+
 /** A tag as the request and reply name it. */
-export interface LineageTagKey {
-  NamespaceID: string;
-  Tag: string;
-}
+type LineageTagKey = LineageReads['read']['tags'][number];
 
-/** The request body of `readLineage` (the spec's LineageReadRequest). */
-export interface LineageReadRequest {
-  ids?: string[];
-  producers?: string[];
-  users?: string[];
-  children?: string[];
-  tags?: LineageTagKey[];
-  walk?: { direction: 'upstream' | 'downstream'; hops: number };
-  limit: number;
-  maxPems?: number;
-  budgetMs?: number;
-}
-
-/** A stored PEM without its Properties, as `readLineage` lists it. */
-export interface LineageReadPem {
-  ID: string;
-  Type: string;
-  Predecessor: string | null;
-  Emitter: string;
-  TimestampClient: string;
-  TimestampReceived: string;
-  Tag: string;
-  TagNamespace: string;
-  UsesArtifacts: string[];
-  ProducesArtifacts: string[];
-}
-
-interface LineageReadKeys {
-  ids: string[];
-  producers: string[];
-  users: string[];
-  children: string[];
-  tags: LineageTagKey[];
-}
-
-/** The reply of `readLineage` (the spec's LineageReads). */
-export interface LineageReads {
-  pems: LineageReadPem[];
-  read: LineageReadKeys;
-  capped: LineageReadKeys;
-}
-
-/** The spec's `maxItems` for each list of the request. */
-const MAX_ITEMS = 20_000;
-
-interface RoundNeeds {
-  ids: Set<string>;
-  producers: Set<string>;
-  users: Set<string>;
-  children: Set<string>;
-  tags: Set<string>;
-}
+/** One round's needs: a set for each list of the request. */
+type RoundNeeds = { [list in keyof LineageReads['read']]: Set<string> };
 
 /** The request bodies for one round: one, unless a list is longer than the spec allows in one. */
 export function readsBody(needs: RoundNeeds, limit: number, walk: LineageReadRequest['walk'], budgetMs: number): LineageReadRequest[] {
@@ -77,10 +28,10 @@ export function readsBody(needs: RoundNeeds, limit: number, walk: LineageReadReq
   };
   const longest = Math.max(...Object.values(lists).map((list) => list.length));
   const bodies: LineageReadRequest[] = [];
-  for (let from = 0; from === 0 || from < longest; from += MAX_ITEMS) {
+  for (let from = 0; from === 0 || from < longest; from += LINEAGE_READS_MAX_ITEMS) {
     const body: LineageReadRequest = { limit, budgetMs };
     for (const [key, list] of Object.entries(lists) as Array<[keyof typeof lists, unknown[]]>) {
-      const part = list.slice(from, from + MAX_ITEMS);
+      const part = list.slice(from, from + LINEAGE_READS_MAX_ITEMS);
       if (part.length) (body as unknown as Record<string, unknown[]>)[key] = part;
     }
     if (walk && from === 0) body.walk = walk;

@@ -43,6 +43,10 @@ export type StoredPem<P extends object = PemProperties> = P extends PemPropertie
 type KnownPem = KnownOnly<Query['schemas']['StoredPem'], KnownOf<'getPem'>>;
 /** The Query service's `/info`: version and whether it needs a credential. */
 export type QueryInfo = Query['schemas']['QueryInfo'];
+/** What `call('readLineage', ...)` asks of a local RK that lists `lineage-reads` in its `/info` (ours). */
+export type LineageReadRequest = Query['schemas']['LineageReadRequest'];
+/** What `readLineage` answers: the PEMs read, and which reads were done in full or capped (ours). */
+export type LineageReads = Query['schemas']['LineageReads'];
 /** A maintenance report (artifact connections), read with getReport: `report` and `status` are always there. */
 export type Report = KnownOnly<Query['schemas']['Report'], KnownOf<'getReport'>>;
 /** `r` reads, `rw` may write: the wire values. */
