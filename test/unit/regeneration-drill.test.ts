@@ -180,7 +180,9 @@ describe('the regeneration drill', () => {
   });
 
   it('nothing else fails: every error is one of the changes', () => {
-    const unexplained = diagnostics.filter((d) => !['EventID', 'countTags', 'Workspace', "Property 'filters' is missing"].some((word) => d.message.includes(word)));
+    // The renamed field is named by its old name where it is read and by its new one where a value
+    // built with the old name no longer fits (the replica store's cached tags); PemID is nowhere else.
+    const unexplained = diagnostics.filter((d) => !['EventID', 'PemID', 'countTags', 'Workspace', "Property 'filters' is missing"].some((word) => d.message.includes(word)));
     expect(unexplained).toEqual([]);
   });
 });
