@@ -6,7 +6,8 @@ import type { AllOperations, OperationId, Pem, Reply, ReplyOf } from './types.js
  * the real Record Keeper and the reference Python client's tests, so a client can be tried
  * against what it will meet there: text acks (`Ack getting <Type>`, `OK`, an empty tag reply) and
  * one-line text errors, with the same status codes. Known replies (infos, lists, counts, reports,
- * graph rows, the tag lookup) are the same in both modes. Every form is documented in the specs,
+ * graph rows, the tag lookup) are the same in both modes, but for what is ours in them: the Query
+ * service's `/info` lists `capabilities` (reads the real RK does not offer) only in rich replies. Every form is documented in the specs,
  * so the tests' spec validator checks both modes.
  *
  * Handlers always produce the rich reply; the mode is applied once, here, to every answer.
@@ -53,7 +54,13 @@ const PEM_INVALID_PREFIX = 'PEM is not valid: ';
 function referenceReply(reply: Reply, context: ReplyContext): Reply {
   if (reply.status < 300) {
     const known = context.operationId ? REFERENCE_SUCCESS[context.operationId as OperationId] : undefined;
-    return known ? { ...known(context), headers: reply.headers } : reply;
+    if (known) return { ...known(context), headers: reply.headers };
+    // The real RK's /info lists no capabilities: what this server offers beyond it is ours.
+    if (context.operationId === 'getQueryInfo' && reply.body && typeof reply.body === 'object' && 'capabilities' in reply.body) {
+      const { capabilities: _ours, ...info } = reply.body as Record<string, unknown>;
+      return { ...reply, body: info };
+    }
+    return reply;
   }
   const message = (reply.body as { message?: unknown } | undefined)?.message;
   if (reply.type !== 'application/json' || typeof message !== 'string') return reply;

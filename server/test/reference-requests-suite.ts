@@ -208,7 +208,9 @@ export function defineReferenceRequestsSuite(storage: string, options: (replies:
 
         it('answers known replies the same in both modes', async () => {
           const info = await h.call('query', 'GET', '/info');
-          expect({ type: info.headers.get('content-type'), json: info.json }).toEqual({ type: 'application/json', json: { version: '3.5.0', auth_required: false } });
+          // What the local RK offers beyond the real RK (ours) is listed only in rich replies.
+          const ours = reference ? {} : { capabilities: ['lineage-reads'] };
+          expect({ type: info.headers.get('content-type'), json: info.json }).toEqual({ type: 'application/json', json: { version: '3.5.0', auth_required: false, ...ours } });
           const receiver = await h.call('receiver', 'GET', '/info');
           expect(receiver.json).toEqual({ version: '3.5.0', pem_version: '2.0.0', pem_size_limit: 4096, auth_required: false, pem_auth_required: false });
           const count = await h.call('query', 'POST', '/query', { body: { query: 'MATCH (a:Artifact) RETURN count(a);', type: 'r' } });

@@ -52,7 +52,11 @@ export interface ServerEngineOptions extends EngineLimits {
   concurrency?: number;
   /** Options for every Query call. */
   call?: CallOptions;
-  /** Use `POST /lineage_reads` when `/info` offers it (default true); false keeps to the REST reads a real RK has. */
+  /**
+   * `POST /lineage_reads` (ours): by default used when `/info` lists `lineage-reads`; true uses it
+   * without asking (a local RK in reference mode answers `/info` as the real RK does, listing
+   * nothing); false keeps to the REST reads a real RK has.
+   */
   lineageReads?: boolean;
   /** Milliseconds now, for the time budget (tests drive it; default Date.now). */
   clock?: () => number;
@@ -245,7 +249,9 @@ export class ServerEngine implements LineageEngine {
   /** Whether `/info` offers `POST /lineage_reads` (asked once per engine; off by option or without getInfo/call). */
   async #lineageReadsOffered(stats: { requests: number }): Promise<boolean> {
     if (this.#lineageReads !== null) return this.#lineageReads;
-    if (this.options.lineageReads === false || typeof this.source.getInfo !== 'function' || typeof this.source.call !== 'function') return (this.#lineageReads = false);
+    if (this.options.lineageReads === false || typeof this.source.call !== 'function') return (this.#lineageReads = false);
+    if (this.options.lineageReads === true) return (this.#lineageReads = true);
+    if (typeof this.source.getInfo !== 'function') return (this.#lineageReads = false);
     stats.requests++;
     const info = await this.source.getInfo(this.options.call);
     // A service that cannot say is asked the known REST reads (no capability is assumed).

@@ -62,9 +62,11 @@ describe.each(REPLY_MODES)('the client facade against the local Record Keeper (%
   });
 
   it('RKQuery.getInfo and RKAdmin.checkConnections and getGraphInfo read the other services', async () => {
-    expect(ok(await query.getInfo())).toEqual({ version: '3.5.0', auth_required: false });
+    // The local RK lists what it offers beyond the real RK (ours) only in rich replies.
+    const info = { version: '3.5.0', auth_required: false, ...(replies === 'reference' ? {} : { capabilities: ['lineage-reads'] }) };
+    expect(ok(await query.getInfo())).toEqual(info);
     const connections = ok(await admin.checkConnections());
-    expect(connections.query).toEqual({ version: '3.5.0', auth_required: false });
+    expect(connections.query).toEqual(info);
     expect(connections.graphBuilder).toMatchObject({ version: '3.5.0', loop_iteration_interval: 60 });
     expect(ok(await admin.getGraphInfo())).toEqual(connections.graphBuilder);
   });

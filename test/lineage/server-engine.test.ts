@@ -117,14 +117,25 @@ describe.each(['rich', 'reference'] as const)('the server engine gives the memor
     return questions;
   }
 
-  it('through POST /lineage_reads, which the local RK offers in /info', async () => {
-    const engine = ok(ServerEngine.over(query));
+  // Rich replies list lineage-reads in /info; reference replies answer /info as the real RK does,
+  // so there the engine is told to use them.
+  const withReads = () => ServerEngine.over(query, mode === 'rich' ? {} : { lineageReads: true });
+
+  it('through POST /lineage_reads, which the local RK offers', async () => {
+    const engine = ok(withReads());
     expect(await compareAll(engine)).toBe(QUESTIONS_PER_HISTORY * histories.length);
     expect(engine.lastAnswer.lineageReads).toBe(true);
   });
 
+  it('asks /info whether lineage reads are offered: only rich replies list them', async () => {
+    const engine = ok(ServerEngine.over(query));
+    const target = histories[0]![histories[0]!.length - 1]!.ID;
+    await same(engine, `explain ${target}`, (e) => e.explain(target, { maxHops: 5 }));
+    expect(engine.lastAnswer.lineageReads).toBe(mode === 'rich');
+  });
+
   it('lineage reads answer a deep explain in a few requests where the REST reads need many', async () => {
-    const reads = ok(ServerEngine.over(query));
+    const reads = ok(withReads());
     const rest = ok(ServerEngine.over(query, { lineageReads: false }));
     for (const history of histories) {
       const target = history[history.length - 1]!.ID;
