@@ -50,6 +50,8 @@ if (engineName === 'replica-sync') {
 const started = performance.now();
 const lineage = new RKLineage(new RKQuery(queryUrl!, { timeoutMs: 600_000, retry: { totalTimeoutMs: 600_000 } }), engineName === 'replica' ? { replica: { dir: replicaDir! } } : { engine: engineName as 'memory' | 'server' });
 const engine: LineageEngine = ok(await lineage.openEngine());
+const openSync = (engine as { lastSync?: { read: number; added: number; pages: number; durationMs: number } | null }).lastSync;
+if (openSync) console.error(`    [${engineName}] opened in ${(performance.now() - started).toFixed(0)} ms (its sync read ${openSync.read} PEMs in ${openSync.pages} pages, added ${openSync.added}, ${openSync.durationMs.toFixed(0)} ms), peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
 ok(await engine.explain({ pem: targets.deploys[0]! }, { maxHops: 20 }));
 const firstAnswerMs = performance.now() - started;
 // The target is for one 20-hop explain from a cold client: its peak RSS, before the other questions.
