@@ -2,7 +2,8 @@
  * The client side of `npm run bench:lineage`'s engine figures, in its own process so its peak RSS
  * is the client's alone (the benchmark's process also runs the local RK). A cold client: it
  * connects, opens the engine, and times its first answer, then each question over the targets.
- * Prints one JSON object.
+ * Prints one JSON object on stdout at the end, and each phase's figures on stderr as soon as it is
+ * done (the benchmark passes stderr through), so a run stopped midway keeps what it measured.
  *
  *   node server/dist/server/bench/lineage-client.js <query-url> <memory|server|replica> <targets.json> [<replica dir>]
  *   node server/dist/server/bench/lineage-client.js <query-url> replica-sync <targets.json> <replica dir>
@@ -49,10 +50,13 @@ if (engineName === 'replica-sync') {
 const started = performance.now();
 const lineage = new RKLineage(new RKQuery(queryUrl!, { timeoutMs: 600_000, retry: { totalTimeoutMs: 600_000 } }), engineName === 'replica' ? { replica: { dir: replicaDir! } } : { engine: engineName as 'memory' | 'server' });
 const engine: LineageEngine = ok(await lineage.openEngine());
+const openSync = (engine as { lastSync?: { read: number; added: number; pages: number; durationMs: number } | null }).lastSync;
+if (openSync) console.error(`    [${engineName}] opened in ${(performance.now() - started).toFixed(0)} ms (its sync read ${openSync.read} PEMs in ${openSync.pages} pages, added ${openSync.added}, ${openSync.durationMs.toFixed(0)} ms), peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
 ok(await engine.explain({ pem: targets.deploys[0]! }, { maxHops: 20 }));
 const firstAnswerMs = performance.now() - started;
 // The target is for one 20-hop explain from a cold client: its peak RSS, before the other questions.
 const firstAnswerRssMiB = process.resourceUsage().maxRSS / 1024;
+console.error(`    [${engineName}] first answer (20-hop explain) from a cold client ${firstAnswerMs.toFixed(0)} ms, peak RSS ${firstAnswerRssMiB.toFixed(0)} MiB`);
 /** The server engine's requests and rounds per answer (absent for the other engines). */
 const traffic = () => (engine as { lastAnswer?: { requests: number; rounds: number; pems: number } }).lastAnswer;
 
@@ -70,6 +74,8 @@ async function time(name: string, ask: (i: number) => Promise<Result<unknown>>, 
     if (seen) for (const key of ['requests', 'rounds', 'pems'] as const) sums[key] += seen[key];
   }
   figures[name] = { ...quantiles(times), partial, ...(traffic() ? { requests: sums.requests / count, rounds: sums.rounds / count, pems: sums.pems / count } : {}) };
+  const f = figures[name]!;
+  console.error(`    [${engineName}] ${name.padEnd(16)} p50 ${f.p50.toFixed(1)} ms, p99 ${f.p99.toFixed(1)} ms${partial ? ` (${partial} partial)` : ''}, ${count} targets, ${(times.reduce((a, b) => a + b, 0) / 1000).toFixed(1)} s in all, peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
 }
 const n = targets.deploys.length;
 for (const hops of [5, 20]) {

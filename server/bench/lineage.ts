@@ -19,12 +19,12 @@
  *
  *   node --expose-gc server/dist/server/bench/lineage.js [--sizes 10000,100000] [--samples 200] [--json]
  */
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
 import { LineageIndex, Pem, RKClient, RKLineage, RKQuery, walkUpstream } from 'recordkeeper-client';
 import { startLocalRK, type LocalRK } from '../src/index.js';
 import { createDatabase, postgresUnavailable, startPostgres, type TestPostgres } from './postgres.js';
@@ -105,15 +105,21 @@ async function engineFigures(queryUrl: string, targets: { deploys: string[]; sou
   try {
     const file = path.join(dir, 'targets.json');
     writeFileSync(file, JSON.stringify(targets));
-    const client = async (...argv: string[]) => {
-      const { stdout } = await promisify(execFile)(process.execPath, [CLIENT, queryUrl, ...argv], { encoding: 'utf8', maxBuffer: 1 << 24 });
-      return JSON.parse(stdout);
-    };
+    // Its stderr (each phase's figures as it ends) passes straight through; its stdout is the JSON.
+    const client = (...argv: string[]) =>
+      new Promise<unknown>((resolve, reject) => {
+        const child = spawn(process.execPath, [CLIENT, queryUrl, ...argv], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let stdout = '';
+        child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+        child.on('error', reject);
+        child.on('close', (code) => (code === 0 ? resolve(JSON.parse(stdout)) : reject(new Error(`lineage-client ${argv[0]} exited with ${code}`))));
+      });
     const replicaDir = path.join(dir, 'replica');
     const figures = [];
     for (const engine of ENGINES) {
       // The replica is synced in a process of its own first, then opened cold like the others.
       const sync = engine === 'replica' ? ((await client('replica-sync', file, replicaDir)) as ReplicaSync) : undefined;
+      if (sync && !args.json) printSync(sync);
       const answer = (await client(engine, file, replicaDir)) as {
         engine: string;
         firstAnswerMs: number;
@@ -124,6 +130,7 @@ async function engineFigures(queryUrl: string, targets: { deploys: string[]; sou
       };
       if (sync) answer.sync = sync;
       figures.push(answer);
+      if (!args.json) printEngine(answer);
     }
     return figures;
   } finally {
@@ -151,6 +158,7 @@ async function run(size: number) {
     const pipelines = Math.max(1, Math.round(size / (ROUND * ROUNDS_PER_PIPELINE)));
     const salt = 0xbe000000 + size;
     const seedSeconds = await seed(rk, size, pipelines, salt);
+    if (!args.json) console.log(`\n${size} PEMs (${pipelines} pipelines) on ${rk.storage.description}; seeded in ${seedSeconds.toFixed(1)} s`);
     // Engines first, on the store as seeded: the latest deploys, and paths / impact from a raw export two rounds before one.
     const engineTargets = { deploys: [] as string[], sources: [] as Array<[string, string]> };
     for (let i = size - 1; i >= 0 && engineTargets.deploys.length < ENGINE_SAMPLES; i--) {
@@ -248,24 +256,22 @@ const results = [];
 for (const size of SIZES) {
   const result = await run(size);
   results.push(result);
-  if (!args.json) {
-    console.log(`\n${result.size} PEMs (${result.pipelines} pipelines) on ${result.storage}; seeded in ${result.seedSeconds.toFixed(1)} s`);
-    if (result.load) printIndex(result as Parameters<typeof printIndex>[0]);
-    for (const engine of result.engines) {
-      if (engine.sync) {
-        const sync = engine.sync;
-        console.log(`  replica sync: ${sync.pems} PEMs in ${sync.seconds.toFixed(1)} s, ${Math.round(sync.pemsPerSecond)} PEMs/s, ${sync.diskMiB.toFixed(1)} MiB on disk (${Math.round(sync.bytesPerPem)} B/PEM), peak RSS ${sync.maxRssMiB.toFixed(0)} MiB`);
-      }
-      console.log(`  engine ${engine.engine}: first answer (20-hop explain) from a cold client ${engine.firstAnswerMs.toFixed(0)} ms, client peak RSS ${engine.firstAnswerRssMiB.toFixed(0)} MiB then, ${engine.maxRssMiB.toFixed(0)} MiB after every question`);
-      for (const [name, f] of Object.entries(engine.figures)) {
-        const traffic = f.requests === undefined ? '' : `; ${f.requests.toFixed(1)} requests, ${f.rounds!.toFixed(1)} rounds, ${Math.round(f.pems!)} PEMs read per answer`;
-        console.log(`    ${name.padEnd(16)} p50 ${f.p50.toFixed(1)} ms, p99 ${f.p99.toFixed(1)} ms${f.partial ? ` (${f.partial} partial)` : ''}${traffic}`);
-      }
-    }
-  }
+  if (!args.json && result.load) printIndex(result as Parameters<typeof printIndex>[0]);
 }
 if (args.json) console.log(JSON.stringify(results, null, 2));
 await postgres?.stop();
+
+function printSync(sync: ReplicaSync): void {
+  console.log(`  replica sync: ${sync.pems} PEMs in ${sync.seconds.toFixed(1)} s, ${Math.round(sync.pemsPerSecond)} PEMs/s, ${sync.diskMiB.toFixed(1)} MiB on disk (${Math.round(sync.bytesPerPem)} B/PEM), peak RSS ${sync.maxRssMiB.toFixed(0)} MiB`);
+}
+
+function printEngine(engine: { engine: string; firstAnswerMs: number; firstAnswerRssMiB: number; maxRssMiB: number; figures: Record<string, { p50: number; p99: number; partial: number; requests?: number; rounds?: number; pems?: number }> }): void {
+  console.log(`  engine ${engine.engine}: first answer (20-hop explain) from a cold client ${engine.firstAnswerMs.toFixed(0)} ms, client peak RSS ${engine.firstAnswerRssMiB.toFixed(0)} MiB then, ${engine.maxRssMiB.toFixed(0)} MiB after every question`);
+  for (const [name, f] of Object.entries(engine.figures)) {
+    const traffic = f.requests === undefined ? '' : `; ${f.requests.toFixed(1)} requests, ${f.rounds!.toFixed(1)} rounds, ${Math.round(f.pems!)} PEMs read per answer`;
+    console.log(`    ${name.padEnd(16)} p50 ${f.p50.toFixed(1)} ms, p99 ${f.p99.toFixed(1)} ms${f.partial ? ` (${f.partial} partial)` : ''}${traffic}`);
+  }
+}
 
 function printIndex(result: Required<Awaited<ReturnType<typeof run>>>): void {
   console.log(`  artifacts   ${result.memory.artifacts} Names`);

@@ -43,7 +43,10 @@ CREATE TABLE IF NOT EXISTS pems (
   produces text[] NOT NULL
 );
 CREATE INDEX IF NOT EXISTS pems_predecessor ON pems (predecessor) WHERE predecessor IS NOT NULL;
-CREATE INDEX IF NOT EXISTS pems_tag ON pems (namespace, tag) WHERE tag <> '';
+-- Not partial: a tag's carriers are read with the tag as a parameter, which cannot prove a
+-- partial index's predicate (the old pems_tag), so every such read scanned the whole table.
+DROP INDEX IF EXISTS pems_tag;
+CREATE INDEX IF NOT EXISTS pems_tag_carriers ON pems (namespace, tag);
 CREATE INDEX IF NOT EXISTS pems_received ON pems (received, seq);
 CREATE TABLE IF NOT EXISTS links (
   artifact text NOT NULL,
@@ -94,6 +97,18 @@ const SELECT = `SELECT p.id, p.type, p.emitter, p.time_client, p.received, p.pre
 
 /** SELECT with the row's seq, for the batched reads' ordering. */
 const SELECT_SEQ = SELECT.replace('SELECT p.id,', 'SELECT p.seq, p.id,');
+
+/**
+ * The statement answering every read of one turn with these filter fields: `$1..$n` are the
+ * requested values of each field (text arrays, one element per read), then LIMIT and OFFSET when
+ * paged. Exported for the test that checks each shape is answered through an index.
+ */
+export function batchedRead(fields: readonly string[], paged: boolean): string {
+  const where = fields.map((field, i) => FILTERS[field]!.replace('$%', `r.v${i}`));
+  const page = paged ? ` LIMIT $${fields.length + 1} OFFSET $${fields.length + 2}` : '';
+  return `SELECT r.n::int AS request, x.* FROM unnest(${fields.map((_, i) => `$${i + 1}::text[]`).join(', ')}) WITH ORDINALITY AS r(${fields.map((_, i) => `v${i}`).join(', ')}, n)
+    CROSS JOIN LATERAL (${SELECT_SEQ} WHERE ${where.join(' AND ')} ORDER BY p.seq${page}) x ORDER BY r.n, x.seq`;
+}
 
 /** Filtered reads of one turn that share their filter fields and page. */
 interface PendingGroup {
@@ -282,14 +297,8 @@ export class ReplicaStore {
     await Promise.all(
       groups.map(async (group) => {
         const params: unknown[] = group.fields.map((_, i) => group.requests.map((request) => request.values[i]!));
-        const where = group.fields.map((field, i) => FILTERS[field]!.replace('$%', `r.v${i}`));
-        let page = '';
-        if (group.pageSize !== undefined) {
-          params.push(group.pageSize, group.pageIndex * group.pageSize);
-          page = ` LIMIT $${params.length - 1} OFFSET $${params.length}`;
-        }
-        const sql = `SELECT r.n::int AS request, x.* FROM unnest(${group.fields.map((_, i) => `$${i + 1}::text[]`).join(', ')}) WITH ORDINALITY AS r(${group.fields.map((_, i) => `v${i}`).join(', ')}, n)
-          CROSS JOIN LATERAL (${SELECT_SEQ} WHERE ${where.join(' AND ')} ORDER BY p.seq${page}) x ORDER BY r.n, x.seq`;
+        if (group.pageSize !== undefined) params.push(group.pageSize, group.pageIndex * group.pageSize);
+        const sql = batchedRead(group.fields, group.pageSize !== undefined);
         try {
           const rows = (await this.#query<Row & { request: number }>(sql, params)).rows;
           const answers = group.requests.map((): StoredPem[] => []);
