@@ -4,13 +4,18 @@
 // not cost the figures), and exits with vitest's status.
 // Usage: node scripts/coverage.mjs [vitest arguments]
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const vitest = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--coverage', ...process.argv.slice(2)], { cwd: ROOT, stdio: 'inherit' });
 const file = path.join(ROOT, '.tmp/coverage/coverage-summary.json');
+if (!existsSync(file)) {
+  // vitest said why above (most often @vitest/coverage-v8 missing from an older install).
+  process.stderr.write(`\nnpm run coverage: vitest wrote no ${path.relative(ROOT, file)}; if it says a dependency is missing, run npm ci first.\n`);
+  process.exit(vitest.status || 1);
+}
 const summary = JSON.parse(readFileSync(file, 'utf8'));
 
 const areas = { 'src/ (client)': 'src/', 'src/ without src/generated/': 'src/', 'server/src/ (local RK)': 'server/src/' };
