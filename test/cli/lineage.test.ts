@@ -14,8 +14,10 @@ import { rkInProcess, type RkRun } from './helpers.js';
  * deploy, both deploys tagged churn-pipeline/production). Then `rk paths`, `rk impact` and
  * `--engine` on the same store: the memory, server and replica engines must print the same JSON.
  */
-// One reply mode: the lineage commands only read, and reads are the same in both modes (the
-// reference mode changes write acknowledgements, which rk.test.ts runs in both).
+// The whole file on rich replies: the lineage commands only read, and reads are the same in both
+// modes (the reference mode changes write acknowledgements, which rk.test.ts runs in both); but
+// reference replies list no capabilities in /info, so the server engine takes the REST reads
+// there: the last suite runs --engine server, paths and impact against them.
 
 /** main(argv, io) with exactly this environment (the engine tests set RK_LINEAGE_DIR or leave it out). */
 async function rkMain(argv: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -233,3 +235,40 @@ describe('rk lineage commands', { timeout: 60_000 }, () => {
     });
   });
 });
+
+// Reference replies answer /info as the real RK does (no capabilities), so there the server engine
+// keeps to the REST reads a real RK has: the path a user meets against a real RK.
+describe('rk paths, rk impact and --engine server against reference replies', { timeout: 120_000 }, () => {
+  let rk: LocalRK;
+  let env: Record<string, string>;
+  let pipeline: PipelineOutcome;
+
+  beforeAll(async () => {
+    rk = await startLocalRK({ memory: true, replies: 'reference' });
+    env = { RK_RECEIVER: rk.receiverUrl, RK_QUERY: rk.queryUrl, RK_GRAPH_BUILDER: rk.graphBuilderUrl };
+    pipeline = await runPipeline({ urls: rk, print: () => {} });
+  }, 120_000);
+
+  afterAll(async () => {
+    await rk?.stop();
+  });
+
+  it('--engine server prints what --engine memory prints, for paths and impact too', async () => {
+    const source = pipeline.explanation.sources.find((s) => s.reason === 'no-producer')!.name;
+    for (const argv of [
+      ['explain', 'churn-pipeline/production'],
+      ['impact', source],
+      ['paths', source, 'churn-pipeline/production'],
+      ['lineage', source, '--down'],
+    ]) {
+      const memory = await rkMain([...argv, '--json', '--engine', 'memory'], env);
+      const server = await rkMain([...argv, '--json', '--engine', 'server'], env);
+      expect(memory.code, argv.join(' ')).toBe(0);
+      expect(server.stderr, argv.join(' ')).toBe('');
+      expect(server.stdout, argv.join(' ')).toBe(memory.stdout);
+    }
+    const impact = JSON.parse((await rkMain(['impact', source, '--json', '--engine', 'server'], env)).stdout);
+    expect(impact.hits.map((h: { pem: string }) => h.pem)).toContain(pipeline.deployedPemId);
+  });
+});
+
