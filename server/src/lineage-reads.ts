@@ -1,4 +1,5 @@
 import type { Queryable } from './storage.js';
+import type { PemRow as RecordsPemRow } from './records.js';
 
 /**
  * `POST /lineage_reads` (ours): the reads a lineage question needs, in one request, so the
@@ -68,16 +69,8 @@ const DEFAULT_MAX_PEMS = 50_000;
 /** How far back a Predecessor chain is read for one binding (the client stops at 10 000; longer ones cost it rounds). */
 const CHAIN_LEVELS = 64;
 
-interface PemRow {
-  id: string;
-  type: string;
-  predecessor: string | null;
-  emitter: string;
-  timestamp_client: string;
-  timestamp_received: string;
-  tag: string;
-  tag_namespace: string;
-}
+/** A PEM's row without its Properties, which the walk does not read. */
+type PemRow = Omit<RecordsPemRow, 'seq' | 'properties'>;
 
 type ListKind = 'producers' | 'users' | 'children' | 'tags';
 

@@ -47,7 +47,8 @@ export type SendOutcome = { status: 'accepted' | 'duplicate' } | { status: 'conf
 
 export type TagOutcome = { record: TagRecord } | { missingPem: true };
 
-interface PemRow {
+/** A row of rk_pems as the listings select it. */
+export interface PemRow {
   seq: number;
   id: string;
   type: string;

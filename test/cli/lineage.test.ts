@@ -32,6 +32,13 @@ async function rkMain(argv: string[], env: Record<string, string>): Promise<{ co
   return { code, stdout, stderr };
 }
 
+/** A local RK in memory holding the example pipeline, and the environment rk finds it by. */
+async function pipelineRK(replies: 'rich' | 'reference'): Promise<{ rk: LocalRK; env: Record<string, string>; pipeline: PipelineOutcome }> {
+  const rk = await startLocalRK({ memory: true, replies });
+  const env = { RK_RECEIVER: rk.receiverUrl, RK_QUERY: rk.queryUrl, RK_GRAPH_BUILDER: rk.graphBuilderUrl };
+  return { rk, env, pipeline: await runPipeline({ urls: rk, print: () => {} }) };
+}
+
 describe('rk lineage commands', { timeout: 60_000 }, () => {
   let rk: LocalRK;
   let env: Record<string, string>;
@@ -39,9 +46,7 @@ describe('rk lineage commands', { timeout: 60_000 }, () => {
   const run = (args: string[], options: RkRun = {}) => rkInProcess(args, { ...options, env: { ...env, ...options.env } });
 
   beforeAll(async () => {
-    rk = await startLocalRK({ memory: true });
-    env = { RK_RECEIVER: rk.receiverUrl, RK_QUERY: rk.queryUrl, RK_GRAPH_BUILDER: rk.graphBuilderUrl };
-    pipeline = await runPipeline({ urls: rk, print: () => {} });
+    ({ rk, env, pipeline } = await pipelineRK('rich'));
   }, 120_000);
 
   afterAll(async () => {
@@ -244,9 +249,7 @@ describe('rk paths, rk impact and --engine server against reference replies', { 
   let pipeline: PipelineOutcome;
 
   beforeAll(async () => {
-    rk = await startLocalRK({ memory: true, replies: 'reference' });
-    env = { RK_RECEIVER: rk.receiverUrl, RK_QUERY: rk.queryUrl, RK_GRAPH_BUILDER: rk.graphBuilderUrl };
-    pipeline = await runPipeline({ urls: rk, print: () => {} });
+    ({ rk, env, pipeline } = await pipelineRK('reference'));
   }, 120_000);
 
   afterAll(async () => {
