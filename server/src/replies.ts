@@ -39,7 +39,13 @@ export function repliesMode(value: unknown, name = 'replies'): RepliesMode {
 const text = 'text/plain' as const;
 
 // Typed with the generated operations: a form the spec does not document fails to compile.
-const REFERENCE_SUCCESS: Partial<Record<OperationId, (context: ReplyContext) => Reply>> = {
+// Each gets the request's context and the rich reply the handler made.
+const REFERENCE_SUCCESS: Partial<Record<OperationId, (context: ReplyContext, rich: Reply) => Reply>> = {
+  // The real RK's /info lists no capabilities: what this server offers beyond it is ours.
+  getQueryInfo: (_context, rich): ReplyOf<AllOperations['getQueryInfo']> => {
+    const { capabilities: _ours, ...info } = rich.body as AllOperations['getQueryInfo']['responses'][200]['content']['application/json'];
+    return { status: 200, type: 'application/json', body: info };
+  },
   sendPem: ({ body }): ReplyOf<AllOperations['sendPem']> => ({ status: 200, type: text, body: `Ack getting ${(body as Pem).Type}` }),
   setTag: (): ReplyOf<AllOperations['setTag']> => ({ status: 200, type: text, body: '' }),
   cleanDatabases: (): ReplyOf<AllOperations['cleanDatabases']> => ({ status: 200, type: text, body: 'OK' }),
@@ -54,13 +60,7 @@ const PEM_INVALID_PREFIX = 'PEM is not valid: ';
 function referenceReply(reply: Reply, context: ReplyContext): Reply {
   if (reply.status < 300) {
     const known = context.operationId ? REFERENCE_SUCCESS[context.operationId as OperationId] : undefined;
-    if (known) return { ...known(context), headers: reply.headers };
-    // The real RK's /info lists no capabilities: what this server offers beyond it is ours.
-    if (context.operationId === 'getQueryInfo' && reply.body && typeof reply.body === 'object' && 'capabilities' in reply.body) {
-      const { capabilities: _ours, ...info } = reply.body as Record<string, unknown>;
-      return { ...reply, body: info };
-    }
-    return reply;
+    return known ? { ...known(context, reply), headers: reply.headers } : reply;
   }
   const message = (reply.body as { message?: unknown } | undefined)?.message;
   if (reply.type !== 'application/json' || typeof message !== 'string') return reply;
