@@ -11,8 +11,8 @@
  * `replica-sync` copies the store into the directory (sync rate, size on disk, its own peak RSS);
  * `replica` then opens that copy cold (an incremental sync finding nothing new) and answers.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { bytesUnder } from './disk-size.js';
 import { ReplicaEngine, RKLineage, RKQuery, type LineageEngine, type Result } from 'recordkeeper-client';
 
 const [queryUrl, engineName, targetsFile, replicaDir] = process.argv.slice(2);
@@ -27,15 +27,6 @@ function quantiles(values: number[]): { p50: number; p99: number } {
   const sorted = [...values].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN;
   return { p50: at(0.5), p99: at(0.99) };
-}
-
-function bytesUnder(dir: string): number {
-  let total = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    total += entry.isDirectory() ? bytesUnder(full) : statSync(full).size;
-  }
-  return total;
 }
 
 if (engineName === 'replica-sync') {

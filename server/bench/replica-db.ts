@@ -13,9 +13,10 @@
  * compares the databases, not the sync. The generator is a copy of lineage.ts's `synthetic`
  * (that file runs its benchmark on import); keep the two the same.
  */
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { bytesUnder } from './disk-size.js';
 import { parseArgs } from 'node:util';
 import { ReplicaStore, ServerEngine, type LineageEngine, type PemListOptions, type Result, type StoredPem, type TagRecord } from 'recordkeeper-client';
 
@@ -169,15 +170,6 @@ function toPem(row: Record<string, string | null>, uses: string[], produces: str
   const pem: Record<string, unknown> = { ID: row.id, Type: row.type, Emitter: row.emitter, TimestampClient: row.time_client, Predecessor: row.predecessor, Tag: row.tag, TagNamespace: row.namespace, Properties: {}, UsesArtifacts: uses.map((Name) => ({ Name })), ProducesArtifacts: produces.map((Name) => ({ Name })) };
   if (row.received !== null) pem.TimestampReceived = row.received;
   return pem as unknown as StoredPem;
-}
-
-function bytesUnder(dir: string): number {
-  let total = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    total += entry.isDirectory() ? bytesUnder(full) : statSync(full).size;
-  }
-  return total;
 }
 
 const quantiles = (values: number[]) => {
