@@ -255,7 +255,8 @@ export class ServerEngine implements LineageEngine {
     stats.requests++;
     const info = await this.source.getInfo(this.options.call);
     // A service that cannot say is asked the known REST reads (no capability is assumed).
-    const capabilities = info.ok ? (info.value as QueryInfo & { capabilities?: unknown }).capabilities : undefined;
+    // Ours, so never trusted to be the documented list: checked as it comes.
+    const capabilities: unknown = info.ok ? info.value.capabilities : undefined;
     return (this.#lineageReads = Array.isArray(capabilities) && capabilities.includes('lineage-reads'));
   }
 
