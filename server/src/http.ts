@@ -25,7 +25,7 @@ export const SERVICE_PREFIX: Record<ServiceName, string> = {
 };
 
 /** The operation whose body is ignored and accepted under any content type (see its spec text). */
-const IGNORED_BODY = new Set(['setTag']);
+export const IGNORED_BODY = new Set(['setTag']);
 /** The operation whose body is limited by `pem_size_limit`, answered with 413 when larger. */
 const SIZE_LIMITED = 'sendPem';
 /** Other bodies are small JSON objects; this bounds what a request can make the server buffer. */
@@ -45,17 +45,26 @@ export interface HttpOptions {
   onInfo?(line: string): void;
 }
 
+/**
+ * One validator per loaded Specs (loadSpecs keeps them per process), compiling each schema on the
+ * first request that needs it: compiling every request schema took about 0.6 CPU s of each local
+ * RK's start, in every process that starts one, for operations most never receive. The shipped
+ * specs are proven to compile (server/test/refusals.test.ts), as a start-up compile proved before.
+ */
+const validators = new WeakMap<Specs, SchemaValidator>();
+function validatorOf(specs: Specs): SchemaValidator {
+  let validator = validators.get(specs);
+  if (!validator) validators.set(specs, (validator = new SchemaValidator()));
+  return validator;
+}
+
 export function createRequestListener(options: HttpOptions): (req: IncomingMessage, res: ServerResponse) => void {
   // Full listings are written from a database cursor in batches, never built as one array.
   enableStreamedReplies();
-  const validator = new SchemaValidator();
-  // Compile every schema now, so a spec Ajv cannot read fails at startup, not on a request.
+  const validator = validatorOf(options.specs);
   for (const service of SERVICES) {
     for (const operation of options.specs[service].operations) {
       if (!(operation.operationId in options.handlers)) throw new Error(`recordkeeper-local: no handler for ${operation.operationId}`);
-      operation.parameters.forEach((p) => validator.compile(p.schema));
-      const schema = operation.requestBody?.content['application/json']?.schema;
-      if (schema && !IGNORED_BODY.has(operation.operationId)) validator.compile(schema);
     }
   }
   const shape = replyShaper(options.replies ?? 'rich');

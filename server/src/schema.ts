@@ -1,4 +1,5 @@
-import type { Queryable, Storage } from './storage.js';
+import { createHash } from 'node:crypto';
+import type { Queryable, Storage, StoreSchema } from './storage.js';
 
 /**
  * The tables, identical on PGlite and PostgreSQL. Timestamps are stored as the wire text
@@ -130,6 +131,13 @@ const STATEMENTS = [
    )`,
 ];
 
+const RECORD_VERSION = `INSERT INTO rk_meta (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`;
+
+const TRIGRAM = [
+  `CREATE EXTENSION IF NOT EXISTS pg_trgm`,
+  `CREATE INDEX IF NOT EXISTS rk_artifacts_by_name_trgm ON rk_artifacts USING gin (name gin_trgm_ops)`,
+];
+
 /** Version n-1 to n, run before STATEMENTS in the same transaction. */
 const MIGRATIONS: Record<number, (tx: Queryable) => Promise<void>> = {
   // 1 -> 2: the graph is a projection; drop it (the new tables are created by STATEMENTS) and
@@ -163,17 +171,27 @@ export async function migrate(storage: Storage): Promise<void> {
       await tx.query(`DELETE FROM rk_graph_failures`);
       await tx.query(`INSERT INTO rk_graph_pending (pem_seq) SELECT seq FROM rk_pems`);
     }
-    await tx.query(
-      `INSERT INTO rk_meta (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
-      [String(SCHEMA_VERSION)],
-    );
+    await tx.query(RECORD_VERSION, [String(SCHEMA_VERSION)]);
   });
   // Optional: a trigram index for artifact Name "contains" (LIKE '%…%'). Outside the transaction
   // above, since a refused CREATE EXTENSION would abort it.
   try {
-    await storage.query(`CREATE EXTENSION IF NOT EXISTS pg_trgm`);
-    await storage.query(`CREATE INDEX IF NOT EXISTS rk_artifacts_by_name_trgm ON rk_artifacts USING gin (name gin_trgm_ops)`);
+    for (const statement of TRIGRAM) await storage.query(statement);
   } catch {
     // Without pg_trgm, "contains" scans the artifacts; everything else is the same.
   }
 }
+
+/**
+ * The schema as a new store gets it (openStorage): migrate() on every store but a new PGlite one,
+ * which starts from a cached copy of a cluster migrated once. The copy's key is a digest of every
+ * statement migrate() runs on a new store and of SCHEMA_VERSION, so any change to the DDL names
+ * another copy and a store never starts from an old one.
+ */
+export const RK_SCHEMA: StoreSchema = {
+  key: createHash('sha256')
+    .update(JSON.stringify([SCHEMA_VERSION, STATEMENTS, RECORD_VERSION, TRIGRAM]))
+    .digest('hex')
+    .slice(0, 16),
+  apply: migrate,
+};

@@ -6,7 +6,7 @@ import { createHandlers } from './handlers.js';
 import { createRequestListener, internalError, SERVICE_PREFIX } from './http.js';
 import { Records } from './records.js';
 import { repliesMode, type RepliesMode } from './replies.js';
-import { migrate } from './schema.js';
+import { RK_SCHEMA } from './schema.js';
 import { constOf, findOperation, loadSpecs } from './spec.js';
 import { acceptedHostsText, normalizeOrigin } from './site.js';
 import { openStorage, type Storage, type StorageOptions } from './storage.js';
@@ -96,13 +96,12 @@ export async function startLocalRK(options: LocalRKOptions = {}): Promise<LocalR
 
   const storageOptions: StorageOptions =
     options.databaseUrl !== undefined ? { databaseUrl: options.databaseUrl } : options.dataDir !== undefined ? { dataDir: options.dataDir } : { memory: true };
-  const storage = await openStorage(storageOptions);
+  const storage = await openStorage(storageOptions, RK_SCHEMA);
   let server: Server | undefined;
   let graph: GraphBuilder | undefined;
   const jobs = new Set<Promise<void>>();
   const onError = options.onError ?? ((error: unknown) => console.error('recordkeeper-local:', error));
   try {
-    await migrate(storage);
     const records = new Records(storage);
     graph = new GraphBuilder(storage, { intervalMs: graphIntervalMs });
     const handlers = createHandlers({

@@ -83,10 +83,39 @@ export class BulkLane implements Queryable {
 
 export type StorageOptions = { memory: true } | { dataDir: string } | { databaseUrl: string };
 
-export async function openStorage(options: StorageOptions): Promise<Storage> {
-  if ('databaseUrl' in options) return PostgresStorage.open(options.databaseUrl);
-  return PGliteStorage.open('dataDir' in options ? options.dataDir : undefined);
+/**
+ * What every store is brought to before use (the RK schema: schema.ts). `apply` is idempotent and
+ * runs on every store but one started from a cached copy: a new PGlite store (in memory, or an
+ * empty data directory) starts from the cluster `apply` made once, kept under `key`, instead of
+ * running the DDL again (about 1 CPU s of a 3.5 s start in a fresh process).
+ */
+export interface StoreSchema {
+  /** Names the cached copy; it must change whenever what `apply` creates changes (a digest of the DDL). */
+  readonly key: string;
+  apply(storage: Storage): Promise<void>;
 }
+
+export async function openStorage(options: StorageOptions, schema?: StoreSchema): Promise<Storage> {
+  if ('databaseUrl' in options) {
+    const storage = await PostgresStorage.open(options.databaseUrl);
+    return schema ? applied(storage, schema) : storage;
+  }
+  if ('dataDir' in options) return PGliteStorage.open(options.dataDir, schema);
+  return schema ? openSchemaMemory(schema) : new PGliteStorage(await openMemory(), MEMORY);
+}
+
+/** `schema` applied to `storage`, which is closed when that fails. */
+async function applied(storage: Storage, schema: StoreSchema): Promise<Storage> {
+  try {
+    await schema.apply(storage);
+    return storage;
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
+}
+
+const MEMORY = 'PGlite (in memory)';
 
 class PGliteStorage implements Storage {
   readonly description: string;
@@ -94,31 +123,38 @@ class PGliteStorage implements Storage {
   readonly bulk: Queryable = new BulkLane(this, 1);
   readonly #db: PGlite;
 
-  private constructor(db: PGlite, description: string) {
+  constructor(db: PGlite, description: string) {
     this.#db = db;
     this.description = description;
   }
 
-  static async open(dataDir: string | undefined): Promise<PGliteStorage> {
-    if (dataDir === undefined) return new PGliteStorage(await openMemory(), 'PGlite (in memory)');
+  static async open(dataDir: string, schema: StoreSchema | undefined): Promise<Storage> {
     const absolute = path.resolve(dataDir);
     mkdirSync(absolute, { recursive: true });
+    const description = `PGlite (${absolute})`;
     // relaxedDurability stays false: every statement outside a transaction is written through to
     // the files before its promise resolves. transaction() below syncs after COMMIT itself.
-    // An empty directory starts as a copy of the pristine cluster kept on disk, when there is one,
-    // instead of running initdb (the same cluster: the dump is taken before any statement).
-    const file = readdirSync(absolute).length === 0 ? pristineFile() : undefined;
-    const dump = file ? await readPristine(file).catch(() => undefined) : undefined;
     const options = { relaxedDurability: false, extensions: { pg_trgm } };
-    if (dump) {
-      try {
-        return new PGliteStorage(await PGlite.create(absolute, { ...options, loadDataDir: dump }), `PGlite (${absolute})`);
-      } catch {
-        // A bad dump: initdb below, in the directory emptied again of what the failed load left.
-        for (const entry of readdirSync(absolute)) rmSync(path.join(absolute, entry), { recursive: true, force: true });
+    // An empty directory starts as a copy of a cluster kept on disk, when there is one: the
+    // schema's (nothing left to apply), else the pristine one (initdb skipped, the schema applied).
+    // A directory that holds a cluster is opened as it is, never overwritten.
+    if (readdirSync(absolute).length === 0) {
+      const kinds = [...(schema ? [{ copies: schemaCopies(schema.key), apply: undefined }] : []), { copies: pristineCopies(), apply: schema }];
+      for (const { copies, apply } of kinds) {
+        const dump = await copies.dump();
+        if (!dump) continue;
+        try {
+          const storage = new PGliteStorage(await PGlite.create(absolute, { ...options, loadDataDir: dump }), description);
+          return apply ? applied(storage, apply) : storage;
+        } catch {
+          // A bad dump: the next kind, or initdb, in the directory emptied again of what the failed load left.
+          copies.discard();
+          for (const entry of readdirSync(absolute)) rmSync(path.join(absolute, entry), { recursive: true, force: true });
+        }
       }
     }
-    return new PGliteStorage(await PGlite.create(absolute, options), `PGlite (${absolute})`);
+    const storage = new PGliteStorage(await PGlite.create(absolute, options), description);
+    return schema ? applied(storage, schema) : storage;
   }
 
   async query<Row extends object>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
@@ -140,73 +176,148 @@ class PGliteStorage implements Storage {
     return result;
   }
 
+  /** The cluster as a tarball (after a checkpoint, so a copy starts without replaying the WAL). */
+  async dump(): Promise<Blob> {
+    await this.#db.query('CHECKPOINT');
+    return this.#db.dumpDataDir('none');
+  }
+
   async close(): Promise<void> {
     if (!this.#db.closed) await this.#db.close();
   }
 }
 
 /**
- * A pristine in-memory cluster, dumped once per process. Creating a PGlite database runs initdb
- * inside WebAssembly (2.4 to 6 s on a loaded 2-core machine); loading the dump of a fresh one
- * takes about 0.7 s, so in-memory stores after the second in a process (tests, tools that start
- * several local RKs) start several times faster. The dump is taken at the second in-memory open,
- * not the first: a process that opens one store (the CLI) pays neither the dump (about 0.3 s) nor
- * its memory (about 40 MB). It is taken before any statement, so it holds nothing of any store.
- *
- * The dump is also kept on disk (see pristineFile), so a new process (each test file, each
+ * One kind of cluster (pristine, or a schema applied) kept as a dump in this process and in a file
+ * (see cacheFolder). A dump loads only into the PGlite version and extension set that made it, so
+ * both are in the file's name.
+ */
+class ClusterCopies {
+  /** Opens of a store of this kind in this process that made their cluster rather than loaded it. */
+  made = 0;
+  #dump: Promise<Blob> | undefined;
+  #taken = false;
+
+  constructor(readonly file: string | undefined) {}
+
+  /** The dump: taken in this process, else read from the file; undefined when neither has one. */
+  async dump(): Promise<Blob | undefined> {
+    if (!this.#dump && this.file) this.#dump = readCluster(this.file);
+    return this.#dump?.catch(() => undefined);
+  }
+
+  /**
+   * Whether a dump that failed to load came from the file (then the file is removed and the store
+   * made anew); a dump taken in this process loaded before, so its failure is the caller's error.
+   */
+  discard(): boolean {
+    if (this.#taken) return false;
+    if (this.file) rmSync(this.file, { force: true });
+    this.#dump = undefined;
+    return true;
+  }
+
+  /**
+   * After a store of this kind was made: keeps its dump when there is a file to write it to (the
+   * next process loads it), or at the second such store of a process without one (a process that
+   * opens one store, the CLI, pays neither the dump, about 0.3 s, nor its memory, about 40 MB).
+   */
+  async keep(take: () => Promise<Blob>): Promise<void> {
+    if ((++this.made < 2 && !this.file) || (await this.dump())) return;
+    this.#dump = take();
+    this.#taken = true;
+    const taken = await this.#dump.catch(() => undefined);
+    if (taken && this.file) await writeCluster(this.file, taken);
+  }
+}
+
+/**
+ * A pristine in-memory cluster (initdb only). Creating a PGlite database runs initdb inside
+ * WebAssembly (2.4 to 6 s on a loaded 2-core machine); loading the dump of a fresh one takes about
+ * 0.7 s, so in-memory stores after the second in a process (tests, tools that start several local
+ * RKs) start several times faster. It is dumped before any statement, so it holds nothing of any
+ * store. Kept on disk too (see cacheFolder), so a new process (each test file, each
  * `rk local --memory`) loads it instead of running initdb: 1.5 CPU s instead of 6.5 in a fresh
  * process on this machine. A file that cannot be read or loaded is ignored and written again.
  */
-let memoryOpens = 0;
-let pristine: Promise<Blob> | undefined;
+function pristineCopies(): ClusterCopies {
+  return copiesIn(cacheFile('pg_trgm'));
+}
+
+/** By file (or none: RK_LOCAL_CACHE=off), so a process that changes the setting uses the new place. */
+const kept = new Map<string, ClusterCopies>();
+function copiesIn(file: string | undefined, kind = ''): ClusterCopies {
+  const name = file ?? `no file: ${kind}`;
+  let copies = kept.get(name);
+  if (!copies) kept.set(name, (copies = new ClusterCopies(file)));
+  return copies;
+}
 
 async function openMemory(): Promise<PGlite> {
-  const file = pristineFile();
-  if (!pristine && file) pristine = readPristine(file);
-  const dump = await pristine?.catch(() => undefined);
+  const copies = pristineCopies();
+  const dump = await copies.dump();
   if (dump) {
     try {
       return await PGlite.create('memory://', { extensions: { pg_trgm }, loadDataDir: dump });
     } catch (error) {
-      // Only a dump read from disk can be bad; one taken in this process loaded before.
-      if (!file || memoryOpens > 0) throw error;
-      rmSync(file, { force: true });
-      pristine = undefined;
+      if (!copies.discard()) throw error;
     }
   }
   const db = await PGlite.create('memory://', { extensions: { pg_trgm } });
-  if ((++memoryOpens >= 2 || file) && !(await pristine?.catch(() => undefined))) {
-    pristine = db.dumpDataDir('none');
-    const taken = await pristine.catch(() => undefined);
-    if (taken && file) await writePristine(file, taken);
-  }
+  await copies.keep(() => db.dumpDataDir('none'));
   return db;
 }
 
 /**
- * Where the pristine cluster is kept between processes: `RK_LOCAL_CACHE` (a folder, or `off` for
- * nowhere), else `$XDG_CACHE_HOME/recordkeeper-local` or `~/.cache/recordkeeper-local`. One file
- * per PGlite version and extension set, since a dump loads only into the PGlite that made it.
+ * In-memory clusters with a schema applied, by the schema's key: the same safety as the pristine
+ * one (atomic file, a bad file is made again), one file per key, so a changed schema never starts
+ * from an old copy.
  */
-function pristineFile(): string | undefined {
+function schemaCopies(key: string): ClusterCopies {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(key)) throw new Error(`a store schema's key names a file: letters, digits, - and _, got ${JSON.stringify(key)}`);
+  return copiesIn(cacheFile(`pg_trgm-schema-${key}`), `schema ${key}`);
+}
+
+async function openSchemaMemory(schema: StoreSchema): Promise<Storage> {
+  const copies = schemaCopies(schema.key);
+  const dump = await copies.dump();
+  if (dump) {
+    try {
+      return new PGliteStorage(await PGlite.create('memory://', { extensions: { pg_trgm }, loadDataDir: dump }), MEMORY);
+    } catch (error) {
+      if (!copies.discard()) throw error;
+    }
+  }
+  const storage = new PGliteStorage(await openMemory(), MEMORY);
+  await applied(storage, schema);
+  await copies.keep(() => storage.dump());
+  return storage;
+}
+
+/**
+ * Where clusters are kept between processes: `RK_LOCAL_CACHE` (a folder, or `off` for nowhere),
+ * else `$XDG_CACHE_HOME/recordkeeper-local` or `~/.cache/recordkeeper-local`; the file of one kind
+ * of cluster, named for the PGlite version and `kind` (extensions, schema key).
+ */
+function cacheFile(kind: string): string | undefined {
   const setting = process.env.RK_LOCAL_CACHE;
   if (setting === 'off') return undefined;
   try {
     const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
     const { version } = JSON.parse(readFileSync(path.join(path.dirname(entry), '..', 'package.json'), 'utf8')) as { version: string };
     const folder = setting || path.join(process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache'), 'recordkeeper-local');
-    return path.join(path.resolve(folder), `pglite-${version}-pg_trgm.tar.gz`);
+    return path.join(path.resolve(folder), `pglite-${version}-${kind}.tar.gz`);
   } catch {
     return undefined;
   }
 }
 
-async function readPristine(file: string): Promise<Blob> {
+async function readCluster(file: string): Promise<Blob> {
   return new Blob([gunzipSync(await readFile(file))]);
 }
 
 /** Written under a name of its own, then renamed: processes starting together never read half a file. */
-async function writePristine(file: string, dump: Blob): Promise<void> {
+async function writeCluster(file: string, dump: Blob): Promise<void> {
   const partial = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
   try {
     await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
