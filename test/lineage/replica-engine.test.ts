@@ -1,9 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { gunzipSync } from 'node:zlib';
+import { PGlite } from '@electric-sql/pglite';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { RKLineage, RKAbortError, ReplicaEngine, type LineageEngine, type LineageSource, type PemListOptions, type Result, type StoredPem, type TagRecord } from '../../src/index.js';
-import { batchedRead } from '../../src/lineage/replica/store.js';
+import { batchedRead, ReplicaStore } from '../../src/lineage/replica/store.js';
 import { randomHistory } from './random-history.js';
 
 /**
@@ -255,5 +257,44 @@ describe('the replica engine', { timeout: 120_000 }, () => {
     const bad = await ReplicaEngine.open({ dir: '' });
     expect(bad.ok).toBe(false);
     if (!bad.ok) expect(bad.error.message).toMatch(/dir.*directory path/);
+  });
+
+  it('a new copy starts from the pristine cluster kept on disk (RK_LOCAL_CACHE), made again when bad, and holds nothing of another copy', async () => {
+    const cache = scratch();
+    const version = (JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'node_modules', '@electric-sql', 'pglite', 'package.json'), 'utf8')) as { version: string }).version;
+    const file = join(cache, `pglite-${version}.tar.gz`);
+    writeFileSync(file, 'not a dump');
+    const setting = process.env.RK_LOCAL_CACHE;
+    process.env.RK_LOCAL_CACHE = cache;
+    const create = vi.spyOn(PGlite, 'create');
+    const pems = randomHistory(9600, { size: 12 });
+    try {
+      // The bad file is made again, and the copy works.
+      const first = join(scratch(), 'first');
+      const made = ok(await ReplicaStore.open(first));
+      expect(await made.addPage(pems, { phase: 'synced' })).toBe(pems.length);
+      await made.close();
+      expect(gunzipSync(readFileSync(file)).length).toBeGreaterThan(1_000_000);
+      expect(readdirSync(cache)).toEqual([file.slice(cache.length + 1)]);
+
+      // The next new copy (an empty directory) is a load of that file, one PGlite and no initdb.
+      create.mockClear();
+      const second = ok(await ReplicaStore.open(scratch()));
+      expect(create.mock.calls.map((call) => call[1]?.loadDataDir instanceof Blob)).toEqual([true]);
+      expect(await second.count()).toBe(0);
+      expect(await second.addPage(pems.slice(0, 3), {})).toBe(3);
+      await second.close();
+
+      // A copy that exists is opened as it is, never overwritten.
+      create.mockClear();
+      const reopened = ok(await ReplicaStore.open(first));
+      expect(create.mock.calls.map((call) => call[1]?.loadDataDir)).toEqual([undefined]);
+      expect(await reopened.count()).toBe(pems.length);
+      await reopened.close();
+    } finally {
+      create.mockRestore();
+      if (setting === undefined) delete process.env.RK_LOCAL_CACHE;
+      else process.env.RK_LOCAL_CACHE = setting;
+    }
   });
 });

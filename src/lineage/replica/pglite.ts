@@ -1,3 +1,11 @@
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
+
 /**
  * The one place the replica loads PGlite (an optional peer dependency), with a dynamic import so
  * that importing the client never loads it. A browser bundle swaps this file for
@@ -5,4 +13,95 @@
  */
 export function loadPGlite(): Promise<unknown> {
   return import('@electric-sql/pglite');
+}
+
+/** What of PGlite this file uses: creating a cluster (in a directory or in memory) and dumping one. */
+interface PGliteModule {
+  PGlite: { create(dataDir: string, options: Record<string, unknown>): Promise<Cluster> };
+}
+interface Cluster {
+  dumpDataDir(compression: 'none'): Promise<Blob>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the PGlite cluster in `dir` (`pglite`: what loadPGlite loaded). A new copy (no directory,
+ * or an empty one) starts as a copy of a pristine cluster kept on disk instead of running initdb,
+ * which costs 2 to 3 CPU s in WebAssembly (a copy loads in about a third of that): every
+ * `rk sync` into a new directory, every test of the replica. The file is the one the local RK keeps
+ * its pristine clusters beside (`RK_LOCAL_CACHE`: a folder, or `off` for none; else
+ * `$XDG_CACHE_HOME/recordkeeper-local` or `~/.cache/recordkeeper-local`), named for the PGlite
+ * version. It is made once (initdb in memory, dumped before any statement, so it holds nothing of
+ * any copy), written atomically; a file that cannot be read or loaded is made again, never fatal.
+ * The process keeps no dump in memory: a long-lived client holding a replica holds only the copy.
+ */
+export async function openCluster(pglite: unknown, dir: string, postgresqlconf: readonly string[]): Promise<unknown> {
+  const { PGlite } = pglite as PGliteModule;
+  const options = { postgresqlconf: [...postgresqlconf] };
+  const file = isNew(dir) ? pristineFile() : undefined;
+  if (!file) return PGlite.create(dir, options);
+  for (const attempt of ['kept', 'made'] as const) {
+    const dump = attempt === 'kept' ? await readPristine(file).catch(() => undefined) : await makePristine(PGlite, file);
+    if (!dump) continue;
+    try {
+      mkdirSync(dir, { recursive: true });
+      return await PGlite.create(dir, { ...options, loadDataDir: dump });
+    } catch {
+      // A bad dump: the directory is emptied of what the failed load left, then made again or initdb.
+      for (const entry of readdirSync(dir)) rmSync(path.join(dir, entry), { recursive: true, force: true });
+      if (attempt === 'kept') rmSync(file, { force: true });
+    }
+  }
+  return PGlite.create(dir, options);
+}
+
+function isNew(dir: string): boolean {
+  try {
+    return readdirSync(dir).length === 0;
+  } catch (error) {
+    return (error as { code?: unknown }).code === 'ENOENT';
+  }
+}
+
+/** Where the pristine cluster of this PGlite version is kept, or undefined for nowhere. */
+function pristineFile(): string | undefined {
+  const setting = process.env.RK_LOCAL_CACHE;
+  if (setting === 'off') return undefined;
+  try {
+    const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
+    const { version } = JSON.parse(readFileSync(path.join(path.dirname(entry), '..', 'package.json'), 'utf8')) as { version: string };
+    const folder = setting || path.join(process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache'), 'recordkeeper-local');
+    return path.join(path.resolve(folder), `pglite-${version}.tar.gz`);
+  } catch {
+    return undefined;
+  }
+}
+
+async function readPristine(file: string): Promise<Blob> {
+  return new Blob([gunzipSync(await readFile(file))]);
+}
+
+/** initdb in memory, dumped before any statement, and written under a name of its own then renamed. */
+async function makePristine(PGlite: PGliteModule['PGlite'], file: string): Promise<Blob | undefined> {
+  let dump: Blob;
+  try {
+    const fresh = await PGlite.create('memory://', {});
+    try {
+      dump = await fresh.dumpDataDir('none');
+    } finally {
+      await fresh.close();
+    }
+  } catch {
+    return undefined;
+  }
+  const partial = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  try {
+    await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    await writeFile(partial, gzipSync(new Uint8Array(await dump.arrayBuffer()), { level: 1 }), { mode: 0o600 });
+    await rename(partial, file);
+  } catch {
+    // A cache that cannot be written (read-only home, full disk) costs only the next copy's initdb.
+    rmSync(partial, { force: true });
+  }
+  return dump;
 }

@@ -1,6 +1,6 @@
 import { RKInvalidInputError, type CallOptions, type PemListOptions, type Result, type StoredPem, type TagRecord } from '../../public.js';
 import type { LineagePemInput } from '../lineage-index.js';
-import { loadPGlite } from './pglite.js';
+import { loadPGlite, openCluster } from './pglite.js';
 
 /**
  * The replica's copy on disk: PEMs (the fields lineage reads, not Properties), their artifact
@@ -132,14 +132,14 @@ export class ReplicaStore {
   static async open(dir: string): Promise<Result<ReplicaStore>> {
     const operation = 'Opening the lineage replica';
     if (typeof dir !== 'string' || dir.trim() === '') return { ok: false, error: new RKInvalidInputError(operation, 'dir', 'must be a directory path, like ".rk-lineage"') };
-    let PGlite: new (dir: string, options: { postgresqlconf: string[] }) => Database;
+    let pglite: unknown;
     try {
-      ({ PGlite } = (await loadPGlite()) as { PGlite: typeof PGlite });
+      pglite = await loadPGlite();
     } catch (cause) {
       return { ok: false, error: new RKInvalidInputError(operation, 'engine', `the replica engine needs the package @electric-sql/pglite (npm install @electric-sql/pglite): ${cause instanceof Error ? cause.message : String(cause)}`) };
     }
     try {
-      const db = new PGlite(dir, { postgresqlconf: SETTINGS });
+      const db = (await openCluster(pglite, dir, SETTINGS)) as Database;
       const layout = await layoutOf(db);
       if (layout !== null && layout !== SCHEMA_VERSION) {
         await db.close();
