@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../src/graph.js';
 import { Records } from '../src/records.js';
-import { migrate } from '../src/schema.js';
+import { RK_SCHEMA } from '../src/schema.js';
 import { seedPems } from '../src/seed.js';
 import { openStorage, type Queryable, type Storage } from '../src/storage.js';
 import { makePem } from './helpers/harness.js';
@@ -16,8 +16,7 @@ import { makePem } from './helpers/harness.js';
 const SIZE = 1_500;
 
 async function memoryStore(): Promise<Storage> {
-  const storage = await openStorage({ memory: true });
-  await migrate(storage);
+  const storage = await openStorage({ memory: true }, RK_SCHEMA);
   return storage;
 }
 

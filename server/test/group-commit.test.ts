@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Records } from '../src/records.js';
-import { migrate } from '../src/schema.js';
+import { RK_SCHEMA } from '../src/schema.js';
 import { openStorage, type Queryable, type Storage } from '../src/storage.js';
 import { makePem } from './helpers/harness.js';
 
@@ -14,8 +14,7 @@ import { makePem } from './helpers/harness.js';
  * insert statement tried, how many PEMs it wrote (a group's statement binds an array of IDs).
  */
 async function refusingStore(bad: Set<string>): Promise<{ storage: Storage; groups: number[] }> {
-  const inner = await openStorage({ memory: true });
-  await migrate(inner);
+  const inner = await openStorage({ memory: true }, RK_SCHEMA);
   const groups: number[] = [];
   const check = (sql: string, params?: readonly unknown[]) => {
     if (!sql.includes('INSERT INTO rk_pems')) return;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseStatement } from '../src/cypher.js';
 import { GraphBuilder } from '../src/graph.js';
 import { Records, type ListSelection } from '../src/records.js';
-import { migrate } from '../src/schema.js';
+import { RK_SCHEMA } from '../src/schema.js';
 import { seedPems } from '../src/seed.js';
 import { openStorage, type Queryable, type Storage } from '../src/storage.js';
 import { makePem } from './helpers/harness.js';
@@ -82,8 +82,7 @@ async function explain(storage: Storage, { sql, params }: Sent, pricedOut = ['en
 describe(`every lineage filter and lookup runs on an index (PGlite, ${SIZE} seeded PEMs)`, { timeout: 300_000 }, () => {
   let storage: Storage;
   beforeAll(async () => {
-    storage = await openStorage({ memory: true });
-    await migrate(storage);
+    storage = await openStorage({ memory: true }, RK_SCHEMA);
     await seedPems(storage, 0, SIZE - 1);
     const graph = new GraphBuilder(storage, { intervalMs: 60_000 });
     await graph.flush();

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../src/graph.js';
 import { LIST_BATCH, Records, type ListSelection } from '../src/records.js';
-import { migrate } from '../src/schema.js';
+import { RK_SCHEMA } from '../src/schema.js';
 import { seedPems } from '../src/seed.js';
 import { openStorage, type Queryable, type Storage } from '../src/storage.js';
 import { StreamedJsonArray, writeStreamed } from '../src/stream.js';
@@ -15,8 +15,7 @@ import { makePem, startHarness, type Harness } from './helpers/harness.js';
  */
 
 async function memoryStore(): Promise<Storage> {
-  const storage = await openStorage({ memory: true });
-  await migrate(storage);
+  const storage = await openStorage({ memory: true }, RK_SCHEMA);
   return storage;
 }
 
