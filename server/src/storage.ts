@@ -1,13 +1,13 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { homedir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import pg from 'pg';
+import { cacheFolder, writeCacheFile } from './cache-folder.js';
 
 /**
  * One small interface over the two databases the server runs on: PGlite (PostgreSQL compiled to
@@ -189,7 +189,7 @@ class PGliteStorage implements Storage {
 
 /**
  * One kind of cluster (pristine, or a schema applied) kept as a dump in this process and in a file
- * (see cacheFolder). A dump loads only into the PGlite version and extension set that made it, so
+ * (cache-folder.ts). A dump loads only into the PGlite version and extension set that made it, so
  * both are in the file's name.
  */
 class ClusterCopies {
@@ -236,7 +236,7 @@ class ClusterCopies {
  * WebAssembly (2.4 to 6 s on a loaded 2-core machine); loading the dump of a fresh one takes about
  * 0.7 s, so in-memory stores after the second in a process (tests, tools that start several local
  * RKs) start several times faster. It is dumped before any statement, so it holds nothing of any
- * store. Kept on disk too (see cacheFolder), so a new process (each test file, each
+ * store. Kept on disk too (cache-folder.ts), so a new process (each test file, each
  * `rk local --memory`) loads it instead of running initdb: 1.5 CPU s instead of 6.5 in a fresh
  * process on this machine. A file that cannot be read or loaded is ignored and written again.
  */
@@ -294,19 +294,14 @@ async function openSchemaMemory(schema: StoreSchema): Promise<Storage> {
   return storage;
 }
 
-/**
- * Where clusters are kept between processes: `RK_LOCAL_CACHE` (a folder, or `off` for nowhere),
- * else `$XDG_CACHE_HOME/recordkeeper-local` or `~/.cache/recordkeeper-local`; the file of one kind
- * of cluster, named for the PGlite version and `kind` (extensions, schema key).
- */
+/** The file of one kind of cluster in the cache folder, named for the PGlite version and `kind` (extensions, schema key). */
 function cacheFile(kind: string): string | undefined {
-  const setting = process.env.RK_LOCAL_CACHE;
-  if (setting === 'off') return undefined;
+  const folder = cacheFolder();
+  if (folder === undefined) return undefined;
   try {
     const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
     const { version } = JSON.parse(readFileSync(path.join(path.dirname(entry), '..', 'package.json'), 'utf8')) as { version: string };
-    const folder = setting || path.join(process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache'), 'recordkeeper-local');
-    return path.join(path.resolve(folder), `pglite-${version}-${kind}.tar.gz`);
+    return path.join(folder, `pglite-${version}-${kind}.tar.gz`);
   } catch {
     return undefined;
   }
@@ -316,17 +311,8 @@ async function readCluster(file: string): Promise<Blob> {
   return new Blob([gunzipSync(await readFile(file))]);
 }
 
-/** Written under a name of its own, then renamed: processes starting together never read half a file. */
 async function writeCluster(file: string, dump: Blob): Promise<void> {
-  const partial = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  try {
-    await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-    await writeFile(partial, gzipSync(Buffer.from(await dump.arrayBuffer()), { level: 1 }), { mode: 0o600 });
-    await rename(partial, file);
-  } catch {
-    // A cache that cannot be written (read-only home, full disk) costs only the next start's initdb.
-    rmSync(partial, { force: true });
-  }
+  await writeCacheFile(file, gzipSync(Buffer.from(await dump.arrayBuffer()), { level: 1 }));
 }
 
 const POOL_SIZE = 8;

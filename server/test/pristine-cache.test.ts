@@ -133,4 +133,24 @@ describe('the pristine cluster kept on disk', { timeout: 120_000 }, () => {
     expect(RK_SCHEMA.key).toMatch(/^[0-9a-f]{16}$/);
     expect(again.RK_SCHEMA.key).toBe(RK_SCHEMA.key);
   });
+
+  it('keeps the bundled specs under a digest of their files: a new process reads them, a bad file is bundled again', async () => {
+    const load = async () => {
+      vi.resetModules();
+      return (await import('../src/spec.js')).loadSpecs();
+    };
+    const bundled = await load();
+    const [name] = readdirSync(cache).filter((entry) => /^specs-[0-9a-f]{32}\.json$/.test(entry));
+    expect(name).toBeDefined();
+    const file = join(cache, name!);
+    writeFileSync(file, '{"files": "not these"');
+    const again = await load();
+    expect(again).toEqual(bundled);
+    const kept = readFileSync(file, 'utf8');
+    expect(JSON.parse(kept).documents.receiver.openapi).toBeDefined();
+    const read = await load();
+    expect(read).toEqual(bundled);
+    expect(read.receiver.operations.map((operation) => operation.operationId)).toContain('sendPem');
+    expect(readFileSync(file, 'utf8')).toBe(kept);
+  });
 });
