@@ -1,12 +1,15 @@
 // Builds the API reference: one self-contained Redoc page per spec, the TypeScript reference
 // (TypeDoc, into docs/api; an undocumented public symbol fails the build), an index that links
 // them, and the guides (docs-guides.mjs). docs/ is build output (gitignored).
+// The TypeScript reference is reused when the docs test (or an earlier run) built it from the
+// same inputs (docs-api.mjs), so a CI run, which runs that test first, runs TypeDoc once.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { APIS, REDOCLY_ENV, ROOT, bin, run } from './apis.mjs';
 import { specsWithSamples } from './docs-samples.mjs';
 import { addLineagePage } from './docs-lineage-page.mjs';
 import { addGuides } from './docs-guides.mjs';
+import { apiReferenceIsCurrent, buildApiReference } from './docs-api.mjs';
 
 const OUT = path.join(ROOT, 'docs');
 
@@ -48,7 +51,11 @@ async function buildOne(api, source = api.alias) {
 
 /** TypeDoc with typedoc.config.mjs; validation warnings (an undocumented export) are errors. */
 async function buildTypeScriptReference() {
-  const code = await run(bin('typedoc'), ['--options', path.join(ROOT, 'typedoc.config.mjs'), '--treatValidationWarningsAsErrors']);
+  if (apiReferenceIsCurrent()) {
+    console.log('docs: docs/api is already built from the current sources (by the docs test or an earlier run); TypeDoc not run again');
+    return;
+  }
+  const { code } = await buildApiReference({ echo: true });
   if (code !== 0) throw new Error(`docs: typedoc failed (exit ${code}): every public export needs a doc comment`);
 }
 

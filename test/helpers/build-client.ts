@@ -22,7 +22,8 @@ export async function buildClient(name: string): Promise<string> {
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   await promisify(execFile)(
     process.execPath,
-    [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', outDir, '--declaration', 'false', '--declarationMap', 'false', '--sourceMap', 'false', '--noEmitOnError', 'false'],
+    // Not the composite build of dist/: no declarations, and its own .tsbuildinfo in the folder.
+    [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', outDir, '--composite', 'false', '--tsBuildInfoFile', join(outDir, '.tsbuildinfo'), '--declaration', 'false', '--declarationMap', 'false', '--sourceMap', 'false', '--noEmitOnError', 'false'],
     { cwd: root },
   ).catch((error: unknown) => {
     // tsc exits non-zero on type errors but still emits; only a missing output is fatal.

@@ -66,7 +66,8 @@ export async function drill(query: RKQuery, admin: RKAdmin): Promise<void> {
 beforeAll(async () => {
   await mkdir(join(ROOT, '.tmp'), { recursive: true });
   copy = await mkdtemp(join(ROOT, '.tmp', 'drill-'));
-  for (const entry of ['openapi', 'scripts', 'src', 'redocly.yaml', 'package.json', 'tsconfig.json']) {
+  // With the tsconfig files the copy's tsconfig.json references (vite reads them to load src/).
+  for (const entry of ['openapi', 'scripts', 'src', 'redocly.yaml', 'package.json', 'tsconfig.json', 'tsconfig.build.json', 'server/tsconfig.base.json', 'server/tsconfig.build.json']) {
     await cp(join(ROOT, entry), join(copy, entry), { recursive: true });
   }
   await symlink(join(ROOT, 'node_modules'), join(copy, 'node_modules'), 'dir');
@@ -125,8 +126,10 @@ beforeAll(async () => {
   const generated = await run(process.execPath, [join(copy, 'scripts', 'generate.mjs')], { cwd: copy });
   generateOutput = generated.stdout;
   await writeFile(join(copy, 'src', 'drill-caller.ts'), CALLER);
-  const config = ts.getParsedCommandLineOfConfigFile(join(copy, 'tsconfig.json'), { noEmit: true, skipLibCheck: true }, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} });
-  if (!config) throw new Error('drill: the copy has no usable tsconfig.json');
+  // src/'s program (tsconfig.build.json, the one that checks src/), checked as `npm run typecheck`
+  // checks it, without emitting: no declarations, not a composite build.
+  const config = ts.getParsedCommandLineOfConfigFile(join(copy, 'tsconfig.build.json'), { noEmit: true, skipLibCheck: true, composite: false, declaration: false }, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} });
+  if (!config) throw new Error('drill: the copy has no usable tsconfig.build.json');
   const program = ts.createProgram({ rootNames: config.fileNames.filter((file) => file.startsWith(join(copy, 'src'))), options: config.options });
   diagnostics = ts.getPreEmitDiagnostics(program).map((d) => ({
     file: d.file ? relative(copy, d.file.fileName) : '',
