@@ -15,7 +15,7 @@ import SummaryReporter from './test/helpers/summary-reporter.js';
  * the default order: the same tests pass either way.
  */
 const SHARED_FOLDERS = ['test/unit', 'test/delivery', 'test/lineage', 'test/bridges'];
-const SHARED_FILES = ['test/cli/mistakes.test.ts', 'test/cli/units.test.ts'];
+const SHARED_FILES = ['test/cli/mistakes.test.ts', 'test/cli/units.test.ts', 'server/test/units.test.ts', 'server/test/hardening-units.test.ts'];
 
 /** Files in SHARED_FOLDERS that keep a module graph of their own, and why. */
 const OWN_MODULE_GRAPH = [
@@ -54,11 +54,12 @@ const EXCLUDE = ['**/node_modules/**', '**/dist/**'];
  * in the isolated one, so the tarball is still installed once per run.
  */
 export function suites(include: string[], exclude: string[] = []): TestProjectInlineConfiguration[] {
-  const folders = include.map((glob) => {
-    if (!glob.endsWith('/**/*.test.ts')) throw new Error(`vitest config: include folders as "<folder>/**/*.test.ts", not ${glob}`);
-    return glob.slice(0, -'**/*.test.ts'.length);
+  const selects = include.map((glob) => {
+    if (glob.endsWith('/**/*.test.ts')) return (file: string) => file.startsWith(glob.slice(0, -'**/*.test.ts'.length));
+    if (!glob.includes('*')) return (file: string) => file === glob;
+    throw new Error(`vitest config: include a folder as "<folder>/**/*.test.ts" or one file by its path, not ${glob}`);
   });
-  const shared = SHARED_MODULE_GRAPH.filter((file) => folders.some((folder) => file.startsWith(folder)));
+  const shared = SHARED_MODULE_GRAPH.filter((file) => selects.some((selected) => selected(file)));
   return [
     { extends: true, test: { name: 'shared', include: shared, exclude: [...EXCLUDE, ...exclude], isolate: false } },
     { extends: true, test: { name: 'isolated', include, exclude: [...EXCLUDE, ...exclude, ...SHARED_MODULE_GRAPH] } },
