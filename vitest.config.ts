@@ -15,7 +15,18 @@ import SummaryReporter from './test/helpers/summary-reporter.js';
  * the default order: the same tests pass either way.
  */
 const SHARED_FOLDERS = ['test/unit', 'test/delivery', 'test/lineage', 'test/bridges'];
-const SHARED_FILES = ['test/cli/mistakes.test.ts', 'test/cli/units.test.ts', 'server/test/units.test.ts', 'server/test/hardening-units.test.ts'];
+const SHARED_FILES = [
+  'test/cli/mistakes.test.ts',
+  'test/cli/units.test.ts',
+  'test/view/asset.test.ts',
+  'server/test/units.test.ts',
+  'server/test/hardening-units.test.ts',
+  // Prism in child processes, started and stopped (by pid) by the file (test/contract/mocks.ts).
+  'test/contract/rk-client.test.ts',
+  'test/contract/rk-query.test.ts',
+  'test/contract/rk-admin.test.ts',
+  'test/contract/mock-walk.test.ts',
+];
 
 /** Files in SHARED_FOLDERS that keep a module graph of their own, and why. */
 const OWN_MODULE_GRAPH = [
