@@ -1,13 +1,88 @@
-import { defineConfig } from 'vitest/config';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
 import SummaryReporter from './test/helpers/summary-reporter.js';
+
+/**
+ * The suites that share one module graph per worker (`isolate: false`): loading the client, the
+ * specs' validators and vitest's own runtime once per worker instead of once per file is most of
+ * what these files cost. A file belongs here when nothing it does outlives it: no module mocks, no
+ * fake timers, environment variables and globals put back, every server and process it starts
+ * stopped by the file itself, and no in-process Record Keeper, PGlite, Chromium, signal handler
+ * or working-directory change (those stay in their own module graph, as before). Checked by
+ * running this project with its files in random order (`--sequence.shuffle.files`) as well as in
+ * the default order: the same tests pass either way.
+ */
+const SHARED_FOLDERS = ['test/unit', 'test/delivery', 'test/lineage', 'test/bridges'];
+const SHARED_FILES = [
+  'test/cli/mistakes.test.ts',
+  'test/cli/units.test.ts',
+  'test/view/asset.test.ts',
+  'server/test/units.test.ts',
+  'server/test/hardening-units.test.ts',
+  // Prism in child processes, started and stopped (by pid) by the file (test/contract/mocks.ts).
+  'test/contract/rk-client.test.ts',
+  'test/contract/rk-query.test.ts',
+  'test/contract/rk-admin.test.ts',
+  'test/contract/mock-walk.test.ts',
+];
+
+/** Files in SHARED_FOLDERS that keep a module graph of their own, and why. */
+const OWN_MODULE_GRAPH = [
+  // tsc in a child process on copies of the sources: no shared state, but most of their cost is
+  // the child, and they keep the worker's heap out of the drill's regenerated modules.
+  'test/unit/regeneration-drill.test.ts',
+  'test/unit/doc-examples.test.ts',
+  // An in-process local Record Keeper (PGlite) or a replica on PGlite: WebAssembly memory that
+  // a shared worker would carry into every later file.
+  'test/delivery/local-rk.test.ts',
+  'test/lineage/e2e.test.ts',
+  'test/lineage/server-engine.test.ts',
+  'test/lineage/replica-engine.test.ts',
+  'test/bridges/openlineage-bridge.test.ts',
+];
+
+/** The test files of the shared module graph, listed (not globbed) so the other project can exclude exactly them. */
+export const SHARED_MODULE_GRAPH: string[] = [
+  ...SHARED_FOLDERS.flatMap((folder) =>
+    readdirSync(join(fileURLToPath(new URL('.', import.meta.url)), folder), { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.test.ts'))
+      .map((file) => `${folder}/${file}`),
+  ),
+  ...SHARED_FILES,
+].filter((file) => !OWN_MODULE_GRAPH.includes(file));
+
+const EXCLUDE = ['**/node_modules/**', '**/dist/**'];
+
+/**
+ * The two projects a run is made of, for the files `include` and `exclude` select: the shared
+ * module graph and everything else, isolated per file as vitest does by default. Disjoint by
+ * construction (the second excludes exactly the files of the first), so every file runs once; the
+ * shared project keeps to `include` too, so a config that selects fewer folders (test:quick) gets
+ * only its own. Each project inherits this file's options, the global setup too: each gets a
+ * folder of its own for the packed install, and the suites that install (test/packaging) are all
+ * in the isolated one, so the tarball is still installed once per run.
+ */
+export function suites(include: string[], exclude: string[] = []): TestProjectInlineConfiguration[] {
+  const selects = include.map((glob) => {
+    if (glob.endsWith('/**/*.test.ts')) return (file: string) => file.startsWith(glob.slice(0, -'**/*.test.ts'.length));
+    if (!glob.includes('*')) return (file: string) => file === glob;
+    throw new Error(`vitest config: include a folder as "<folder>/**/*.test.ts" or one file by its path, not ${glob}`);
+  });
+  const shared = SHARED_MODULE_GRAPH.filter((file) => selects.some((selected) => selected(file)));
+  return [
+    { extends: true, test: { name: 'shared', include: shared, exclude: [...EXCLUDE, ...exclude], isolate: false } },
+    { extends: true, test: { name: 'isolated', include, exclude: [...EXCLUDE, ...exclude, ...SHARED_MODULE_GRAPH] } },
+  ];
+}
 
 // One run covers every suite: unit (injected fetch), contract (Prism), delivery (fault injection),
 // end-to-end (local RK server), the server's own tests and packaging. Suites that start services
 // set their own hook and test timeouts.
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'server/test/**/*.test.ts'],
-    exclude: ['**/node_modules/**', '**/dist/**'],
+    projects: suites(['test/**/*.test.ts', 'server/test/**/*.test.ts']),
     // Two cores on CI: more parallel files only queue behind Prism and PostgreSQL start-up.
     maxWorkers: 2,
     reporters: ['default', new SummaryReporter()],

@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
-import base from './vitest.config.js';
+import base, { suites } from './vitest.config.js';
 
 /**
  * `npm run test:quick`, for the edit loop: the suites of the client's logic that start no process,
@@ -12,28 +12,29 @@ import base from './vitest.config.js';
 export default defineConfig({
   test: {
     ...base.test,
-    include: [
-      'test/unit/**/*.test.ts',
-      'test/lineage/**/*.test.ts',
-      'test/delivery/**/*.test.ts',
-      'test/bridges/**/*.test.ts',
-      'test/cli/**/*.test.ts',
-    ],
-    exclude: [
-      ...(base.test?.exclude ?? []),
-      'test/unit/regeneration-drill.test.ts',
-      'test/unit/doc-examples.test.ts',
-      'test/lineage/e2e.test.ts',
-      'test/lineage/server-engine.test.ts',
-      'test/lineage/replica-engine.test.ts',
-      'test/delivery/child-process.test.ts',
-      'test/delivery/local-rk.test.ts',
-      'test/delivery/throughput.test.ts',
-      'test/bridges/openlineage-bridge.test.ts',
-      'test/cli/help-local.test.ts',
-      'test/cli/lineage.test.ts',
-      'test/cli/rk.test.ts',
-      'test/cli/tty.test.ts',
-    ],
+    projects: suites(
+      [
+        'test/unit/**/*.test.ts',
+        'test/lineage/**/*.test.ts',
+        'test/delivery/**/*.test.ts',
+        'test/bridges/**/*.test.ts',
+        'test/cli/**/*.test.ts',
+      ],
+      [
+        'test/unit/regeneration-drill.test.ts',
+        'test/unit/doc-examples.test.ts',
+        'test/lineage/e2e.test.ts',
+        'test/lineage/server-engine.test.ts',
+        'test/lineage/replica-engine.test.ts',
+        'test/delivery/child-process.test.ts',
+        'test/delivery/local-rk.test.ts',
+        'test/delivery/throughput.test.ts',
+        'test/bridges/openlineage-bridge.test.ts',
+        'test/cli/help-local.test.ts',
+        'test/cli/lineage.test.ts',
+        'test/cli/rk.test.ts',
+        'test/cli/tty.test.ts',
+      ],
+    ),
   },
 });

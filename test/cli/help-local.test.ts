@@ -2,14 +2,16 @@ import { spawn } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { main as rkMain } from '../../src/cli/main.js';
 import { buildRk, cleanEnv, PEM_ID, rkInProcess, runRk } from './helpers.js';
 
 /**
  * `rk --help` and the README agree; every command's --help; `rk local` start, use, stop. What is
  * about output and exit codes runs in this process (`main(argv, io)`); `rk local` itself (printing
- * its URLs, SIGTERM) and the launcher run as processes.
+ * its URLs and export lines, SIGTERM) and the launcher run as processes.
  */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -132,23 +134,44 @@ describe('rk local', { timeout: 120_000 }, () => {
     expect(local.output().stderr).toContain('Stopped.');
   });
 
+  // In this process: what is tested is the printed line, the refusals and what is never printed;
+  // the process around it (printing, SIGTERM, exit code) is the test above.
   it('--json prints one line with the URLs; a taken port is exit 1 with what to do', async () => {
-    const local = startLocal(['--port', '0', '--json', '--user-token', 'local-secret'], /\n/);
-    let port: string;
+    let stdout = '';
+    let stderr = '';
+    let printed: () => void = () => {};
+    const line = new Promise<void>((resolve) => (printed = resolve));
+    const io = {
+      stdout: { write: (text: string) => ((stdout += text), stdout.includes('\n') && printed(), true), isTTY: false },
+      stderr: { write: (text: string) => ((stderr += text), true), isTTY: false },
+      stdin: Object.assign(Readable.from([]), { isTTY: false }),
+      env: cleanEnv(),
+    };
+    const running = rkMain(['local', '--port', '0', '--json', '--user-token', 'local-secret'], io);
+    const ended = running.then((code) => {
+      printed();
+      return code;
+    });
+    // rk local stops on SIGTERM: the worker's own SIGTERM handlers stand aside while it gets the signal.
+    const others = process.listeners('SIGTERM');
     try {
-      const line = JSON.parse((await local.ready).trim());
-      expect(line).toMatchObject({ receiver: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/receiver$/), query: expect.any(String), graphBuilder: expect.any(String), credentialsRequired: true });
-      port = /:(\d+)\//.exec(line.receiver)![1]!;
+      await line;
+      const json = JSON.parse(stdout.trim());
+      expect(json).toMatchObject({ receiver: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/receiver$/), query: expect.any(String), graphBuilder: expect.any(String), credentialsRequired: true });
+      const port = /:(\d+)\//.exec(json.receiver)![1]!;
       const taken = await rkInProcess(['local', '--port', port]);
       expect(taken.code).toBe(1);
       expect(taken.stderr).toContain('could not start the local Record Keeper');
       expect(taken.stderr).toContain('pass --port <another>');
       expect((await rkInProcess(['local', '--port', '70000'])).code).toBe(2);
     } finally {
-      local.child.kill('SIGTERM');
+      for (const listener of others) process.off('SIGTERM', listener);
+      process.emit('SIGTERM');
+      for (const listener of others) process.on('SIGTERM', listener);
     }
-    expect(await local.exited).toBe(0);
-    expect(local.output().stdout + local.output().stderr).not.toContain('local-secret');
+    expect(await ended).toBe(0);
+    expect(stderr).toContain('Stopped.');
+    expect(stdout + stderr).not.toContain('local-secret');
   });
 
   it('the launcher in a clone that was never built names the one command to run', async () => {

@@ -4,9 +4,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RKClient } from '../../src/index.js';
 import { echoServer, expectClean, SECRET } from '../helpers/echoing-server.js';
-import { buildRk, runRk } from './helpers.js';
+import { buildRk, rkInProcess, runRk } from './helpers.js';
 
-/** What `rk` prints stays clean of the credential when the server echoes request headers. */
+/**
+ * What `rk` prints stays clean of the credential when the server echoes request headers. `rk outbox
+ * ls` runs as a process: it must mask a credential it was never given, and this process holds it
+ * (the client below registered it), so in here the mask could come from the wrong place. `rk send`
+ * and `rk info` are given the credential: they run in this process.
+ */
 const echo = echoServer();
 let base = '';
 let main = '';
@@ -46,7 +51,7 @@ describe('rk and a server that echoes the credential', { timeout: 60_000 }, () =
       [{ status: 403, style: 'long' }, ['info', '--json']],
     ] as const) {
       echo.answer = answer;
-      const outcome = await runRk(main, [...args], { env: { RK_RECEIVER: `${base}/receiver`, RK_QUERY: `${base}/query`, RK_PUC_AUTH: SECRET } });
+      const outcome = await rkInProcess([...args], { env: { RK_RECEIVER: `${base}/receiver`, RK_QUERY: `${base}/query`, RK_PUC_AUTH: SECRET } });
       expect(outcome.code, `rk ${args.join(' ')}`).not.toBe(0);
       expect(`${outcome.stdout}${outcome.stderr}`).toMatch(/HTTP (400|500|403)/);
       expectClean(outcome.stdout, `stdout of rk ${args.join(' ')}`);

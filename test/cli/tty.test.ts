@@ -5,13 +5,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RKClient } from '../../src/index.js';
-import { startLocalRK, type LocalRK } from '../../server/src/index.js';
 import { buildRk, cleanEnv, runRk } from './helpers.js';
 
 /**
  * `rk` in a real pseudo-terminal, made by util-linux `script`: colour and the progress indicator
  * appear on a terminal, and never with NO_COLOR, never in a pipe, never on a redirected stdout.
+ * The Query service is a small server of this file's: a listing of one PEM, in the form the local
+ * RK answers it (what is tested is how rk paints it), and one that takes 1.5 s per page.
  */
 const ESC = '\u001b[';
 const hasScript = await new Promise<boolean>((resolve) => execFile('script', ['--version'], (error) => resolve(!error)));
@@ -32,7 +32,8 @@ const quote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
 const skipped = !hasScript && process.env.CI !== 'true';
 describe.skipIf(skipped)(`rk on a terminal${skipped ? ' (util-linux `script` is missing: apt-get install util-linux; CI fails instead)' : ' (script pseudo-terminal)'}`, { timeout: 60_000 }, () => {
   let main: string;
-  let rk: LocalRK;
+  let listing: Server;
+  let listingUrl: string;
   let slow: Server;
   let slowUrl: string;
   let tmp: string;
@@ -40,10 +41,14 @@ describe.skipIf(skipped)(`rk on a terminal${skipped ? ' (util-linux `script` is 
 
   beforeAll(async () => {
     main = await buildRk('cli-tty');
-    rk = await startLocalRK({ memory: true });
-    const client = new RKClient(rk.receiverUrl, 'tty');
-    expect((await client.sendPem(client.preparePem('train'))).ok).toBe(true);
-    await client.close();
+    // One train PEM, as GET /query/pems and /query/pems_count of the local RK answer it.
+    const pem = { ID: '01a250894c3d7090a5e667224a5b130e', Type: 'train', Predecessor: null, Emitter: 'tty', TimestampClient: '2026-12-07 12:45:04', TimestampReceived: '2026-12-07 12:45:05', Properties: {}, Tag: 'latest', TagNamespace: 'tty', UsesArtifacts: [], ProducesArtifacts: [] };
+    listing = createServer((request, response) => {
+      response.writeHead(200, { 'Content-Type': 'application/json' });
+      response.end(JSON.stringify(request.url?.startsWith('/query/pems_count') ? { pems_count: 1 } : [pem]));
+    });
+    await new Promise<void>((resolve) => listing.listen(0, '127.0.0.1', resolve));
+    listingUrl = `http://127.0.0.1:${(listing.address() as AddressInfo).port}/query`;
     // A Query service that takes 1.5 s per page: long enough for the progress indicator.
     slow = createServer((request, response) => {
       setTimeout(() => {
@@ -54,11 +59,11 @@ describe.skipIf(skipped)(`rk on a terminal${skipped ? ' (util-linux `script` is 
     await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
     slowUrl = `http://127.0.0.1:${(slow.address() as AddressInfo).port}/query`;
     tmp = await mkdtemp(join(tmpdir(), 'rk-tty-'));
-    env = cleanEnv({ RK_RECEIVER: rk.receiverUrl, RK_QUERY: rk.queryUrl, RK_GRAPH_BUILDER: rk.graphBuilderUrl, TERM: 'xterm-256color' });
+    env = cleanEnv({ RK_QUERY: listingUrl, TERM: 'xterm-256color' });
   }, 120_000);
 
   afterAll(async () => {
-    await rk?.stop();
+    await new Promise((resolve) => (listing ? listing.close(resolve) : resolve(undefined)));
     await new Promise((resolve) => (slow ? slow.close(resolve) : resolve(undefined)));
     if (tmp) await rm(tmp, { recursive: true, force: true });
   });
@@ -75,7 +80,7 @@ describe.skipIf(skipped)(`rk on a terminal${skipped ? ' (util-linux `script` is 
     expect(noColour.code).toBe(0);
     expect(noColour.screen).toMatch(/ID\s+TYPE/);
     expect(noColour.screen).not.toContain(ESC);
-    const piped = await runRk(main, ['pems'], { env: { RK_QUERY: rk.queryUrl, TERM: 'xterm-256color' } });
+    const piped = await runRk(main, ['pems'], { env: { RK_QUERY: listingUrl, TERM: 'xterm-256color' } });
     expect(piped.code).toBe(0);
     expect(piped.stdout).toMatch(/ID\s+TYPE/);
     expect(piped.stdout + piped.stderr).not.toContain(ESC);
