@@ -1,12 +1,13 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packedProject, ROOT, run, runOk, TSC, type Outcome, type PackedProject } from './packed-project.js';
+import { packedProject, ROOT, run, runOk, type Outcome, type PackedProject } from './packed-project.js';
+import { tscInProcess } from './typescript-in-process.js';
 
 /**
  * What a user gets from `npm install recordkeeper-client`: the tarball `npm pack` makes, installed
  * into a fresh ESM project, imported by Node and type-checked against the shipped `.d.ts` with the
- * repo's own TypeScript.
+ * repo's own TypeScript (tsc's command lines, run in this process: test/packaging/typescript-in-process.ts).
  */
 const TIMEOUT_MS = 120_000;
 // Build, pack and an install that may have to fetch the two runtime dependencies.
@@ -218,11 +219,9 @@ describe('the npm package', { timeout: TIMEOUT_MS }, () => {
       ['--module', 'nodenext', '--moduleResolution', 'nodenext'],
       ['--module', 'preserve', '--moduleResolution', 'bundler'],
     ];
-    const outcomes = await Promise.all(
-      variants.map((args) =>
-        // skipLibCheck as tsc --init sets it: the consumer's code is checked against our .d.ts, @types/node is not re-checked three times.
-        run(TSC, ['--noEmit', '--strict', '--exactOptionalPropertyTypes', '--noUncheckedIndexedAccess', '--skipLibCheck', '--target', 'es2022', '--types', 'node', ...args, 'strict.ts'], project),
-      ),
+    const outcomes = variants.map((args) =>
+      // skipLibCheck as tsc --init sets it: the consumer's code is checked against our .d.ts, @types/node is not re-checked three times.
+      tscInProcess(['--noEmit', '--strict', '--exactOptionalPropertyTypes', '--noUncheckedIndexedAccess', '--skipLibCheck', '--target', 'es2022', '--types', 'node', ...args, 'strict.ts'], project),
     );
     expect(outcomes.map((o) => o.stdout + o.stderr)).toEqual(['', '', '']);
   });
@@ -230,14 +229,14 @@ describe('the npm package', { timeout: TIMEOUT_MS }, () => {
   it("declarations compile with no @types/node, skipLibCheck off and target es2022; kind narrows a Result's error", async () => {
     await writeFile(join(project, 'bare.ts'), BARE_TS);
     await writeFile(join(project, 'tsconfig.bare.json'), JSON.stringify(BARE_TSCONFIG));
-    const check = await run(TSC, ['-p', 'tsconfig.bare.json'], project);
+    const check = tscInProcess(['-p', 'tsconfig.bare.json'], project);
     expect(check.stdout + check.stderr).toBe('');
     expect(check.code).toBe(0);
   });
 
   it('type-checks and runs a CommonJS consumer (require of the ESM build, TypeScript 5.8+ and Node 20.19+)', async () => {
     await writeFile(join(project, 'consumer.cts'), CJS_TS);
-    const check = await run(TSC, ['--strict', '--skipLibCheck', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node', 'consumer.cts'], project);
+    const check = tscInProcess(['--strict', '--skipLibCheck', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node', 'consumer.cts'], project);
     expect(check.stdout + check.stderr).toBe('');
     const ran = await run(process.execPath, ['consumer.cjs'], project);
     expect(ran.stderr).toBe('');
@@ -302,7 +301,7 @@ describe('the npm package', { timeout: TIMEOUT_MS }, () => {
       await writeFile(join(project, 'consumer.ts'), CONSUMER_TS);
       await writeFile(join(project, 'misuse.ts'), MISUSE_TS);
       await writeFile(join(project, 'misuse-bare.ts'), MISUSE_TS.replace(/^\/\/ @ts-expect-error.*\n/gm, ''));
-      return run(TSC, [...TSC_ARGS, 'consumer.ts', 'misuse.ts', 'misuse-bare.ts'], project);
+      return tscInProcess([...TSC_ARGS, 'consumer.ts', 'misuse.ts', 'misuse-bare.ts'], project);
     })();
     return consumers;
   }

@@ -1,17 +1,19 @@
 import { execFile } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
+import { RECORD, type InstallRecord } from '../../scripts/readme-install.mjs';
 import '../helpers/packed-install-dir.js';
 
 /**
  * A fresh user project with the packed tarball installed, as the README's install section makes
  * one. The tarball is packed from the dist/ the test command has just built (`npm pack` runs no
  * build here, so concurrent suites never see dist/ removed), once per build: the suites that
- * install it share one tarball (packOnce) and one install of it per run (installedOnce).
+ * install it share one tarball (packOnce) and one install of it per run (installedOnce). In CI
+ * it is the tarball the install step's `npm pack` already made (readmeTarball).
  */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const TSC = join(ROOT, 'node_modules', '.bin', 'tsc');
@@ -53,6 +55,8 @@ export interface PackedProject {
  * second packer that lost the race simply uses the winner's.
  */
 export async function packOnce(): Promise<string> {
+  const made = readmeTarball();
+  if (made) return made;
   const stamp = Math.floor(statSync(join(ROOT, 'dist', 'index.js')).mtimeMs);
   const home = join(ROOT, '.tmp', 'pack');
   const final = join(home, String(stamp));
@@ -63,6 +67,23 @@ export async function packOnce(): Promise<string> {
   await runOk('npm', ['pack', '--ignore-scripts', '--pack-destination', staging], ROOT);
   await rename(staging, final).catch(() => rm(staging, { recursive: true, force: true }));
   return (await tarballIn(final))!;
+}
+
+/**
+ * The tarball the README's `npm pack` wrote in this checkout, when CI's install step ran the
+ * install block here (RK_README_INSTALL, scripts/readme-install.mjs) and dist/ has not been built
+ * since: that `npm pack` built dist/ (prepack) and packed it, and a build packs byte for byte as
+ * `npm pack --ignore-scripts` does after one (same sha256), so packing again would only repeat it.
+ */
+function readmeTarball(): string | undefined {
+  const dir = process.env.RK_README_INSTALL;
+  if (!dir) return undefined;
+  const record = JSON.parse(readFileSync(join(dir, RECORD), 'utf8')) as InstallRecord;
+  if (record.code !== 0 || record.checkout !== realpathSync(ROOT)) return undefined;
+  const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  const tarball = join(ROOT, `recordkeeper-client-${version}.tgz`);
+  const built = statSync(join(ROOT, 'dist', 'index.js')).mtimeMs;
+  return existsSync(tarball) && statSync(tarball).mtimeMs >= built ? tarball : undefined;
 }
 
 async function tarballIn(dir: string): Promise<string | undefined> {

@@ -1,33 +1,31 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installBlock, type InstallRecord, QUIET_NPM, readmeCommands, RECORD, runInstallBlock } from '../../scripts/readme-install.mjs';
 import { ROOT, run, runOk, type Outcome } from '../packaging/packed-project.js';
 
 /**
  * A newcomer's first minutes, from a fresh clone, with the README's commands as written: the
  * install block (clone, `npm ci`, `npm pack`, install the tarball into a new project), the quick
  * start (`npm run start:local -- --memory`, then quickstart.mjs in the project) and the CLI minute
- * (`npx rk ...` in the clone). Three changes only: the clone comes from this working tree (`git
- * clone` of the repository, then its uncommitted files copied over, so the test checks what is
- * about to be committed), the local RK gets `--port 0` and 8082 becomes that port, and npm runs
- * offline-first. Slow by nature (npm ci, two builds): it runs when RK_FRESH_CLONE=1 (CI sets it).
+ * (`npx rk ...` in the clone). Three changes only: the local RK gets `--port 0` and 8082 becomes
+ * that port, npm runs offline-first, and the clone is one of two:
+ * - with RK_FRESH_CLONE=1, a clone of this working tree (`git clone` of the repository, then its
+ *   uncommitted files copied over, so the test checks what is about to be committed), where the
+ *   install block runs; slow by nature (npm ci, two builds);
+ * - with RK_README_INSTALL=DIR, the checkout this test runs in, where `node
+ *   scripts/readme-install.mjs DIR` already ran the install block: CI's install step does that in
+ *   its own clean clone, so CI installs as the README says once and this test checks that
+ *   install (the record the script left in DIR) instead of cloning and installing a second time.
+ * Both read the README's blocks through scripts/readme-install.mjs.
  */
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+const commands = (name: string): string[] => readmeCommands(name, README);
 
-/** The commands of the README's ```sh <name> block, without their trailing comments. */
-function commands(name: string): string[] {
-  const body = new RegExp(`^\`\`\`sh ${name}\\n([\\s\\S]*?)^\`\`\`$`, 'm').exec(README)?.[1];
-  if (body === undefined) throw new Error(`the README has no \`\`\`sh ${name} block`);
-  return body
-    .split('\n')
-    .map((line) => line.replace(/\s+#.*$/, '').trim())
-    .filter((line) => line && !line.startsWith('#'));
-}
-
-const NPM_ENV = { npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
+const NPM_ENV = { ...QUIET_NPM, npm_config_prefer_offline: 'true' };
 
 function bash(script: string[], cwd: string, env: Record<string, string> = {}): Promise<Outcome> {
   return run('bash', ['-eo', 'pipefail', '-c', script.join('\n')], cwd, { ...NPM_ENV, ...env }, 600_000);
@@ -47,20 +45,18 @@ async function overlayWorkingTree(clone: string): Promise<void> {
   }
 }
 
-const RUN = process.env.RK_FRESH_CLONE === '1';
+/** Where CI's install step ran the install block in this checkout (scripts/readme-install.mjs). */
+const INSTALLED = process.env.RK_README_INSTALL || undefined;
+const RUN = process.env.RK_FRESH_CLONE === '1' || INSTALLED !== undefined;
+const HOW = INSTALLED ? ` (the install block ran in this checkout: ${INSTALLED})` : RUN ? '' : ' (set RK_FRESH_CLONE=1 to run it: it clones, runs npm ci and builds twice, minutes of work; .ci/run runs the install block in its clean clone and sets RK_README_INSTALL instead)';
 
-describe.skipIf(!RUN)(`a fresh clone, as the README says${RUN ? '' : ' (set RK_FRESH_CLONE=1 to run it: it clones, runs npm ci and builds twice, minutes of work; .ci/run sets it)'}`, { timeout: 900_000 }, () => {
-  let tmp: string;
+describe.skipIf(!RUN)(`a fresh clone, as the README says${HOW}`, { timeout: 900_000 }, () => {
+  /** The temporary folder this test made (none when CI's install is checked), removed at the end. */
+  let tmp: string | undefined;
   let clone: string;
   let project: string;
   let server: ChildProcess | undefined;
   let port: string;
-
-  beforeAll(async () => {
-    tmp = await mkdtemp(join(tmpdir(), 'rk-fresh-'));
-    clone = join(tmp, 'recordkeeper-client');
-    project = join(tmp, 'my-project');
-  });
 
   afterAll(async () => {
     // npm, its shell and the server share a process group of their own: stop them all by its id.
@@ -74,13 +70,25 @@ describe.skipIf(!RUN)(`a fresh clone, as the README says${RUN ? '' : ' (set RK_F
   }, 60_000);
 
   it('installs: clone, npm ci, npm pack (which builds), and the tarball installs and imports in a new project', async () => {
-    const [clone_, ...rest] = commands('install');
-    expect(clone_).toMatch(/^git clone \S+ *$/);
-    await runOk('git', ['clone', '--quiet', ROOT, clone], tmp);
-    await overlayWorkingTree(clone);
-    const outcome = await bash(['cd recordkeeper-client', ...rest.map((line) => line.replace(/^cd recordkeeper-client && /, ''))], tmp);
-    expect(outcome.code, outcome.stderr).toBe(0);
-    const packed = await runOk('tar', ['-tzf', join(clone, 'recordkeeper-client-0.1.0.tgz')], tmp);
+    const block = installBlock(README);
+    expect(block.clone).toMatch(/^git clone \S+ *$/);
+    if (INSTALLED) {
+      const record = JSON.parse(readFileSync(join(INSTALLED, RECORD), 'utf8')) as InstallRecord;
+      // The block that ran is the README's as it is now, it ran in this very checkout, and it succeeded.
+      expect(record.commands).toEqual(block.rest);
+      expect(record.checkout).toBe(realpathSync(ROOT));
+      expect(record.code).toBe(0);
+      ({ clone, project } = record);
+    } else {
+      tmp = await mkdtemp(join(tmpdir(), 'rk-fresh-'));
+      clone = join(tmp, block.folder);
+      await runOk('git', ['clone', '--quiet', ROOT, clone], tmp);
+      await overlayWorkingTree(clone);
+      const outcome = await runInstallBlock(tmp, { env: NPM_ENV, readme: README });
+      expect(outcome.code, outcome.stderr).toBe(0);
+      project = outcome.project;
+    }
+    const packed = await runOk('tar', ['-tzf', join(clone, 'recordkeeper-client-0.1.0.tgz')], project);
     expect(packed).toContain('package/dist/index.js');
     expect(packed).toContain('package/dist/index.d.ts');
     const imported = await run(process.execPath, ['--input-type=module', '-e', "import { RKClient, VERSION } from 'recordkeeper-client'; console.log(typeof RKClient, VERSION);"], project);

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalRK, type LocalRK } from '../../server/src/index.js';
-import { packedProject, ROOT, run, runOk, TSC, type PackedProject } from '../packaging/packed-project.js';
+import { packedProject, ROOT, run, runOk, TSC, type Outcome, type PackedProject } from '../packaging/packed-project.js';
 
 /**
  * The README's and the guides' code, run as a new user runs it: every fenced block whose info
@@ -23,6 +23,9 @@ describe('the README and the guides', { timeout: 120_000 }, () => {
   let project: PackedProject;
   let rk: LocalRK;
   const ran = new Map<string, { code: number; stdout: string; stderr: string }>();
+  /** `tsc -p .` in the project, once: the type check reads its diagnostics, the TypeScript blocks run its output. */
+  let compiled: Promise<Outcome> | undefined;
+  const compile = (): Promise<Outcome> => (compiled ??= run(TSC, ['-p', '.'], project.dir));
 
   beforeAll(async () => {
     [project, rk] = await Promise.all([packedProject(), startLocalRK({ memory: true, graphIntervalMs: 60_000 })]);
@@ -54,7 +57,7 @@ describe('the README and the guides', { timeout: 120_000 }, () => {
     expect(config).toMatch(/"exactOptionalPropertyTypes": true/);
     expect(config).toMatch(/"target": "es2022"/);
     expect(config).toMatch(/"types": \[\]/);
-    const outcome = await run(TSC, ['-p', '.'], project.dir);
+    const outcome = await compile();
     expect(outcome.stdout + outcome.stderr).toBe('');
     expect(outcome.code).toBe(0);
   });
@@ -62,7 +65,7 @@ describe('the README and the guides', { timeout: 120_000 }, () => {
   for (const block of BLOCKS) {
     const script = block.lang === 'ts' ? block.file.replace(/\.ts$/, '.js') : block.file;
     it(`runs ${block.file} (${block.document}) against the local RK without an error`, async () => {
-      if (block.lang === 'ts' && !ran.has('tsc')) ran.set('tsc', await run(TSC, ['-p', '.'], project.dir));
+      if (block.lang === 'ts') await compile();
       const outcome = await run(process.execPath, [script], project.dir);
       ran.set(block.file, outcome);
       expect(outcome.stderr).toBe('');
