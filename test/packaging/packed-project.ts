@@ -53,7 +53,8 @@ export interface PackedProject {
  * second packer that lost the race simply uses the winner's.
  */
 export async function packOnce(): Promise<string> {
-  const stamp = Math.floor(statSync(join(ROOT, 'dist', 'index.js')).mtimeMs);
+  // The build's .tsbuildinfo, rewritten by every build (an incremental one leaves unchanged files be).
+  const stamp = Math.floor(statSync(join(ROOT, 'dist', 'tsconfig.build.tsbuildinfo')).mtimeMs);
   const home = join(ROOT, '.tmp', 'pack');
   const final = join(home, String(stamp));
   const existing = await tarballIn(final);
