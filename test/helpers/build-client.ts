@@ -7,15 +7,17 @@ import { promisify } from 'node:util';
 
 /**
  * The client compiled to plain JavaScript, so a child process can run the real client on Node 20,
- * which cannot load TypeScript: the shared dist/ when it is newer than every file of src/ (`npm
- * test` has just built it, so a run compiles src/ once), otherwise src/ compiled into a folder of
+ * which cannot load TypeScript: the shared dist/ when its build is newer than every file of src/
+ * (`npm test` has just built it, so a run compiles src/ once; the build's .tsbuildinfo is the
+ * mark, as an incremental build rewrites only what changed), otherwise src/ compiled into a folder of
  * its own (`.tmp/<name>`), so a test run alone after an edit never runs stale code. Type errors do
  * not stop that emit: this is a build for running, `npm run typecheck` is the check.
  */
 export async function buildClient(name: string): Promise<string> {
   const root = fileURLToPath(new URL('../..', import.meta.url));
   const shared = join(root, 'dist', 'index.js');
-  if (existsSync(shared) && statSync(shared).mtimeMs >= newestSource(join(root, 'src'))) return shared;
+  const built = join(root, 'dist', 'tsconfig.build.tsbuildinfo');
+  if (existsSync(shared) && existsSync(built) && statSync(built).mtimeMs >= newestSource(join(root, 'src'))) return shared;
   const outDir = join(root, '.tmp', name);
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });

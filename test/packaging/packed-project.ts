@@ -57,7 +57,8 @@ export interface PackedProject {
 export async function packOnce(): Promise<string> {
   const made = readmeTarball();
   if (made) return made;
-  const stamp = Math.floor(statSync(join(ROOT, 'dist', 'index.js')).mtimeMs);
+  // The build's .tsbuildinfo, rewritten by every build (an incremental one leaves unchanged files be).
+  const stamp = Math.floor(statSync(join(ROOT, 'dist', 'tsconfig.build.tsbuildinfo')).mtimeMs);
   const home = join(ROOT, '.tmp', 'pack');
   const final = join(home, String(stamp));
   const existing = await tarballIn(final);
@@ -82,7 +83,7 @@ function readmeTarball(): string | undefined {
   if (record.code !== 0 || record.checkout !== realpathSync(ROOT)) return undefined;
   const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
   const tarball = join(ROOT, `recordkeeper-client-${version}.tgz`);
-  const built = statSync(join(ROOT, 'dist', 'index.js')).mtimeMs;
+  const built = statSync(join(ROOT, 'dist', 'tsconfig.build.tsbuildinfo')).mtimeMs;
   return existsSync(tarball) && statSync(tarball).mtimeMs >= built ? tarball : undefined;
 }
 
