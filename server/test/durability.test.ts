@@ -84,10 +84,11 @@ describe('the recordkeeper-local command', { timeout: 180_000 }, () => {
   it('serves from its build, keeps every acknowledged PEM through a kill -9, and stops cleanly on SIGTERM', async () => {
     // `npm test` has just built the server (build:all), which fails the run if it does not build;
     // built again here only when src/ changed since, so a run alone after an edit runs no stale code.
-    const built = path.join(serverDir, 'dist', 'server', 'src', 'cli.js');
-    if (!existsSync(built) || statSync(built).mtimeMs < newestSource(path.join(serverDir, 'src'))) {
+    // The build's .tsbuildinfo is the mark: an incremental build rewrites only the outputs that changed.
+    const built = path.join(serverDir, 'dist', 'tsconfig.build.tsbuildinfo');
+    if (!existsSync(path.join(serverDir, 'dist', 'server', 'src', 'cli.js')) || !existsSync(built) || statSync(built).mtimeMs < newestSource(path.join(serverDir, 'src'))) {
       const tsc = path.join(serverDir, '..', 'node_modules', 'typescript', 'bin', 'tsc');
-      const build = spawnSync(process.execPath, [tsc, '-p', path.join(serverDir, 'tsconfig.build.json')], { encoding: 'utf8' });
+      const build = spawnSync(process.execPath, [tsc, '-b', path.join(serverDir, 'tsconfig.build.json')], { encoding: 'utf8' });
       expect(build.status, build.stdout + build.stderr).toBe(0);
     }
 
