@@ -132,6 +132,26 @@ describe('the caches when they cannot help', { timeout: 120_000 }, () => {
     expect(existsSync(join(cache, `pglite-${pgliteVersion}-pg_trgm-schema-failing.tar.gz`))).toBe(false);
   });
 
+  it('a copy made in this process that fails to load is the open\'s error, not discarded: the next open loads it', async () => {
+    process.env.RK_LOCAL_CACHE = join(scratch, 'taken');
+    const { openStorage } = await fresh<StorageModule>('../src/storage.js');
+    const schema = tableSchema('taken', 'made_once');
+    // Made here: initdb, then the schema applied; both copies taken in this process.
+    await (await openStorage({ memory: true }, schema)).close();
+    const failure = new Error('out of memory while loading');
+    create.mockClear();
+    create.mockImplementationOnce(async () => Promise.reject(failure));
+    await expect(openStorage({ memory: true }, schema)).rejects.toBe(failure);
+    create.mockImplementationOnce(async () => Promise.reject(failure));
+    await expect(openStorage({ memory: true })).rejects.toBe(failure);
+    for (const kind of ['pg_trgm', 'pg_trgm-schema-taken']) expect(existsSync(join(scratch, 'taken', `pglite-${pgliteVersion}-${kind}.tar.gz`))).toBe(true);
+    const again = await openStorage({ memory: true }, schema);
+    expect(loads()).toEqual([true, true, true]);
+    expect(schema.apply).toHaveBeenCalledTimes(1);
+    expect(await again.query('SELECT count(*)::int AS n FROM made_once')).toEqual([{ n: 0 }]);
+    await again.close();
+  });
+
   it('a schema key that is not a file name is refused with a clear error, before any database is made', async () => {
     process.env.RK_LOCAL_CACHE = join(scratch, 'bad-key');
     const { openStorage } = await fresh<StorageModule>('../src/storage.js');
