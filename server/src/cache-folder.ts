@@ -27,6 +27,10 @@ export async function writeCacheFile(file: string, content: Uint8Array | string)
     await writeFile(partial, content, { mode: 0o600 });
     await rename(partial, file);
   } catch {
-    rmSync(partial, { force: true });
+    try {
+      rmSync(partial, { force: true });
+    } catch {
+      // `force` forgives only a missing file: under a regular file (ENOTDIR) there is nothing to remove.
+    }
   }
 }
