@@ -259,7 +259,7 @@ describe('the replica engine', { timeout: 120_000 }, () => {
     if (!bad.ok) expect(bad.error.message).toMatch(/dir.*directory path/);
   });
 
-  it('a new copy starts from the pristine cluster kept on disk (RK_LOCAL_CACHE), made again when bad, and holds nothing of another copy', async () => {
+  it('a new copy starts from the pristine cluster kept on disk (RK_LOCAL_CACHE), made again when bad, and holds nothing of another copy; a cache that cannot be written is no error', async () => {
     const cache = scratch();
     const version = (JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'node_modules', '@electric-sql', 'pglite', 'package.json'), 'utf8')) as { version: string }).version;
     const file = join(cache, `pglite-${version}.tar.gz`);
@@ -291,6 +291,13 @@ describe('the replica engine', { timeout: 120_000 }, () => {
       expect(create.mock.calls.map((call) => call[1]?.loadDataDir)).toEqual([undefined]);
       expect(await reopened.count()).toBe(pems.length);
       await reopened.close();
+
+      // A cache folder that cannot be written (here under a regular file) costs only the initdb.
+      process.env.RK_LOCAL_CACHE = join(file, 'below-a-file');
+      const uncached = ok(await ReplicaStore.open(scratch()));
+      expect(await uncached.addPage(pems.slice(0, 2), {})).toBe(2);
+      await uncached.close();
+      expect(readdirSync(cache)).toEqual([file.slice(cache.length + 1)]);
     } finally {
       create.mockRestore();
       if (setting === undefined) delete process.env.RK_LOCAL_CACHE;

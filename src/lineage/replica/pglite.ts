@@ -101,7 +101,11 @@ async function makePristine(PGlite: PGliteModule['PGlite'], file: string): Promi
     await rename(partial, file);
   } catch {
     // A cache that cannot be written (read-only home, full disk) costs only the next copy's initdb.
-    rmSync(partial, { force: true });
+    try {
+      rmSync(partial, { force: true });
+    } catch {
+      // `force` forgives only a missing file: under a regular file (ENOTDIR) there is nothing to remove.
+    }
   }
   return dump;
 }
