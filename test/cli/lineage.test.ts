@@ -34,7 +34,8 @@ async function rkMain(argv: string[], env: Record<string, string>): Promise<{ co
 
 /** A local RK in memory holding the example pipeline, and the environment rk finds it by. */
 async function pipelineRK(replies: 'rich' | 'reference'): Promise<{ rk: LocalRK; env: Record<string, string>; pipeline: PipelineOutcome }> {
-  const rk = await startLocalRK({ memory: true, replies });
+  // No graph loop: the lineage reads never touch the graph, and an idle loop costs CPU all along.
+  const rk = await startLocalRK({ memory: true, replies, graphIntervalMs: 60_000 });
   const env = { RK_RECEIVER: rk.receiverUrl, RK_QUERY: rk.queryUrl, RK_GRAPH_BUILDER: rk.graphBuilderUrl };
   return { rk, env, pipeline: await runPipeline({ urls: rk, print: () => {} }) };
 }

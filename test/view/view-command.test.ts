@@ -56,6 +56,10 @@ describe('rk view and rk export --format html on the example pipeline', { timeou
   let example: ExampleLineage;
   let env: NodeJS.ProcessEnv;
   const io = (out = capture(), err = capture()) => ({ out, err, io: { stdout: out.stream, stderr: err.stream, stdin: process.stdin, env } });
+  // One Chromium for both browser suites (each page in a context of its own): a launch costs more
+  // CPU than the pages do.
+  let launched: Promise<Browser> | undefined;
+  const sharedBrowser = () => (launched ??= launch());
 
   beforeAll(async () => {
     example = await exampleLineage();
@@ -63,6 +67,7 @@ describe('rk view and rk export --format html on the example pipeline', { timeou
   }, 120_000);
 
   afterAll(async () => {
+    await (await launched?.catch(() => undefined))?.close();
     await example?.rk.stop();
   });
 
@@ -90,10 +95,7 @@ describe('rk view and rk export --format html on the example pipeline', { timeou
   describe.skipIf(!PRESENT && !REQUIRED)('the page server, in headless Chromium', () => {
     let browser: Browser;
     beforeAll(async () => {
-      browser = await launch();
-    });
-    afterAll(async () => {
-      await browser?.close();
+      browser = await sharedBrowser();
     });
 
     it('serves the page on loopback, walks one hop further through RK, refuses other hosts, and stops on SIGINT', async () => {
@@ -193,14 +195,14 @@ describe('rk view and rk export --format html on the example pipeline', { timeou
       dir = await mkdtemp(join(tmpdir(), 'rk-view-'));
       const file = join(dir, 'why.html');
       await writeFile(file, await toHtml(example.explanation, { index: example.lineage.index, pems: example.pems }));
-      browser = await launch();
+      browser = await sharedBrowser();
       opened = await watchedPage(browser);
       await opened.page.goto(pathToFileURL(file).href);
       await untilDrawn(opened.page);
     }, 120_000);
 
     afterAll(async () => {
-      await browser?.close();
+      await opened?.page.close();
       if (dir) await rm(dir, { recursive: true, force: true });
     });
 
