@@ -11,7 +11,7 @@ import { buildRk, cleanEnv, runRk } from './helpers.js';
  * `rk` in a real pseudo-terminal, made by util-linux `script`: colour and the progress indicator
  * appear on a terminal, and never with NO_COLOR, never in a pipe, never on a redirected stdout.
  * The Query service is a small server of this file's: a listing of one PEM, in the form the local
- * RK answers it (what is tested is how rk paints it), and one that takes 1.5 s per page.
+ * RK answers it (what is tested is how rk paints it), and one that takes 1.2 s per page.
  */
 const ESC = '\u001b[';
 const hasScript = await new Promise<boolean>((resolve) => execFile('script', ['--version'], (error) => resolve(!error)));
@@ -49,12 +49,13 @@ describe.skipIf(skipped)(`rk on a terminal${skipped ? ' (util-linux `script` is 
     });
     await new Promise<void>((resolve) => listing.listen(0, '127.0.0.1', resolve));
     listingUrl = `http://127.0.0.1:${(listing.address() as AddressInfo).port}/query`;
-    // A Query service that takes 1.5 s per page: long enough for the progress indicator.
+    // A Query service that takes 1.2 s per page: long enough for the progress indicator (shown after
+    // a second; when both are due, Node runs the timer before it reads the reply).
     slow = createServer((request, response) => {
       setTimeout(() => {
         response.writeHead(200, { 'Content-Type': 'application/json' });
         response.end(request.url?.startsWith('/query/pems_count') ? '{"pems_count": 0}' : '[]');
-      }, 1500);
+      }, 1200);
     });
     await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
     slowUrl = `http://127.0.0.1:${(slow.address() as AddressInfo).port}/query`;
