@@ -159,6 +159,14 @@ describe('rk lineage commands', { timeout: 60_000 }, () => {
     beforeAll(() => {
       source = pipeline.explanation.sources.find((s) => s.reason === 'no-producer')!.name;
     });
+    // What --engine memory prints for a command, run once: the server and the replica engine are
+    // both compared with it, and the store does not change in between.
+    const memoryRuns = new Map<string, ReturnType<typeof rkMain>>();
+    const memoryRun = (argv: string[]) => {
+      const key = JSON.stringify(argv);
+      if (!memoryRuns.has(key)) memoryRuns.set(key, rkMain([...argv, '--json', '--engine', 'memory'], env));
+      return memoryRuns.get(key)!;
+    };
 
     it('rk impact <data source> lists the deployed model with a path from the source', async () => {
       const text = await rkMain(['impact', source], env);
@@ -192,7 +200,7 @@ describe('rk lineage commands', { timeout: 60_000 }, () => {
         ['diff', pipeline.previousDeployPemId, pipeline.deployedPemId],
         ['export', 'churn-pipeline/production', '--format', 'mermaid'],
       ]) {
-        const memory = await rkMain([...argv, '--json', '--engine', 'memory'], env);
+        const memory = await memoryRun(argv);
         const server = await rkMain([...argv, '--json', '--engine', 'server'], env);
         expect(memory.code, argv.join(' ')).toBe(0);
         expect(server.stdout, argv.join(' ')).toBe(memory.stdout);
@@ -221,14 +229,14 @@ describe('rk lineage commands', { timeout: 60_000 }, () => {
           ['paths', source, 'churn-pipeline/production'],
           ['diff', pipeline.previousDeployPemId, pipeline.deployedPemId],
         ]) {
-          const memory = await rkMain([...argv, '--json', '--engine', 'memory'], env);
+          const memory = await memoryRun(argv);
           const replica = await rkMain([...argv, '--json', '--engine', 'replica', '--dir', dir], env);
           expect(memory.code, argv.join(' ')).toBe(0);
           expect(replica.stderr, argv.join(' ')).toBe('');
           expect(replica.stdout, argv.join(' ')).toBe(memory.stdout);
         }
         const fromEnv = await rkMain(['explain', 'churn-pipeline/production', '--json'], { ...env, RK_LINEAGE_DIR: dir });
-        expect(fromEnv.stdout).toBe((await rkMain(['explain', 'churn-pipeline/production', '--json', '--engine', 'memory'], env)).stdout);
+        expect(fromEnv.stdout).toBe((await memoryRun(['explain', 'churn-pipeline/production'])).stdout);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
