@@ -31,15 +31,15 @@ function client(url: string, options: RKOptions = {}): RKClient {
 describe('a burst within the queue bound', () => {
   it('a burst of sendPem calls as large as the queue, taking twice the total deadline to send, all succeed: waiting for an in-flight slot is not counted against totalTimeoutMs', async () => {
     receiver = await startScriptableReceiver();
-    // Each answer takes at least 50 ms, so 160 PEMs 2 at a time take at least 4 s: twice the total
+    // Each answer takes at least 50 ms, so 200 PEMs 2 at a time take at least 5 s: twice the total
     // deadline, which before the fix every PEM still queued when it passed failed with
     // RKTimeoutError and 0 retries. One request itself stays far inside it. The queue holds exactly
     // the burst. Two slots instead of the default eight keep the same waits (every PEM but the
-    // first two waits for a slot, the last ones far past the deadline) at a sixth of the PEMs to
+    // first two waits for a slot, the last ones far past the deadline) at a fifth of the PEMs to
     // build, send and store.
     receiver.setRule(() => ({ default: true, delayMs: 50 }));
-    const burst = 160;
-    const rk = client(receiver.url, { maxInFlight: 2, retry: { totalTimeoutMs: 2000 }, queue: { maxEntries: burst } });
+    const burst = 200;
+    const rk = client(receiver.url, { maxInFlight: 2, retry: { totalTimeoutMs: 2500 }, queue: { maxEntries: burst } });
     const pems = Array.from({ length: burst }, () => rk.preparePem('train'));
     const results = await Promise.all(pems.map((pem) => rk.sendPem(pem)));
     const failed = results.filter((r) => !r.ok);
