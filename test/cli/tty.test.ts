@@ -88,26 +88,29 @@ describe.skipIf(skipped)(`rk on a terminal${skipped ? ' (util-linux `script` is 
   });
 
   it('shows progress on the terminal for a slow --all listing, erases it, and never writes it to stdout or a pipe', async () => {
-    const shown = await inTerminal(`${quote(process.execPath)} ${quote(main)} pems --all --query ${quote(slowUrl)}`, env);
+    // The four runs at once: each waits on the slow Query service, not on the others.
+    const file = join(tmp, 'out.txt');
+    const [shown, redirected, onePage, piped] = await Promise.all([
+      inTerminal(`${quote(process.execPath)} ${quote(main)} pems --all --query ${quote(slowUrl)}`, env),
+      // stdout redirected to a file, stderr still the terminal: progress on the terminal only.
+      inTerminal(`${quote(process.execPath)} ${quote(main)} pems --all --query ${quote(slowUrl)} > ${quote(file)}`, env),
+      // Any wait over a second, not only --all: one slow page.
+      inTerminal(`${quote(process.execPath)} ${quote(main)} pems --query ${quote(slowUrl)}`, env),
+      // Not a terminal at all: no progress anywhere.
+      runRk(main, ['pems', '--all', '--query', slowUrl]),
+    ]);
     expect(shown.code).toBe(0);
     expect(shown.screen).toContain('Listing PEMs...');
     expect(shown.screen).toContain(`\r${ESC}2K`);
     expect(shown.screen).toContain('No PEMs match.');
 
-    // stdout redirected to a file, stderr still the terminal: progress on the terminal only.
-    const file = join(tmp, 'out.txt');
-    const redirected = await inTerminal(`${quote(process.execPath)} ${quote(main)} pems --all --query ${quote(slowUrl)} > ${quote(file)}`, env);
     expect(redirected.code).toBe(0);
     expect(redirected.screen).toContain('Listing PEMs...');
     const written = await readFile(file, 'utf8');
     expect(written).toBe('No PEMs match.\n');
 
-    // Any wait over a second, not only --all: one slow page.
-    const onePage = await inTerminal(`${quote(process.execPath)} ${quote(main)} pems --query ${quote(slowUrl)}`, env);
     expect(onePage.screen).toContain('Listing PEMs...');
 
-    // Not a terminal at all: no progress anywhere.
-    const piped = await runRk(main, ['pems', '--all', '--query', slowUrl]);
     expect(piped).toEqual({ code: 0, stdout: 'No PEMs match.\n', stderr: '' });
   });
 });
