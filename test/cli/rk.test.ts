@@ -379,8 +379,11 @@ describe.each(REPLY_MODES)('rk against the local Record Keeper (%s replies)', { 
     describe('unreachable services', () => {
       it('every command exits 3 with what to check when the service is not there', async () => {
         const closed = { RK_RECEIVER: `${CLOSED}/receiver`, RK_QUERY: `${CLOSED}/query`, RK_GRAPH_BUILDER: `${CLOSED}/graph-builder` };
-        for (const args of [['info'], ['send', '--type', 'x'], ['tag', 'get', 'a/b'], ['tag', 'set', 'a/b', '0'.repeat(32)], ['pems'], ['pem', '0'.repeat(32)], ['artifacts'], ['tags']]) {
-          const outcome = await run(args, { env: closed });
+        const commands = [['info'], ['send', '--type', 'x'], ['tag', 'get', 'a/b'], ['tag', 'set', 'a/b', '0'.repeat(32)], ['pems'], ['pem', '0'.repeat(32)], ['artifacts'], ['tags']];
+        // At once: each waits out its own retry's backoff, not the others'.
+        const outcomes = await Promise.all(commands.map((args) => run(args, { env: closed })));
+        for (const [i, args] of commands.entries()) {
+          const outcome = outcomes[i]!;
           expect(outcome.code, args.join(' ')).toBe(3);
           expect(outcome.stderr, args.join(' ')).toMatch(/could not reach http:\/\/127\.0\.0\.1:1\//);
           expect(outcome.stderr, args.join(' ')).toContain('Is Record Keeper running there?');
