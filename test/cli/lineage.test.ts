@@ -143,13 +143,15 @@ describe('rk lineage commands', { timeout: 60_000 }, () => {
   });
 
   it('an unknown target is 1 with where to look, bad flags 2, an unreachable Query service 3', async () => {
+    // Started first, checked last: it waits out a retry's backoff while the others run.
+    const unreachable = run(['lineage', 'churn-pipeline/production'], { env: { RK_QUERY: 'http://127.0.0.1:1/query' } });
     const unknown = await run(['lineage', 'no-such/thing']);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('"rk pems", "rk artifacts" and "rk tags" list what there is');
     expect((await run(['explain', '0'.repeat(32)])).code).toBe(1);
     expect((await run(['lineage', 'churn-pipeline/production', '--hops', 'many'])).code).toBe(2);
     expect((await run(['lineage'])).code).toBe(2);
-    const down = await run(['lineage', 'churn-pipeline/production'], { env: { RK_QUERY: 'http://127.0.0.1:1/query' } });
+    const down = await unreachable;
     expect(down.code).toBe(3);
     expect(down.stderr).toContain('could not reach http://127.0.0.1:1/query');
   });
