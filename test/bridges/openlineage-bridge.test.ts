@@ -53,7 +53,8 @@ let rk: LocalRK;
 let main: string;
 let env: Record<string, string>;
 beforeAll(async () => {
-  [rk, main] = await Promise.all([startLocalRK({ memory: true }), buildRk('ol-bridge')]);
+  // No graph loop: nothing here reads the graph, and an idle loop costs CPU all along.
+  [rk, main] = await Promise.all([startLocalRK({ memory: true, graphIntervalMs: 60_000 }), buildRk('ol-bridge')]);
   env = { RK_RECEIVER: rk.receiverUrl, RK_QUERY: rk.queryUrl, RK_EMITTER: 'ol-test' };
 }, 300_000);
 afterAll(async () => {
@@ -186,7 +187,7 @@ describe('rk import openlineage, rk export --format openlineage and rk bridge op
     expect(events.map((e) => e.job.name).sort()).toEqual(['load_customers', 'score_churn', 'train_churn']);
     // Read whole from the Query service: the Properties ride along.
     expect(events.find((e) => e.job.name === 'train_churn')!.run.facets['recordkeeper_pem']!.properties).toMatchObject({ openlineage: { eventType: 'COMPLETE', runId: RUN_TRAIN } });
-    const other = await startLocalRK({ memory: true });
+    const other = await startLocalRK({ memory: true, graphIntervalMs: 60_000 });
     try {
       const otherEnv = { RK_RECEIVER: other.receiverUrl, RK_QUERY: other.queryUrl };
       const imported = await rkInProcess(['import', 'openlineage', '-'], { env: otherEnv, input: exported.stdout });

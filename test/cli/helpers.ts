@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { main as rkMain } from '../../src/cli/main.js';
 import { buildClient } from '../helpers/build-client.js';
 
 /**
@@ -84,6 +83,8 @@ export async function rkInProcess(args: string[], options: RkRun = {}): Promise<
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`rk ${args.join(' ')} did not finish within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`)), timeoutMs);
     });
+    // Loaded here, not at the top: a file that only spawns rk (tty.test.ts) never loads the client.
+    const { main: rkMain } = await import('../../src/cli/main.js');
     const code = await Promise.race([rkMain(args, io), expired]);
     return { code, stdout, stderr };
   } finally {

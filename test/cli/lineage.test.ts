@@ -34,7 +34,8 @@ async function rkMain(argv: string[], env: Record<string, string>): Promise<{ co
 
 /** A local RK in memory holding the example pipeline, and the environment rk finds it by. */
 async function pipelineRK(replies: 'rich' | 'reference'): Promise<{ rk: LocalRK; env: Record<string, string>; pipeline: PipelineOutcome }> {
-  const rk = await startLocalRK({ memory: true, replies });
+  // No graph loop: the lineage reads never touch the graph, and an idle loop costs CPU all along.
+  const rk = await startLocalRK({ memory: true, replies, graphIntervalMs: 60_000 });
   const env = { RK_RECEIVER: rk.receiverUrl, RK_QUERY: rk.queryUrl, RK_GRAPH_BUILDER: rk.graphBuilderUrl };
   return { rk, env, pipeline: await runPipeline({ urls: rk, print: () => {} }) };
 }
@@ -142,13 +143,15 @@ describe('rk lineage commands', { timeout: 60_000 }, () => {
   });
 
   it('an unknown target is 1 with where to look, bad flags 2, an unreachable Query service 3', async () => {
+    // Started first, checked last: it waits out a retry's backoff while the others run.
+    const unreachable = run(['lineage', 'churn-pipeline/production'], { env: { RK_QUERY: 'http://127.0.0.1:1/query' } });
     const unknown = await run(['lineage', 'no-such/thing']);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('"rk pems", "rk artifacts" and "rk tags" list what there is');
     expect((await run(['explain', '0'.repeat(32)])).code).toBe(1);
     expect((await run(['lineage', 'churn-pipeline/production', '--hops', 'many'])).code).toBe(2);
     expect((await run(['lineage'])).code).toBe(2);
-    const down = await run(['lineage', 'churn-pipeline/production'], { env: { RK_QUERY: 'http://127.0.0.1:1/query' } });
+    const down = await unreachable;
     expect(down.code).toBe(3);
     expect(down.stderr).toContain('could not reach http://127.0.0.1:1/query');
   });
@@ -158,6 +161,14 @@ describe('rk lineage commands', { timeout: 60_000 }, () => {
     beforeAll(() => {
       source = pipeline.explanation.sources.find((s) => s.reason === 'no-producer')!.name;
     });
+    // What --engine memory prints for a command, run once: the server and the replica engine are
+    // both compared with it, and the store does not change in between.
+    const memoryRuns = new Map<string, ReturnType<typeof rkMain>>();
+    const memoryRun = (argv: string[]) => {
+      const key = JSON.stringify(argv);
+      if (!memoryRuns.has(key)) memoryRuns.set(key, rkMain([...argv, '--json', '--engine', 'memory'], env));
+      return memoryRuns.get(key)!;
+    };
 
     it('rk impact <data source> lists the deployed model with a path from the source', async () => {
       const text = await rkMain(['impact', source], env);
@@ -191,7 +202,7 @@ describe('rk lineage commands', { timeout: 60_000 }, () => {
         ['diff', pipeline.previousDeployPemId, pipeline.deployedPemId],
         ['export', 'churn-pipeline/production', '--format', 'mermaid'],
       ]) {
-        const memory = await rkMain([...argv, '--json', '--engine', 'memory'], env);
+        const memory = await memoryRun(argv);
         const server = await rkMain([...argv, '--json', '--engine', 'server'], env);
         expect(memory.code, argv.join(' ')).toBe(0);
         expect(server.stdout, argv.join(' ')).toBe(memory.stdout);
@@ -220,14 +231,14 @@ describe('rk lineage commands', { timeout: 60_000 }, () => {
           ['paths', source, 'churn-pipeline/production'],
           ['diff', pipeline.previousDeployPemId, pipeline.deployedPemId],
         ]) {
-          const memory = await rkMain([...argv, '--json', '--engine', 'memory'], env);
+          const memory = await memoryRun(argv);
           const replica = await rkMain([...argv, '--json', '--engine', 'replica', '--dir', dir], env);
           expect(memory.code, argv.join(' ')).toBe(0);
           expect(replica.stderr, argv.join(' ')).toBe('');
           expect(replica.stdout, argv.join(' ')).toBe(memory.stdout);
         }
         const fromEnv = await rkMain(['explain', 'churn-pipeline/production', '--json'], { ...env, RK_LINEAGE_DIR: dir });
-        expect(fromEnv.stdout).toBe((await rkMain(['explain', 'churn-pipeline/production', '--json', '--engine', 'memory'], env)).stdout);
+        expect(fromEnv.stdout).toBe((await memoryRun(['explain', 'churn-pipeline/production'])).stdout);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

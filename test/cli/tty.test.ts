@@ -11,7 +11,7 @@ import { buildRk, cleanEnv, runRk } from './helpers.js';
  * `rk` in a real pseudo-terminal, made by util-linux `script`: colour and the progress indicator
  * appear on a terminal, and never with NO_COLOR, never in a pipe, never on a redirected stdout.
  * The Query service is a small server of this file's: a listing of one PEM, in the form the local
- * RK answers it (what is tested is how rk paints it), and one that takes 1.5 s per page.
+ * RK answers it (what is tested is how rk paints it), and one that takes 1.2 s per page.
  */
 const ESC = '\u001b[';
 const hasScript = await new Promise<boolean>((resolve) => execFile('script', ['--version'], (error) => resolve(!error)));
@@ -49,12 +49,13 @@ describe.skipIf(skipped)(`rk on a terminal${skipped ? ' (util-linux `script` is 
     });
     await new Promise<void>((resolve) => listing.listen(0, '127.0.0.1', resolve));
     listingUrl = `http://127.0.0.1:${(listing.address() as AddressInfo).port}/query`;
-    // A Query service that takes 1.5 s per page: long enough for the progress indicator.
+    // A Query service that takes 1.2 s per page: long enough for the progress indicator (shown after
+    // a second; when both are due, Node runs the timer before it reads the reply).
     slow = createServer((request, response) => {
       setTimeout(() => {
         response.writeHead(200, { 'Content-Type': 'application/json' });
         response.end(request.url?.startsWith('/query/pems_count') ? '{"pems_count": 0}' : '[]');
-      }, 1500);
+      }, 1200);
     });
     await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
     slowUrl = `http://127.0.0.1:${(slow.address() as AddressInfo).port}/query`;
@@ -87,26 +88,29 @@ describe.skipIf(skipped)(`rk on a terminal${skipped ? ' (util-linux `script` is 
   });
 
   it('shows progress on the terminal for a slow --all listing, erases it, and never writes it to stdout or a pipe', async () => {
-    const shown = await inTerminal(`${quote(process.execPath)} ${quote(main)} pems --all --query ${quote(slowUrl)}`, env);
+    // The four runs at once: each waits on the slow Query service, not on the others.
+    const file = join(tmp, 'out.txt');
+    const [shown, redirected, onePage, piped] = await Promise.all([
+      inTerminal(`${quote(process.execPath)} ${quote(main)} pems --all --query ${quote(slowUrl)}`, env),
+      // stdout redirected to a file, stderr still the terminal: progress on the terminal only.
+      inTerminal(`${quote(process.execPath)} ${quote(main)} pems --all --query ${quote(slowUrl)} > ${quote(file)}`, env),
+      // Any wait over a second, not only --all: one slow page.
+      inTerminal(`${quote(process.execPath)} ${quote(main)} pems --query ${quote(slowUrl)}`, env),
+      // Not a terminal at all: no progress anywhere.
+      runRk(main, ['pems', '--all', '--query', slowUrl]),
+    ]);
     expect(shown.code).toBe(0);
     expect(shown.screen).toContain('Listing PEMs...');
     expect(shown.screen).toContain(`\r${ESC}2K`);
     expect(shown.screen).toContain('No PEMs match.');
 
-    // stdout redirected to a file, stderr still the terminal: progress on the terminal only.
-    const file = join(tmp, 'out.txt');
-    const redirected = await inTerminal(`${quote(process.execPath)} ${quote(main)} pems --all --query ${quote(slowUrl)} > ${quote(file)}`, env);
     expect(redirected.code).toBe(0);
     expect(redirected.screen).toContain('Listing PEMs...');
     const written = await readFile(file, 'utf8');
     expect(written).toBe('No PEMs match.\n');
 
-    // Any wait over a second, not only --all: one slow page.
-    const onePage = await inTerminal(`${quote(process.execPath)} ${quote(main)} pems --query ${quote(slowUrl)}`, env);
     expect(onePage.screen).toContain('Listing PEMs...');
 
-    // Not a terminal at all: no progress anywhere.
-    const piped = await runRk(main, ['pems', '--all', '--query', slowUrl]);
     expect(piped).toEqual({ code: 0, stdout: 'No PEMs match.\n', stderr: '' });
   });
 });

@@ -27,20 +27,29 @@ const MOCK_SCRIPT = new URL('../../scripts/mock.mjs', import.meta.url).href;
 const START_TIMEOUT_MS = 90_000;
 
 /**
+ * The URL of each running mock, filled in by usePrismMocks before the tests run: the suites of
+ * rk-client.ts, rk-query.ts and rk-admin.ts read it inside their tests, and mock-walk.test.ts
+ * runs them all on one set of mocks.
+ */
+export const mocks: Readonly<Record<Api, string>> = { receiver: '', query: '', 'graph-builder': '' };
+
+/**
  * Starts one Prism per API before the file's tests and stops each (by its pid) after them, also
- * when a test or the start of another mock failed. Read the URLs inside tests: they are filled in
- * by the time the tests run.
+ * when a test or the start of another mock failed. Read the URLs (the returned object, the same
+ * as `mocks`) inside tests: they are filled in by the time the tests run. Call it once per file:
+ * a Prism costs about 3 CPU s to start, so every suite against the mocks runs in one file.
  */
 export function usePrismMocks<A extends Api>(...apis: A[]): Readonly<Record<A, string>> {
   // A mock answers in milliseconds, but its first answers are slow while it warms up, and the
   // packaging test may be compiling beside it.
   vi.setConfig({ testTimeout: 20_000 });
-  const urls = {} as Record<A, string>;
+  const urls = mocks as Record<A, string>;
   const servers: PrismServer[] = [];
   const stopAll = async () => {
     await Promise.all(servers.map((server) => server.stop()));
     for (const { pid } of servers) expect(isRunning(pid), `Prism (pid ${pid}) still runs after stop()`).toBe(false);
     servers.length = 0;
+    for (const api of apis) urls[api] = '';
   };
 
   beforeAll(async () => {

@@ -138,14 +138,33 @@ function nestedHostileValues(): unknown[] {
   ]);
 }
 
+// These run thousands of times: expect() only when the check fails (its message is the same), and
+// the stack as V8 writes it (see rawStack).
 function noSecret(text: unknown): void {
-  expect(String(text)).not.toContain(SECRET);
+  const written = String(text);
+  if (written.includes(SECRET)) expect(written).not.toContain(SECRET);
 }
 
 function checkError(error: unknown): void {
-  expect(error).toBeInstanceOf(Error);
+  if (!(error instanceof Error)) expect(error).toBeInstanceOf(Error);
   noSecret((error as Error).message);
-  noSecret((error as Error).stack);
+  noSecret(rawStack(error as Error));
+}
+
+/**
+ * The stack as V8 writes it, without the test runner's source mapping of every frame (which was
+ * most of this file's CPU): the same message and function names, so the same text as far as a
+ * credential goes; only the file positions differ.
+ */
+function rawStack(error: Error): string | undefined {
+  const errors = Error as { prepareStackTrace?: unknown };
+  const mapped = errors.prepareStackTrace;
+  errors.prepareStackTrace = undefined;
+  try {
+    return error.stack;
+  } finally {
+    errors.prepareStackTrace = mapped;
+  }
 }
 
 /** A hostile value in words, without converting it (that may throw). */
@@ -255,7 +274,7 @@ describe('hostile values in every public method', () => {
           } catch (error) {
             throw new Error(`${name} rejected for ${typeof a}: ${(error as Error)?.message}`);
           }
-          expect(outcome, name).toBeTypeOf('object');
+          if (typeof outcome !== 'object') expect(outcome, name).toBeTypeOf('object');
           const result = outcome as { ok?: boolean; error?: unknown };
           if (result.ok === false) checkError(result.error);
         }
@@ -334,7 +353,7 @@ describe('hostile values in every public method', () => {
               continue;
             }
             calls++;
-            expect(outcome, name).toBeTypeOf('object');
+            if (typeof outcome !== 'object') expect(outcome, name).toBeTypeOf('object');
             const result = outcome as { ok?: boolean; error?: unknown };
             if (result.ok === false) checkError(result.error);
           }

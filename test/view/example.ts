@@ -13,7 +13,8 @@ export interface ExampleLineage {
 }
 
 export async function exampleLineage(): Promise<ExampleLineage> {
-  const rk = await startLocalRK({ memory: true });
+  // No graph loop: the lineage reads never touch the graph, and an idle loop costs CPU all along.
+  const rk = await startLocalRK({ memory: true, graphIntervalMs: 60_000 });
   const pipeline = await runPipeline({ urls: rk, print: () => {} });
   const query = new RKQuery(rk.queryUrl);
   const lineage = new RKLineage(query);

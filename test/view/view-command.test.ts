@@ -7,17 +7,25 @@ import { pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { toHtml, type LineagePageData } from '../../src/index.js';
+import { toHtml, toPageData, type LineagePageData } from '../../src/index.js';
 import { buildRk, cleanEnv } from '../cli/helpers.js';
 import { launch, nodeState, PRESENT, REQUIRED, untilDrawn, watchedPage, type PageGlobals, type WatchedPage } from './browser.js';
 import { exampleLineage, type ExampleLineage } from './example.js';
+import { syntheticExplanation } from './synthetic.js';
 
 /**
  * `rk view` and `rk export --format html` against a local Record Keeper holding the example
  * pipeline: in process through main(argv, io) (the page server, its one-hop walk in Chromium,
  * its loopback-only answers, SIGINT), and once as the built command stopped by a real SIGINT.
- * The page toHtml writes, opened from a file, is tested on the same Record Keeper below.
+ * The page toHtml writes, opened from a file, is tested on the same Record Keeper below, and at
+ * size (synthetic lineages) last. One Chromium serves every suite of the file (each page in a
+ * context of its own): a launch costs more CPU than the pages do.
  */
+let launched: Promise<Browser> | undefined;
+const sharedBrowser = () => (launched ??= launch());
+afterAll(async () => {
+  await (await launched?.catch(() => undefined))?.close();
+});
 
 /** A stream main() can write to, that resolves when a line matches. */
 function capture() {
@@ -90,10 +98,7 @@ describe('rk view and rk export --format html on the example pipeline', { timeou
   describe.skipIf(!PRESENT && !REQUIRED)('the page server, in headless Chromium', () => {
     let browser: Browser;
     beforeAll(async () => {
-      browser = await launch();
-    });
-    afterAll(async () => {
-      await browser?.close();
+      browser = await sharedBrowser();
     });
 
     it('serves the page on loopback, walks one hop further through RK, refuses other hosts, and stops on SIGINT', async () => {
@@ -193,14 +198,14 @@ describe('rk view and rk export --format html on the example pipeline', { timeou
       dir = await mkdtemp(join(tmpdir(), 'rk-view-'));
       const file = join(dir, 'why.html');
       await writeFile(file, await toHtml(example.explanation, { index: example.lineage.index, pems: example.pems }));
-      browser = await launch();
+      browser = await sharedBrowser();
       opened = await watchedPage(browser);
       await opened.page.goto(pathToFileURL(file).href);
       await untilDrawn(opened.page);
     }, 120_000);
 
     afterAll(async () => {
-      await browser?.close();
+      await opened?.page.close();
       if (dir) await rm(dir, { recursive: true, force: true });
     });
 
@@ -289,6 +294,60 @@ describe('rk view and rk export --format html on the example pipeline', { timeou
       if (await artifact.count()) expect(uses.split(', ')).toContain(await artifact.innerText());
       else await expect(page.locator('#details dd[data-field="PEM"]').innerText()).resolves.toMatch(/^[0-9a-f]{32}$/);
       expect(opened.errors).toEqual([]);
+    });
+  });
+});
+
+/**
+ * The page at size: a 500-node answer fits the 1 MB budget (library, data and all), and a
+ * 2 000-node answer renders, folded, in Chromium. How fast is bench/lineage-page.mjs's job.
+ */
+describe('the lineage page at size', () => {
+  it('a 500-node explanation, with its slider, is one file under 1 MB', async () => {
+    const { index, explanation } = syntheticExplanation(500);
+    expect(explanation.lineage.nodes.length).toBe(500);
+    const html = await toHtml(explanation, { index });
+    expect(Buffer.byteLength(html)).toBeLessThan(1_000_000);
+    expect(toPageData(explanation, { index }).timeline!.stops.length).toBeGreaterThan(100);
+  });
+
+  describe.skipIf(!PRESENT && !REQUIRED)('in headless Chromium', { timeout: 120_000 }, () => {
+    let browser: Browser;
+    let dir: string;
+    beforeAll(async () => {
+      browser = await sharedBrowser();
+      dir = await mkdtemp(join(tmpdir(), 'rk-view-scale-'));
+    });
+    afterAll(async () => {
+      if (dir) await rm(dir, { recursive: true, force: true });
+    });
+
+    it('a 2 000-node explanation renders, long chains and fan-ins folded, and a fold opens on click', async () => {
+      const { index, explanation } = syntheticExplanation(2000);
+      expect(explanation.lineage.nodes.length).toBe(2000);
+      const file = join(dir, 'big.html');
+      await writeFile(file, await toHtml(explanation, { index }));
+      const { page, errors, outside } = await watchedPage(browser);
+      await page.goto(pathToFileURL(file).href);
+      await untilDrawn(page, 100_000);
+      const drawn = await page.evaluate(() => (globalThis as unknown as PageGlobals).rkPage!.drawn());
+      expect(drawn.nodes).toBeGreaterThan(0);
+      expect(drawn.nodes).toBeLessThan(2000);
+      expect(errors).toEqual([]);
+      expect(outside).toEqual([]);
+
+      // Opening a fold draws its members node for node.
+      const fold = await page.evaluate(() => {
+        const cy = (globalThis as unknown as PageGlobals).rkPage!.cy;
+        const chain = cy.nodes('.chain').map((n) => ({ id: n.id(), members: Number(n.data('members')), ...n.renderedPosition() }))[0]!;
+        return chain;
+      });
+      await page.evaluate((id) => {
+        const cy = (globalThis as unknown as PageGlobals).rkPage!.cy as unknown as { getElementById(id: string): { emit(e: string): void } };
+        cy.getElementById(id).emit('tap');
+      }, fold.id);
+      const opened = await page.evaluate(() => (globalThis as unknown as PageGlobals).rkPage!.drawn());
+      expect(opened.nodes).toBe(drawn.nodes - 1 + fold.members);
     });
   });
 });

@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { stringFlag, type Command, listFlag } from '../command.js';
 import { CliError, EXIT, UsageError } from '../exit.js';
 import { wholeFlag } from '../paging.js';
@@ -46,11 +47,16 @@ export const local: Command = {
         `it is the server/ workspace of the recordkeeper-client repository: there run "npm ci && npm run build:all", then "npx rk local"`,
       );
     }
-    const options: Record<string, unknown> = { port, host: stringFlag(ctx.values, 'host') ?? '127.0.0.1', userTokens };
+    const host = stringFlag(ctx.values, 'host') ?? '127.0.0.1';
+    const options: Record<string, unknown> = { port, host, userTokens };
     if (dataDir !== undefined) options.dataDir = dataDir;
     else options.memory = true;
     let rk: LocalRK;
     try {
+      // A port that cannot be listened on is refused before the database opens (a second or more
+      // of work), with the error the server's own listen would give.
+      const refused = port === 0 ? undefined : await listenRefusal(port, host);
+      if (refused) throw refused;
       rk = await start(options);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -95,3 +101,12 @@ export const local: Command = {
     out.note('Stopped.');
   },
 };
+
+/** Why `port` on `host` cannot be listened on now, or undefined when it can (the probe is closed again). */
+function listenRefusal(port: number, host: string): Promise<Error | undefined> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', (error) => resolve(error));
+    probe.listen(port, host, () => probe.close(() => resolve(undefined)));
+  });
+}

@@ -3,10 +3,9 @@ import { RKQuery, type RKOptions } from '../../src/index.js';
 import { prismFetch } from '../helpers/prism-fetch.js';
 import { parsePythonLiteral } from '../../src/wire/index.js';
 import { specExamples } from './spec-examples.js';
-import { expectHttpError, expectNoViolations, expectOk, usePrismMocks } from './mocks.js';
+import { expectHttpError, expectNoViolations, expectOk, mocks } from './mocks.js';
 
 /** RKQuery against a Prism mock of openapi/query.yaml: every call must be one the spec allows. */
-const mocks = usePrismMocks('query');
 // Every expected value is the spec's own example (what Prism answers), read from openapi/query.yaml.
 const examples = await specExamples('query');
 const storedPem = examples.response<Record<string, unknown>>('getPem');

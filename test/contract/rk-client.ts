@@ -2,10 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { RKClient, type Logger, type RKOptions } from '../../src/index.js';
 import { prismFetch } from '../helpers/prism-fetch.js';
 import { specExamples } from './spec-examples.js';
-import { expectHttpError, expectNoViolations, expectOk, usePrismMocks } from './mocks.js';
+import { expectHttpError, expectNoViolations, expectOk, mocks } from './mocks.js';
 
 /** RKClient against a Prism mock of openapi/receiver.yaml: every call must be one the spec allows. */
-const mocks = usePrismMocks('receiver');
 const silent: Logger = { warn: () => {} };
 // Every expected value is the spec's own example (what Prism answers), read from openapi/receiver.yaml.
 const examples = await specExamples('receiver');

@@ -3,10 +3,9 @@ import { RKAdmin, type RKOptions } from '../../src/index.js';
 import { prismFetch } from '../helpers/prism-fetch.js';
 import { parsePythonLiteral } from '../../src/wire/index.js';
 import { specExamples } from './spec-examples.js';
-import { expectHttpError, expectNoViolations, expectOk, usePrismMocks } from './mocks.js';
+import { expectHttpError, expectNoViolations, expectOk, mocks } from './mocks.js';
 
 /** RKAdmin against Prism mocks of openapi/query.yaml and openapi/graph-builder.yaml. */
-const mocks = usePrismMocks('query', 'graph-builder');
 // Every expected value is the spec's own example (what Prism answers), read from the spec files.
 const query = await specExamples('query');
 const graph = await specExamples('graph-builder');
