@@ -21,11 +21,11 @@ const SHARED_FILES = [
   'test/view/asset.test.ts',
   'server/test/units.test.ts',
   'server/test/hardening-units.test.ts',
-  // Prism in child processes, started and stopped (by pid) by the file (test/contract/mocks.ts).
-  'test/contract/rk-client.test.ts',
-  'test/contract/rk-query.test.ts',
-  'test/contract/rk-admin.test.ts',
+  // Prism in child processes, one per API, started and stopped (by pid) by the file
+  // (test/contract/mocks.ts); it runs the suites of rk-client.ts, rk-query.ts and rk-admin.ts too.
   'test/contract/mock-walk.test.ts',
+  // rk spawned against servers of its own, all closed by the file; it loads no client.
+  'test/cli/tty.test.ts',
 ];
 
 /** Files in SHARED_FOLDERS that keep a module graph of their own, and why. */
