@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION } from '../src/schema.js';
 import { openStorage } from '../src/storage.js';
 import { startHarness } from './helpers/harness.js';
@@ -110,9 +110,20 @@ const V2_STATEMENTS = [
 
 describe('schema migration', { timeout: 180_000 }, () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'rk-migrate-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // A new data directory (a cluster, no tables), made once: each older server's directory starts
+  // as a copy of its files, which costs a file copy instead of writing a cluster through PGlite.
+  const empty = mkdtempSync(path.join(tmpdir(), 'rk-migrate-empty-'));
+  beforeAll(async () => {
+    await (await openStorage({ dataDir: empty })).close();
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(empty, { recursive: true, force: true });
+  });
+  const olderServersDirectory = (target: string) => cpSync(empty, target, { recursive: true });
 
   it('migrates a version 1 data directory in place and the Graph Builder rebuilds its graph', async () => {
+    olderServersDirectory(dir);
     const old = await openStorage({ dataDir: dir });
     await old.transaction(async (tx) => {
       for (const statement of V1_STATEMENTS) await tx.query(statement);
@@ -159,6 +170,7 @@ describe('schema migration', { timeout: 180_000 }, () => {
   it('migrates a version 2 database to 3: the graph is dropped, rebuilt without the old keys, and verifies clean', async () => {
     const v2dir = mkdtempSync(path.join(tmpdir(), 'rk-migrate-v2-'));
     try {
+      olderServersDirectory(v2dir);
       const old = await openStorage({ dataDir: v2dir });
       await old.transaction(async (tx) => {
         for (const statement of V2_STATEMENTS) await tx.query(statement);
