@@ -1,10 +1,12 @@
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION } from '../src/schema.js';
 import { openStorage } from '../src/storage.js';
+import { writeClusterFiles } from './helpers/cluster-files.js';
 import { startHarness } from './helpers/harness.js';
+import { pristineCluster } from './helpers/one-initdb.js';
 
 /** The schema of version 1 (commit 982ec6b), as a data directory made by an older server holds it. */
 const V1_STATEMENTS = [
@@ -110,17 +112,14 @@ const V2_STATEMENTS = [
 
 describe('schema migration', { timeout: 180_000 }, () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'rk-migrate-'));
-  // A new data directory (a cluster, no tables), made once: each older server's directory starts
-  // as a copy of its files, which costs a file copy instead of writing a cluster through PGlite.
-  const empty = mkdtempSync(path.join(tmpdir(), 'rk-migrate-empty-'));
+  // Each older server's data directory starts as the files of a new cluster (no tables), written
+  // by Node rather than block by block through PGlite's file system.
+  let cluster: Uint8Array;
   beforeAll(async () => {
-    await (await openStorage({ dataDir: empty })).close();
+    cluster = await pristineCluster();
   });
-  afterAll(() => {
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(empty, { recursive: true, force: true });
-  });
-  const olderServersDirectory = (target: string) => cpSync(empty, target, { recursive: true });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const olderServersDirectory = (target: string) => writeClusterFiles(cluster, target);
 
   it('migrates a version 1 data directory in place and the Graph Builder rebuilds its graph', async () => {
     olderServersDirectory(dir);
