@@ -117,7 +117,7 @@ describe('schema migration', { timeout: 180_000 }, () => {
   let cluster: Uint8Array;
   beforeAll(async () => {
     cluster = await pristineCluster();
-  });
+  }, 180_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const olderServersDirectory = (target: string) => writeClusterFiles(cluster, target);
 
