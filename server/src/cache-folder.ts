@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
  * The folder where the server keeps what it can make again but would rather not make at every
  * start (storage.ts: PGlite clusters; spec.ts: the bundled specs): `RK_LOCAL_CACHE` (a folder, or
  * `off` for nowhere), else `$XDG_CACHE_HOME/recordkeeper-local` or `~/.cache/recordkeeper-local`.
- * Imported by storage.ts and spec.ts only.
+ * Imported by storage.ts and spec.ts only (and by the tests' helpers/one-initdb.ts, which starts
+ * test clusters from the pristine one kept here).
  */
 export function cacheFolder(): string | undefined {
   const setting = process.env.RK_LOCAL_CACHE;

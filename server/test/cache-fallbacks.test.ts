@@ -5,12 +5,16 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
 import { makePem } from './helpers/harness.js';
+import { initdbAtMostOnce } from './helpers/one-initdb.js';
 
 /**
  * What the on-disk caches (cache-folder.ts, storage.ts, spec.ts) do when they cannot help: no cache
  * folder (RK_LOCAL_CACHE=off), one that cannot be written, a kept file that cannot be read or
  * loaded, a schema that fails. Each costs at most the time the cache would have saved, never a
  * failed start or a wrong store. Each "new process" is a fresh copy of the server's modules.
+ * What is asserted is what storage.ts decides (load a copy, or have PGlite make a cluster): the
+ * clusters it has PGlite make are loaded from one pristine cluster (helpers/one-initdb.ts), the
+ * same initdb would make; pristine-cache.test.ts runs initdb itself.
  */
 const scratch = mkdtempSync(join(tmpdir(), 'rk-cache-fallbacks-'));
 const saved = { cache: process.env.RK_LOCAL_CACHE, xdg: process.env.XDG_CACHE_HOME };
@@ -31,7 +35,7 @@ afterAll(() => {
 
 let create: MockInstance<typeof PGlite.create>;
 beforeEach(() => {
-  create = vi.spyOn(PGlite, 'create');
+  create = vi.spyOn(PGlite, 'create').mockImplementation(initdbAtMostOnce as typeof PGlite.create);
 });
 afterEach(() => {
   create.mockRestore();

@@ -1,10 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION } from '../src/schema.js';
 import { openStorage } from '../src/storage.js';
+import { writeClusterFiles } from './helpers/cluster-files.js';
 import { startHarness } from './helpers/harness.js';
+import { pristineCluster } from './helpers/one-initdb.js';
 
 /** The schema of version 1 (commit 982ec6b), as a data directory made by an older server holds it. */
 const V1_STATEMENTS = [
@@ -110,9 +112,17 @@ const V2_STATEMENTS = [
 
 describe('schema migration', { timeout: 180_000 }, () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'rk-migrate-'));
+  // Each older server's data directory starts as the files of a new cluster (no tables), written
+  // by Node rather than block by block through PGlite's file system.
+  let cluster: Uint8Array;
+  beforeAll(async () => {
+    cluster = await pristineCluster();
+  }, 180_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const olderServersDirectory = (target: string) => writeClusterFiles(cluster, target);
 
   it('migrates a version 1 data directory in place and the Graph Builder rebuilds its graph', async () => {
+    olderServersDirectory(dir);
     const old = await openStorage({ dataDir: dir });
     await old.transaction(async (tx) => {
       for (const statement of V1_STATEMENTS) await tx.query(statement);
@@ -159,6 +169,7 @@ describe('schema migration', { timeout: 180_000 }, () => {
   it('migrates a version 2 database to 3: the graph is dropped, rebuilt without the old keys, and verifies clean', async () => {
     const v2dir = mkdtempSync(path.join(tmpdir(), 'rk-migrate-v2-'));
     try {
+      olderServersDirectory(v2dir);
       const old = await openStorage({ dataDir: v2dir });
       await old.transaction(async (tx) => {
         for (const statement of V2_STATEMENTS) await tx.query(statement);
