@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -267,7 +267,13 @@ describe('the replica engine', { timeout: 120_000 }, () => {
     writeFileSync(file, 'not a dump');
     const setting = process.env.RK_LOCAL_CACHE;
     process.env.RK_LOCAL_CACHE = cache;
-    const create = vi.spyOn(PGlite, 'create');
+    // Whether each PGlite opened a directory that already held a cluster (PG_VERSION): one that did not runs initdb.
+    const held: boolean[] = [];
+    const original = PGlite.create.bind(PGlite);
+    const create = vi.spyOn(PGlite, 'create').mockImplementation(((dir: unknown, options: unknown) => {
+      held.push(typeof dir === 'string' && !dir.includes('://') && existsSync(join(dir, 'PG_VERSION')));
+      return original(dir as never, options as never);
+    }) as unknown as typeof PGlite.create);
     const pems = randomHistory(9600, { size: 12 });
     try {
       // The bad file is made again, and the copy works.
@@ -278,17 +284,20 @@ describe('the replica engine', { timeout: 120_000 }, () => {
       expect(gunzipSync(readFileSync(file)).length).toBeGreaterThan(1_000_000);
       expect(readdirSync(cache)).toEqual([file.slice(cache.length + 1)]);
 
-      // The next new copy (an empty directory) is a load of that file, one PGlite and no initdb.
+      // The next new copy (an empty directory) is that file written out, one PGlite opening it and no initdb.
       create.mockClear();
+      held.length = 0;
       const second = ok(await ReplicaStore.open(scratch()));
-      expect(create.mock.calls.map((call) => call[1]?.loadDataDir instanceof Blob)).toEqual([true]);
+      expect(held).toEqual([true]);
       expect(await second.count()).toBe(0);
       expect(await second.addPage(pems.slice(0, 3), {})).toBe(3);
       await second.close();
 
       // A copy that exists is opened as it is, never overwritten.
       create.mockClear();
+      held.length = 0;
       const reopened = ok(await ReplicaStore.open(first));
+      expect(held).toEqual([true]);
       expect(create.mock.calls.map((call) => call[1]?.loadDataDir)).toEqual([undefined]);
       expect(await reopened.count()).toBe(pems.length);
       await reopened.close();
