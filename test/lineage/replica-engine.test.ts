@@ -270,10 +270,11 @@ describe('the replica engine', { timeout: 120_000 }, () => {
     // Whether each PGlite opened a directory that already held a cluster (PG_VERSION): one that did not runs initdb.
     const held: boolean[] = [];
     const original = PGlite.create.bind(PGlite);
-    const create = vi.spyOn(PGlite, 'create').mockImplementation(((dir: unknown, options: unknown) => {
+    const opening = (dir: unknown, options: unknown) => {
       held.push(typeof dir === 'string' && !dir.includes('://') && existsSync(join(dir, 'PG_VERSION')));
       return original(dir as never, options as never);
-    }) as unknown as typeof PGlite.create);
+    };
+    const create = vi.spyOn(PGlite, 'create').mockImplementation(opening as unknown as typeof PGlite.create);
     const pems = randomHistory(9600, { size: 12 });
     try {
       // The bad file is made again, and the copy works.
@@ -302,9 +303,21 @@ describe('the replica engine', { timeout: 120_000 }, () => {
       expect(await reopened.count()).toBe(pems.length);
       await reopened.close();
 
-      // A cache folder that cannot be written (here under a regular file) costs only the initdb.
+      // A cache folder that cannot be written (here under a regular file) costs only the initdb:
+      // the pristine cluster is made once, its write fails quietly, and the copy starts from it.
+      // The initdb in memory (run for real in the first step) is stood in for by the archive it made.
+      const pristine = new Blob([gunzipSync(readFileSync(file))]);
+      let initdbs = 0;
+      create.mockImplementation(((dir: unknown, options: unknown) => {
+        if (dir !== 'memory://') return opening(dir, options);
+        initdbs++;
+        return Promise.resolve({ dumpDataDir: async () => pristine, close: async () => {} });
+      }) as unknown as typeof PGlite.create);
+      held.length = 0;
       process.env.RK_LOCAL_CACHE = join(file, 'below-a-file');
       const uncached = ok(await ReplicaStore.open(scratch()));
+      expect(initdbs).toBe(1);
+      expect(held).toEqual([true]);
       expect(await uncached.addPage(pems.slice(0, 2), {})).toBe(2);
       await uncached.close();
       expect(readdirSync(cache)).toEqual([file.slice(cache.length + 1)]);
