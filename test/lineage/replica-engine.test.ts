@@ -96,8 +96,8 @@ async function memoryOver(source: LineageSource): Promise<LineageEngine> {
 }
 
 /**
- * A copy synced (and closed) once per file, for the tests that read a copy as it stands: a new
- * copy is about a thousand files written and removed, which is most of what such a test costs.
+ * A copy synced (and closed) once per file, for the tests whose subject is not the first sync: a
+ * new copy is about a thousand files written and removed, which is most of what such a test costs.
  */
 let synced: Promise<{ dir: string; source: ArraySource }> | undefined;
 function syncedCopy(): Promise<{ dir: string; source: ArraySource }> {
@@ -140,8 +140,8 @@ describe('the replica engine', { timeout: 120_000 }, () => {
   });
 
   it('is what new RKLineage(query, { replica: { dir } }) opens', async () => {
-    const source = new ArraySource(randomHistory(9200, { size: 30 }));
-    const lineage = new RKLineage(source, { replica: { dir: scratch() } });
+    const { dir, source } = await syncedCopy();
+    const lineage = new RKLineage(source, { replica: { dir } });
     const engine = ok(await lineage.openEngine());
     try {
       expect(engine.kind).toBe('replica');
