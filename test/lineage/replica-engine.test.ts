@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { extractCluster } from '../../src/lineage/replica/pglite.js';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { RKLineage, RKAbortError, ReplicaEngine, type LineageEngine, type LineageSource, type PemListOptions, type Result, type StoredPem, type TagRecord } from '../../src/index.js';
@@ -270,6 +271,32 @@ describe('the replica engine', { timeout: 120_000 }, () => {
     const bad = await ReplicaEngine.open({ dir: '' });
     expect(bad.ok).toBe(false);
     if (!bad.ok) expect(bad.error.message).toMatch(/dir.*directory path/);
+  });
+
+  it('a kept archive is written out only as a cluster inside the new directory', () => {
+    /** A ustar archive of regular files (name, content). */
+    const tar = (...files: Array<[string, string]>) =>
+      Buffer.concat([
+        ...files.flatMap(([name, body]) => {
+          const header = Buffer.alloc(512);
+          header.write(name, 0);
+          header.write('0000600\0', 100);
+          header.write(`${body.length.toString(8).padStart(11, '0')}\0`, 124);
+          header.write('0', 156);
+          header.write('ustar\0', 257);
+          return [header, Buffer.concat([Buffer.from(body), Buffer.alloc((512 - (body.length % 512)) % 512)])];
+        }),
+        Buffer.alloc(1024),
+      ]);
+    const root = scratch();
+    const dir = join(root, 'copy');
+    extractCluster(tar(['/PG_VERSION', '17\n'], ['/base/5/1259', 'pages']), dir);
+    expect(readFileSync(join(dir, 'PG_VERSION'), 'utf8')).toBe('17\n');
+    expect(readFileSync(join(dir, 'base', '5', '1259'), 'utf8')).toBe('pages');
+    expect(() => extractCluster(tar(['/PG_VERSION', '17\n'], ['../escaped', 'x']), join(root, 'other'))).toThrow(/outside the cluster/);
+    expect(existsSync(join(root, 'escaped'))).toBe(false);
+    expect(() => extractCluster(tar(['/base/5/1259', 'pages']), join(root, 'third'))).toThrow(/no PG_VERSION/);
+    expect(() => extractCluster(Buffer.alloc(2048, 1), join(root, 'fourth'))).toThrow(/not a ustar archive/);
   });
 
   it('a new copy starts from the pristine cluster kept on disk (RK_LOCAL_CACHE), made again when bad, and holds nothing of another copy; a cache that cannot be written is no error', async () => {

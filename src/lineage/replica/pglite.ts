@@ -62,8 +62,9 @@ export async function openCluster(pglite: unknown, dir: string, postgresqlconf: 
  * Writes the cluster in `tar` (the ustar archive PGlite's `dumpDataDir` makes: directories and
  * regular files) into `dir`, private to this user. Throws on an archive that is not one, that
  * reaches outside `dir`, or that holds no PG_VERSION (PGlite would run initdb over it instead).
+ * Exported for its test.
  */
-function extractCluster(tar: Uint8Array, dir: string): void {
+export function extractCluster(tar: Uint8Array, dir: string): void {
   const root = path.resolve(dir);
   mkdirSync(root, { recursive: true, mode: 0o700 });
   const text = (header: Uint8Array, from: number, to: number) => {
