@@ -29,9 +29,10 @@ function scratch(): string {
   dirs.push(dir);
   return dir;
 }
+// Each copy is about a thousand files: on a loaded disk their removal outlasted the default 10 s hook timeout.
 afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+}, 120_000);
 
 /** A Query service over an array: sorts by TimestampReceived, pages, counts the PEMs it serves, and can be told to fail. */
 class ArraySource implements LineageSource {
