@@ -98,7 +98,7 @@ export function parseStatement(query: string): { statement: Statement; literals:
   const last = tokens[tokens.length - 1];
   if (last?.kind === 'punct' && last.text === ';') tokens = tokens.slice(0, -1);
   const { text, literals } = canonical(tokens);
-  const statement = STATEMENTS.find((s) => canonical(tokenize(s.shape)).text === text);
+  const statement = SHAPES.get(text);
   if (!statement) throw new UnsupportedQueryError('it is not one of the supported statements');
   return { statement, literals };
 }
@@ -207,6 +207,9 @@ const STATEMENTS: Statement[] = [
     run: async () => [['PREDECESSOR'], ['USES'], ['PRODUCES']],
   },
 ];
+
+/** Each statement by its shape's canonical text (made once, not on every query). */
+const SHAPES = new Map(STATEMENTS.map((s) => [canonical(tokenize(s.shape)).text, s]));
 
 function str(value: unknown): string | null {
   return typeof value === 'string' ? value : null;

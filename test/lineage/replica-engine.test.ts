@@ -1,11 +1,12 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { extractCluster } from '../../src/lineage/replica/pglite.js';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { RKLineage, RKAbortError, ReplicaEngine, type LineageEngine, type LineageSource, type PemListOptions, type Result, type StoredPem, type TagRecord } from '../../src/index.js';
-import { batchedRead, ReplicaStore } from '../../src/lineage/replica/store.js';
+import { ReplicaStore, turnRead } from '../../src/lineage/replica/store.js';
 import { randomHistory } from './random-history.js';
 
 /**
@@ -28,9 +29,10 @@ function scratch(): string {
   dirs.push(dir);
   return dir;
 }
+// Each copy is about a thousand files: on a loaded disk their removal outlasted the default 10 s hook timeout.
 afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+}, 120_000);
 
 /** A Query service over an array: sorts by TimestampReceived, pages, counts the PEMs it serves, and can be told to fail. */
 class ArraySource implements LineageSource {
@@ -95,6 +97,21 @@ async function memoryOver(source: LineageSource): Promise<LineageEngine> {
   return ok(await lineage.openEngine());
 }
 
+/**
+ * A copy synced (and closed) once per file, for the tests whose subject is not the first sync: a
+ * new copy is about a thousand files written and removed, which is most of what such a test costs.
+ */
+let synced: Promise<{ dir: string; source: ArraySource }> | undefined;
+function syncedCopy(): Promise<{ dir: string; source: ArraySource }> {
+  synced ??= (async () => {
+    const dir = scratch();
+    const source = new ArraySource(randomHistory(9600, { size: 60 }));
+    await ok(await ReplicaEngine.open({ dir, source })).close();
+    return { dir, source };
+  })();
+  return synced;
+}
+
 describe('the replica engine', { timeout: 120_000 }, () => {
   it("gives the memory engine's answers over random histories (nodes, hops, edges, gaps, truncation, cursors)", async () => {
     const all = histories(9100, 4, 48);
@@ -108,7 +125,7 @@ describe('the replica engine', { timeout: 120_000 }, () => {
       // A question holds only what it read: a 3-hop walk reads a few PEMs of the store.
       ok(await replica.upstream(all[0]![all[0]!.length - 1]!.ID, { maxHops: 3 }));
       expect(replica.lastAnswer.pems).toBeLessThan(source.pems.length / 2);
-      // A round's reads are one statement per filter shape (by ID, producers of artifacts), not one per PEM or artifact.
+      // A round's reads are one statement (every filter shape of the round at once), not one per PEM, artifact or shape.
       const cost = { rounds: 0, requests: 0, statements: 0 };
       for (const pem of all.flatMap((history) => history.filter((_, i) => i % 5 === 4))) {
         const before = replica.store.statements;
@@ -117,7 +134,7 @@ describe('the replica engine', { timeout: 120_000 }, () => {
         cost.requests += replica.lastAnswer.requests;
         cost.statements += replica.store.statements - before;
       }
-      expect(cost.statements).toBeLessThanOrEqual(2 * cost.rounds);
+      expect(cost.statements).toBeLessThanOrEqual(cost.rounds);
       expect(cost.statements).toBeLessThan(cost.requests);
     } finally {
       await replica.close();
@@ -125,8 +142,8 @@ describe('the replica engine', { timeout: 120_000 }, () => {
   });
 
   it('is what new RKLineage(query, { replica: { dir } }) opens', async () => {
-    const source = new ArraySource(randomHistory(9200, { size: 30 }));
-    const lineage = new RKLineage(source, { replica: { dir: scratch() } });
+    const { dir, source } = await syncedCopy();
+    const lineage = new RKLineage(source, { replica: { dir } });
     const engine = ok(await lineage.openEngine());
     try {
       expect(engine.kind).toBe('replica');
@@ -195,9 +212,7 @@ describe('the replica engine', { timeout: 120_000 }, () => {
   });
 
   it('answers every read the engine makes through an index, whatever the size of the copy (a tag\'s carriers scanned every PEM)', async () => {
-    const dir = scratch();
-    const source = new ArraySource(randomHistory(9600, { size: 60 }));
-    await ok(await ReplicaEngine.open({ dir, source })).close();
+    const { dir, source } = await syncedCopy();
     const tagged = source.pems.find((pem) => pem.Tag)!;
     const nameOf = (link: unknown) => (typeof link === 'string' ? link : (link as { Name: string }).Name);
     const produced = nameOf(source.pems.find((pem) => pem.ProducesArtifacts?.length)!.ProducesArtifacts![0]);
@@ -216,26 +231,26 @@ describe('the replica engine', { timeout: 120_000 }, () => {
     try {
       // A table this small is cheaper to scan, so the planner is told scans cost too much: one it still picks has no index to use.
       await db.exec('SET enable_seqscan = off');
-      for (const [fields, values] of shapes) {
-        const plan = (await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${batchedRead(fields, true)}`, [...values.map((v) => [v]), 1000, 0])).rows.map((row) => row['QUERY PLAN']).join('\n');
-        // Each scan of a table is bounded by the requested value (an index condition), not a walk
-        // of the whole table: a Seq Scan, or an index scan in seq order with the value as a Filter.
-        const lines = plan.split('\n');
-        lines.forEach((line, i) => {
-          if (/ on (pems|links)( |$)/.test(line)) expect(`${line}\n${lines[i + 1] ?? ''}`, `${fields.join('+')}:\n${plan}`).toMatch(/\n\s*(Index Cond|Recheck Cond):/);
-        });
-        const rows = (await db.query(batchedRead(fields, true), [...values.map((v) => [v]), 1000, 0])).rows;
-        expect(rows.length, fields.join('+')).toBeGreaterThan(0);
-      }
+      // The reads of one turn, every shape at once, in the one statement the store sends for them.
+      const { sql, params } = turnRead(shapes.map(([fields, values]) => ({ fields, values: [values], pageSize: 1000, pageIndex: 0 })));
+      const plan = (await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params)).rows.map((row) => row['QUERY PLAN']).join('\n');
+      // Each scan of a table is bounded by the requested value (an index condition), not a walk
+      // of the whole table: a Seq Scan, or an index scan in seq order with the value as a Filter.
+      const lines = plan.split('\n');
+      expect(lines.filter((line) => / on (pems|links)( |$)/.test(line)).length, plan).toBeGreaterThanOrEqual(shapes.length);
+      lines.forEach((line, i) => {
+        if (/ on (pems|links)( |$)/.test(line)) expect(`${line}\n${lines[i + 1] ?? ''}`, plan).toMatch(/\n\s*(Index Cond|Recheck Cond):/);
+      });
+      const rows = (await db.query<{ shape: number }>(sql, params)).rows;
+      shapes.forEach(([fields], shape) => expect(rows.filter((row) => row.shape === shape).length, fields.join('+')).toBeGreaterThan(0));
     } finally {
       await db.close();
     }
   });
 
+  // The last to use the synced copy: it ends by making it a copy of another layout.
   it('a copy opened without a source answers as it stands; bad input is said clearly', async () => {
-    const dir = scratch();
-    const source = new ArraySource(randomHistory(9500, { size: 20 }));
-    await ok(await ReplicaEngine.open({ dir, source })).close();
+    const { dir, source } = await syncedCopy();
     const offline = ok(await ReplicaEngine.open({ dir }));
     try {
       const id = source.pems[10]!.ID;
@@ -259,6 +274,32 @@ describe('the replica engine', { timeout: 120_000 }, () => {
     if (!bad.ok) expect(bad.error.message).toMatch(/dir.*directory path/);
   });
 
+  it('a kept archive is written out only as a cluster inside the new directory', () => {
+    /** A ustar archive of regular files (name, content). */
+    const tar = (...files: Array<[string, string]>) =>
+      Buffer.concat([
+        ...files.flatMap(([name, body]) => {
+          const header = Buffer.alloc(512);
+          header.write(name, 0);
+          header.write('0000600\0', 100);
+          header.write(`${body.length.toString(8).padStart(11, '0')}\0`, 124);
+          header.write('0', 156);
+          header.write('ustar\0', 257);
+          return [header, Buffer.concat([Buffer.from(body), Buffer.alloc((512 - (body.length % 512)) % 512)])];
+        }),
+        Buffer.alloc(1024),
+      ]);
+    const root = scratch();
+    const dir = join(root, 'copy');
+    extractCluster(tar(['/PG_VERSION', '17\n'], ['/base/5/1259', 'pages']), dir);
+    expect(readFileSync(join(dir, 'PG_VERSION'), 'utf8')).toBe('17\n');
+    expect(readFileSync(join(dir, 'base', '5', '1259'), 'utf8')).toBe('pages');
+    expect(() => extractCluster(tar(['/PG_VERSION', '17\n'], ['../escaped', 'x']), join(root, 'other'))).toThrow(/outside the cluster/);
+    expect(existsSync(join(root, 'escaped'))).toBe(false);
+    expect(() => extractCluster(tar(['/base/5/1259', 'pages']), join(root, 'third'))).toThrow(/no PG_VERSION/);
+    expect(() => extractCluster(Buffer.alloc(2048, 1), join(root, 'fourth'))).toThrow(/not a ustar archive/);
+  });
+
   it('a new copy starts from the pristine cluster kept on disk (RK_LOCAL_CACHE), made again when bad, and holds nothing of another copy; a cache that cannot be written is no error', async () => {
     const cache = scratch();
     const version = (JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'node_modules', '@electric-sql', 'pglite', 'package.json'), 'utf8')) as { version: string }).version;
@@ -266,7 +307,14 @@ describe('the replica engine', { timeout: 120_000 }, () => {
     writeFileSync(file, 'not a dump');
     const setting = process.env.RK_LOCAL_CACHE;
     process.env.RK_LOCAL_CACHE = cache;
-    const create = vi.spyOn(PGlite, 'create');
+    // Whether each PGlite opened a directory that already held a cluster (PG_VERSION): one that did not runs initdb.
+    const held: boolean[] = [];
+    const original = PGlite.create.bind(PGlite);
+    const opening = (dir: unknown, options: unknown) => {
+      held.push(typeof dir === 'string' && !dir.includes('://') && existsSync(join(dir, 'PG_VERSION')));
+      return original(dir as never, options as never);
+    };
+    const create = vi.spyOn(PGlite, 'create').mockImplementation(opening as unknown as typeof PGlite.create);
     const pems = randomHistory(9600, { size: 12 });
     try {
       // The bad file is made again, and the copy works.
@@ -277,24 +325,39 @@ describe('the replica engine', { timeout: 120_000 }, () => {
       expect(gunzipSync(readFileSync(file)).length).toBeGreaterThan(1_000_000);
       expect(readdirSync(cache)).toEqual([file.slice(cache.length + 1)]);
 
-      // The next new copy (an empty directory) is a load of that file, one PGlite and no initdb.
+      // The next new copy (an empty directory) is that file written out, one PGlite opening it and no initdb.
       create.mockClear();
+      held.length = 0;
       const second = ok(await ReplicaStore.open(scratch()));
-      expect(create.mock.calls.map((call) => call[1]?.loadDataDir instanceof Blob)).toEqual([true]);
+      expect(held).toEqual([true]);
       expect(await second.count()).toBe(0);
       expect(await second.addPage(pems.slice(0, 3), {})).toBe(3);
       await second.close();
 
       // A copy that exists is opened as it is, never overwritten.
       create.mockClear();
+      held.length = 0;
       const reopened = ok(await ReplicaStore.open(first));
+      expect(held).toEqual([true]);
       expect(create.mock.calls.map((call) => call[1]?.loadDataDir)).toEqual([undefined]);
       expect(await reopened.count()).toBe(pems.length);
       await reopened.close();
 
-      // A cache folder that cannot be written (here under a regular file) costs only the initdb.
+      // A cache folder that cannot be written (here under a regular file) costs only the initdb:
+      // the pristine cluster is made once, its write fails quietly, and the copy starts from it.
+      // The initdb in memory (run for real in the first step) is stood in for by the archive it made.
+      const pristine = new Blob([gunzipSync(readFileSync(file))]);
+      let initdbs = 0;
+      create.mockImplementation(((dir: unknown, options: unknown) => {
+        if (dir !== 'memory://') return opening(dir, options);
+        initdbs++;
+        return Promise.resolve({ dumpDataDir: async () => pristine, close: async () => {} });
+      }) as unknown as typeof PGlite.create);
+      held.length = 0;
       process.env.RK_LOCAL_CACHE = join(file, 'below-a-file');
       const uncached = ok(await ReplicaStore.open(scratch()));
+      expect(initdbs).toBe(1);
+      expect(held).toEqual([true]);
       expect(await uncached.addPage(pems.slice(0, 2), {})).toBe(2);
       await uncached.close();
       expect(readdirSync(cache)).toEqual([file.slice(cache.length + 1)]);

@@ -99,15 +99,39 @@ const SELECT = `SELECT p.id, p.type, p.emitter, p.time_client, p.received, p.pre
 const SELECT_SEQ = SELECT.replace('SELECT p.id,', 'SELECT p.seq, p.id,');
 
 /**
- * The statement answering every read of one turn with these filter fields: `$1..$n` are the
- * requested values of each field (text arrays, one element per read), then LIMIT and OFFSET when
- * paged. Exported for the test that checks each shape is answered through an index.
+ * The reads of one turn with these filter fields: `$first..` are the requested values of each
+ * field (text arrays, one element per read), then LIMIT and OFFSET when paged. Each row says
+ * which read it answers (`request`, from 1) and which of the turn's filter shapes (`shape`).
  */
-export function batchedRead(fields: readonly string[], paged: boolean): string {
+function batchedRead(fields: readonly string[], paged: boolean, first = 1, shape = 0): string {
   const where = fields.map((field, i) => FILTERS[field]!.replace('$%', `r.v${i}`));
-  const page = paged ? ` LIMIT $${fields.length + 1} OFFSET $${fields.length + 2}` : '';
-  return `SELECT r.n::int AS request, x.* FROM unnest(${fields.map((_, i) => `$${i + 1}::text[]`).join(', ')}) WITH ORDINALITY AS r(${fields.map((_, i) => `v${i}`).join(', ')}, n)
-    CROSS JOIN LATERAL (${SELECT_SEQ} WHERE ${where.join(' AND ')} ORDER BY p.seq${page}) x ORDER BY r.n, x.seq`;
+  const page = paged ? ` LIMIT $${first + fields.length} OFFSET $${first + fields.length + 1}` : '';
+  return `SELECT ${shape}::int AS shape, r.n::int AS request, x.* FROM unnest(${fields.map((_, i) => `$${first + i}::text[]`).join(', ')}) WITH ORDINALITY AS r(${fields.map((_, i) => `v${i}`).join(', ')}, n)
+    CROSS JOIN LATERAL (${SELECT_SEQ} WHERE ${where.join(' AND ')} ORDER BY p.seq${page}) x`;
+}
+
+/** One filter shape's reads of a turn: the values of each read, in `fields` order. */
+export interface ShapeReads {
+  fields: readonly string[];
+  values: ReadonlyArray<readonly string[]>;
+  pageSize?: number | undefined;
+  pageIndex?: number;
+}
+
+/**
+ * The one statement (and its parameters) answering every read of a turn: each shape's batched
+ * read, joined by UNION ALL, rows ordered by shape, read and arrival. Exported for the test that
+ * checks every part of it is answered through an index.
+ */
+export function turnRead(shapes: readonly ShapeReads[]): { sql: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const parts = shapes.map((reads, shape) => {
+    const first = params.length + 1;
+    params.push(...reads.fields.map((_, i) => reads.values.map((values) => values[i]!)));
+    if (reads.pageSize !== undefined) params.push(reads.pageSize, (reads.pageIndex ?? 0) * reads.pageSize);
+    return batchedRead(reads.fields, reads.pageSize !== undefined, first, shape);
+  });
+  return { sql: `${parts.map((part) => `(${part})`).join(' UNION ALL ')} ORDER BY shape, request, seq`, params };
 }
 
 /** Filtered reads of one turn that share their filter fields and page. */
@@ -225,9 +249,13 @@ export class ReplicaStore {
     });
   }
 
-  /** Refreshes the planner's statistics (after a sync that added PEMs: the first pass starts from none). */
+  /**
+   * Refreshes the planner's statistics of the copy's tables (after a sync that added PEMs: the
+   * first pass starts from none). Only these: a bare ANALYZE also reads every system catalog,
+   * which no sync changes, for about half a CPU second.
+   */
   async analyze(): Promise<void> {
-    await this.db.exec('ANALYZE');
+    await this.db.exec('ANALYZE pems, links, tags');
   }
 
   /** Replaces the tags with what `/tags` listed. */
@@ -290,26 +318,24 @@ export class ReplicaStore {
     return this.db.query<R>(sql, params);
   }
 
-  /** One statement for each filter shape asked in this turn. */
+  /**
+   * The reads of this turn in one statement: each filter shape's batched read, joined by UNION
+   * ALL (a round of a walk asks by ID, by Predecessor and by artifact at once, and each statement
+   * is a round trip into PGlite's WebAssembly, most of what a small read costs).
+   */
   async #flush(): Promise<void> {
     const groups = [...this.#pending.values()];
     this.#pending.clear();
-    await Promise.all(
-      groups.map(async (group) => {
-        const params: unknown[] = group.fields.map((_, i) => group.requests.map((request) => request.values[i]!));
-        if (group.pageSize !== undefined) params.push(group.pageSize, group.pageIndex * group.pageSize);
-        const sql = batchedRead(group.fields, group.pageSize !== undefined);
-        try {
-          const rows = (await this.#query<Row & { request: number }>(sql, params)).rows;
-          const answers = group.requests.map((): StoredPem[] => []);
-          for (const row of rows) answers[row.request - 1]!.push(toPem(row));
-          group.requests.forEach((request, i) => request.resolve({ ok: true, value: answers[i]! }));
-        } catch (cause) {
-          const error = new RKInvalidInputError('Reading the lineage replica', 'query', cause instanceof Error ? cause.message : String(cause));
-          for (const request of group.requests) request.resolve({ ok: false, error });
-        }
-      }),
-    );
+    const { sql, params } = turnRead(groups.map((group) => ({ ...group, values: group.requests.map((request) => request.values) })));
+    try {
+      const rows = (await this.#query<Row & { shape: number; request: number }>(sql, params)).rows;
+      const answers = groups.map((group) => group.requests.map((): StoredPem[] => []));
+      for (const row of rows) answers[row.shape]![row.request - 1]!.push(toPem(row));
+      groups.forEach((group, shape) => group.requests.forEach((request, i) => request.resolve({ ok: true, value: answers[shape]![i]! })));
+    } catch (cause) {
+      const error = new RKInvalidInputError('Reading the lineage replica', 'query', cause instanceof Error ? cause.message : String(cause));
+      for (const group of groups) for (const request of group.requests) request.resolve({ ok: false, error });
+    }
   }
 
   /** A listing read on its own (sorted, or unfiltered: the sync's and stateAt's pages). */
