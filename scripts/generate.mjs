@@ -101,7 +101,12 @@ export async function generateInto(outDir) {
   return [...APIS.map(({ name }) => `${name}.ts`), await writeFacts(outDir, specs), await writeOperations(outDir, specs), await writeResponses(outDir)];
 }
 
-async function main() {
+/**
+ * `npm run generate`: src/generated/ from the specs, and what a maintainer checks first, the
+ * operations added, removed or changed, said through `print` (stdout when run as a script; the
+ * regeneration drill runs it on a copy of the project and reads what it says).
+ */
+export async function generate(print = console.log) {
   // Generate into a scratch dir first so a failing spec leaves the committed
   // files untouched instead of half-updated.
   const stage = await fs.mkdtemp(path.join(os.tmpdir(), 'rk-generate-'));
@@ -111,7 +116,7 @@ async function main() {
     // Which operations this spec change added, removed or changed: what a maintainer checks first.
     const before = await fs.readFile(path.join(GENERATED_DIR, 'operations.ts'), 'utf8').catch(() => '');
     const changes = describeChanges(before, await fs.readFile(path.join(stage, 'operations.ts'), 'utf8'));
-    console.log(changes.length ? `operations:\n  ${changes.join('\n  ')}` : 'operations: none added, removed or changed');
+    print(changes.length ? `operations:\n  ${changes.join('\n  ')}` : 'operations: none added, removed or changed');
     for (const file of files) {
       await fs.copyFile(path.join(stage, file), path.join(GENERATED_DIR, file));
     }
@@ -121,14 +126,14 @@ async function main() {
     if (extra.length > 0) {
       console.warn(`warning: unexpected files in src/generated/: ${extra.join(', ')} (delete them?)`);
     }
-    console.log(`generated ${files.map((f) => `src/generated/${f}`).join(', ')}`);
+    print(`generated ${files.map((f) => `src/generated/${f}`).join(', ')}`);
   } finally {
     await fs.rm(stage, { recursive: true, force: true });
   }
 }
 
 if (isMain(import.meta.url)) {
-  main().catch((err) => {
+  generate().catch((err) => {
     console.error(err instanceof Error ? err.message : err);
     process.exit(1);
   });
