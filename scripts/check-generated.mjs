@@ -23,7 +23,7 @@ function firstDiffLine(a, b) {
 export async function checkGenerated() {
   const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'rk-check-generated-'));
   try {
-    const expected = await generateInto(scratch, { quiet: true });
+    const expected = await generateInto(scratch);
     const rel = (f) => path.relative(ROOT, path.join(GENERATED_DIR, f));
     const problems = [];
     for (const file of expected) {

@@ -3,7 +3,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalRK, type LocalRK } from '../../server/src/index.js';
-import { packedProject, ROOT, run, runOk, TSC, type Outcome, type PackedProject } from '../packaging/packed-project.js';
+import { packedProject, ROOT, run, runOk, type Outcome, type PackedProject } from '../packaging/packed-project.js';
+import { tscInProcess } from '../packaging/typescript-in-process.js';
 
 /**
  * The README's and the guides' code, run as a new user runs it: every fenced block whose info
@@ -23,15 +24,20 @@ describe('the README and the guides', { timeout: 120_000 }, () => {
   let project: PackedProject;
   let rk: LocalRK;
   const ran = new Map<string, { code: number; stdout: string; stderr: string }>();
-  /** `tsc -p .` in the project, once: the type check reads its diagnostics, the TypeScript blocks run its output. */
-  let compiled: Promise<Outcome> | undefined;
-  const compile = (): Promise<Outcome> => (compiled ??= run(TSC, ['-p', '.'], project.dir));
+  /**
+   * `tsc -p .` in the project, once: the type check reads its diagnostics, the TypeScript blocks run
+   * its output. tsc's command lines run in this process (test/packaging/typescript-in-process.ts):
+   * one load of the compiler for this and the guide's `tsc --init`.
+   */
+  let compiled: Outcome | undefined;
+  const compile = (): Outcome => (compiled ??= tscInProcess(['-p', '.'], project.dir));
 
   beforeAll(async () => {
     [project, rk] = await Promise.all([packedProject(), startLocalRK({ memory: true, graphIntervalMs: 60_000 })]);
     const base = new URL(rk.receiverUrl).origin;
     for (const block of BLOCKS) await writeFile(join(project.dir, block.file), block.code.replaceAll('http://127.0.0.1:8082', base));
-    await runOk(TSC, TSC_INIT.split(' ').slice(2), project.dir);
+    const init = tscInProcess(TSC_INIT.split(' ').slice(2), project.dir);
+    if (init.code !== 0 || !init.stdout.includes('Created a new tsconfig.json')) throw new Error(`${TSC_INIT} failed:\n${init.stdout}`);
   }, 300_000);
 
   afterAll(async () => {
@@ -57,7 +63,7 @@ describe('the README and the guides', { timeout: 120_000 }, () => {
     expect(config).toMatch(/"exactOptionalPropertyTypes": true/);
     expect(config).toMatch(/"target": "es2022"/);
     expect(config).toMatch(/"types": \[\]/);
-    const outcome = await compile();
+    const outcome = compile();
     expect(outcome.stdout + outcome.stderr).toBe('');
     expect(outcome.code).toBe(0);
   });
@@ -65,7 +71,7 @@ describe('the README and the guides', { timeout: 120_000 }, () => {
   for (const block of BLOCKS) {
     const script = block.lang === 'ts' ? block.file.replace(/\.ts$/, '.js') : block.file;
     it(`runs ${block.file} (${block.document}) against the local RK without an error`, async () => {
-      if (block.lang === 'ts') await compile();
+      if (block.lang === 'ts') compile();
       const outcome = await run(process.execPath, [script], project.dir);
       ran.set(block.file, outcome);
       expect(outcome.stderr).toBe('');
