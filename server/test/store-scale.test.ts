@@ -3,21 +3,80 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../src/graph.js';
 import { LIST_BATCH, Records, type ListSelection } from '../src/records.js';
-import { RK_SCHEMA } from '../src/schema.js';
 import { seedPems } from '../src/seed.js';
-import { openStorage, type Queryable, type Storage } from '../src/storage.js';
+import { openStore } from '../src/server.js';
+import type { Queryable, Storage } from '../src/storage.js';
 import { StreamedJsonArray, writeStreamed } from '../src/stream.js';
-import { makePem, startHarness, type Harness } from './helpers/harness.js';
+import { b64, emptied, makePem, startHarness, waitForReport, type Harness } from './helpers/harness.js';
 
 /**
  * The store paths of issues 9 and 13: the Graph Builder's pending queue, keyset cursors, the
  * isolation of a PEM the projection cannot handle, and streamed full listings. No timings.
+ * One PGlite store for the file, emptied (helpers/harness.ts) where a test needs a new one; the
+ * first test shows that an emptied store is one.
  */
 
+let store: Storage | undefined;
+beforeAll(async () => {
+  store = await openStore({ memory: true });
+}, 120_000);
+afterAll(async () => store?.close());
+
+/** The file's store, emptied as a new one is. */
 async function memoryStore(): Promise<Storage> {
-  const storage = await openStorage({ memory: true }, RK_SCHEMA);
-  return storage;
+  if (!store) throw new Error('the PGlite store did not open');
+  return emptied(store);
 }
+
+describe('an emptied store', { timeout: 180_000 }, () => {
+  it('keeps nothing of what was stored, the graph, its queue, failures and reports included, and serves as a new store', async () => {
+    const storage = await memoryStore();
+    const tableRows = async () => {
+      const tables = await storage.query<{ name: string }>(`SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename`);
+      const rows: Record<string, number> = {};
+      for (const { name } of tables) rows[name] = (await storage.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${name}`))[0]!.n;
+      return rows;
+    };
+    const used = await startHarness({ storage });
+    const pems = [makePem(), makePem(), makePem()];
+    for (const pem of pems) expect((await used.call('receiver', 'POST', '/pem', { body: pem })).status).toBe(200);
+    await used.call('graph-builder', 'POST', '/flush', { body: {} });
+    await used.call('receiver', 'POST', '/pem', { body: makePem({ Predecessor: pems[0]!.ID }) });
+    await used.call('receiver', 'POST', `/tag/${b64('ns')}/${b64('t')}/${pems[1]!.ID}`);
+    const check = await used.call('query', 'POST', '/verify_artifact_connections', { body: {} });
+    await waitForReport(used, check.json.report_id);
+    await storage.query(`INSERT INTO rk_graph_failures (pem_seq, pem_id, error, failed_at) VALUES (99, 'x', 'e', '2026-01-01 00:00:00')`);
+    expect(used.validator.violations()).toEqual([]);
+    await used.stop();
+
+    const before = await tableRows();
+    // Every table holds something, so "nothing left" below is about each of them.
+    expect(Object.entries(before).filter(([, n]) => n === 0)).toEqual([]);
+    const meta = await storage.query(`SELECT key, value FROM rk_meta ORDER BY key`);
+
+    await emptied(storage);
+    const after = await tableRows();
+    expect(after).toEqual(Object.fromEntries(Object.keys(before).map((name) => [name, name === 'rk_meta' ? before.rk_meta : 0])));
+    expect(await storage.query(`SELECT key, value FROM rk_meta ORDER BY key`)).toEqual(meta);
+    // Identities start again as in a new store (none has been drawn since).
+    const sequences = await storage.query<{ name: string; last: string | null }>(`SELECT sequencename AS name, last_value AS last FROM pg_sequences WHERE schemaname = current_schema()`);
+    expect(sequences.length).toBeGreaterThan(0);
+    expect(sequences.filter((s) => s.last !== null)).toEqual([]);
+
+    const fresh = await startHarness({ storage });
+    try {
+      expect(await fresh.counts()).toEqual({ pems: 0, artifacts: 0, tags: 0 });
+      expect((await fresh.call('graph-builder', 'GET', '/info')).json).toMatchObject({ pg_pems_count: 0, pg_artifacts_count: 0, neo4j_pems_count: 0, neo4j_artifacts_count: 0, loop_state_should_flush: 'False' });
+      expect((await fresh.call('query', 'GET', `/report/${check.json.report_id}`)).status).toBe(404);
+      expect((await fresh.call('query', 'GET', `/pem/${pems[0]!.ID}`)).status).toBe(404);
+      // The same PEM is new again, not a duplicate.
+      expect((await fresh.call('receiver', 'POST', '/pem', { body: pems[0] })).json).toEqual({ ID: pems[0]!.ID, status: 'accepted' });
+      expect(fresh.validator.violations()).toEqual([]);
+    } finally {
+      await fresh.stop();
+    }
+  });
+});
 
 describe('the Graph Builder queue (pending PEMs instead of an anti-join)', { timeout: 180_000 }, () => {
   it('projects next run a PEM stored while a run was going, and a rebuild is still complete', async () => {
@@ -58,7 +117,6 @@ describe('the Graph Builder queue (pending PEMs instead of an anti-join)', { tim
     expect(await graph.counts()).toMatchObject({ tablePems: 4, tableArtifacts: 4, graphPems: 4, graphArtifacts: 4 });
     expect(await graph.verify(true, true)).toMatch(/PEMs: 4 in tables, 4 in graph, 0 missing, 0 extra\nEdges: \d+ in tables, \d+ in graph, 0 missing, 0 extra\nArtifacts: 4 in tables, 4 in graph, 0 missing, 0 extra$/);
     await graph.stop();
-    await storage.close();
   });
 
   it('projects a seeded store with chains and fan-ins completely, with names longer than a B-tree entry', async () => {
@@ -74,7 +132,6 @@ describe('the Graph Builder queue (pending PEMs instead of an anti-join)', { tim
     expect(report).toMatch(/\nEdges: (\d+) in tables, \1 in graph, 0 missing, 0 extra\n/);
     expect(report).toMatch(/\nArtifacts: 601 in tables, 601 in graph, 0 missing, 0 extra$/);
     await graph.stop();
-    await storage.close();
   });
 });
 
@@ -87,8 +144,6 @@ describe('keyset cursors', { timeout: 180_000 }, () => {
       await records.sendPem(makePem({ Type: `t${i % 4}`, TimestampClient: `2026-11-2${i % 3} 10:00:00`, Predecessor: i % 5 ? `p${i % 2}` : null }));
     }
   }, 120_000);
-  afterAll(async () => storage?.close());
-
   const sorts: Pick<ListSelection, 'sortField' | 'sortOrder'>[] = [
     {},
     { sortOrder: 'desc' },
@@ -150,7 +205,7 @@ describe('keyset cursors', { timeout: 180_000 }, () => {
 describe('a PEM the projection cannot handle', { timeout: 180_000 }, () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({ storage: await memoryStore() });
   }, 120_000);
   afterAll(async () => h?.stop());
 
@@ -235,7 +290,6 @@ describe('streamed full listings', { timeout: 180_000 }, () => {
       expect(artifacts.length).toBeGreaterThan(2 * LIST_BATCH);
     } finally {
       await new Promise((resolve) => server.close(resolve));
-      await storage.close();
     }
   });
 });
