@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../src/graph.js';
 import { LIST_BATCH, Records, type ListSelection } from '../src/records.js';
 import { seedPems } from '../src/seed.js';
-import { openStore } from '../src/server.js';
+import { openStore, startLocalRK } from '../src/server.js';
 import type { Queryable, Storage } from '../src/storage.js';
 import { StreamedJsonArray, writeStreamed } from '../src/stream.js';
 import { b64, emptied, makePem, startHarness, waitForReport, type Harness } from './helpers/harness.js';
@@ -48,6 +48,8 @@ describe('an emptied store', { timeout: 180_000 }, () => {
     await storage.query(`INSERT INTO rk_graph_failures (pem_seq, pem_id, error, failed_at) VALUES (99, 'x', 'e', '2026-01-01 00:00:00')`);
     expect(used.validator.violations()).toEqual([]);
     await used.stop();
+    // A server started on a given store leaves it open.
+    expect(await storage.query(`SELECT 1 AS one`)).toEqual([{ one: 1 }]);
 
     const before = await tableRows();
     // Every table holds something, so "nothing left" below is about each of them.
@@ -75,6 +77,23 @@ describe('an emptied store', { timeout: 180_000 }, () => {
     } finally {
       await fresh.stop();
     }
+  });
+});
+
+describe('a server on a given store', () => {
+  it('needs the RK schema in it, and no other storage option', async () => {
+    const noSchema: Storage = {
+      description: 'no schema',
+      writers: 1,
+      bulk: { query: () => Promise.reject(new Error('unused')) },
+      transaction: () => Promise.reject(new Error('unused')),
+      close: async () => undefined,
+      query: () => Promise.reject(new Error('relation "rk_meta" does not exist')),
+    };
+    await expect(startLocalRK({ storage: noSchema })).rejects.toThrow(/the store has no RK schema; .*Open it with openStore/);
+    const older: Storage = { ...noSchema, query: async <Row extends object>() => [{ value: '2' }] as Row[] };
+    await expect(startLocalRK({ storage: older })).rejects.toThrow(/the store has schema version 2; this server uses \d+/);
+    await expect(startLocalRK({ storage: noSchema, memory: true })).rejects.toThrow('choose one of memory, dataDir, databaseUrl and storage, not memory and storage');
   });
 });
 
