@@ -1,7 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { b64, makePem, startHarness, type Harness } from './helpers/harness.js';
+import { b64, fileStore, makePem, startHarness, type Harness } from './helpers/harness.js';
 
-/** Credentials: 401 without one where needed, 403 without the right, and /info telling the truth. */
+/**
+ * Credentials: 401 without one where needed, 403 without the right, and /info telling the truth.
+ * Each suite's server has its own credentials on the file's one store, emptied for it.
+ */
+const store = fileStore();
+
 describe('auth', { timeout: 60_000 }, () => {
   let h: Harness;
   const user = { 'X-RK-User-Auth': 'user-secret' };
@@ -9,7 +14,7 @@ describe('auth', { timeout: 60_000 }, () => {
   const admin = { 'X-RK-PUC-Auth': 'admin-secret' };
 
   beforeAll(async () => {
-    h = await startHarness({ userTokens: ['user-secret'], pucTokens: ['puc-secret'], adminTokens: ['admin-secret'] });
+    h = await startHarness({ storage: await store(), userTokens: ['user-secret'], pucTokens: ['puc-secret'], adminTokens: ['admin-secret'] });
   }, 120_000);
   afterAll(async () => h?.stop());
   afterEach(() => expect(h.validator.violations()).toEqual([]));
@@ -69,7 +74,7 @@ describe('auth', { timeout: 60_000 }, () => {
 describe('auth with --pem-auth', { timeout: 60_000 }, () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ pucTokens: ['machine'], pemAuth: true });
+    h = await startHarness({ storage: await store(), pucTokens: ['machine'], pemAuth: true });
   }, 120_000);
   afterAll(async () => h?.stop());
   afterEach(() => expect(h.validator.violations()).toEqual([]));
@@ -86,7 +91,7 @@ describe('auth with --pem-auth', { timeout: 60_000 }, () => {
 describe('no credentials configured', { timeout: 60_000 }, () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({});
+    h = await startHarness({ storage: await store() });
   }, 120_000);
   afterAll(async () => h?.stop());
 
@@ -108,7 +113,7 @@ describe('auth with reference replies', { timeout: 60_000 }, () => {
   let h: Harness;
   const textType = 'text/plain; charset=utf-8';
   beforeAll(async () => {
-    h = await startHarness({ userTokens: ['user-secret'], adminTokens: ['admin-secret'], replies: 'reference' });
+    h = await startHarness({ storage: await store(), userTokens: ['user-secret'], adminTokens: ['admin-secret'], replies: 'reference' });
   }, 120_000);
   afterAll(async () => h?.stop());
   afterEach(() => expect(h.validator.violations()).toEqual([]));
@@ -134,7 +139,7 @@ describe('auth with reference replies', { timeout: 60_000 }, () => {
 describe('a credential that is sent is checked wherever it is sent', { timeout: 60_000 }, () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ pucTokens: ['machine'] });
+    h = await startHarness({ storage: await store(), pucTokens: ['machine'] });
   }, 120_000);
   afterAll(async () => h?.stop());
   afterEach(() => expect(h.validator.violations()).toEqual([]));

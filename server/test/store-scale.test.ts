@@ -4,10 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../src/graph.js';
 import { LIST_BATCH, Records, type ListSelection } from '../src/records.js';
 import { seedPems } from '../src/seed.js';
-import { openStore, startLocalRK } from '../src/server.js';
+import { startLocalRK } from '../src/server.js';
 import type { Queryable, Storage } from '../src/storage.js';
 import { StreamedJsonArray, writeStreamed } from '../src/stream.js';
-import { b64, emptied, makePem, startHarness, waitForReport, type Harness } from './helpers/harness.js';
+import { b64, emptied, fileStore, makePem, startHarness, waitForReport, type Harness } from './helpers/harness.js';
 
 /**
  * The store paths of issues 9 and 13: the Graph Builder's pending queue, keyset cursors, the
@@ -16,17 +16,8 @@ import { b64, emptied, makePem, startHarness, waitForReport, type Harness } from
  * first test shows that an emptied store is one.
  */
 
-let store: Storage | undefined;
-beforeAll(async () => {
-  store = await openStore({ memory: true });
-}, 120_000);
-afterAll(async () => store?.close());
-
 /** The file's store, emptied as a new one is. */
-async function memoryStore(): Promise<Storage> {
-  if (!store) throw new Error('the PGlite store did not open');
-  return emptied(store);
-}
+const memoryStore = fileStore();
 
 describe('an emptied store', { timeout: 180_000 }, () => {
   it('keeps nothing of what was stored, the graph, its queue, failures and reports included, and serves as a new store', async () => {

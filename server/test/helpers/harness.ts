@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { startLocalRK, type LocalRK, type LocalRKOptions } from '../../src/index.js';
+import { afterAll, beforeAll } from 'vitest';
+import { openStore, startLocalRK, type LocalRK, type LocalRKOptions } from '../../src/index.js';
 import type { ServiceName } from '../../src/spec.js';
 import type { Storage } from '../../src/storage.js';
 import type { Pem } from '../../src/types.js';
@@ -72,6 +73,25 @@ export async function emptied(storage: Storage): Promise<Storage> {
   if (tables.length === 0) throw new Error('emptied: the store has no RK tables; open it with openStore()');
   await storage.query(`TRUNCATE ${tables.map((t) => t.name).join(', ')} RESTART IDENTITY`);
   return storage;
+}
+
+/**
+ * One PGlite store in memory for the calling test file: opened before its first test, closed after
+ * its last (call it at the top level of the file). Each call of the returned function gives it
+ * emptied, for a suite's server: `startHarness({ storage: await store() })`.
+ */
+export function fileStore(): () => Promise<Storage> {
+  let store: Storage | undefined;
+  beforeAll(async () => {
+    store = await openStore({ memory: true });
+  }, 120_000);
+  afterAll(async () => {
+    await store?.close();
+  });
+  return async () => {
+    if (!store) throw new Error("the file's PGlite store did not open");
+    return emptied(store);
+  };
 }
 
 export function hexId(): string {
