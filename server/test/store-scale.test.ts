@@ -11,7 +11,8 @@ import { b64, emptied, fileStore, makePem, startHarness, waitForReport, type Har
 
 /**
  * The store paths of issues 9 and 13: the Graph Builder's pending queue, keyset cursors, the
- * isolation of a PEM the projection cannot handle, and streamed full listings. No timings.
+ * isolation of a PEM the projection cannot handle, and streamed full listings; and the Graph
+ * Builder's background loop. No timings.
  * One PGlite store for the file, emptied (helpers/harness.ts) where a test needs a new one; the
  * first test shows that an emptied store is one.
  */
@@ -301,5 +302,27 @@ describe('streamed full listings', { timeout: 180_000 }, () => {
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+});
+
+/** The Graph Builder's background loop projects new PEMs without being asked. */
+describe('the Graph Builder loop', { timeout: 60_000 }, () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ storage: await memoryStore(), graphIntervalMs: 20 });
+  }, 120_000);
+  afterAll(async () => h?.stop());
+
+  it('catches up by itself, and stop() ends it', async () => {
+    const pems = [makePem(), makePem(), makePem()];
+    for (const pem of pems) await h.call('receiver', 'POST', '/pem', { body: pem });
+    // Polled, never timed: the test only bounds how often it asks.
+    let info = (await h.call('graph-builder', 'GET', '/info')).json;
+    for (let i = 0; info.neo4j_pems_count < 3 && i < 1000; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      info = (await h.call('graph-builder', 'GET', '/info')).json;
+    }
+    expect(info).toMatchObject({ pg_pems_count: 3, neo4j_pems_count: 3, pems_sync_pct: '100.0', loop_iteration_interval: 0 });
+    expect(h.validator.violations()).toEqual([]);
   });
 });
