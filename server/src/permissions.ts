@@ -2,7 +2,7 @@ import type { OperationId } from './types.js';
 
 /**
  * Who may do what when credentials are configured: the one table the server enforces (auth.ts
- * reads it) and server/README.md's "Permissions" table states (test/permissions.test.ts checks
+ * reads it) and server/README.md's "Permissions" table states (test/auth.test.ts checks
  * that the two say the same). With no credential configured, everyone may do everything.
  *
  * A PUC credential belongs to machine code (a pipeline): it reads, sends, tags, waits for the

@@ -6,7 +6,7 @@ import { createHandlers } from './handlers.js';
 import { createRequestListener, internalError, SERVICE_PREFIX } from './http.js';
 import { Records } from './records.js';
 import { repliesMode, type RepliesMode } from './replies.js';
-import { RK_SCHEMA } from './schema.js';
+import { RK_SCHEMA, SCHEMA_VERSION } from './schema.js';
 import { constOf, findOperation, loadSpecs } from './spec.js';
 import { acceptedHostsText, normalizeOrigin } from './site.js';
 import { openStorage, type Storage, type StorageOptions } from './storage.js';
@@ -22,6 +22,12 @@ export interface LocalRKOptions extends AuthOptions {
   memory?: boolean;
   /** Use this PostgreSQL server instead of PGlite (`postgres://user:pass@host:port/db`). */
   databaseUrl?: string;
+  /**
+   * Serve from a store that is already open, made with `openStore(...)`; it stays
+   * open when the server stops, for the caller to close or to serve again. Several servers in turn
+   * (other credentials, reply modes or limits) then share one database instead of opening one each.
+   */
+  storage?: Storage;
   /** The largest PEM accepted, in bytes of its JSON; default 1 MiB. */
   pemSizeLimit?: number;
   /** Milliseconds between two runs of the Graph Builder loop; default 1000. */
@@ -81,8 +87,13 @@ export async function startLocalRK(options: LocalRKOptions = {}): Promise<LocalR
   if (!Number.isSafeInteger(pemSizeLimit) || pemSizeLimit < 1) throw new Error(`pemSizeLimit must be a whole number of bytes from 1, got ${pemSizeLimit}`);
   const graphIntervalMs = options.graphIntervalMs ?? DEFAULT_GRAPH_INTERVAL_MS;
   if (!Number.isFinite(graphIntervalMs) || graphIntervalMs < 10) throw new Error(`graphIntervalMs must be at least 10, got ${graphIntervalMs}`);
-  const chosen = [options.memory ? 'memory' : undefined, options.dataDir === undefined ? undefined : 'dataDir', options.databaseUrl === undefined ? undefined : 'databaseUrl'].filter(Boolean);
-  if (chosen.length > 1) throw new Error(`choose one of memory, dataDir and databaseUrl, not ${chosen.join(' and ')}`);
+  const chosen = [
+    options.memory ? 'memory' : undefined,
+    options.dataDir === undefined ? undefined : 'dataDir',
+    options.databaseUrl === undefined ? undefined : 'databaseUrl',
+    options.storage === undefined ? undefined : 'storage',
+  ].filter(Boolean);
+  if (chosen.length > 1) throw new Error(`choose one of memory, dataDir, databaseUrl and storage, not ${chosen.join(' and ')}`);
   const replies = repliesMode(options.replies);
   const cors = checkOrigins(options.cors);
   const allowedHosts = [...(options.allowedHosts ?? [])];
@@ -96,7 +107,13 @@ export async function startLocalRK(options: LocalRKOptions = {}): Promise<LocalR
 
   const storageOptions: StorageOptions =
     options.databaseUrl !== undefined ? { databaseUrl: options.databaseUrl } : options.dataDir !== undefined ? { dataDir: options.dataDir } : { memory: true };
-  const storage = await openStorage(storageOptions, RK_SCHEMA);
+  // A store the caller opened is the caller's to close, on a failed start too.
+  const given = options.storage;
+  if (given) await assertSchema(given);
+  const storage = given ?? (await openStorage(storageOptions, RK_SCHEMA));
+  const closeOwn = async () => {
+    if (!given) await storage.close();
+  };
   let server: Server | undefined;
   let graph: GraphBuilder | undefined;
   const jobs = new Set<Promise<void>>();
@@ -134,7 +151,7 @@ export async function startLocalRK(options: LocalRKOptions = {}): Promise<LocalR
   } catch (error) {
     await graph?.stop();
     server?.close();
-    await storage.close();
+    await closeOwn();
     throw error;
   }
 
@@ -163,11 +180,31 @@ export async function startLocalRK(options: LocalRKOptions = {}): Promise<LocalR
         clearTimeout(grace);
         await runningGraph.stop();
         while (jobs.size) await Promise.allSettled([...jobs]);
-        await storage.close();
+        await closeOwn();
       })();
       return stopping;
     },
   };
+}
+
+/**
+ * A store with the RK schema, for `startLocalRK({ storage })`: the caller closes it. PGlite in
+ * memory, in a directory, or a PostgreSQL server, as the options of startLocalRK choose.
+ */
+export function openStore(options: StorageOptions): Promise<Storage> {
+  return openStorage(options, RK_SCHEMA);
+}
+
+/** A given store must hold this server's schema: one opened without RK_SCHEMA, or by an older server, would fail at its first request. */
+async function assertSchema(storage: Storage): Promise<void> {
+  const version = await storage
+    .query<{ value: string }>(`SELECT value FROM rk_meta WHERE key = 'schema_version'`)
+    .then(([row]) => row?.value, () => undefined);
+  if (version !== String(SCHEMA_VERSION)) {
+    throw new Error(
+      `storage: the store has ${version === undefined ? 'no RK schema' : `schema version ${version}`}; this server uses ${SCHEMA_VERSION}. Open it with openStore(...).`,
+    );
+  }
 }
 
 function checkOrigins(origins: readonly string[] | undefined): string[] {

@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../src/graph.js';
 import { Records } from '../src/records.js';
-import { RK_SCHEMA } from '../src/schema.js';
 import { seedPems } from '../src/seed.js';
-import { openStorage, type Queryable, type Storage } from '../src/storage.js';
-import { makePem } from './helpers/harness.js';
+import type { Queryable, Storage } from '../src/storage.js';
+import { fileStore, makePem } from './helpers/harness.js';
 
 /**
  * A backlog onto an empty graph (a rebuild, a migration, a store seeded in bulk) is projected in
@@ -15,10 +14,8 @@ import { makePem } from './helpers/harness.js';
 
 const SIZE = 1_500;
 
-async function memoryStore(): Promise<Storage> {
-  const storage = await openStorage({ memory: true }, RK_SCHEMA);
-  return storage;
-}
+/** The file's one PGlite store, emptied as a new one is: the batched graph is read before the bulk one is made in it. */
+const memoryStore = fileStore();
 
 /** The storage with the text of every statement sent through it recorded. */
 function recording(storage: Storage, sent: string[]): Storage {
@@ -86,8 +83,10 @@ describe('the projection of a backlog onto an empty graph', { timeout: 300_000 }
     await seedPems(batched, 400, SIZE - 1);
     expect(await first.flush()).toBe(SIZE - 400);
     expect(batchedSent.some((sql) => sql.startsWith('DROP INDEX'))).toBe(false);
+    const expected = await graphOf(batched);
+    const batchedIndexes = await graphIndexes(batched);
 
-    // Bulk: the same store projected at once.
+    // Bulk: the same PEMs in a new store, projected at once.
     const bulk = await memoryStore();
     const bulkSent: string[] = [];
     await fill(bulk, extra, SIZE - 1);
@@ -95,12 +94,11 @@ describe('the projection of a backlog onto an empty graph', { timeout: 300_000 }
     expect(await graph.flush()).toBe(SIZE + 2);
     expect(bulkSent.filter((sql) => sql.startsWith('DROP INDEX'))).toHaveLength(3);
 
-    const expected = await graphOf(batched);
     expect(expected.pems).toHaveLength(SIZE + 2);
     expect(expected.pems.every((p) => (p as { received: boolean }).received)).toBe(true);
     expect(expected.artifacts.every((a) => (a as { created: boolean }).created)).toBe(true);
     expect(await graphOf(bulk)).toEqual(expected);
-    expect(await graphIndexes(bulk)).toEqual(await graphIndexes(batched));
+    expect(await graphIndexes(bulk)).toEqual(batchedIndexes);
     expect(await graphIndexes(bulk)).toHaveLength(4);
     expect(await graph.verify(true, true)).toMatch(
       new RegExp(`^PEMs: ${SIZE + 2} in tables, ${SIZE + 2} in graph, 0 missing, 0 extra\\nEdges: (\\d+) in tables, \\1 in graph, 0 missing, 0 extra\\nArtifacts: (\\d+) in tables, \\2 in graph, 0 missing, 0 extra$`),
@@ -114,7 +112,7 @@ describe('the projection of a backlog onto an empty graph', { timeout: 300_000 }
     expect(await graph.flush()).toBe(SIZE + 2);
     expect(bulkSent.filter((sql) => sql.startsWith('DROP INDEX'))).toHaveLength(3);
     expect(await graphOf(bulk)).toEqual(expected);
-    expect(await graphIndexes(bulk)).toEqual(await graphIndexes(batched));
+    expect(await graphIndexes(bulk)).toEqual(batchedIndexes);
 
     // New PEMs onto the projected graph go in batches, through the rebuilt unique key.
     bulkSent.length = 0;
@@ -126,7 +124,6 @@ describe('the projection of a backlog onto an empty graph', { timeout: 300_000 }
       [`n${long}`],
     );
     expect(artifact).toMatchObject({ n: 1, data: { properties: { a: '1', b: '2', c: '3' } } });
-    for (const storage of [batched, bulk]) await storage.close();
   });
 
   it('is rolled back whole when a PEM cannot be projected, and the batches isolate that PEM', async () => {
@@ -151,6 +148,5 @@ describe('the projection of a backlog onto an empty graph', { timeout: 300_000 }
     const report = await graph.verify(true, true);
     expect(report).toContain('missing from the graph: PEM bad-pem');
     expect(report).toMatch(/\nEdges: (\d+) in tables, \1 in graph, 0 missing, 0 extra\n/);
-    await storage.close();
   });
 });

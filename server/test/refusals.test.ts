@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { badPercentEncoding, IGNORED_BODY } from '../src/http.js';
 import { loadSpecs, SERVICES } from '../src/spec.js';
 import { SchemaValidator } from '../src/validation.js';
-import { makePem, startHarness, type Harness } from './helpers/harness.js';
+import { fileStore, makePem, startHarness, type Harness } from './helpers/harness.js';
 
 /**
  * Issue 19's server refusals: the spec's refusals are the server's (impossible client times and
@@ -12,6 +12,9 @@ import { makePem, startHarness, type Harness } from './helpers/harness.js';
  * goes away mid-upload is an info line and not an internal error, and without credentials only
  * requests sent to this server's own Host names are answered (DNS rebinding).
  */
+
+/** One PGlite store for the file's servers, emptied for each. */
+const store = fileStore();
 
 /** A raw request, so the Host header and the query string go out exactly as written. */
 function raw(url: string, init: { host?: string; method?: string; headers?: Record<string, string>; body?: string } = {}) {
@@ -77,7 +80,7 @@ describe('the spec refusals are the server refusals', { timeout: 60_000 }, () =>
   const errors: unknown[] = [];
 
   beforeAll(async () => {
-    h = await startHarness({ onInfo: (line) => infos.push(line), onError: (error) => errors.push(error) });
+    h = await startHarness({ storage: await store(), onInfo: (line) => infos.push(line), onError: (error) => errors.push(error) });
   }, 120_000);
   afterAll(async () => h?.stop());
   afterEach(() => expect(h.validator.violations()).toEqual([]));
@@ -157,7 +160,7 @@ describe('the spec refusals are the server refusals', { timeout: 60_000 }, () =>
 describe('without credentials only requests to its own Host names are answered', { timeout: 60_000 }, () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ allowedHosts: ['rk.lan'] });
+    h = await startHarness({ storage: await store(), allowedHosts: ['rk.lan'] });
   }, 120_000);
   afterAll(async () => h?.stop());
 
@@ -185,7 +188,7 @@ describe('without credentials only requests to its own Host names are answered',
 describe('with credentials the Host is checked on state changes only', { timeout: 60_000 }, () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ userTokens: ['reader'] });
+    h = await startHarness({ storage: await store(), userTokens: ['reader'] });
   }, 120_000);
   afterAll(async () => h?.stop());
 

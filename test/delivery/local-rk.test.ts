@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RKClient, RKQuery, systemClock, type Logger } from '../../src/index.js';
 import { startLocalRK, type LocalRK } from '../../server/src/index.js';
+import { fileStore } from '../../server/test/helpers/harness.js';
 import { startScriptableReceiver, type ScriptableReceiver } from '../helpers/scriptable-receiver.js';
 import { VirtualClock } from '../helpers/virtual-clock.js';
 
@@ -15,6 +16,9 @@ import { VirtualClock } from '../helpers/virtual-clock.js';
 
 const silent: Logger = { warn: () => {} };
 
+/** One PGlite store for both reply modes' servers, emptied for each. */
+const store = fileStore();
+
 // Our JSON acknowledgements, and the reference forms (`Ack getting <Type>` text) a real Receiver may give.
 describe.each(['rich', 'reference'] as const)('delivery against the local Record Keeper (%s replies)', { timeout: 60_000 }, (replies) => {
   let rk: LocalRK;
@@ -24,7 +28,7 @@ describe.each(['rich', 'reference'] as const)('delivery against the local Record
   const emitter = `delivery-${Date.now().toString(36)}`;
 
   beforeAll(async () => {
-    rk = await startLocalRK({ memory: true, graphIntervalMs: 60_000, replies });
+    rk = await startLocalRK({ storage: await store(), graphIntervalMs: 60_000, replies });
     proxy = await startScriptableReceiver({ upstream: rk.receiverUrl, now: () => clock.now() });
     query = new RKQuery(rk.queryUrl, { timeoutMs: 30_000 });
   }, 120_000);

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RKAdmin, RKClient, RKHttpError, RKQuery, RKRejectedError, RKSizeLimitError, type Result, type StoredPem } from '../../src/index.js';
 import type { Pem } from '../../src/model/pem.js';
 import { startLocalRK, type LocalRK } from '../../server/src/index.js';
+import { fileStore } from '../../server/test/helpers/harness.js';
 import { SpecResponseValidator } from '../../server/test/helpers/spec-validator.js';
 
 /**
@@ -23,6 +24,9 @@ function asStored(pem: Pem): Omit<StoredPem, 'TimestampReceived'> {
 
 const PEM_SIZE_LIMIT = 8192;
 
+/** One PGlite store for the file's three servers, emptied for each. */
+const store = fileStore();
+
 /**
  * Both reply modes: our rich JSON answers, and the publicly known forms only (`Ack getting <Type>`,
  * an empty tag reply, `OK`, text errors), as a real Record Keeper may answer.
@@ -39,7 +43,7 @@ describe.each(REPLY_MODES)('the client facade against the local Record Keeper (%
   const emitter = `e2e-${Date.now().toString(36)}`;
 
   beforeAll(async () => {
-    rk = await startLocalRK({ memory: true, pemSizeLimit: PEM_SIZE_LIMIT, graphIntervalMs: 60_000, replies });
+    rk = await startLocalRK({ storage: await store(), pemSizeLimit: PEM_SIZE_LIMIT, graphIntervalMs: 60_000, replies });
     validator = await SpecResponseValidator.create({ receiver: rk.receiverUrl, query: rk.queryUrl, 'graph-builder': rk.graphBuilderUrl });
     const options = { fetch: validator.fetch, timeoutMs: 30_000 };
     // Trailing slashes, as users copy base URLs.
@@ -294,7 +298,7 @@ describe('the client facade with credentials', { timeout: 60_000 }, () => {
   let validator: SpecResponseValidator;
 
   beforeAll(async () => {
-    rk = await startLocalRK({ memory: true, userTokens: ['tester'], pucTokens: ['pipeline'], adminTokens: ['root'], graphIntervalMs: 60_000 });
+    rk = await startLocalRK({ storage: await store(), userTokens: ['tester'], pucTokens: ['pipeline'], adminTokens: ['root'], graphIntervalMs: 60_000 });
     validator = await SpecResponseValidator.create({ receiver: rk.receiverUrl, query: rk.queryUrl, 'graph-builder': rk.graphBuilderUrl });
   }, 120_000);
 
