@@ -85,6 +85,13 @@ export default defineConfig({
     projects: suites(['test/**/*.test.ts', 'server/test/**/*.test.ts']),
     // Two cores on CI: more parallel files only queue behind Prism and PostgreSQL start-up.
     maxWorkers: 2,
+    // PGlite is WebAssembly. V8 compiles it with its baseline compiler (Liftoff) and then compiles
+    // hot functions again with its optimizing one on background threads; a test worker lives
+    // seconds and runs a few thousand statements, so that second compile costs more CPU than the
+    // faster code saves (the six PGlite-heaviest files: 101 CPU-s by default, 87 with Liftoff only;
+    // BENCHMARKS.md). A compiler tier, not a behaviour: the code the tests run is the same.
+    // Processes the tests spawn (the CLI, a built server) keep V8's defaults.
+    execArgv: ['--liftoff-only'],
     reporters: ['default', new SummaryReporter()],
     // The folder where the packed tarball is installed once per run (test/packaging/packed-project.ts).
     globalSetup: ['test/helpers/packed-install-dir.ts'],
