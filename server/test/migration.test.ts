@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION } from '../src/schema.js';
 import { openStorage } from '../src/storage.js';
-import { writeClusterFiles } from './helpers/cluster-files.js';
+import { extractCluster } from '../../src/lineage/replica/pglite.js';
 import { startHarness } from './helpers/harness.js';
 import { pristineCluster } from './helpers/one-initdb.js';
 
@@ -119,7 +119,7 @@ describe('schema migration', { timeout: 180_000 }, () => {
     cluster = await pristineCluster();
   }, 180_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const olderServersDirectory = (target: string) => writeClusterFiles(cluster, target);
+  const olderServersDirectory = (target: string) => extractCluster(cluster, target);
 
   it('migrates a version 1 data directory in place and the Graph Builder rebuilds its graph', async () => {
     olderServersDirectory(dir);

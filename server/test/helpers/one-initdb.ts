@@ -4,7 +4,8 @@ import { gunzipSync } from 'node:zlib';
 import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { cacheFolder } from '../../src/cache-folder.js';
-import { writeClusterFiles } from './cluster-files.js';
+// The replica's writer of a cluster dump into a folder, with Node's file calls (the client's source: these are tests).
+import { extractCluster } from '../../../src/lineage/replica/pglite.js';
 
 /**
  * For suites whose subject is what storage.ts decides (load a kept copy, or have PGlite make a new
@@ -28,7 +29,7 @@ export async function initdbAtMostOnce(...args: unknown[]): Promise<PGlite> {
   if (typeof dataDir !== 'string' || options?.loadDataDir || holdsCluster(dataDir)) return create(...args);
   const cluster = await pristineCluster();
   if (dataDir.startsWith('memory://')) return create(dataDir, { ...options, loadDataDir: new Blob([cluster]) });
-  writeClusterFiles(cluster, dataDir);
+  extractCluster(cluster, dataDir);
   return create(dataDir, options);
 }
 
