@@ -131,6 +131,7 @@ const STATEMENTS = [
    )`,
 ];
 
+const READ_VERSION = `SELECT value FROM rk_meta WHERE key = 'schema_version'`;
 const RECORD_VERSION = `INSERT INTO rk_meta (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`;
 
 const TRIGRAM = [
@@ -156,7 +157,7 @@ async function dropGraph(tx: Queryable): Promise<void> {
 export async function migrate(storage: Storage): Promise<void> {
   await storage.transaction(async (tx) => {
     await tx.query(STATEMENTS[0]!);
-    const [row] = await tx.query<{ value: string }>(`SELECT value FROM rk_meta WHERE key = 'schema_version'`);
+    const [row] = await tx.query<{ value: string }>(READ_VERSION);
     const [pemTable] = await tx.query<{ t: string | null }>(`SELECT to_regclass('rk_pems')::text AS t`);
     // A database made before rk_meta held a version has version 1 if it has tables at all.
     const from = row ? Number(row.value) : pemTable?.t ? 1 : SCHEMA_VERSION;
@@ -179,6 +180,19 @@ export async function migrate(storage: Storage): Promise<void> {
     for (const statement of TRIGRAM) await storage.query(statement);
   } catch {
     // Without pg_trgm, "contains" scans the artifacts; everything else is the same.
+  }
+}
+
+/**
+ * Throws unless `storage` holds this server's schema at SCHEMA_VERSION: a store opened without
+ * RK_SCHEMA, or by an older server, would fail at its first request (startLocalRK({ storage })).
+ */
+export async function assertCurrentSchema(storage: Queryable): Promise<void> {
+  const version = await storage.query<{ value: string }>(READ_VERSION).then(([row]) => row?.value, () => undefined);
+  if (version !== String(SCHEMA_VERSION)) {
+    throw new Error(
+      `storage: the store has ${version === undefined ? 'no RK schema' : `schema version ${version}`}; this server uses ${SCHEMA_VERSION}. Open it with openStore(...).`,
+    );
   }
 }
 

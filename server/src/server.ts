@@ -6,7 +6,7 @@ import { createHandlers } from './handlers.js';
 import { createRequestListener, internalError, SERVICE_PREFIX } from './http.js';
 import { Records } from './records.js';
 import { repliesMode, type RepliesMode } from './replies.js';
-import { RK_SCHEMA, SCHEMA_VERSION } from './schema.js';
+import { assertCurrentSchema, RK_SCHEMA } from './schema.js';
 import { constOf, findOperation, loadSpecs } from './spec.js';
 import { acceptedHostsText, normalizeOrigin } from './site.js';
 import { openStorage, type Storage, type StorageOptions } from './storage.js';
@@ -109,7 +109,7 @@ export async function startLocalRK(options: LocalRKOptions = {}): Promise<LocalR
     options.databaseUrl !== undefined ? { databaseUrl: options.databaseUrl } : options.dataDir !== undefined ? { dataDir: options.dataDir } : { memory: true };
   // A store the caller opened is the caller's to close, on a failed start too.
   const given = options.storage;
-  if (given) await assertSchema(given);
+  if (given) await assertCurrentSchema(given);
   const storage = given ?? (await openStorage(storageOptions, RK_SCHEMA));
   const closeOwn = async () => {
     if (!given) await storage.close();
@@ -193,18 +193,6 @@ export async function startLocalRK(options: LocalRKOptions = {}): Promise<LocalR
  */
 export function openStore(options: StorageOptions): Promise<Storage> {
   return openStorage(options, RK_SCHEMA);
-}
-
-/** A given store must hold this server's schema: one opened without RK_SCHEMA, or by an older server, would fail at its first request. */
-async function assertSchema(storage: Storage): Promise<void> {
-  const version = await storage
-    .query<{ value: string }>(`SELECT value FROM rk_meta WHERE key = 'schema_version'`)
-    .then(([row]) => row?.value, () => undefined);
-  if (version !== String(SCHEMA_VERSION)) {
-    throw new Error(
-      `storage: the store has ${version === undefined ? 'no RK schema' : `schema version ${version}`}; this server uses ${SCHEMA_VERSION}. Open it with openStore(...).`,
-    );
-  }
 }
 
 function checkOrigins(origins: readonly string[] | undefined): string[] {
